@@ -1,0 +1,69 @@
+"""Resource addresses: `competency.python-fastapi`, `pipeline.app.build`, `pipeline.app.pool[2]`,
+`pipeline.app.grade["c2","solution1"]`."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+_NAME = r"[A-Za-z0-9_][A-Za-z0-9_\-]*"
+_ADDRESS = re.compile(rf"^(?P<parts>{_NAME}(?:\.{_NAME})*)(?:\[(?P<key>.*)\])?$")
+NAME_PATTERN = rf"^{_NAME}$"
+
+KeyPart = str | int
+
+
+@dataclass(frozen=True, order=True)
+class Address:
+    """A resource's identity: dotted name parts plus, for expanded children, an index key."""
+
+    parts: tuple[str, ...]
+    key: tuple[KeyPart, ...] = ()
+
+    def __str__(self) -> str:
+        return self.text
+
+    @cached_property
+    def text(self) -> str:
+        text = ".".join(self.parts)
+        if self.key:
+            text += "[" + ",".join(json.dumps(k) for k in self.key) + "]"
+        return text
+
+    @property
+    def type(self) -> str:
+        return self.parts[0]
+
+    @property
+    def parent(self) -> Address:
+        """The address without its index key (the expanding resource)."""
+        return Address(self.parts)
+
+    def child(self, *key: KeyPart) -> Address:
+        return Address(self.parts, tuple(key))
+
+    def matches(self, pattern: Address) -> bool:
+        """True when `pattern` names this address or a prefix of it (a pipeline, an expansion)."""
+        if pattern.key:
+            return self == pattern
+        return self.parts[: len(pattern.parts)] == pattern.parts
+
+
+def parse_address(text: str) -> Address:
+    """Parse an address; raise ValueError with the reason when it is malformed."""
+    m = _ADDRESS.match(text.strip())
+    if not m:
+        raise ValueError(f"malformed address {text!r}: expected dotted names like pipeline.app.build")
+    parts = tuple(m.group("parts").split("."))
+    raw_key = m.group("key")
+    if raw_key is None:
+        return Address(parts)
+    try:
+        key = json.loads(f"[{raw_key}]")
+    except json.JSONDecodeError:
+        raise ValueError(f"malformed index in {text!r}: expected [0] or [\"a\",\"b\"]") from None
+    if not key or not all(isinstance(k, (str, int)) and not isinstance(k, bool) for k in key):
+        raise ValueError(f"malformed index in {text!r}: expected integers or quoted strings")
+    return Address(parts, tuple(key))

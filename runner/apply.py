@@ -1,0 +1,232 @@
+"""Execute a Plan: walk its changes in dependency order with a bounded worker pool, commit each
+resource the moment it finishes, skip the dependents of a failure, keep going elsewhere.
+
+Interrupts: the first stops starting new work and lets running steps finish; the second
+cancels the running steps. Either way, everything finished is already committed."""
+
+from __future__ import annotations
+
+import graphlib
+import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from runner.evaluate import Evaluator
+from runner.plan import Action, Change, Plan
+from runner.planner import recorded_outputs
+from runner.providers import Providers
+from runner.redact import Redactor
+from runner.report.progress import Outcome, Progress
+from runner.resource import Resource
+from runner.state.base import (
+    STATUS_FAILED,
+    STATUS_OK,
+    STATUS_SKIPPED,
+    Event,
+    Record,
+    StateStore,
+    now_iso,
+)
+from runner.step import StepResult, StepRun
+from runner.workspace import Workspace
+
+WATCHDOG_GRACE_SECONDS = 5.0
+
+
+@dataclass
+class ApplyReport:
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    interrupted: bool = False
+
+    def count(self, status: str, action: Action | None = None) -> int:
+        return sum(1 for o in self.outcomes.values()
+                   if o.status == status and (action is None or o.action is action))
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted and not any(
+            o.status in ("failed", "blocked", "cancelled", "not-started")
+            for o in self.outcomes.values())
+
+    def summary(self) -> dict[str, int]:
+        out = {ed: self.count("done", Action(a)) for a, ed in
+               (("create", "created"), ("update", "updated"), ("replace", "replaced"),
+                ("destroy", "destroyed"))}
+        for status in ("unchanged", "skipped", "failed", "blocked", "cancelled", "not-started"):
+            out[status] = self.count(status)
+        return out
+
+
+class Executor:
+    def __init__(self, ws: Workspace, state: StateStore, providers: Providers, plan: Plan,
+                 resources: dict[str, Resource], records: dict[str, Record], run_id: str,
+                 progress: Progress, redactor: Redactor, parallelism: int,
+                 fail_fast: bool = False, saved_plan: bool = False):
+        self.state, self.plan, self.resources = state, plan, resources
+        self.records = dict(records)
+        self.run_id, self.progress, self.redactor = run_id, progress, redactor
+        self.parallelism, self.fail_fast, self.saved_plan = parallelism, fail_fast, saved_plan
+        self.fresh: dict[str, Any] = {}  # outputs made in this run (unredacted, memory only)
+        base = recorded_outputs(self.records)
+        self.evaluator = Evaluator(ws, providers,
+                                   lambda a: self.fresh[a] if a in self.fresh else base(a),
+                                   redact=redactor.value)
+        self.report = ApplyReport()
+        self.stopping = False
+        self.cancelling = False
+        self.running: dict[Future[StepResult], StepRun] = {}
+
+    # -- interrupts (called from the signal handler in the main thread) -------------------
+
+    def interrupt(self) -> None:
+        if not self.stopping:
+            self.stopping = True
+            self.progress.note("Interrupt received: no new work will start; running steps are "
+                               "finishing (interrupt again to cancel them).")
+        else:
+            self.cancelling = True
+            self.progress.note("Second interrupt: cancelling running steps.")
+            for run in self.running.values():
+                run.cancelled.set()
+
+    # -- the walk -------------------------------------------------------------------------
+
+    def run(self) -> ApplyReport:
+        changes = {c.address: c for c in self.plan.actionable}
+        sorter = graphlib.TopologicalSorter(self._waits(changes))
+        sorter.prepare()
+        self.progress.start(len(changes))
+        ready: deque[str] = deque()
+        pool = ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply")
+        try:
+            while True:
+                ready.extend(sorter.get_ready())
+                while ready and not self.stopping and len(self.running) < self.parallelism:
+                    address = ready.popleft()
+                    blocker = self._blocker(changes[address])
+                    if blocker:
+                        self._finish(changes[address], StepResult("blocked", message=blocker))
+                        sorter.done(address)
+                        ready.extend(sorter.get_ready())
+                        continue
+                    self._submit(pool, changes[address])
+                if not self.running:
+                    if self.stopping or not sorter.is_active() or not ready:
+                        break
+                    continue
+                done, _ = wait(list(self.running), timeout=0.25, return_when=FIRST_COMPLETED)
+                for future in done:
+                    run = self.running.pop(future)
+                    self._finish(run.change, future.result(), time.monotonic() - run.started)
+                    sorter.done(run.change.address)
+                self._watchdog()
+        finally:
+            pool.shutdown(wait=True)
+            for address in list(ready) + [a for a in changes if a not in self.report.outcomes]:
+                if address not in self.report.outcomes:
+                    self.report.outcomes[address] = Outcome(address, changes[address].action,
+                                                            "not-started")
+            self.report.interrupted = self.stopping
+            self.progress.close()
+        return self.report
+
+    def _waits(self, changes: dict[str, Change]) -> dict[str, set[str]]:
+        """What each change waits for: its dependencies' changes; and a resource is destroyed
+        (or replaced) only after the removed resources that depended on it are gone."""
+        waits: dict[str, set[str]] = {a: set() for a in changes}
+        for address, change in changes.items():
+            if change.action is Action.DESTROY:
+                for dep in change.depends_on:
+                    if dep in changes and changes[dep].action in (Action.DESTROY, Action.REPLACE):
+                        waits[dep].add(address)
+            else:
+                waits[address].update(d for d in change.depends_on if d in changes
+                                      and changes[d].action is not Action.DESTROY)
+        return waits
+
+    def _blocker(self, change: Change) -> str | None:
+        if change.action is Action.DESTROY:
+            return None
+        for dep in change.depends_on:
+            outcome = self.report.outcomes.get(dep)
+            if outcome and outcome.status in ("failed", "blocked", "cancelled"):
+                why = "failed" if outcome.status == "failed" else "was not applied"
+                return f"dependency {dep} {why}"
+        return None
+
+    def _submit(self, pool: ThreadPoolExecutor, change: Change) -> None:
+        run = StepRun(change=change, resource=self.resources.get(change.address),
+                      record=self.records.get(change.address), evaluator=self.evaluator,
+                      run_id=self.run_id, log=self.progress.log, saved_plan=self.saved_plan)
+        self.progress.began(change.address, change.action)
+        self.running[pool.submit(run.run)] = run
+
+    def _watchdog(self) -> None:
+        """A step past its deadline that has not stopped by itself is told to cancel."""
+        now = time.monotonic()
+        for run in self.running.values():
+            if run.deadline is not None and now > run.deadline + WATCHDOG_GRACE_SECONDS:
+                run.cancelled.set()
+
+    # -- committing -----------------------------------------------------------------------
+
+    def _finish(self, change: Change, result: StepResult, seconds: float = 0.0) -> None:
+        outcome = Outcome(change.address, change.action, result.status, seconds=seconds,
+                          message=self.redactor.text(result.message),
+                          output=self.redactor.text(result.output), attempts=result.attempts)
+        self._commit(change, result, outcome)
+        self.report.outcomes[change.address] = outcome
+        self.progress.finished(outcome)
+        if result.status in ("failed", "cancelled") and self.fail_fast and not self.stopping:
+            self.stopping = True
+            self.progress.note("--fail-fast: no new work will start.")
+
+    def _commit(self, change: Change, result: StepResult, outcome: Outcome) -> None:
+        event = Event(run_id=self.run_id, event=result.status, address=change.address,
+                      message=outcome.message,
+                      data={"action": change.action.value, "attempts": result.attempts,
+                            **({"output": outcome.output} if outcome.output else {}),
+                            **result.data})
+        if result.status in ("blocked", "unchanged") or (
+                result.status == "cancelled" and change.action is Action.DESTROY):
+            self.state.append(event)
+            if result.status == "unchanged":
+                self.fresh[change.address] = result.outputs
+            return
+        if change.action is Action.DESTROY and result.status == "done":
+            self.state.remove(change.address, event)
+            self.records.pop(change.address, None)
+            return
+        record = self._record(change, result, outcome)
+        self.state.commit(record, event)
+        self.records[change.address] = record
+        if result.status == "done":
+            self.fresh[change.address] = result.outputs
+        elif result.status == "skipped":
+            self.fresh[change.address] = {}
+
+    def _record(self, change: Change, result: StepResult, outcome: Outcome) -> Record:
+        prior = self.records.get(change.address)
+        resource = self.resources.get(change.address)
+        ts = now_iso()
+        if result.status in ("done", "skipped"):
+            assert resource is not None and result.fingerprint is not None
+            return Record(
+                address=change.address, kind=resource.kind,
+                status=STATUS_OK if result.status == "done" else STATUS_SKIPPED,
+                fingerprint=result.fingerprint, settings=self.redactor.value(result.rendered),
+                outputs=self.redactor.value(result.outputs),
+                depends_on=tuple(str(d) for d in resource.depends_on),
+                parent=str(resource.parent) if resource.parent else None,
+                prevent_destroy=resource.prevent_destroy, labels=dict(resource.labels),
+                run_id=self.run_id, created_at=prior.created_at if prior else ts, updated_at=ts)
+        error = outcome.message + (f"\n--- output ---\n{outcome.output}" if outcome.output else "")
+        base = prior or Record(address=change.address, kind=change.kind, status=STATUS_FAILED,
+                               fingerprint={}, settings=None, outputs={}, created_at=ts)
+        return Record(**{**base.__dict__, "status": STATUS_FAILED, "error": error,
+                         "run_id": self.run_id, "updated_at": ts,
+                         "kind": resource.kind if resource else base.kind,
+                         "depends_on": tuple(str(d) for d in resource.depends_on)
+                         if resource else base.depends_on})

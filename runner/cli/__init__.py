@@ -1,0 +1,77 @@
+"""The `taskform` command. The one place that maps errors to messages and exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import click
+
+from runner import __version__
+from runner.cli.common import App
+
+
+class Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # in the order they were added: the workflow order
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"],
+                                          "max_content_width": 100})
+@click.option("-C", "--chdir", "workspace", default=".", metavar="DIR",
+              help="Run in the workspace DIR (default: the current directory).")
+@click.option("--no-color", is_flag=True, help="Plain output (also: NO_COLOR, or no terminal).")
+@click.version_option(__version__, "--version", prog_name="taskform")
+@click.pass_context
+def cli(ctx: click.Context, workspace: str, no_color: bool) -> None:
+    """taskform turns versioned YAML specs into running assessment-task infrastructure.
+
+    \b
+    Typical use:
+      taskform validate         check the specs
+      taskform plan             show what would change, and why
+      taskform apply            make it so
+      taskform destroy          remove everything taskform made here
+    """
+    ctx.obj = App(workspace_dir=workspace, no_color=no_color)
+
+
+def _register() -> None:
+    from runner.cli import apply, destroy, graph, plan, schema, state, unlock, validate
+
+    for command in (validate.validate, plan.plan, apply.apply, destroy.destroy, graph.graph,
+                    state.state, unlock.force_unlock, schema.schema):
+        cli.add_command(command)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the command, turn every error into a message and an exit code."""
+    from runner.errors import TaskformError
+
+    try:
+        code = cli.main(args=argv, prog_name="taskform", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        code = 1
+    except click.ClickException as exc:
+        exc.show()
+        code = 1
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except TaskformError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        code = 130
+    except Exception as exc:  # a bug: say so briefly, show the traceback only on request
+        if os.environ.get("TASKFORM_DEBUG"):
+            traceback.print_exc()
+        click.echo(f"Error: internal error: {type(exc).__name__}: {exc} "
+                   "(set TASKFORM_DEBUG=1 for the traceback)", err=True)
+        code = 1
+    sys.exit(code if isinstance(code, int) else 0)

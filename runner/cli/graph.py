@@ -1,0 +1,29 @@
+"""`taskform graph`: the dependency graph as Graphviz dot or Mermaid."""
+
+from __future__ import annotations
+
+import click
+
+from runner.cli.common import App, pass_app
+
+
+@click.command()
+@click.option("--format", "-format", "fmt", type=click.Choice(["dot", "mermaid"]), default="dot",
+              show_default=True, help="Output format.")
+@pass_app
+def graph(app: App, fmt: str) -> None:
+    """Print the dependency graph, expansions included (edges point from a dependency to what
+    depends on it)."""
+    from runner.evaluate import Evaluator, expand_all
+    from runner.graph import Graph
+    from runner.planner import recorded_outputs
+    from runner.spec.load import load_specs
+
+    ws = app.workspace
+    specs = load_specs(ws)
+    with app.session() as (state, providers):
+        evaluator = Evaluator(ws, providers, recorded_outputs(state.records()))
+        resources = expand_all(specs.resources, evaluator)
+    g = Graph({a: [str(d) for d in r.depends_on] for a, r in resources.items()})
+    labels = {a: r.kind for a, r in resources.items()}
+    click.echo(g.to_dot(labels) if fmt == "dot" else g.to_mermaid(labels), nl=False)

@@ -1,0 +1,47 @@
+"""`taskform plan`: what apply would change, and why. Changes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from runner.cli.common import App, echo_json, json_option, pass_app, plan_options, selection_options
+
+
+@click.command()
+@selection_options
+@click.option("-destroy", "--destroy", "destroy_all", is_flag=True,
+              help="Plan to destroy everything in scope.")
+@click.option("-refresh", "--refresh", type=click.BOOL, default=True, metavar="BOOL",
+              help="Observe the real world for drift first (default true; -refresh=false skips).")
+@click.option("-out", "--out", "out", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Save the plan; `taskform apply FILE` then applies exactly it.")
+@click.option("-detailed-exitcode", "--detailed-exitcode", "detailed", is_flag=True,
+              help="Exit 0 with no changes, 1 on error, 2 when there are changes.")
+@json_option
+@pass_app
+def plan(app: App, targets: tuple[str, ...], excludes: tuple[str, ...], replace: tuple[str, ...],
+         labels: tuple[str, ...], destroy_all: bool, refresh: bool, out: str | None,
+         detailed: bool, as_json: bool) -> None:
+    """Show what apply would create, update, replace or destroy, with the reasons."""
+    from runner import planfile
+    from runner.planner import make_plan, redacted
+    from runner.redact import Redactor
+    from runner.report.plan_text import render_plan
+
+    options = plan_options(targets, excludes, replace, labels, destroy_all)
+    ws = app.workspace
+    with app.session() as (state, providers):
+        planned = make_plan(ws, state, providers, options, refresh=refresh)
+    shown = redacted(planned.plan, Redactor(ws.secrets))
+    if out:
+        planfile.save(shown, Path(out))
+    if as_json:
+        echo_json(planfile.to_json(shown))
+    else:
+        click.echo(render_plan(shown, color=app.color()), nl=False)
+        if out:
+            click.echo(f"\nSaved the plan to {out}. Apply exactly it with: taskform apply {out}")
+    if detailed and shown.has_changes:
+        raise click.exceptions.Exit(2)

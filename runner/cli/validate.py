@@ -1,0 +1,27 @@
+"""`taskform validate`: load and check every spec file, report every problem at once."""
+
+from __future__ import annotations
+
+import click
+
+from runner.cli.common import App, echo_json, json_option, pass_app
+
+
+@click.command()
+@json_option
+@pass_app
+def validate(app: App, as_json: bool) -> None:
+    """Check taskform.yaml and every spec file: syntax, kinds, keys, types, references, cycles."""
+    from runner.spec.load import load_specs
+
+    specs = load_specs(app.workspace)
+    kinds: dict[str, int] = {}
+    for resource in specs.resources.values():
+        kinds[resource.kind] = kinds.get(resource.kind, 0) + 1
+    if as_json:
+        echo_json({"valid": True, "files": specs.files, "documents": specs.documents,
+                   "resources": len(specs.resources), "kinds": kinds})
+        return
+    click.echo(f"Valid: {specs.documents} document{'s' if specs.documents != 1 else ''}, "
+               f"{len(specs.resources)} resource{'s' if len(specs.resources) != 1 else ''} in "
+               f"{len(specs.files)} file{'s' if len(specs.files) != 1 else ''}.")

@@ -1,0 +1,179 @@
+"""Evaluate desired resources against the recorded state: expand, render with the recorded
+outputs of dependencies, validate, fingerprint, and observe the real world. This is the I/O
+half of planning; `plan.plan` is the pure half."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any
+
+from pydantic import ValidationError
+
+from runner.address import Address, parse_address
+from runner.errors import PlanError, ProviderError, StepFailed, TaskformError
+from runner.fingerprint import digest, settings_components
+from runner.kinds.base import BaseKind, Context, Observation
+from runner.kinds.registry import KINDS
+from runner.providers import Providers
+from runner.resource import Resource
+from runner.spec.templating import (
+    UNKNOWN,
+    Scope,
+    TemplateProblem,
+    contains_unknown,
+    evaluate,
+    iter_templates,
+    render,
+)
+from runner.state.base import Record
+from runner.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """A desired resource as far as it is known before apply."""
+
+    resource: Resource
+    rendered: Any
+    fingerprint: dict[str, str] | None  # None: some input is known only after apply
+    when: bool | None                   # None: not known before apply
+
+
+class Evaluator:
+    """Renders and fingerprints resources given the outputs known so far."""
+
+    def __init__(self, ws: Workspace, providers: Providers, outputs: Callable[[str], Any],
+                 redact: Callable[[Any], Any] = lambda value: value):
+        self.ws = ws
+        self.providers = providers
+        self.outputs = outputs
+        self.redact = redact  # dependency outputs are fingerprinted as the state stores them
+
+    def scope(self, resource: Resource) -> Scope:
+        return Scope(var=self.ws.variables, outputs=self.outputs,
+                     step_address=resource.step_address)
+
+    def context(self, resource: Resource, **extra: Any) -> Context:
+        return Context(workspace=self.ws, address=resource.address, providers=self.providers,
+                       outputs=self.outputs, **extra)
+
+    def render(self, resource: Resource) -> Any:
+        if not iter_templates(resource.settings):
+            return resource.settings
+        try:
+            return render(resource.settings, self.scope(resource))
+        except TemplateProblem as exc:
+            raise PlanError(f"{resource.address} ({resource.origin}): {exc}") from None
+
+    def when(self, resource: Resource) -> bool | None:
+        if resource.when is None:
+            return True
+        try:
+            value = evaluate(resource.when, self.scope(resource))
+        except TemplateProblem as exc:
+            raise PlanError(f"{resource.address} ({resource.origin}): when: {exc}") from None
+        return None if value is UNKNOWN else bool(value)
+
+    def model(self, resource: Resource, rendered: Any) -> Any:
+        """The validated settings model; raise PlanError naming what is wrong."""
+        try:
+            return KINDS[resource.kind].kind.settings_model.model_validate(rendered)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise PlanError(f"{resource.address} ({resource.origin}): after rendering, "
+                            f"{where or 'settings'}: {first['msg']}") from None
+
+    def fingerprint(self, resource: Resource, rendered: Any) -> dict[str, str] | None:
+        if contains_unknown(rendered):
+            return None
+        components = settings_components(rendered)
+        for dep in resource.depends_on:
+            outputs = self.outputs(str(dep))
+            if outputs is UNKNOWN:
+                return None
+            components[f"dep:{dep}"] = digest(self.redact(outputs))
+        kind = KINDS[resource.kind].kind
+        if type(kind).fingerprint is not BaseKind.fingerprint:
+            model = self.model(resource, rendered)
+            try:
+                components.update(kind.fingerprint(self.context(resource), model))
+            except (StepFailed, TaskformError, OSError) as exc:
+                message = exc.message if isinstance(exc, StepFailed) else str(exc)
+                raise PlanError(f"{resource.address} ({resource.origin}): {message}") from None
+        return components
+
+    def evaluate(self, resource: Resource) -> Evaluated:
+        rendered = self.render(resource)
+        return Evaluated(resource, rendered, self.fingerprint(resource, rendered),
+                         self.when(resource))
+
+
+def expand_all(resources: Mapping[Address, Resource], evaluator: Evaluator) -> dict[str, Resource]:
+    """Every resource plus the children of expanding kinds; a parent depends on its children."""
+    out: dict[str, Resource] = {}
+    for resource in resources.values():
+        _expand_into(resource, evaluator, out)
+    return out
+
+
+def _expand_into(resource: Resource, evaluator: Evaluator, out: dict[str, Resource]) -> None:
+    kind = KINDS[resource.kind].kind
+    if type(kind).expand is BaseKind.expand:
+        out[str(resource.address)] = resource
+        return
+    rendered = evaluator.render(resource)
+    try:
+        children = kind.expand(evaluator.context(resource), rendered)
+    except (StepFailed, TaskformError, OSError) as exc:
+        message = exc.message if isinstance(exc, StepFailed) else str(exc)
+        raise PlanError(f"{resource.address} ({resource.origin}): {message}") from None
+    if children is None:
+        out[str(resource.address)] = resource
+        return
+    child_addresses = []
+    for child in children:
+        address = resource.address.child(*child.key)
+        child_addresses.append(address)
+        _expand_into(Resource(address=address, kind=child.kind, settings=child.settings,
+                              origin=resource.origin, depends_on=resource.depends_on,
+                              retries=resource.retries, retry_delay=resource.retry_delay,
+                              timeout=resource.timeout, labels=resource.labels,
+                              prevent_destroy=resource.prevent_destroy,
+                              pipeline=resource.pipeline, parent=resource.address), evaluator, out)
+    out[str(resource.address)] = replace(resource,
+                                         depends_on=resource.depends_on + tuple(child_addresses))
+
+
+def check_references(resources: Mapping[str, Resource]) -> None:
+    """After expansion every referenced child must exist."""
+    problems = [f"{r.address} ({r.origin}) references {dep}, which {dep.parent} does not produce"
+                for r in resources.values() for dep in r.depends_on if str(dep) not in resources]
+    if problems:
+        raise PlanError("\n".join(problems))
+
+
+def observe_all(records: Iterable[Record], evaluator: Evaluator, resources: Mapping[str, Resource],
+                parallelism: int) -> dict[str, Observation]:
+    """Ask each kind what the real thing looks like (refresh), in parallel."""
+    todo = [r for r in records if r.kind in KINDS
+            and type(KINDS[r.kind].kind).observe is not BaseKind.observe]
+
+    def one(record: Record) -> tuple[str, Observation]:
+        resource = resources.get(record.address)
+        address = resource.address if resource else parse_address(record.address)
+        ctx = Context(workspace=evaluator.ws, address=address, providers=evaluator.providers,
+                      outputs=evaluator.outputs)
+        return record.address, KINDS[record.kind].kind.observe(ctx, record)
+
+    if not todo:
+        return {}
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(todo)))) as pool:
+            return dict(pool.map(one, todo))
+    except ProviderError:
+        raise
+    except (TaskformError, OSError) as exc:
+        raise ProviderError(f"refresh failed: {exc}") from None

@@ -1,0 +1,152 @@
+"""The kind contract: what every kind module provides, and the context each call receives.
+
+A kind validates its settings (a pydantic model), fingerprints them (the file contents and
+facts that decide the result, beyond the settings themselves), observes the real thing, applies
+and destroys it, and may expand into child resources at plan time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from runner.address import Address
+from runner.errors import Cancelled
+from runner.state.base import Record
+
+if TYPE_CHECKING:
+    from runner.providers import Providers
+    from runner.workspace import Workspace
+
+
+class Settings(BaseModel):
+    """Base of every settings model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What the real thing looks like: gone, drifted (with reasons), or in sync."""
+
+    exists: bool = True
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def in_sync(self) -> bool:
+        return self.exists and not self.reasons
+
+
+IN_SYNC = Observation()
+
+
+@dataclass(frozen=True)
+class Child:
+    """A resource a kind expands into: `key` indexes it under the parent's address."""
+
+    key: tuple[str | int, ...]
+    kind: str
+    settings: Any
+
+
+@dataclass
+class Context:
+    """Everything a kind may touch. Kinds reach the world only through this."""
+
+    workspace: Workspace
+    address: Address
+    providers: Providers
+    run_id: str = ""
+    deadline: float | None = None
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    log: Callable[[str], None] = lambda line: None
+    outputs: Callable[[str], Any] = lambda address: None
+
+    def path(self, relative: str, what: str = "path") -> Path:
+        """A path inside the workspace (paths escaping it are refused)."""
+        return self.workspace.resolve(relative, what)
+
+    def labels(self) -> dict[str, str]:
+        """The labels that mark an object as taskform's."""
+        return {"taskform.workspace": str(self.workspace.root),
+                "taskform.address": str(self.address),
+                "taskform.run": self.run_id}
+
+    def remaining(self) -> float | None:
+        """Seconds left before the step's deadline (None: no timeout)."""
+        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+
+    def check_cancelled(self) -> None:
+        if self.cancelled.is_set():
+            raise Cancelled(str(self.address))
+
+
+class Kind(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def settings_model(self) -> type[BaseModel]: ...
+    @property
+    def replace_on_change(self) -> bool: ...
+
+    def fingerprint(self, ctx: Context, settings: Any) -> dict[str, str]: ...
+    def observe(self, ctx: Context, record: Record) -> Observation: ...
+    def apply(self, ctx: Context, settings: Any, prior: Record | None) -> dict[str, Any]: ...
+    def destroy(self, ctx: Context, record: Record) -> None: ...
+    def expand(self, ctx: Context, settings: Any) -> list[Child] | None: ...
+    def references(self, settings: Any) -> Iterable[str]: ...
+
+
+class BaseKind:
+    """Defaults: nothing outside the state to observe or destroy, no expansion."""
+
+    name: ClassVar[str] = ""
+    settings_model: ClassVar[type[BaseModel]] = Settings
+    replace_on_change: ClassVar[bool] = False
+
+    def fingerprint(self, ctx: Context, settings: Any) -> dict[str, str]:
+        return {}
+
+    def observe(self, ctx: Context, record: Record) -> Observation:
+        return IN_SYNC
+
+    def destroy(self, ctx: Context, record: Record) -> None:
+        return None
+
+    def expand(self, ctx: Context, settings: Any) -> list[Child] | None:
+        return None
+
+    def references(self, settings: Any) -> Iterable[str]:
+        return ()
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file's content, read in blocks."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def hash_files(ctx: Context, patterns: Iterable[str], what: str) -> dict[str, str]:
+    """`file:<path>` fingerprint components for every file the glob patterns match."""
+    out: dict[str, str] = {}
+    root = ctx.workspace.root
+    for pattern in patterns:
+        ctx.path(pattern.split("*")[0] or ".", what)  # the fixed part must stay inside
+        matches = sorted(root.glob(pattern)) if any(c in pattern for c in "*?[") else [root / pattern]
+        for path in matches:
+            if path.is_file():
+                rel = ctx.workspace.relative(ctx.path(str(path.relative_to(root)), what))
+                out[f"file:{rel}"] = file_digest(path)
+            elif not path.exists():
+                out[f"file:{pattern}"] = "missing"
+    return out

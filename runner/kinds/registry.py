@@ -1,0 +1,45 @@
+"""The one table of kinds. It feeds validation, the JSON Schema, plan and apply.
+
+Adding a kind: write its module, add one line here, add its tests (docs/kinds.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from runner.kinds.background import BackgroundKind
+from runner.kinds.base import Kind
+from runner.kinds.competency import CompetencyKind
+from runner.kinds.file_exists import FileExistsKind
+from runner.kinds.shell import ShellKind
+from runner.kinds.value import ValueKind
+
+
+@dataclass(frozen=True)
+class KindEntry:
+    """`document`: the document kind that declares it (None: a pipeline step type).
+    `internal`: only made by expansion, never written in a spec."""
+
+    kind: Kind
+    document: str | None = None
+    internal: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.kind.name
+
+
+KINDS: dict[str, KindEntry] = {e.name: e for e in [
+    KindEntry(ValueKind()),
+    KindEntry(ShellKind()),
+    KindEntry(FileExistsKind()),
+    KindEntry(CompetencyKind(), document="Competency"),
+    KindEntry(BackgroundKind(), document="Background"),
+]}
+
+DOCUMENTS: dict[str, KindEntry] = {e.document: e for e in KINDS.values() if e.document}
+STEP_TYPES: dict[str, KindEntry] = {n: e for n, e in KINDS.items()
+                                    if e.document is None and not e.internal}
+
+
+def kind(name: str) -> Kind:
+    return KINDS[name].kind

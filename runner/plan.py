@@ -1,0 +1,258 @@
+"""The plan: a pure function of desired, recorded and observed state, returning an immutable
+value that plan output, `--json`, saved plan files and apply all share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from runner.address import Address, parse_address
+from runner.errors import PlanError
+from runner.evaluate import Evaluated
+from runner.fingerprint import reasons as fingerprint_reasons
+from runner.graph import Graph
+from runner.kinds.base import Observation
+from runner.spec.templating import UNKNOWN, refs_of
+from runner.state.base import STATUS_FAILED, STATUS_SKIPPED, Record
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DESTROY = "destroy"
+    NOOP = "no-op"
+
+    @property
+    def symbol(self) -> str:
+        return {"create": "+", "update": "~", "replace": "-/+", "destroy": "-", "no-op": " "}[self.value]
+
+
+@dataclass(frozen=True)
+class Change:
+    """What apply will do to one address, and why."""
+
+    address: str
+    kind: str
+    action: Action
+    reasons: tuple[str, ...] = ()
+    before: Any = None
+    after: Any = None
+    depends_on: tuple[str, ...] = ()
+    fingerprint: Mapping[str, str] | None = None
+    deferred: bool = False  # decided by dependencies: apply re-checks and may find nothing to do
+    parent: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    targets: tuple[Address, ...] = ()
+    excludes: tuple[Address, ...] = ()
+    replace: tuple[Address, ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
+    destroy_all: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[Change, ...]
+    state_serial: int
+    spec_digest: str
+    workspace: str
+    options: PlanOptions = field(default_factory=PlanOptions)
+
+    @property
+    def actionable(self) -> list[Change]:
+        return [c for c in self.changes if c.action is not Action.NOOP]
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.action is not Action.NOOP for c in self.changes)
+
+    def counts(self) -> dict[str, int]:
+        out = {a.value: 0 for a in Action}
+        for change in self.changes:
+            out[change.action.value] += 1
+        return out
+
+
+def plan(desired: Mapping[str, Evaluated], recorded: Mapping[str, Record],
+         observed: Mapping[str, Observation], options: PlanOptions, *,
+         replace_on_change: Callable[[str], bool], state_serial: int = 0, spec_digest: str = "",
+         workspace: str = "", protected: frozenset[str] = frozenset()) -> Plan:
+    """Decide create/update/replace/destroy/no-op, with reasons, for every address in scope."""
+    graph = Graph({a: [str(d) for d in e.resource.depends_on] for a, e in desired.items()})
+    in_scope = _scope(desired, recorded, graph, options)
+    _check_requests(desired, recorded, options)
+    changing: set[str] = set()
+    changes: list[Change] = []
+    replace = {str(a) for a in options.replace}
+    if not options.destroy_all:
+        for address in graph.topological():
+            if address not in in_scope or address not in desired:
+                continue
+            change = _decide(desired[address], recorded.get(address), observed.get(address),
+                             address in replace, changing, replace_on_change)
+            if change.action is not Action.NOOP:
+                changing.add(address)
+            changes.append(change)
+    for address, record in recorded.items():
+        if address in in_scope and (options.destroy_all or address not in desired):
+            changes.append(Change(address=address, kind=record.kind, action=Action.DESTROY,
+                                  reasons=(_destroy_reason(record, desired, options),),
+                                  before=record.settings, depends_on=record.depends_on,
+                                  parent=record.parent))
+    _check_prevent_destroy(changes, desired, recorded, protected)
+    changes.sort(key=lambda c: c.address)
+    return Plan(tuple(changes), state_serial, spec_digest, workspace, options)
+
+
+def _decide(ev: Evaluated, record: Record | None, observation: Observation | None,
+            requested: bool, changing: set[str],
+            replace_on_change: Callable[[str], bool]) -> Change:
+    resource = ev.resource
+    address = str(resource.address)
+    changed_deps = [str(d) for d in resource.depends_on if str(d) in changing]
+    mode = Action.REPLACE if replace_on_change(resource.kind) else Action.UPDATE
+    reasons: list[str] = []
+    action = Action.NOOP
+    if requested:
+        action, reasons = (Action.REPLACE if record else Action.CREATE), ["replacement requested with -replace"]
+    elif record is None:
+        action, reasons = Action.CREATE, ["not yet created"]
+    elif record.kind != resource.kind:
+        action, reasons = Action.REPLACE, [f"kind changed from {record.kind} to {resource.kind}"]
+    elif record.status == STATUS_FAILED:
+        first = (record.error or "unknown error").strip().splitlines()[0]
+        action, reasons = mode, [f"the last apply failed: {first}"]
+    elif observation is not None and not observation.in_sync:
+        action = mode
+        reasons = list(observation.reasons) or ["it no longer exists"]
+    elif record.status == STATUS_SKIPPED and ev.when is not False:
+        action, reasons = mode, ["was skipped by `when`, which may now be true"]
+    elif ev.fingerprint is not None:
+        skip = {f"dep:{d}" for d in changed_deps}
+        old = {k: v for k, v in record.fingerprint.items() if k not in skip}
+        new = {k: v for k, v in ev.fingerprint.items() if k not in skip}
+        reasons = fingerprint_reasons(old, new)
+        action = mode if reasons else Action.NOOP
+    deferred = False
+    if changed_deps:
+        if action is not Action.CREATE:
+            reasons += [f"{d} will change" for d in changed_deps]
+        if action is Action.NOOP:
+            action, deferred = mode, True
+    elif action is Action.NOOP and ev.fingerprint is None:
+        action, deferred, reasons = mode, True, ["inputs are known only after apply"]
+    if action is Action.REPLACE and record is None:
+        action = Action.CREATE
+    if action is not Action.NOOP and ev.when is False:
+        reasons.append("`when` is false: it will be recorded as skipped")
+    return Change(address=address, kind=resource.kind, action=action, reasons=tuple(reasons),
+                  before=record.settings if record else None,
+                  after=_after(ev, changing) if action is not Action.NOOP else ev.rendered,
+                  depends_on=tuple(str(d) for d in resource.depends_on),
+                  fingerprint=ev.fingerprint, deferred=deferred,
+                  parent=str(resource.parent) if resource.parent else None)
+
+
+def _after(ev: Evaluated, changing: set[str]) -> Any:
+    """Rendered settings, with values that read a changing resource's outputs as UNKNOWN."""
+    raw, rendered = ev.resource.settings, ev.rendered
+    if not isinstance(raw, dict) or not isinstance(rendered, dict):
+        return rendered
+    out = {}
+    for key, value in rendered.items():
+        refs = refs_of(raw.get(key))
+        reads = {ev.resource.step_address(s) for s in refs.steps} | set(refs.addresses)
+        if any(a in changing or str(parse_address(a).parent) in changing for a in reads):
+            value = UNKNOWN
+        out[key] = value
+    return out
+
+
+def _scope(desired: Mapping[str, Evaluated], recorded: Mapping[str, Record], graph: Graph,
+           options: PlanOptions) -> set[str]:
+    everything = set(desired) | set(recorded)
+    selected = everything
+    if options.targets or options.labels:
+        selected = {a for a in everything if _selected(a, desired, recorded, options)}
+        if options.destroy_all:
+            selected = _recorded_descendants(selected, recorded)
+        else:
+            selected = graph.ancestors(a for a in selected if a in desired) | \
+                {a for a in selected if a not in desired}
+    if options.excludes:
+        excluded = {a for a in everything if _matches(a, options.excludes)}
+        excluded = graph.descendants(a for a in excluded if a in desired) | excluded
+        if options.destroy_all:
+            excluded = _recorded_ancestors(excluded, recorded)
+        selected = selected - excluded
+    return selected
+
+
+def _selected(address: str, desired: Mapping[str, Evaluated], recorded: Mapping[str, Record],
+              options: PlanOptions) -> bool:
+    if _matches(address, options.targets):
+        return True
+    if not options.labels:
+        return False
+    labels = desired[address].resource.labels if address in desired else recorded[address].labels
+    return all(labels.get(k) == v for k, v in options.labels)
+
+
+def _matches(address: str, patterns: tuple[Address, ...]) -> bool:
+    parsed = parse_address(address)
+    return any(parsed.matches(p) for p in patterns)
+
+
+def _recorded_descendants(selected: set[str], recorded: Mapping[str, Record]) -> set[str]:
+    graph = Graph({a: r.depends_on for a, r in recorded.items()})
+    return graph.descendants(selected & set(recorded))
+
+
+def _recorded_ancestors(selected: set[str], recorded: Mapping[str, Record]) -> set[str]:
+    graph = Graph({a: r.depends_on for a, r in recorded.items()})
+    return graph.ancestors(selected & set(recorded)) | selected
+
+
+def _check_requests(desired: Mapping[str, Evaluated], recorded: Mapping[str, Record],
+                    options: PlanOptions) -> None:
+    known = set(desired) | set(recorded)
+    problems = []
+    for flag, patterns in (("-target", options.targets), ("-exclude", options.excludes),
+                           ("-replace", options.replace)):
+        for pattern in patterns:
+            if not any(parse_address(a).matches(pattern) for a in known):
+                problems.append(f"{flag} {pattern}: no resource has this address")
+    if problems:
+        raise PlanError("\n".join(problems))
+
+
+def _destroy_reason(record: Record, desired: Mapping[str, Evaluated], options: PlanOptions) -> str:
+    if options.destroy_all:
+        return "destroy requested"
+    if record.parent and record.parent in desired:
+        return f"no longer produced by {record.parent}"
+    return "removed from specs"
+
+
+def _check_prevent_destroy(changes: list[Change], desired: Mapping[str, Evaluated],
+                           recorded: Mapping[str, Record], protected: frozenset[str]) -> None:
+    blocked = []
+    for change in changes:
+        if change.action not in (Action.DESTROY, Action.REPLACE):
+            continue
+        ev, record = desired.get(change.address), recorded.get(change.address)
+        if change.address in protected or (ev.resource.prevent_destroy if ev else
+                                           bool(record and record.prevent_destroy)):
+            blocked.append(f"{change.address} has lifecycle.prevent_destroy set and would be "
+                           f"{'destroyed' if change.action is Action.DESTROY else 'replaced'} "
+                           f"({change.reasons[0]})")
+    if blocked:
+        raise PlanError("\n".join(blocked + [
+            "if this is really meant, set prevent_destroy to false in the spec and apply first "
+            "(for a resource already removed from the specs: `taskform state rm ADDR` forgets it "
+            "without destroying it)"]))

@@ -1,0 +1,95 @@
+"""Make a plan for a workspace: load specs, read state, expand, evaluate, observe, plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from runner.errors import PlanError
+from runner.evaluate import Evaluated, Evaluator, check_references, expand_all, observe_all
+from runner.kinds.registry import KINDS
+from runner.plan import Change, Plan, PlanOptions, plan
+from runner.providers import Providers
+from runner.redact import Redactor
+from runner.resource import Resource
+from runner.spec.load import Specs, load_specs
+from runner.spec.templating import UNKNOWN
+from runner.state.base import STATUS_FAILED, Record, StateStore
+from runner.workspace import Workspace
+
+
+@dataclass
+class Planned:
+    """A plan with what it was made from, as apply needs it."""
+
+    plan: Plan
+    specs: Specs
+    resources: dict[str, Resource]
+    records: dict[str, Record]
+
+
+def recorded_outputs(records: dict[str, Record]) -> Any:
+    def outputs(address: str) -> Any:
+        record = records.get(address)
+        if record is None or record.status == STATUS_FAILED:
+            return UNKNOWN
+        return record.outputs
+    return outputs
+
+
+def make_plan(ws: Workspace, state: StateStore, providers: Providers, options: PlanOptions,
+              refresh: bool = True, specs: Specs | None = None) -> Planned:
+    specs = specs or load_specs(ws)
+    records = state.records()
+    serial = state.serial()
+    evaluator = Evaluator(ws, providers, recorded_outputs(records))
+    if options.destroy_all:
+        resources = {str(a): r for a, r in specs.resources.items()}
+    else:
+        resources = expand_all(specs.resources, evaluator)
+        check_references(resources)
+    desired: dict[str, Evaluated] = {}
+    errors: list[str] = []
+    if not options.destroy_all:
+        for address, resource in resources.items():
+            try:
+                desired[address] = evaluator.evaluate(resource)
+            except PlanError as exc:
+                errors.append(str(exc))
+    if errors:
+        raise PlanError("\n".join(errors))
+    observed = {}
+    if refresh and not options.destroy_all:
+        observed = observe_all([r for a, r in records.items() if a in desired], evaluator,
+                               resources, ws.config.parallelism)
+    result = plan(desired, records, observed, options,
+                  replace_on_change=lambda k: k in KINDS and KINDS[k].kind.replace_on_change,
+                  state_serial=serial, spec_digest=specs.digest, workspace=str(ws.root),
+                  protected=frozenset(a for a, r in resources.items() if r.prevent_destroy))
+    return Planned(plan=result, specs=specs, resources=resources, records=records)
+
+
+def redacted(plan: Plan, redactor: Redactor) -> Plan:
+    """The plan with secret values masked, for printing and saving."""
+    if not redactor.secrets:
+        return plan
+    changes = tuple(replace(c, before=redactor.value(c.before), after=redactor.value(c.after),
+                            reasons=tuple(redactor.text(r) for r in c.reasons))
+                    for c in plan.changes)
+    return replace(plan, changes=changes)
+
+
+def change_of(plan: Plan, address: str) -> Change | None:
+    return next((c for c in plan.changes if c.address == address), None)
+
+
+def load_saved(ws: Workspace, state: StateStore, providers: Providers, saved: Plan) -> Planned:
+    """A saved plan with the resources it acts on; refused when stale."""
+    from runner.planfile import check_fresh
+
+    specs = load_specs(ws)
+    check_fresh(saved, state.serial(), specs.digest)
+    records = state.records()
+    evaluator = Evaluator(ws, providers, recorded_outputs(records))
+    resources = expand_all(specs.resources, evaluator)
+    return Planned(plan=saved, specs=specs, resources=resources, records=records)

@@ -1,0 +1,42 @@
+"""A desired resource, as loaded from the specs (or expanded from a parent at plan time)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from runner.address import Address
+
+
+@dataclass(frozen=True)
+class Origin:
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One thing taskform manages. `settings` may still hold templates that read outputs."""
+
+    address: Address
+    kind: str
+    settings: Any
+    origin: Origin
+    depends_on: tuple[Address, ...] = ()
+    when: str | None = None
+    retries: int = 0
+    retry_delay: float = 1.0
+    timeout: float | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    prevent_destroy: bool = False
+    pipeline: str | None = None
+    parent: Address | None = None
+
+    def step_address(self, step: str) -> str:
+        """The address of a sibling step named in `{{ steps.<step> }}`."""
+        return f"pipeline.{self.pipeline}.{step}"

@@ -1,0 +1,133 @@
+"""Load a workspace's spec files into desired resources, reporting every problem at once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from runner.address import Address
+from runner.errors import SpecError, SpecIssue
+from runner.graph import Graph
+from runner.resource import Resource
+from runner.spec.documents import DocumentReader, Loaded
+from runner.spec.yamlsrc import cached, parse_text
+from runner.workspace import Workspace
+
+
+@dataclass
+class Specs:
+    """The desired resources of a workspace, in file order, and a digest of what produced them."""
+
+    resources: dict[Address, Resource]
+    files: list[str]
+    digest: str
+    documents: int = 0
+    dependencies: dict[Address, tuple[Address, ...]] = field(default_factory=dict)
+
+
+def spec_files(ws: Workspace) -> list[Path]:
+    seen: dict[Path, None] = {}
+    for pattern in ws.config.specs:
+        for path in sorted(ws.root.glob(pattern)):
+            if path.is_file() and ".taskform" not in path.parts:
+                seen.setdefault(path, None)
+    return list(seen)
+
+
+def load_specs(ws: Workspace) -> Specs:
+    """Parse, validate and cross-check every spec file; raise SpecError with all issues."""
+    issues: list[SpecIssue] = []
+    loaded: list[Loaded] = []
+    digest = hashlib.sha256()
+    digest.update(json.dumps(ws.config.model_dump(), sort_keys=True, default=str).encode())
+    digest.update(json.dumps(ws.variables, sort_keys=True, default=str).encode())
+    files = spec_files(ws)
+    cache = ws.state_dir / "cache" / "specs"
+    salt = json.dumps(ws.variables, sort_keys=True, default=str).encode()
+    for path in files:
+        display = ws.relative(path)
+        digest.update(display.encode() + b"\0" + path.read_bytes() + b"\0")
+        parse_issues, results = read_file(path, display, cache, salt, ws.variables)
+        issues.extend(parse_issues)
+        for result in results:
+            issues.extend(result.issues)
+            loaded.append(result)
+    resources = _collect(loaded, issues)
+    dependencies = _dependencies(resources, loaded, issues)
+    _check_cycles(resources, dependencies, issues)
+    if issues:
+        raise SpecError(issues)
+    final = {a: _with_deps(r, dependencies[a]) for a, r in resources.items()}
+    return Specs(resources=final, files=[ws.relative(p) for p in files],
+                 digest=digest.hexdigest(), documents=len(loaded), dependencies=dependencies)
+
+
+def read_file(path: Path, display: str, cache: Path, salt: bytes, variables: dict[str, Any]
+              ) -> tuple[list[SpecIssue], list[Loaded]]:
+    """One file's documents read into resources; cached by content, variables and version."""
+    data = path.read_bytes()
+
+    def read() -> tuple[list[SpecIssue], list[Loaded]]:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return [SpecIssue(display, 1, 1, "", f"not UTF-8 text: {exc}")], []
+        docs, issues = parse_text(text, display)
+        return issues, [DocumentReader(doc, variables).read() for doc in docs]
+    return cached(cache, [data, display.encode(), salt], read)
+
+
+def _collect(loaded: list[Loaded], issues: list[SpecIssue]) -> dict[Address, Resource]:
+    resources: dict[Address, Resource] = {}
+    first_doc: dict[tuple[str, str], str] = {}
+    for result in loaded:
+        if result.document and result.name_place:
+            kind, name = result.document
+            place = result.name_place
+            if result.document in first_doc:
+                issues.append(replace(place, message=f"duplicate name {name!r}: {kind} {name!r} "
+                                      f"is already defined at {first_doc[result.document]}"))
+                continue
+            first_doc[result.document] = f"{place.file}:{place.line}"
+        for resource in result.resources:
+            if resource.address in resources:
+                other = resources[resource.address].origin
+                issues.append(SpecIssue(resource.origin.file, resource.origin.line,
+                                        resource.origin.col, "",
+                                        f"duplicate address {resource.address} (also at {other})"))
+                continue
+            resources[resource.address] = resource
+    return resources
+
+
+def _dependencies(resources: dict[Address, Resource], loaded: list[Loaded],
+                  issues: list[SpecIssue]) -> dict[Address, tuple[Address, ...]]:
+    deps: dict[Address, dict[Address, None]] = {
+        a: dict.fromkeys(r.depends_on) for a, r in resources.items()}
+    for result in loaded:
+        for source, target, place in result.references:
+            if target.parent not in resources:
+                issues.append(replace(place, message=f"references {target}, which is not defined"))
+            elif target.parent == source:
+                issues.append(replace(place, message=f"{source} cannot reference itself"))
+            elif source in deps:
+                deps[source][target] = None
+    return {a: tuple(d) for a, d in deps.items()}
+
+
+def _check_cycles(resources: dict[Address, Resource], deps: dict[Address, tuple[Address, ...]],
+                  issues: list[SpecIssue]) -> None:
+    graph = Graph({str(a): [str(d.parent) for d in ds if d.parent in resources]
+                   for a, ds in deps.items()})
+    cycle = graph.find_cycle()
+    if cycle:
+        first = resources[next(a for a in resources if str(a) == cycle[0])].origin
+        issues.append(SpecIssue(first.file, first.line, first.col, "",
+                                "dependency cycle: " + " -> ".join(cycle)))
+
+
+def _with_deps(resource: Resource, deps: tuple[Address, ...]) -> Resource:
+    return resource if deps == resource.depends_on else replace(resource, depends_on=deps)

@@ -1,0 +1,115 @@
+"""Turn pydantic validation errors into SpecIssues that name file, line, column, path and
+what was expected."""
+
+from __future__ import annotations
+
+import json
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from runner.errors import SpecIssue
+from runner.spec.yamlsrc import Path_, SourceDoc
+
+
+def validate(model: type[BaseModel], value: Any, doc: SourceDoc, base: Path_,
+             skip: set[Path_] | None = None) -> tuple[BaseModel | None, list[SpecIssue]]:
+    """Validate `value` (found at `base` in `doc`) against `model`.
+
+    Errors at paths in `skip` (values that are templates rendered later) are left for later."""
+    try:
+        return model.model_validate(value), []
+    except ValidationError as exc:
+        by_loc: dict[Path_, list[str]] = {}
+        for err in exc.errors():
+            loc = _clean_loc(err["loc"])
+            if skip and any(loc[: len(s)] == s for s in skip):
+                continue
+            by_loc.setdefault(loc, []).append(describe(err, model, loc))
+        return None, [doc.issue(base + loc, _merge(messages)) for loc, messages in by_loc.items()]
+
+
+def _merge(messages: list[str]) -> str:
+    """One message per place: a union's alternatives become `expected a or b, got x`."""
+    unique = list(dict.fromkeys(messages))
+    if len(unique) > 1 and all(m.startswith("expected ") and ", got " in m for m in unique):
+        got = unique[0].rsplit(", got ", 1)[1]
+        wanted = [m[len("expected "):].rsplit(", got ", 1)[0] for m in unique]
+        return f"expected {' or '.join(wanted)}, got {got}"
+    return "; ".join(unique)
+
+
+def describe(err: Any, model: type[BaseModel], loc: Path_) -> str:
+    """One error as `what was expected`, with the value that was found."""
+    kind = err["type"]
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "extra_forbidden":
+        allowed = allowed_keys(model, loc[:-1])
+        hint = f"; expected one of: {', '.join(allowed)}" if allowed else ""
+        return f"unknown key {loc[-1]!r}{hint}"
+    msg = str(err["msg"])
+    for prefix in ("Input should be ", "Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            msg = ("expected " if prefix == "Input should be " else "") + msg[len(prefix):]
+    if kind not in ("value_error", "assertion_error") and "input" in err:
+        msg += f", got {_show(err['input'])}"
+    return msg
+
+
+def allowed_keys(model: type[BaseModel], loc: Path_) -> list[str]:
+    """The keys a (nested) model accepts at `loc`, when the path leads to a model."""
+    current: Any = model
+    for part in loc:
+        current = _submodel(current, part)
+        if current is None:
+            return []
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return sorted(f.alias or name for name, f in current.model_fields.items())
+    return []
+
+
+def _submodel(tp: Any, part: str | int) -> Any:
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        if isinstance(part, int) or part not in tp.model_fields:
+            return None
+        return _unwrap(tp.model_fields[part].annotation)
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (list, tuple, set) and args and isinstance(part, int):
+        return _unwrap(args[0])
+    if origin is dict and len(args) == 2:
+        return _unwrap(args[1])
+    return None
+
+
+def _unwrap(tp: Any) -> Any:
+    """The model inside Optional[...] / X | None, if any."""
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    if typing.get_origin(tp) in (typing.Union, __import__("types").UnionType):
+        models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        return models[0] if len(models) == 1 else (args[0] if len(args) == 1 else None)
+    return tp
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> Path_:
+    # pydantic adds union-member and function tags to locations; keep real keys and indexes only
+    out: list[str | int] = []
+    for part in loc:
+        if isinstance(part, int):
+            out.append(part)
+        elif isinstance(part, str) and not (part.startswith(("function-", "union[", "tagged-union["))
+                                            or part in ("str", "int", "float", "bool", "list[str]",
+                                                        "dict[str,str]", "dict[str,any]")):
+            out.append(part)
+    return tuple(out)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = json.dumps(value) if isinstance(value, (str, int, float, bool)) or value is None else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

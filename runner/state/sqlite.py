@@ -1,0 +1,228 @@
+"""The SQLite state backend: one file, WAL, one transaction per resource.
+
+A SIGKILL at any moment leaves every committed resource readable: WAL with synchronous=NORMAL is
+durable against a process crash, and nothing is ever rewritten whole.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from runner.errors import StateError, StateLocked
+from runner.state.base import Event, LockInfo, Record, RunInfo, holder_is_gone, now_iso
+
+LOCK_POLL_SECONDS = 0.2
+
+
+def _v1(db: Any) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["resources"].create({
+        "address": str, "kind": str, "status": str, "fingerprint": str, "settings": str,
+        "outputs": str, "depends_on": str, "parent": str, "prevent_destroy": int, "labels": str,
+        "error": str, "run_id": str, "created_at": str, "updated_at": str}, pk="address")
+    db["runs"].create({"id": str, "command": str, "started_at": str, "finished_at": str,
+                       "status": str, "user": str, "host": str, "pid": int, "summary": str},
+                      pk="id")
+    db["events"].create({"id": int, "run_id": str, "ts": str, "address": str, "event": str,
+                         "message": str, "data": str}, pk="id")
+    db["events"].create_index(["address"])
+    db["events"].create_index(["run_id"])
+    db["lock"].create({"id": int, "lock_id": str, "run_id": str, "operation": str, "user": str,
+                       "host": str, "pid": int, "pid_start": str, "since": str}, pk="id")
+    db["meta"].insert_all([{"key": "serial", "value": "0"}])
+
+
+# Schema migrations, applied in order; PRAGMA user_version holds how many have run.
+MIGRATIONS: list[Callable[[Any], None]] = [_v1]
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+class SqliteState:
+    """The default backend (`.taskform/state.db`)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(str(path), timeout=30, isolation_level=None,
+                                        check_same_thread=False)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"cannot open state {path}: {exc}") from None
+
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StateError(f"state {self.path} has schema version {version}, newer than this "
+                             f"taskform understands ({len(MIGRATIONS)}): upgrade taskform")
+        if version == len(MIGRATIONS):
+            return
+        import sqlite_utils  # only when the schema must change: keeps plan start-up fast
+
+        db = sqlite_utils.Database(self.conn)
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            for step in MIGRATIONS[version:]:
+                step(db)
+            self.conn.execute(f"PRAGMA user_version={len(MIGRATIONS)}")
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    # -- records -------------------------------------------------------------------------
+
+    def records(self) -> dict[str, Record]:
+        rows = self.conn.execute(
+            "SELECT address, kind, status, fingerprint, settings, outputs, depends_on, parent, "
+            "prevent_destroy, labels, error, run_id, created_at, updated_at FROM resources")
+        loads = json.loads
+        return {r[0]: Record(address=r[0], kind=r[1], status=r[2], fingerprint=loads(r[3]),
+                             settings=loads(r[4]), outputs=loads(r[5]),
+                             depends_on=tuple(loads(r[6])), parent=r[7],
+                             prevent_destroy=bool(r[8]), labels=loads(r[9]), error=r[10],
+                             run_id=r[11], created_at=r[12], updated_at=r[13]) for r in rows}
+
+    def serial(self) -> int:
+        row = self.conn.execute("SELECT value FROM meta WHERE key='serial'").fetchone()
+        return int(row[0])
+
+    def commit(self, record: Record, event: Event) -> None:
+        with self._transaction():
+            self.conn.execute(
+                "INSERT INTO resources (address, kind, status, fingerprint, settings, outputs, "
+                "depends_on, parent, prevent_destroy, labels, error, run_id, created_at, "
+                "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(address) DO UPDATE "
+                "SET kind=excluded.kind, status=excluded.status, fingerprint=excluded.fingerprint,"
+                " settings=excluded.settings, outputs=excluded.outputs, depends_on="
+                "excluded.depends_on, parent=excluded.parent, prevent_destroy="
+                "excluded.prevent_destroy, labels=excluded.labels, error=excluded.error, "
+                "run_id=excluded.run_id, updated_at=excluded.updated_at",
+                (record.address, record.kind, record.status, _dumps(record.fingerprint),
+                 _dumps(record.settings), _dumps(record.outputs), _dumps(list(record.depends_on)),
+                 record.parent, int(record.prevent_destroy), _dumps(record.labels), record.error,
+                 record.run_id, record.created_at or record.updated_at, record.updated_at))
+            self._insert_event(event)
+            self._bump()
+
+    def remove(self, address: str, event: Event) -> None:
+        with self._transaction():
+            self.conn.execute("DELETE FROM resources WHERE address=?", (address,))
+            self._insert_event(event)
+            self._bump()
+
+    def _bump(self) -> None:
+        self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='serial'")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- history -------------------------------------------------------------------------
+
+    def append(self, event: Event) -> None:
+        with self._transaction():
+            self._insert_event(event)
+
+    def _insert_event(self, e: Event) -> None:
+        self.conn.execute("INSERT INTO events (run_id, ts, address, event, message, data) "
+                          "VALUES (?,?,?,?,?,?)",
+                          (e.run_id, e.ts, e.address, e.event, e.message, _dumps(e.data)))
+
+    def events(self, address: str | None = None, run_id: str | None = None,
+               limit: int = 100) -> list[Event]:
+        where, args = [], []
+        if address:
+            where.append("address = ?")
+            args.append(address)
+        if run_id:
+            where.append("run_id = ?")
+            args.append(run_id)
+        sql = "SELECT run_id, event, address, message, data, ts FROM events"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = self.conn.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+        return [Event(run_id=r[0], event=r[1], address=r[2], message=r[3], data=json.loads(r[4]),
+                      ts=r[5]) for r in reversed(rows)]
+
+    def begin_run(self, run: RunInfo) -> None:
+        with self._transaction():
+            self.conn.execute("INSERT INTO runs (id, command, started_at, status, user, host, pid,"
+                              " summary) VALUES (?,?,?,?,?,?,?,?)",
+                              (run.run_id, run.command, now_iso(), "running", run.user, run.host,
+                               run.pid, "{}"))
+
+    def finish_run(self, run_id: str, status: str, summary: dict[str, Any]) -> None:
+        with self._transaction():
+            self.conn.execute("UPDATE runs SET finished_at=?, status=?, summary=? WHERE id=?",
+                              (now_iso(), status, _dumps(summary), run_id))
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        rows = self.conn.execute("SELECT id, command, started_at, finished_at, status, user, "
+                                 "host, pid, summary FROM runs ORDER BY started_at DESC LIMIT ?",
+                                 (limit,)).fetchall()
+        keys = ("id", "command", "started_at", "finished_at", "status", "user", "host", "pid")
+        return [dict(zip(keys, r[:8], strict=True), summary=json.loads(r[8] or "{}")) for r in rows]
+
+    # -- lock ----------------------------------------------------------------------------
+
+    def acquire_lock(self, info: LockInfo, timeout: float) -> LockInfo | None:
+        """Take the lock, waiting up to `timeout` seconds; return a stale lock taken over."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._transaction():
+                held = self.current_lock()
+                if held is None or holder_is_gone(held):
+                    self.conn.execute("INSERT OR REPLACE INTO lock (id, lock_id, run_id, "
+                                      "operation, user, host, pid, pid_start, since) VALUES "
+                                      "(1,?,?,?,?,?,?,?,?)",
+                                      (info.lock_id, info.run_id, info.operation, info.user,
+                                       info.host, info.pid, info.pid_start, info.since))
+                    return held
+            if time.monotonic() >= deadline:
+                waited = f" (waited {timeout:g}s)" if timeout else ""
+                raise StateLocked(f"state is locked{waited}: {held.describe()}. Wait for it to "
+                                  f"finish, retry with -lock-timeout, or if it is certainly dead "
+                                  f"run `taskform force-unlock {held.lock_id}`")
+            time.sleep(LOCK_POLL_SECONDS)
+
+    def release_lock(self, lock_id: str) -> None:
+        with self._transaction():
+            self.conn.execute("DELETE FROM lock WHERE lock_id=?", (lock_id,))
+
+    def current_lock(self) -> LockInfo | None:
+        row = self.conn.execute("SELECT lock_id, run_id, operation, user, host, pid, pid_start, "
+                                "since FROM lock WHERE id=1").fetchone()
+        return LockInfo(*row) if row else None
+
+    def force_unlock(self, lock_id: str) -> LockInfo:
+        with self._transaction():
+            held = self.current_lock()
+            if held is None:
+                raise StateError("the state is not locked")
+            if held.lock_id != lock_id:
+                raise StateError(f"lock ID {lock_id!r} does not match the current lock: "
+                                 f"{held.describe()}")
+            self.conn.execute("DELETE FROM lock WHERE lock_id=?", (lock_id,))
+        return held
+
+    def close(self) -> None:
+        self.conn.close()

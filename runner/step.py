@@ -1,0 +1,163 @@
+"""Run one change: render with the outputs known now, check `when`, skip when the inputs turned
+out unchanged, then apply (or destroy) with retries, backoff and a deadline."""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from runner.address import parse_address
+from runner.errors import Cancelled, PlanError, StepFailed, StepTimeout, TaskformError
+from runner.evaluate import Evaluator
+from runner.kinds.base import Context
+from runner.kinds.registry import KINDS
+from runner.plan import Action, Change
+from runner.resource import Resource
+from runner.state.base import Record
+
+ERROR_OUTPUT_LIMIT = 8 * 1024
+MAX_BACKOFF_SECONDS = 300.0
+
+
+@dataclass
+class StepResult:
+    status: str  # done | unchanged | skipped | failed | cancelled
+    outputs: dict[str, Any] = field(default_factory=dict)
+    fingerprint: dict[str, str] | None = None
+    rendered: Any = None
+    message: str = ""
+    output: str = ""
+    attempts: int = 1
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StepRun:
+    """One change in flight: its own cancel flag and deadline, watched by the executor."""
+
+    change: Change
+    resource: Resource | None
+    record: Record | None
+    evaluator: Evaluator
+    run_id: str
+    log: Any
+    saved_plan: bool = False
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    deadline: float | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    def run(self) -> StepResult:
+        try:
+            if self.change.action is Action.DESTROY:
+                return self._destroy()
+            return self._apply()
+        except Cancelled:
+            return StepResult("cancelled", message="cancelled by interrupt")
+        except (PlanError, TaskformError) as exc:
+            return StepResult("failed", message=str(exc))
+        except Exception as exc:  # a bug in a kind must not take the whole apply down
+            return StepResult("failed", message=f"internal error: {type(exc).__name__}: {exc}",
+                              output=traceback.format_exc()[-ERROR_OUTPUT_LIMIT:])
+
+    def _context(self) -> Context:
+        resource = self.resource
+        timeout = resource.timeout if resource else None
+        self.deadline = time.monotonic() + timeout if timeout else None
+        address = resource.address if resource else parse_address(self.change.address)
+        return Context(workspace=self.evaluator.ws, address=address,
+                       providers=self.evaluator.providers, run_id=self.run_id,
+                       deadline=self.deadline, cancelled=self.cancelled,
+                       log=lambda line: self.log(self.change.address, line),
+                       outputs=self.evaluator.outputs)
+
+    def _destroy(self) -> StepResult:
+        assert self.record is not None
+        kind = KINDS[self.record.kind].kind
+        kind.destroy(self._context(), self.record)
+        return StepResult("done")
+
+    def _apply(self) -> StepResult:
+        resource = self.resource
+        assert resource is not None
+        rendered = self.evaluator.render(resource)
+        model = self.evaluator.model(resource, rendered)
+        fingerprint = self.evaluator.fingerprint(resource, rendered)
+        if fingerprint is None:
+            return StepResult("failed", message="inputs are still unknown after their "
+                              "dependencies were applied")
+        drift = self._changed_since_plan(fingerprint)
+        if drift:
+            return StepResult("failed", message="changed since the plan was made: "
+                              + "; ".join(drift) + "; make a new plan")
+        record = self.record
+        if self.change.deferred and record and record.fingerprint == fingerprint \
+                and record.status == "ok":
+            return StepResult("unchanged", outputs=record.outputs, fingerprint=fingerprint,
+                              rendered=rendered)
+        when = self.evaluator.when(resource)
+        if when is False:
+            return StepResult("skipped", fingerprint=fingerprint, rendered=rendered,
+                              message=f"when: {resource.when} is false")
+        return self._attempts(resource, model, rendered, fingerprint)
+
+    def _changed_since_plan(self, fingerprint: dict[str, str]) -> list[str]:
+        from runner.fingerprint import reasons
+
+        planned = self.change.fingerprint
+        if not self.saved_plan or planned is None:
+            return []
+        mine = {k: v for k, v in fingerprint.items() if not k.startswith("dep:")}
+        theirs = {k: v for k, v in planned.items() if not k.startswith("dep:")}
+        return reasons(theirs, mine)
+
+    def _attempts(self, resource: Resource, model: Any, rendered: Any,
+                  fingerprint: dict[str, str]) -> StepResult:
+        kind = KINDS[resource.kind].kind
+        record = self.record
+        destroyed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            ctx = self._context()
+            try:
+                if self.change.action is Action.REPLACE and record is not None and not destroyed:
+                    kind.destroy(ctx, record)
+                    destroyed = True
+                prior = record if self.change.action is Action.UPDATE else None
+                outputs = kind.apply(ctx, model, prior)
+                return StepResult("done", outputs=outputs or {}, fingerprint=fingerprint,
+                                  rendered=rendered, attempts=attempt)
+            except StepFailed as exc:
+                failure = exc
+            except (TaskformError, OSError) as exc:
+                failure = StepFailed(str(exc))
+            if self.deadline is not None and time.monotonic() >= self.deadline \
+                    and not isinstance(failure, StepTimeout):
+                failure = StepTimeout(f"timed out after {resource.timeout:g}s: {failure.message}",
+                                      output=failure.output)
+            if not failure.retryable or attempt > resource.retries:
+                return self._failed(failure, attempt)
+            delay = min(resource.retry_delay * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS)
+            self.log(self.change.address, f"attempt {attempt} failed ({failure.message}); "
+                     f"retrying in {delay:g}s")
+            if self.cancelled.wait(delay):
+                raise Cancelled(self.change.address)
+
+    def _failed(self, failure: StepFailed, attempts: int) -> StepResult:
+        output = failure.output
+        if len(output) > ERROR_OUTPUT_LIMIT:
+            output = f"[... {len(output) - ERROR_OUTPUT_LIMIT} bytes cut ...]\n" + \
+                output[-ERROR_OUTPUT_LIMIT:]
+        data: dict[str, Any] = {}
+        if failure.exit_code is not None:
+            data["exit_code"] = failure.exit_code
+        if failure.command:
+            data["command"] = failure.command
+        status = "failed"
+        message = failure.message
+        if attempts > 1:
+            message += f" (after {attempts} attempts)"
+        return StepResult(status, message=message, output=output, attempts=attempts, data=data)

@@ -1,0 +1,154 @@
+"""The workspace: a folder with `taskform.yaml` and spec files."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from runner.errors import SpecError, SpecIssue, WorkspaceError
+from runner.spec.validation import validate
+from runner.spec.yamlsrc import SourceDoc, parse_file
+
+CONFIG_NAME = "taskform.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class VariableDecl(_Strict):
+    """A declared variable: a literal `value`, or read from `env` with an optional `default`."""
+
+    value: Any = None
+    env: str | None = None
+    default: Any = None
+    secret: bool = False
+    description: str = ""
+
+
+class StateSettings(_Strict):
+    backend: Literal["sqlite"] = "sqlite"
+    path: str = ".taskform/state.db"
+
+
+class GradingSettings(_Strict):
+    """task-sync's PASS_MARKER / FAIL_MARKER / TIMEOUT_MARKER / TIMEOUT_SECONDS."""
+
+    pass_marker: str | None = None
+    fail_marker: str | None = None
+    timeout_marker: str | None = None
+    timeout_seconds: float = Field(default=45, gt=0)
+    output_limit: int = Field(default=1024 * 1024, gt=0)
+
+
+class DockerSettings(_Strict):
+    host: str | None = None
+
+
+class WorkspaceConfig(_Strict):
+    """Everything in `taskform.yaml`; every setting has a default, so an empty file is valid."""
+
+    specs: list[str] = Field(default_factory=lambda: ["specs/**/*.yaml", "specs/**/*.yml"])
+    parallelism: int = Field(default=10, ge=1, le=256)
+    state: StateSettings = Field(default_factory=StateSettings)
+    variables: dict[str, Any] = Field(default_factory=dict)
+    grading: GradingSettings = Field(default_factory=GradingSettings)
+    docker: DockerSettings = Field(default_factory=DockerSettings)
+
+
+class Unset:
+    """A declared variable whose environment variable is not set: an error when used."""
+
+    def __init__(self, name: str, env: str):
+        self.name, self.env = name, env
+
+    def __str__(self) -> str:
+        raise WorkspaceError(f"variable {self.name!r} reads environment variable {self.env}, "
+                             "which is not set (and has no default)")
+
+
+@dataclass
+class Workspace:
+    root: Path
+    config: WorkspaceConfig
+    variables: dict[str, Any] = field(default_factory=dict)
+    secrets: list[str] = field(default_factory=list)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".taskform"
+
+    @property
+    def name(self) -> str:
+        return self.root.name
+
+    def resolve(self, relative: str, what: str = "path") -> Path:
+        """A path inside the workspace; one that escapes it (`..`, absolute, symlink) is refused."""
+        path = (self.root / relative).resolve()
+        if not path.is_relative_to(self.root):
+            raise WorkspaceError(f"{what} {relative!r} is outside the workspace {self.root}")
+        return path
+
+    def relative(self, path: Path) -> str:
+        return str(path.resolve().relative_to(self.root))
+
+
+def open_workspace(directory: str | os.PathLike[str] = ".",
+                   overrides: dict[str, str] | None = None) -> Workspace:
+    """Load `taskform.yaml` from `directory` and resolve its variables."""
+    root = Path(directory).resolve()
+    config_file = root / CONFIG_NAME
+    if not root.is_dir():
+        raise WorkspaceError(f"workspace {root} does not exist")
+    if not config_file.is_file():
+        raise WorkspaceError(f"no {CONFIG_NAME} in {root}: a workspace needs one (an empty file "
+                             "is valid); use -C DIR to run in another folder")
+    docs, issues = parse_file(config_file, CONFIG_NAME)
+    if issues:
+        raise SpecError(issues)
+    doc = docs[0] if docs else SourceDoc(CONFIG_NAME, 0, {})
+    raw = doc.value if doc.value is not None else {}
+    if not isinstance(raw, dict):
+        raise SpecError([doc.issue((), "expected a mapping of settings")])
+    model, issues = validate(WorkspaceConfig, raw, doc, ())
+    if issues:
+        raise SpecError(issues)
+    assert isinstance(model, WorkspaceConfig)
+    ws = Workspace(root=root, config=model)
+    ws.variables, ws.secrets, issues = _resolve_variables(model.variables, doc, overrides or {})
+    if issues:
+        raise SpecError(issues)
+    return ws
+
+
+def _resolve_variables(decls: dict[str, Any], doc: SourceDoc, overrides: dict[str, str]
+                       ) -> tuple[dict[str, Any], list[str], list[SpecIssue]]:
+    values: dict[str, Any] = {}
+    secrets: list[str] = []
+    issues: list[SpecIssue] = []
+    for name, raw in decls.items():
+        if not isinstance(raw, dict):
+            values[name] = raw
+            continue
+        model, errs = validate(VariableDecl, raw, doc, ("variables", name))
+        issues.extend(errs)
+        if not isinstance(model, VariableDecl):
+            continue
+        value: Any = model.value
+        if model.env:
+            value = os.environ.get(model.env, model.default)
+            if value is None:
+                value = Unset(name, model.env)
+        if model.secret and isinstance(value, str) and value:
+            secrets.append(value)
+        values[name] = value
+    for name, value in overrides.items():
+        if name not in values:
+            issues.append(SpecIssue("-var", 1, 1, name, f"variable {name!r} is not declared in "
+                                    f"{CONFIG_NAME}"))
+        values[name] = value
+    return values, secrets, issues
