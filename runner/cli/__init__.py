@@ -12,9 +12,28 @@ from runner import __version__
 from runner.cli.common import App
 
 
+class UserError(click.ClickException):
+    """A TaskformError on its way out: `Error: <message>` on stderr and its exit code."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 class Group(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)  # in the order they were added: the workflow order
+
+    def invoke(self, ctx: click.Context) -> object:
+        from runner.errors import TaskformError
+
+        try:
+            return super().invoke(ctx)
+        except TaskformError as exc:
+            raise UserError(str(exc), exc.exit_code) from None
+        except click.UsageError as exc:
+            exc.exit_code = 1  # exit 2 means "changes" to -detailed-exitcode users
+            raise
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"],
@@ -59,10 +78,10 @@ def main(argv: list[str] | None = None) -> None:
         code = 1
     except click.ClickException as exc:
         exc.show()
-        code = 1
+        code = exc.exit_code if isinstance(exc, UserError) else 1
     except click.exceptions.Exit as exc:
         code = exc.exit_code
-    except TaskformError as exc:
+    except TaskformError as exc:  # raised outside a command (while parsing options)
         click.echo(f"Error: {exc}", err=True)
         code = exc.exit_code
     except KeyboardInterrupt:

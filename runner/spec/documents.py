@@ -51,8 +51,8 @@ class DocumentReader:
         self.variables = variables
         self.out = Loaded()
 
-    def issue(self, path: Path_, message: str) -> None:
-        self.out.issues.append(self.doc.issue(path, message))
+    def issue(self, path: Path_, message: str, key: bool = False) -> None:
+        self.out.issues.append(self.doc.issue(path, message, key))
 
     def read(self) -> Loaded:
         value = self.doc.value
@@ -61,7 +61,8 @@ class DocumentReader:
             return self.out
         for key in value:
             if key not in ENVELOPE_KEYS:
-                self.issue((key,), f"unknown key {key!r}; expected one of: {', '.join(ENVELOPE_KEYS)}")
+                self.issue((key,), f"unknown key {key!r}; expected one of: "
+                           f"{', '.join(ENVELOPE_KEYS)}", key=True)
         if value.get("apiVersion") != API_VERSION:
             found = value.get("apiVersion")
             self.issue(("apiVersion",), f"expected {API_VERSION!r}, got {found!r}" if found
@@ -94,7 +95,8 @@ class DocumentReader:
             return None, {}
         for key in meta:
             if key not in ("name", "labels"):
-                self.issue(("metadata", key), f"unknown key {key!r}; expected one of: labels, name")
+                self.issue(("metadata", key), f"unknown key {key!r}; expected one of: labels, "
+                           "name", key=True)
         name = meta.get("name")
         labels = meta.get("labels") or {}
         if not isinstance(name, str) or not _NAME.match(name):
@@ -130,7 +132,7 @@ class DocumentReader:
                   prevent_destroy: bool) -> None:
         for key in spec:
             if key != "steps":
-                self.issue(("spec", key), f"unknown key {key!r}; expected one of: steps")
+                self.issue(("spec", key), f"unknown key {key!r}; expected one of: steps", key=True)
         steps = spec.get("steps")
         if not isinstance(steps, dict) or not steps:
             self.issue(("spec", "steps"), "expected a mapping of step names to steps")
@@ -154,7 +156,7 @@ class DocumentReader:
         unknown = [k for k in type_keys if k not in STEP_TYPES]
         for key in unknown:
             self.issue(path + (key,), f"unknown step type or key {key!r}; expected one step type "
-                       f"({', '.join(types)}) and optionally {', '.join(STEP_KEYS)}")
+                       f"({', '.join(types)}) and optionally {', '.join(STEP_KEYS)}", key=True)
         known = [k for k in type_keys if k in STEP_TYPES]
         if len(known) != 1:
             if not unknown:
@@ -299,7 +301,7 @@ class DocumentReader:
             self.issue(path, str(exc))
 
     def _origin(self, path: Path_) -> Origin:
-        line, col = self.doc.position(path)
+        line, col = self.doc.position(path, key=True)
         return Origin(self.doc.file, line, col)
 
 

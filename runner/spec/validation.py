@@ -22,12 +22,16 @@ def validate(model: type[BaseModel], value: Any, doc: SourceDoc, base: Path_,
         return model.model_validate(value), []
     except ValidationError as exc:
         by_loc: dict[Path_, list[str]] = {}
+        on_key: set[Path_] = set()
         for err in exc.errors():
             loc = _clean_loc(err["loc"])
             if skip and any(loc[: len(s)] == s for s in skip):
                 continue
             by_loc.setdefault(loc, []).append(describe(err, model, loc))
-        return None, [doc.issue(base + loc, _merge(messages)) for loc, messages in by_loc.items()]
+            if err["type"] == "extra_forbidden":
+                on_key.add(loc)
+        return None, [doc.issue(base + loc, _merge(messages), key=loc in on_key)
+                      for loc, messages in by_loc.items()]
 
 
 def _merge(messages: list[str]) -> str:

@@ -23,7 +23,7 @@ from runner.errors import SpecIssue
 Path_ = tuple[str | int, ...]
 T = TypeVar("T")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_CACHE_VERSION = 4  # bump when Loaded, Resource or SourceDoc change shape
+_CACHE_VERSION = 5  # bump when Loaded, Resource or SourceDoc change shape
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -35,19 +35,24 @@ class SourceDoc:
     index: int
     value: Any
     positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
 
-    def position(self, path: Path_) -> tuple[int, int]:
-        """The position of `path`, or of its nearest ancestor that has one."""
+    def position(self, path: Path_, key: bool = False) -> tuple[int, int]:
+        """Where `path`'s value starts (or its key, with `key`), else its nearest ancestor's."""
+        path = tuple(path)
+        if key and path in self.key_positions:
+            return self.key_positions[path]
         while True:
-            pos = self.positions.get(tuple(path))
+            pos = self.positions.get(path)
             if pos is not None:
                 return pos
             if not path:
                 return (1, 1)
             path = path[:-1]
 
-    def issue(self, path: Path_, message: str) -> SpecIssue:
-        line, col = self.position(path)
+    def issue(self, path: Path_, message: str, key: bool = False) -> SpecIssue:
+        """An issue at `path`; `key` places it on the mapping key rather than its value."""
+        line, col = self.position(path, key)
         return SpecIssue(self.file, line, col, format_path(path), message)
 
 
@@ -93,6 +98,8 @@ class _Converter:
                     f"duplicate key {key!r} (first defined at line {first_line[key]})"))
                 continue
             first_line[key] = key_node.start_mark.line + 1
+            mark = key_node.start_mark
+            self.doc.key_positions[path + (key,)] = (mark.line + 1, mark.column + 1)
             out[key] = self.convert(value_node, path + (key,))
         return out
 

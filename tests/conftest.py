@@ -1,0 +1,92 @@
+"""Shared fixtures: throwaway workspaces, the CLI through CliRunner and as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Workspace:
+    root: Path
+
+    def write(self, relative: str, text: str) -> Path:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+        return path
+
+    def spec(self, text: str, name: str = "main.yaml") -> Path:
+        return self.write(f"specs/{name}", text)
+
+    def cli(self, *args: str, input: str | None = None, env: dict[str, str] | None = None
+            ) -> Result:
+        """Run taskform in-process through click's CliRunner."""
+        from runner.cli import cli
+
+        runner = CliRunner()
+        return runner.invoke(cli, ["-C", str(self.root), *args], input=input,
+                             env={"NO_COLOR": "1", **(env or {})}, catch_exceptions=False)
+
+    def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 120,
+            input: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run taskform as a real subprocess (`python -m runner`)."""
+        return subprocess.run([sys.executable, "-m", "runner", "-C", str(self.root), *args],
+                              capture_output=True, text=True, timeout=timeout, input=input,
+                              env=subprocess_env(env), cwd=self.root)
+
+    def state(self):  # type: ignore[no-untyped-def]
+        from runner.state.sqlite import SqliteState
+
+        return SqliteState(self.root / ".taskform" / "state.db")
+
+
+def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a taskform subprocess: this checkout's runner first on the path."""
+    env = {**os.environ, "NO_COLOR": "1", **(extra or {})}
+    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    """An empty workspace with an empty taskform.yaml."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "taskform.yaml").write_text("")
+    return Workspace(root)
+
+
+@pytest.fixture
+def taskform_main() -> Callable[..., int]:
+    """Call `runner.cli.main` in-process and return its exit code (the real error boundary)."""
+    from runner.cli import main
+
+    def call(*args: str) -> int:
+        with pytest.raises(SystemExit) as exit_info:
+            main(list(args))
+        return int(exit_info.value.code or 0)
+    return call
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI every part is installed, so a skipped test is a failure, not a pass."""
+    if os.environ.get("CI") != "true":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        for report in skipped:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+            sys.stderr.write(f"CI: skipped {report.nodeid}: {reason}\n")
+        session.exitstatus = 1
