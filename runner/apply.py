@@ -72,7 +72,7 @@ class Executor:
         base = recorded_outputs(self.records)
         self.evaluator = Evaluator(ws, providers,
                                    lambda a: self.fresh[a] if a in self.fresh else base(a),
-                                   redact=redactor.value)
+                                   redact=redactor.value, recorded=records)
         self.report = ApplyReport()
         self.stopping = False
         self.cancelling = False

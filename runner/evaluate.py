@@ -45,10 +45,12 @@ class Evaluator:
     """Renders and fingerprints resources given the outputs known so far."""
 
     def __init__(self, ws: Workspace, providers: Providers, outputs: Callable[[str], Any],
-                 redact: Callable[[Any], Any] = lambda value: value):
+                 redact: Callable[[Any], Any] = lambda value: value,
+                 recorded: Mapping[str, Record] | None = None):
         self.ws = ws
         self.providers = providers
         self.outputs = outputs
+        self.recorded: Mapping[str, Record] = recorded if recorded is not None else {}
         self.redact = redact  # dependency outputs are fingerprinted as the state stores them
 
     def scope(self, resource: Resource) -> Scope:
@@ -57,7 +59,7 @@ class Evaluator:
 
     def context(self, resource: Resource, **extra: Any) -> Context:
         return Context(workspace=self.ws, address=resource.address, providers=self.providers,
-                       outputs=self.outputs, **extra)
+                       outputs=self.outputs, recorded=self.recorded, **extra)
 
     def render(self, resource: Resource) -> Any:
         if not iter_templates(resource.settings):
@@ -165,7 +167,7 @@ def observe_all(records: Iterable[Record], evaluator: Evaluator, resources: Mapp
         resource = resources.get(record.address)
         address = resource.address if resource else parse_address(record.address)
         ctx = Context(workspace=evaluator.ws, address=address, providers=evaluator.providers,
-                      outputs=evaluator.outputs)
+                      outputs=evaluator.outputs, recorded=evaluator.recorded)
         return record.address, KINDS[record.kind].kind.observe(ctx, record)
 
     if not todo:

@@ -42,7 +42,7 @@ def make_plan(ws: Workspace, state: StateStore, providers: Providers, options: P
     specs = specs or load_specs(ws)
     records = state.records()
     serial = state.serial()
-    evaluator = Evaluator(ws, providers, recorded_outputs(records))
+    evaluator = Evaluator(ws, providers, recorded_outputs(records), recorded=records)
     if options.destroy_all:
         resources = {str(a): r for a, r in specs.resources.items()}
     else:
@@ -90,6 +90,6 @@ def load_saved(ws: Workspace, state: StateStore, providers: Providers, saved: Pl
     specs = load_specs(ws)
     check_fresh(saved, state.serial(), specs.digest)
     records = state.records()
-    evaluator = Evaluator(ws, providers, recorded_outputs(records))
+    evaluator = Evaluator(ws, providers, recorded_outputs(records), recorded=records)
     resources = expand_all(specs.resources, evaluator)
     return Planned(plan=saved, specs=specs, resources=resources, records=records)

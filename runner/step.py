@@ -71,7 +71,7 @@ class StepRun:
                        providers=self.evaluator.providers, run_id=self.run_id,
                        deadline=self.deadline, cancelled=self.cancelled,
                        log=lambda line: self.log(self.change.address, line),
-                       outputs=self.evaluator.outputs)
+                       outputs=self.evaluator.outputs, recorded=self.evaluator.recorded)
 
     def _destroy(self) -> StepResult:
         assert self.record is not None

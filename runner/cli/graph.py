@@ -22,7 +22,8 @@ def graph(app: App, fmt: str) -> None:
     ws = app.workspace
     specs = load_specs(ws)
     with app.session() as (state, providers):
-        evaluator = Evaluator(ws, providers, recorded_outputs(state.records()))
+        records = state.records()
+        evaluator = Evaluator(ws, providers, recorded_outputs(records), recorded=records)
         resources = expand_all(specs.resources, evaluator)
     g = Graph({a: [str(d) for d in r.depends_on] for a, r in resources.items()})
     labels = {a: r.kind for a, r in resources.items()}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -68,6 +68,7 @@ class Context:
     cancelled: threading.Event = field(default_factory=threading.Event)
     log: Callable[[str], None] = lambda line: None
     outputs: Callable[[str], Any] = lambda address: None
+    recorded: Mapping[str, Record] = field(default_factory=dict)  # the state as planning saw it
 
     def path(self, relative: str, what: str = "path") -> Path:
         """A path inside the workspace (paths escaping it are refused)."""
