@@ -159,9 +159,12 @@ class Executor:
     def _submit(self, pool: ThreadPoolExecutor, change: Change) -> None:
         run = StepRun(change=change, resource=self.resources.get(change.address),
                       record=self.records.get(change.address), evaluator=self.evaluator,
-                      run_id=self.run_id, log=self.progress.log, saved_plan=self.saved_plan)
+                      run_id=self.run_id, log=self._log, saved_plan=self.saved_plan)
         self.progress.began(change.address, change.action)
         self.running[pool.submit(run.run)] = run
+
+    def _log(self, address: str, line: str) -> None:
+        self.progress.log(address, self.redactor.text(line))
 
     def _watchdog(self) -> None:
         """A step past its deadline that has not stopped by itself is told to cancel."""

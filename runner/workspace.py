@@ -66,6 +66,9 @@ class Unset:
     def __init__(self, name: str, env: str):
         self.name, self.env = name, env
 
+    def __repr__(self) -> str:
+        return f"<unset ${self.env}>"
+
     def __str__(self) -> str:
         raise WorkspaceError(f"variable {self.name!r} reads environment variable {self.env}, "
                              "which is not set (and has no default)")

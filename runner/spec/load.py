@@ -43,10 +43,10 @@ def load_specs(ws: Workspace) -> Specs:
     loaded: list[Loaded] = []
     digest = hashlib.sha256()
     digest.update(json.dumps(ws.config.model_dump(), sort_keys=True, default=str).encode())
-    digest.update(json.dumps(ws.variables, sort_keys=True, default=str).encode())
+    digest.update(json.dumps(ws.variables, sort_keys=True, default=repr).encode())
     files = spec_files(ws)
     cache = ws.state_dir / "cache" / "specs"
-    salt = json.dumps(ws.variables, sort_keys=True, default=str).encode()
+    salt = json.dumps(ws.variables, sort_keys=True, default=repr).encode()
     for path in files:
         display = ws.relative(path)
         digest.update(display.encode() + b"\0" + path.read_bytes() + b"\0")

@@ -164,6 +164,8 @@ def render_text(text: str, scope: Scope) -> Any:
             result = _expression(whole.group("expr"))(**context)
             if isinstance(result, Undefined):
                 result._fail_with_undefined_error()
+            if not isinstance(result, (str, int, float, bool, list, dict, type(None))):
+                result = str(result)  # plain data only; str() also reports unset variables
             return result
         return _template(text).render(**context)
     except TemplateError as exc:
