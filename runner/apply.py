@@ -74,6 +74,7 @@ class Executor:
                                    lambda a: self.fresh[a] if a in self.fresh else base(a),
                                    redact=redactor.value, recorded=records)
         self.report = ApplyReport()
+        self.interrupts = 0
         self.stopping = False
         self.cancelling = False
         self.running: dict[Future[StepResult], StepRun] = {}
@@ -81,13 +82,19 @@ class Executor:
     # -- interrupts (called from the signal handler in the main thread) -------------------
 
     def interrupt(self) -> None:
-        if not self.stopping:
+        """Called from the signal handler: only count; the walk loop acts on it (a handler that
+        printed could deadlock on a lock the interrupted code holds)."""
+        self.interrupts += 1
+
+    def _handle_interrupts(self) -> None:
+        if self.interrupts >= 1 and not self.stopping:
             self.stopping = True
             self.progress.note("Interrupt received: no new work will start; running steps are "
                                "finishing (interrupt again to cancel them).")
-        else:
+        if self.interrupts >= 2 and not self.cancelling:
             self.cancelling = True
             self.progress.note("Second interrupt: cancelling running steps.")
+        if self.cancelling:
             for run in self.running.values():
                 run.cancelled.set()
 
@@ -102,6 +109,7 @@ class Executor:
         pool = ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply")
         try:
             while True:
+                self._handle_interrupts()
                 ready.extend(sorter.get_ready())
                 while ready and not self.stopping and len(self.running) < self.parallelism:
                     address = ready.popleft()
@@ -128,7 +136,7 @@ class Executor:
                 if address not in self.report.outcomes:
                     self.report.outcomes[address] = Outcome(address, changes[address].action,
                                                             "not-started")
-            self.report.interrupted = self.stopping
+            self.report.interrupted = self.interrupts > 0
             self.progress.close()
         return self.report
 

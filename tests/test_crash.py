@@ -1,0 +1,98 @@
+"""SIGKILL an apply of a few hundred steps at random moments; the state always opens, every step
+recorded as done ran exactly once (in the run that recorded it, and never again), and a rerun
+converges with no repeated work."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+
+from tests.conftest import subprocess_env
+
+STEPS = 300
+KILLS = 20
+
+
+def write_specs(ws) -> None:
+    ws.write("taskform.yaml", "parallelism: 4\n")  # about ten seconds of work to interrupt
+    lines = ["apiVersion: taskform/v1", "kind: Pipeline", "metadata: {name: crash}", "spec:",
+             "  steps:"]
+    for i in range(STEPS):
+        lines.append(f"    s{i}:")
+        lines.append("      shell: {command: 'sleep 0.1; "
+                     "echo \"$TASKFORM_ADDRESS $TASKFORM_RUN\" >> effects.log'}")
+        if i % 10:
+            lines.append(f"      depends_on: [s{i - 1}]")
+    ws.write("specs/crash.yaml", "\n".join(lines) + "\n")
+
+
+def effects(ws) -> list[tuple[str, str]]:
+    """(address, run id) of every time a step really ran, in the order they ran."""
+    path = ws.root / "effects.log"
+    text = path.read_text() if path.exists() else ""
+    return [tuple(line.split()) for line in text.splitlines()]  # type: ignore[misc]
+
+
+def check_state(ws, done_before: dict[str, str]) -> dict[str, str]:
+    """Every recorded step ran exactly once in the run that recorded it, and never again."""
+    db = ws.root / ".taskform" / "state.db"
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    records = ws.state().records()
+    ran = effects(ws)
+    counts = Counter(ran)
+    done = {a: r.run_id for a, r in records.items() if r.status == "ok"}
+    for address, run_id in done.items():
+        assert counts[(address, run_id)] == 1, f"{address} recorded by {run_id} ran " \
+                                               f"{counts[(address, run_id)]} times in that run"
+        recorded_at = ran.index((address, run_id))
+        again = [r for a, r in ran[recorded_at + 1:] if a == address]
+        assert not again, f"{address} ran again in {again} after {run_id} recorded it"
+    for address, run_id in done_before.items():
+        assert done[address] == run_id, f"{address} was redone after being recorded"
+    return done
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_moments_loses_nothing(ws):
+    write_specs(ws)
+    rng = random.Random(20261124)
+    done: dict[str, str] = {}
+    kills = 0
+    for _ in range(KILLS * 3):
+        proc = subprocess.Popen([sys.executable, "-m", "runner", "-C", str(ws.root), "apply",
+                                 "-auto-approve"], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, env=subprocess_env(),
+                                start_new_session=True)
+        time.sleep(rng.uniform(0.3, 0.9))
+        finished = proc.poll() is not None
+        if not finished:
+            os.killpg(proc.pid, signal.SIGKILL)
+            kills += 1
+        proc.wait()
+        time.sleep(0.15)  # let orphaned steps of the killed run finish their echo
+        done = check_state(ws, done)
+        if finished or kills >= KILLS:
+            break
+    assert kills >= KILLS, f"only {kills} kills happened before the apply finished"
+    assert done, "no step was recorded across all the killed runs"
+    final = subprocess.run([sys.executable, "-m", "runner", "-C", str(ws.root), "apply",
+                            "-auto-approve"], capture_output=True, text=True,
+                           env=subprocess_env(), timeout=300)
+    assert final.returncode == 0, final.stdout[-2000:] + final.stderr[-2000:]
+    done = check_state(ws, done)
+    assert len(done) == STEPS
+    plan = subprocess.run([sys.executable, "-m", "runner", "-C", str(ws.root), "plan",
+                           "-detailed-exitcode"], capture_output=True, text=True,
+                          env=subprocess_env(), timeout=120)
+    assert plan.returncode == 0, plan.stdout
+    assert plan.stdout == f"No changes. {STEPS} resources match the specs.\n"

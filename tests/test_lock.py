@@ -1,0 +1,60 @@
+"""Two applies on one state at once: exactly one runs, the other names the holder."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import subprocess_env
+
+
+@pytest.mark.slow
+def test_two_applies_exactly_one_runs(ws):
+    ws.spec("""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: p}
+        spec:
+          steps:
+            slow:
+              shell: {command: "sleep 2; echo ran >> runs.log"}
+        """)
+    argv = [sys.executable, "-m", "runner", "-C", str(ws.root), "apply", "-auto-approve"]
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=subprocess_env()) for _ in range(2)]
+    results = [(p.pid, *p.communicate(timeout=60), p.returncode) for p in procs]
+    winners = [r for r in results if r[3] == 0]
+    losers = [r for r in results if r[3] != 0]
+    assert len(winners) == 1 and len(losers) == 1, results
+    winner_pid = winners[0][0]
+    _, out, err, code = losers[0]
+    assert code == 1
+    assert err.startswith("Error: state is locked: lock ")
+    assert f"(pid {winner_pid}) for `apply` since " in err
+    assert (ws.root / "runs.log").read_text() == "ran\n"
+
+
+@pytest.mark.slow
+def test_lock_timeout_waits_for_the_holder(ws):
+    ws.spec("""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: p}
+        spec:
+          steps:
+            slow:
+              shell: {command: "sleep 2"}
+        """)
+    argv = [sys.executable, "-m", "runner", "-C", str(ws.root), "apply", "-auto-approve"]
+    first = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=subprocess_env())
+    assert first.stdout is not None
+    while "creating..." not in first.stdout.readline():
+        pass
+    second = subprocess.run(argv + ["-lock-timeout", "30s"], capture_output=True, text=True,
+                            env=subprocess_env(), timeout=60)
+    first.wait(timeout=60)
+    assert first.returncode == 0
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == "No changes. 1 resource match the specs.\n"
