@@ -41,8 +41,17 @@ UNKNOWN = _Unknown()
 GLOBAL_NAMES = frozenset({"var", "steps", "ref"})
 _WHOLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*$", re.S)
 
-_env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
-                                     keep_trailing_newline=True)
+class _Environment(ImmutableSandboxedEnvironment):
+    """Keys before attributes: an output named `items` or `values` is the output, not the dict
+    method of the same name."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, dict) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+_env = _Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
 class TemplateProblem(TaskformError):
