@@ -114,18 +114,25 @@ class LiveProgress(LineProgress):
 
     def _render(self) -> Any:
         from rich.table import Table
+        from rich.text import Text
 
         with self.lock:
             running = sorted(self.running.items(), key=lambda kv: kv[1][0])[:5]
             counts = dict(self.counts)
+            total_running = len(self.running)
         finished = sum(counts.values())
         table = Table.grid(padding=(0, 1))
-        table.add_row(f"[bold]{finished}/{self.total}[/] finished: {counts['done']} done, "
-                      f"[red]{counts['failed']} failed[/], {len(self.running)} running")
+        # Text objects, not markup strings: prints above the panel may switch markup off
+        table.add_row(Text.assemble((f"{finished}/{self.total}", "bold"), " finished: ",
+                                    f"{counts['done']} done, ",
+                                    (f"{counts['failed']} failed", "red"),
+                                    f", {total_running} running"))
         now = time.monotonic()
         for address, (since, action, last) in running:
-            tail = f"  [dim]{last[:60]}[/]" if last else ""
-            table.add_row(f"  {ING.get(action.value, '')} {address} [{now - since:.0f}s]{tail}")
+            line = Text(f"  {ING.get(action.value, '')} {address} [{now - since:.0f}s]")
+            if last:
+                line.append(f"  {last[:60]}", style="dim")
+            table.add_row(line)
         return table
 
     def start(self, total: int) -> None:
