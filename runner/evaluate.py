@@ -128,7 +128,8 @@ def _expand_into(resource: Resource, evaluator: Evaluator, out: dict[str, Resour
         return
     rendered = evaluator.render(resource)
     try:
-        children = kind.expand(evaluator.context(resource), rendered)
+        children = kind.expand(evaluator.context(resource, raw_settings=resource.settings),
+                               rendered)
     except (StepFailed, TaskformError, OSError) as exc:
         message = exc.message if isinstance(exc, StepFailed) else str(exc)
         raise PlanError(f"{resource.address} ({resource.origin}): {message}") from None
