@@ -102,6 +102,8 @@ class Evaluator:
             model = self.model(resource, rendered)
             try:
                 components.update(kind.fingerprint(self.context(resource), model))
+            except ProviderError:
+                raise  # an unreachable engine is one error for the run, not one per resource
             except (StepFailed, TaskformError, OSError) as exc:
                 message = exc.message if isinstance(exc, StepFailed) else str(exc)
                 raise PlanError(f"{resource.address} ({resource.origin}): {message}") from None
