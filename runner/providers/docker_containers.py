@@ -156,6 +156,8 @@ def observe(ctx: Context, recorded: dict[str, Any], keep_forever: bool,
     """Gone, recreated or changed outside taskform, or stopped when it must keep running."""
     name = recorded.get("container_name") or ""
     container = find(ctx, recorded.get("container_id") or name)
+    if container is None and name:
+        container = find(ctx, name)  # the same name, another container: recreated outside
     if container is None:
         if removes_itself:  # --rm: a finished container is expected to be gone
             return IN_SYNC

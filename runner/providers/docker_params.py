@@ -176,9 +176,13 @@ def supported_flags() -> list[str]:
 
 
 def tokens(parameters: Iterable[str]) -> list[str]:
-    """task-sync writes both `["-p", "8080:80"]` and `["-p 8080:80"]`: split each item."""
+    """task-sync writes both `["-p", "8080:80"]` and `["-p 8080:80"]`: an item that starts
+    with a flag is split like a shell would; a value item (`/bin/sh -c`) is kept whole."""
     out: list[str] = []
     for item in parameters:
+        if not item.lstrip().startswith("-"):
+            out.append(item)
+            continue
         try:
             out.extend(shlex.split(item))
         except ValueError as exc:
