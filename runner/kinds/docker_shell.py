@@ -77,7 +77,8 @@ class DockerShellKind(BaseKind):
         target = settings.target() or ""
         with observing():
             container = containers.find(ctx, target)
-        return {f"container {target}": container.id if container is not None else "missing"}
+        shown = target[:12] if len(target) == 64 else target  # a full id reads badly in a plan
+        return {f"container {shown}": container.id if container is not None else "missing"}
 
     def apply(self, ctx: Context, settings: DockerShellSettings, prior: Record | None) -> dict[str, Any]:
         target = settings.target() or ""
