@@ -36,9 +36,11 @@ def image_drift(ctx: Context, recorded: dict[str, Any]) -> Observation:
         return Observation(exists=False, reasons=(
             f"image {tag} ({short_id(image_id)}) was deleted outside taskform",))
     current = find_image(ctx, tag) if tag else None
-    if tag and (current is None or current.id != image_id):
-        return Observation(reasons=(f"tag {tag} no longer points to the image taskform "
-                                    f"made ({short_id(image_id)})",))
+    if tag and current is None:
+        return Observation(reasons=(f"tag {tag} was removed outside taskform",))
+    if tag and current is not None and current.id != image_id:
+        return Observation(reasons=(f"tag {tag} now points to another image "
+                                    f"({short_id(current.id)}, not {short_id(image_id)})",))
     return IN_SYNC
 
 
