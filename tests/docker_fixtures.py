@@ -13,8 +13,6 @@ from typing import Any
 
 import pytest
 
-from conftest import Workspace
-
 BASE_IMAGE = "taskform/base:bookworm"
 REGISTRY_IMAGE = "127.0.0.1:5000/taskform/base:bookworm"
 ENGINE = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
@@ -42,11 +40,15 @@ def docker_client() -> Any:
     return _engine()
 
 
-class DockerWorkspace(Workspace):
-    """A workspace plus the engine, a unique image tag and shortcuts for the checks."""
+class DockerWorkspace:
+    """The `ws` workspace plus the engine, a unique image tag and shortcuts for the checks."""
 
-    client: Any
-    tag: str
+    def __init__(self, ws: Any, client: Any):
+        self.ws, self.root, self.client = ws, ws.root, client
+        self.tag = f"tf-test-{uuid.uuid4().hex[:8]}"
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.ws, name)  # write, spec, cli, run, state
 
     def apply(self, *args: str) -> Any:
         result = self.cli("apply", "-auto-approve", *args)
@@ -79,10 +81,8 @@ class DockerWorkspace(Workspace):
 
 
 @pytest.fixture
-def dws(ws: Workspace, docker_client: Any) -> Iterator[DockerWorkspace]:
-    out = DockerWorkspace(ws.root)
-    out.client = docker_client
-    out.tag = f"tf-test-{uuid.uuid4().hex[:8]}"
+def dws(ws: Any, docker_client: Any) -> Iterator[DockerWorkspace]:
+    out = DockerWorkspace(ws, docker_client)
     try:
         yield out
     finally:
@@ -108,7 +108,7 @@ def _clean(client: Any, ws: DockerWorkspace) -> None:
             pass
 
 
-def write_app(ws: Workspace, folder: str = "app", extra: str = "") -> None:
+def write_app(ws: Any, folder: str = "app", extra: str = "") -> None:
     """A small app image built from the base image: /app holds the context."""
     ws.write(f"{folder}/Dockerfile", f"FROM {BASE_IMAGE}\nCOPY . /app\nWORKDIR /app\n{extra}")
     ws.write(f"{folder}/main.py", "print('hello from the app')\n")

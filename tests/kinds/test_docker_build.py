@@ -4,7 +4,7 @@ images seen as drift, failures kept with their log, and destroy removing what it
 from __future__ import annotations
 
 import pytest
-from docker_fixtures import dws, docker_client, write_app  # noqa: F401
+from docker_fixtures import write_app
 
 pytestmark = pytest.mark.docker
 

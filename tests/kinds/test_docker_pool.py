@@ -4,7 +4,7 @@ members are locked down and kept alive without a shell, and destroy leaves nothi
 from __future__ import annotations
 
 import pytest
-from docker_fixtures import BASE_IMAGE, dws, docker_client  # noqa: F401
+from docker_fixtures import BASE_IMAGE
 
 pytestmark = pytest.mark.docker
 

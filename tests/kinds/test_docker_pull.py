@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from docker_fixtures import REGISTRY_IMAGE, dws, docker_client  # noqa: F401
+from docker_fixtures import REGISTRY_IMAGE
 
 pytestmark = pytest.mark.docker
 

@@ -4,7 +4,7 @@ outside), locked-down flags that really apply, and never touching a container no
 from __future__ import annotations
 
 import pytest
-from docker_fixtures import BASE_IMAGE, dws, docker_client  # noqa: F401
+from docker_fixtures import BASE_IMAGE
 
 from runner.providers.docker import workspace_tag
 
@@ -116,7 +116,7 @@ def test_keep_forever_dies_at_once_is_a_failure_with_its_output(dws):
     spec(dws, f'image_tag: {BASE_IMAGE}, keep_forever: true, command: "sh -c \\"echo bye; exit 4\\""')
     result = dws.cli("apply", "-auto-approve")
     assert result.exit_code == 1
-    assert (f"pipeline.svc.box: FAILED [" in result.output or
+    assert ("pipeline.svc.box: FAILED [" in result.output or
             "pipeline.svc.box: FAILED:" in result.output)
     assert f"container {name(dws)} exited at once with code 4; it should keep running " \
         "(keep_forever)" in result.output

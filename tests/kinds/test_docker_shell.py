@@ -4,7 +4,7 @@ and says which command, a replaced container reruns it, and the deadline kills t
 from __future__ import annotations
 
 import pytest
-from docker_fixtures import BASE_IMAGE, dws, docker_client  # noqa: F401
+from docker_fixtures import BASE_IMAGE
 
 pytestmark = pytest.mark.docker
 
