@@ -86,10 +86,10 @@ def dws(ws: Any, docker_client: Any) -> Iterator[DockerWorkspace]:
     try:
         yield out
     finally:
-        _clean(docker_client, out)
+        clean(docker_client, out)
 
 
-def _clean(client: Any, ws: DockerWorkspace) -> None:
+def clean(client: Any, ws: DockerWorkspace) -> None:
     import docker
 
     for container in ws.labelled("containers"):
