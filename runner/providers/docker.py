@@ -150,7 +150,14 @@ def _explain(exc: Any) -> str:
 
 
 def _short(exc: BaseException) -> str:
+    """The root cause (`[Errno 111] Connection refused`), not the HTTP library's wrapping."""
     text = str(exc)
+    errno = re.search(r"\[Errno -?\d+\] [^'\")]+", text)
+    if errno:
+        return errno.group(0).strip()
+    os_error = re.search(r"\w+Error\(\d+, '([^']+)'", text)
+    if os_error:
+        return os_error.group(1)
     for marker in ("Error while fetching server API version: ", "Connection aborted.', "):
         text = text.replace(marker, "")
     return text.strip("()'\" ") or type(exc).__name__

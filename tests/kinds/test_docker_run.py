@@ -206,9 +206,8 @@ def test_an_unreachable_engine_is_one_clear_error(ws, tmp_path):
     proc = ws.run("plan")
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
-    assert proc.stderr.count("Error:") == 1
-    assert proc.stderr.startswith(f"Error: cannot reach the Docker engine at unix://{sock}: ")
-    assert proc.stderr.rstrip().endswith(
+    assert proc.stderr == (
+        f"Error: cannot reach the Docker engine at unix://{sock}: No such file or directory; "
         "start it with `dockerd &` as root (or `bash scripts/setup.sh`, which also starts the "
         "test registry), or point docker.host in taskform.yaml or DOCKER_HOST at a running "
-        "engine")
+        "engine\n")
