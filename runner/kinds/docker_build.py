@@ -11,7 +11,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from runner.errors import StepFailed
 from runner.fingerprint import digest
@@ -30,6 +30,10 @@ _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(?P<image>\S+)(?:\s+AS\s+(
                    re.IGNORECASE)
 
 
+BUILD_FLAGS = {"--network": "network_mode", "--platform": "platform", "--build-arg": "buildargs",
+               "--target": "target"}
+
+
 class DockerBuildSettings(Settings):
     image_tag: str = Field(description="the tag of the built image, e.g. app:dev")
     context: str = Field(default=".", description="build context, inside the workspace")
@@ -43,11 +47,17 @@ class DockerBuildSettings(Settings):
                                     "to the workspace); default: the whole context minus "
                                     ".dockerignore")
 
+    @field_validator("params")
+    @classmethod
+    def _params(cls, value: list[str]) -> list[str]:
+        parse_build_params(value)
+        return value
 
-def build_options(settings: DockerBuildSettings) -> dict[str, Any]:
-    """SDK build arguments from the settings and their docker-build style `params`."""
-    opts: dict[str, Any] = {"buildargs": dict(settings.build_args), "target": settings.target}
-    words = " ".join(settings.params).split()
+
+def parse_build_params(params: list[str]) -> dict[str, Any]:
+    """SDK build arguments for docker-build style flags; ValueError names a bad one."""
+    opts: dict[str, Any] = {}
+    words = " ".join(params).split()
     i = 0
     while i < len(words):
         word, i = words[i], i + 1
@@ -55,20 +65,26 @@ def build_options(settings: DockerBuildSettings) -> dict[str, Any]:
         if name in ("--no-cache", "--pull"):
             opts["nocache" if name == "--no-cache" else "pull"] = True
             continue
-        if name not in ("--network", "--platform", "--build-arg", "--target"):
-            raise StepFailed(f"unsupported docker build parameter {word!r}; supported: "
-                             "--no-cache, --pull, --network, --platform, --build-arg, --target",
-                             retryable=False)
+        if name not in BUILD_FLAGS:
+            raise ValueError(f"unsupported docker build parameter {word!r}; supported: "
+                             "--no-cache, --pull, " + ", ".join(BUILD_FLAGS))
         if not value:
             if i >= len(words):
-                raise StepFailed(f"{name} needs a value", retryable=False)
+                raise ValueError(f"{name} needs a value")
             value, i = words[i], i + 1
         if name == "--build-arg":
             key, _, val = value.partition("=")
-            opts["buildargs"][key] = val
+            opts.setdefault("buildargs", {})[key] = val
         else:
-            opts[{"--network": "network_mode", "--platform": "platform",
-                  "--target": "target"}[name]] = value
+            opts[BUILD_FLAGS[name]] = value
+    return opts
+
+
+def build_options(settings: DockerBuildSettings) -> dict[str, Any]:
+    opts = parse_build_params(settings.params)
+    opts["buildargs"] = {**opts.get("buildargs", {}), **settings.build_args}
+    if settings.target:
+        opts["target"] = settings.target
     return opts
 
 

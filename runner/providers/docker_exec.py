@@ -99,11 +99,14 @@ def _pump(ctx: Context, stream: Any, tail: _Tail) -> bool:
 
 def _kill(ctx: Context, api: Any, exec_id: str) -> None:
     """Best effort: a local engine's exec process can be killed from the host."""
+    import docker
+    import requests
+
     if engine(ctx).address != LOCAL_SOCKET:
         return
     try:
         pid = api.exec_inspect(exec_id).get("Pid")
         if pid:
             os.kill(int(pid), signal.SIGKILL)
-    except Exception:  # noqa: BLE001 - the process may be gone already; nothing else to do
-        pass
+    except (ProcessLookupError, docker.errors.APIError, requests.RequestException):
+        pass  # it ended by itself meanwhile: nothing left to kill

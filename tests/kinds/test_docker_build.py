@@ -162,3 +162,29 @@ def test_destroy_removes_every_image_it_built_and_only_those(dws):
     assert dws.client.images.get(f"{dws.tag}:not-ours").id == \
         dws.client.images.get("taskform/base:bookworm").id
     dws.docker("rmi", f"{dws.tag}:not-ours")
+
+
+def test_unsupported_build_params_are_load_errors(ws):
+    ws.spec("""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: app}
+        spec:
+          steps:
+            build:
+              docker_build: {image_tag: "x:1", params: ["--squash"]}
+        """)
+    result = ws.cli("validate")
+    assert result.output == (
+        "Error: 1 error in the specs:\n  specs/main.yaml:7:48: spec.steps.build.docker_build."
+        "params: unsupported docker build parameter '--squash'; supported: --no-cache, --pull, "
+        "--network, --platform, --build-arg, --target\n")
+
+
+def test_build_params_reach_the_build(dws):
+    write_app(dws, extra="ARG NOTE=unset\nRUN echo $NOTE > /note\n")
+    pipeline(dws, ', params: ["--no-cache", "--build-arg NOTE=from-params"]')
+    result = dws.apply("-v")
+    assert "Using cache" not in result.output
+    out = dws.docker("run", "--rm", f"{dws.tag}:dev", "cat", "/note").stdout
+    assert out == "from-params\n"
