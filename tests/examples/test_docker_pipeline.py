@@ -48,5 +48,9 @@ def test_the_example_sequence(tmp_path, docker_client, ws):
         assert "      # file app/greet.py changed" in lines
         dws.apply()
         assert dws.plan_lines() == ["No changes. 8 resources match the specs."]
+        result = dws.cli("destroy", "-auto-approve")
+        assert result.exit_code == 0, result.output
+        assert (dws.labelled("containers"), dws.labelled("volumes"), dws.labelled("images")) \
+            == ([], [], [])
     finally:
         clean(docker_client, dws)

@@ -105,6 +105,20 @@ def test_image_deleted_outside_is_rebuilt_with_the_reason(dws):
     assert dws.client.images.get(f"{dws.tag}:dev").id == dws.outputs("pipeline.app.build")["image_id"]
 
 
+def test_a_tag_moved_outside_is_drift(dws):
+    write_app(dws)
+    pipeline(dws)
+    dws.apply()
+    built = dws.outputs("pipeline.app.build")["image_id"]
+    dws.docker("tag", "taskform/base:bookworm", f"{dws.tag}:dev")
+    base = dws.client.images.get("taskform/base:bookworm").id
+    assert dws.plan_lines()[3] == (
+        f"      # tag {dws.tag}:dev now points to another image ({base[7:19]}, not "
+        f"{built[7:19]})")
+    dws.apply()
+    assert dws.client.images.get(f"{dws.tag}:dev").id == dws.outputs("pipeline.app.build")["image_id"]
+
+
 def test_a_failing_build_is_a_failed_step_with_its_log(dws):
     write_app(dws, extra="RUN echo about to fail && exit 3\n")
     pipeline(dws)
