@@ -122,8 +122,8 @@ def run(ws: Path, steps: int, sleep: float) -> None:
     print(f"{steps} docker_shell steps over a pool of {POOL}; fixed cost of a no-change apply "
           f"(start, load, plan): {fixed:.2f}s")
     print(f"raw docker exec, one after another: CLI {cli_true * 1000:.1f} ms/step, "
-          f"API (SDK) {sdk_true * 1000:.1f} ms/step for `true`; CLI {cli_slow * 1000:.1f} "
-          f"ms/step for `{slow_cmd}`")
+          f"API (SDK) {sdk_true * 1000:.1f} ms/step for `true`; CLI {cli_slow * 1000:.1f}, "
+          f"API {sdk_slow * 1000:.1f} ms/step for `{slow_cmd}`")
     print()
     print(f"{'command':<12} {'parallelism':>11} {'apply wall':>11} {'steps only':>11} "
           f"{'per step':>9} {'overhead vs CLI':>16} {'vs API':>10} {'speed-up vs 1':>14}")
