@@ -139,17 +139,26 @@ def _context_dir(ctx: Context, settings: DockerBuildSettings) -> Path:
     return context
 
 
-def _context_files(ctx: Context, context: Path, dockerfile: str) -> dict[str, str]:
-    """`file:` components for what the engine will receive: the context minus .dockerignore."""
-    from docker.utils.build import exclude_paths
-
+def _excludes(ctx: Context, context: Path) -> list[str]:
+    """.dockerignore's patterns, plus taskform's state folder when the context holds it (it
+    changes on every apply: sent to the engine, it would make every build a new one)."""
     ignore = context / ".dockerignore"
     patterns = []
     if ignore.is_file():
         patterns = [p.strip() for p in ignore.read_text().splitlines()
                     if p.strip() and not p.startswith("#")]
+    state = ctx.workspace.state_dir.resolve()
+    if state.is_relative_to(context):
+        patterns.append(str(state.relative_to(context)))
+    return patterns
+
+
+def _context_files(ctx: Context, context: Path, dockerfile: str) -> dict[str, str]:
+    """`file:` components for exactly what the engine will receive."""
+    from docker.utils.build import exclude_paths
+
     out = {}
-    for rel in sorted(exclude_paths(str(context), patterns, dockerfile=dockerfile)):
+    for rel in sorted(exclude_paths(str(context), _excludes(ctx, context), dockerfile=dockerfile)):
         path = context / rel
         if path.is_file() and not path.is_symlink():
             out[f"file:{ctx.workspace.relative(path)}"] = file_digest(path)
@@ -185,10 +194,16 @@ def _build(ctx: Context, context: Path, settings: DockerBuildSettings, opts: dic
     tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
     image_id = ""
     ctx.log(f"building {settings.image_tag} from {ctx.workspace.relative(context)}")
+    from docker.api.build import process_dockerfile
+    from docker.utils import tar
+
+    dockerfile = process_dockerfile(settings.dockerfile, str(context))
     with api_errors(f"build {settings.image_tag}"):
+        archive = tar(str(context), exclude=_excludes(ctx, context), dockerfile=dockerfile)
         stream = client(ctx).api.build(
-            path=str(context), dockerfile=settings.dockerfile, tag=settings.image_tag,
-            labels=image_labels, rm=True, forcerm=True, decode=True, **opts)
+            fileobj=archive, custom_context=True, dockerfile=dockerfile[0],
+            tag=settings.image_tag, labels=image_labels, rm=True, forcerm=True, decode=True,
+            **opts)
         for chunk in stream:
             ctx.check_cancelled()
             if "error" in chunk:

@@ -202,3 +202,23 @@ def test_build_params_reach_the_build(dws):
     assert "Using cache" not in result.output
     out = dws.docker("run", "--rm", f"{dws.tag}:dev", "cat", "/note").stdout
     assert out == "from-params\n"
+
+
+def test_the_workspace_as_context_leaves_the_state_out(dws):
+    write_app(dws, folder=".")
+    dws.spec(f"""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {{name: app}}
+        spec:
+          steps:
+            build:
+              docker_build: {{image_tag: "{dws.tag}:dev"}}
+        """)
+    dws.apply()
+    assert not any(k.startswith("file:.taskform")
+                   for k in dws.state().records()["pipeline.app.build"].fingerprint)
+    # the state changed with that apply; the image does not depend on it
+    assert dws.plan_lines() == ["No changes. 1 resource match the specs."]
+    out = dws.docker("run", "--rm", f"{dws.tag}:dev", "sh", "-c", "ls -A /app").stdout.split()
+    assert ".taskform" not in out and "main.py" in out and "specs" in out
