@@ -102,6 +102,8 @@ class Evaluator:
             model = self.model(resource, rendered)
             try:
                 components.update(kind.fingerprint(self.context(resource), model))
+            except ProviderError:
+                raise  # an unreachable engine is one error for the run, not one per resource
             except (StepFailed, TaskformError, OSError) as exc:
                 message = exc.message if isinstance(exc, StepFailed) else str(exc)
                 raise PlanError(f"{resource.address} ({resource.origin}): {message}") from None
@@ -128,7 +130,8 @@ def _expand_into(resource: Resource, evaluator: Evaluator, out: dict[str, Resour
         return
     rendered = evaluator.render(resource)
     try:
-        children = kind.expand(evaluator.context(resource), rendered)
+        children = kind.expand(evaluator.context(resource, raw_settings=resource.settings),
+                               rendered)
     except (StepFailed, TaskformError, OSError) as exc:
         message = exc.message if isinstance(exc, StepFailed) else str(exc)
         raise PlanError(f"{resource.address} ({resource.origin}): {message}") from None

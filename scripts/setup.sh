@@ -9,4 +9,7 @@ log() { printf '[setup] %s\n' "$*"; }
 log "python packages"
 python3 -m pip install --quiet --disable-pip-version-check -e '.[docker,llm,github,ssh,postgres,test]'
 
+log "docker engine, local registry and base image"
+bash scripts/docker-up.sh
+
 log "done"

@@ -69,6 +69,7 @@ class Context:
     log: Callable[[str], None] = lambda line: None
     outputs: Callable[[str], Any] = lambda address: None
     recorded: Mapping[str, Record] = field(default_factory=dict)  # the state as planning saw it
+    raw_settings: Any = None  # for expand: the settings as written, templates not yet rendered
 
     def path(self, relative: str, what: str = "path") -> Path:
         """A path inside the workspace (paths escaping it are refused)."""

@@ -9,6 +9,13 @@ from dataclasses import dataclass
 from runner.kinds.background import BackgroundKind
 from runner.kinds.base import Kind
 from runner.kinds.competency import CompetencyKind
+from runner.kinds.docker_build import DockerBuildKind
+from runner.kinds.docker_extract_volume import DockerExtractVolumeKind
+from runner.kinds.docker_pool import DockerPoolKind, DockerPoolMemberKind
+from runner.kinds.docker_pull import DockerPullKind
+from runner.kinds.docker_run import DockerRunKind
+from runner.kinds.docker_shell import DockerShellKind
+from runner.kinds.docker_volume_pool import DockerVolumeMemberKind, DockerVolumePoolKind
 from runner.kinds.file_exists import FileExistsKind
 from runner.kinds.shell import ShellKind
 from runner.kinds.value import ValueKind
@@ -32,6 +39,15 @@ KINDS: dict[str, KindEntry] = {e.name: e for e in [
     KindEntry(ValueKind()),
     KindEntry(ShellKind()),
     KindEntry(FileExistsKind()),
+    KindEntry(DockerPullKind()),
+    KindEntry(DockerBuildKind()),
+    KindEntry(DockerRunKind()),
+    KindEntry(DockerPoolKind()),
+    KindEntry(DockerPoolMemberKind(), internal=True),
+    KindEntry(DockerShellKind()),
+    KindEntry(DockerVolumePoolKind()),
+    KindEntry(DockerVolumeMemberKind(), internal=True),
+    KindEntry(DockerExtractVolumeKind()),
     KindEntry(CompetencyKind(), document="Competency"),
     KindEntry(BackgroundKind(), document="Background"),
 ]}

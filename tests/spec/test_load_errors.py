@@ -57,8 +57,9 @@ ERRORS = [
               sehll: {command: "true"}
         """,
      "specs/main.yaml:7:7: spec.steps.a.sehll: unknown step type or key 'sehll'; expected one "
-     "step type (file_exists, shell, value) and optionally depends_on, when, retries, "
-     "retry_delay, timeout, lifecycle, description"),
+     "step type (docker_build, docker_extract_volume, docker_pool, docker_pull, docker_run, "
+     "docker_shell, docker_volume_pool, file_exists, shell, value) and optionally depends_on, "
+     "when, retries, retry_delay, timeout, lifecycle, description"),
     ("dangling depends_on", """
         apiVersion: taskform/v1
         kind: Pipeline

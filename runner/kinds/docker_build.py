@@ -1,0 +1,224 @@
+"""`docker_build` (task-sync's step, its lost-settings bug fixed): build an image, and rebuild
+only when its fingerprint changes: the watched files (default: the whole context minus
+.dockerignore), the Dockerfile, the build args and the base images' ids. A deleted image or a
+moved tag is drift and rebuilds with the reason. The build log streams to the progress display
+and its tail is kept in the outputs."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from runner.errors import StepFailed
+from runner.fingerprint import digest
+from runner.kinds.base import BaseKind, Context, Observation, Settings, file_digest, hash_files
+from runner.providers.docker import api_errors, client, is_owned, labels, observing, short_id
+from runner.providers.docker_images import (
+    image_drift,
+    owned_images,
+    remove_owned_image,
+    split_tag,
+)
+from runner.state.base import Record
+
+LOG_TAIL_LINES = 50
+_FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(?P<image>\S+)(?:\s+AS\s+(?P<stage>\S+))?",
+                   re.IGNORECASE)
+
+
+BUILD_FLAGS = {"--network": "network_mode", "--platform": "platform", "--build-arg": "buildargs",
+               "--target": "target"}
+
+
+class DockerBuildSettings(Settings):
+    image_tag: str = Field(description="the tag of the built image, e.g. app:dev")
+    context: str = Field(default=".", description="build context, inside the workspace")
+    dockerfile: str = Field(default="Dockerfile", description="relative to the context")
+    tags: list[str] = Field(default_factory=list, description="more tags for the same image")
+    build_args: dict[str, str] = Field(default_factory=dict)
+    target: str | None = Field(default=None, description="multi-stage target")
+    params: list[str] = Field(default_factory=list, description="--no-cache, --pull, "
+                              "--network X, --platform X, --build-arg K=V")
+    files: list[str] | None = Field(default=None, description="watched files (globs, relative "
+                                    "to the workspace); default: the whole context minus "
+                                    ".dockerignore")
+
+    @field_validator("params")
+    @classmethod
+    def _params(cls, value: list[str]) -> list[str]:
+        parse_build_params(value)
+        return value
+
+
+def parse_build_params(params: list[str]) -> dict[str, Any]:
+    """SDK build arguments for docker-build style flags; ValueError names a bad one."""
+    opts: dict[str, Any] = {}
+    words = " ".join(params).split()
+    i = 0
+    while i < len(words):
+        word, i = words[i], i + 1
+        name, _, value = word.partition("=")
+        if name in ("--no-cache", "--pull"):
+            opts["nocache" if name == "--no-cache" else "pull"] = True
+            continue
+        if name not in BUILD_FLAGS:
+            raise ValueError(f"unsupported docker build parameter {word!r}; supported: "
+                             "--no-cache, --pull, " + ", ".join(BUILD_FLAGS))
+        if not value:
+            if i >= len(words):
+                raise ValueError(f"{name} needs a value")
+            value, i = words[i], i + 1
+        if name == "--build-arg":
+            key, _, val = value.partition("=")
+            opts.setdefault("buildargs", {})[key] = val
+        else:
+            opts[BUILD_FLAGS[name]] = value
+    return opts
+
+
+def build_options(settings: DockerBuildSettings) -> dict[str, Any]:
+    opts = parse_build_params(settings.params)
+    opts["buildargs"] = {**opts.get("buildargs", {}), **settings.build_args}
+    if settings.target:
+        opts["target"] = settings.target
+    return opts
+
+
+class DockerBuildKind(BaseKind):
+    name = "docker_build"
+    settings_model = DockerBuildSettings
+
+    def fingerprint(self, ctx: Context, settings: DockerBuildSettings) -> dict[str, str]:
+        context = _context_dir(ctx, settings)
+        dockerfile = context / settings.dockerfile
+        out = hash_files(ctx, settings.files, "files") if settings.files is not None \
+            else _context_files(ctx, context, settings.dockerfile)
+        if dockerfile.is_file():
+            out[f"file:{ctx.workspace.relative(dockerfile)}"] = file_digest(dockerfile)
+            with observing():
+                out.update(_base_images(ctx, dockerfile, settings.build_args))
+        return out
+
+    def observe(self, ctx: Context, record: Record) -> Observation:
+        with observing():
+            return image_drift(ctx, record.outputs)
+
+    def apply(self, ctx: Context, settings: DockerBuildSettings, prior: Record | None) -> dict[str, Any]:
+        context = _context_dir(ctx, settings)
+        if not (context / settings.dockerfile).is_file():
+            raise StepFailed(f"no Dockerfile at {ctx.workspace.relative(context)}/"
+                             f"{settings.dockerfile}", retryable=False)
+        opts = build_options(settings)
+        config_hash = digest(settings.model_dump())[:16]
+        image_id, tail = _build(ctx, context, settings, opts, labels(ctx, config_hash))
+        for extra in settings.tags:
+            repo, tag = split_tag(extra)
+            with api_errors(f"tag {short_id(image_id)} as {extra}"):
+                client(ctx).api.tag(image_id, repo, tag)
+        if prior and prior.outputs.get("image_id") not in (None, image_id):
+            remove_owned_image(ctx, prior.outputs["image_id"], quiet=True)
+        return {"image_id": image_id, "image_tag": settings.image_tag,
+                "tags": [settings.image_tag, *settings.tags], "log_tail": tail}
+
+    def destroy(self, ctx: Context, record: Record) -> None:
+        image_id = record.outputs.get("image_id")
+        if image_id:
+            remove_owned_image(ctx, image_id, tags=record.outputs.get("tags") or [])
+        for old in owned_images(ctx):  # earlier builds kept while containers still ran them
+            remove_owned_image(ctx, old)
+
+
+def _context_dir(ctx: Context, settings: DockerBuildSettings) -> Path:
+    context = ctx.path(settings.context, "context")
+    if not context.is_dir():
+        raise StepFailed(f"context {settings.context!r} is not a folder", retryable=False)
+    return context
+
+
+def _excludes(ctx: Context, context: Path) -> list[str]:
+    """.dockerignore's patterns, plus taskform's state folder when the context holds it (it
+    changes on every apply: sent to the engine, it would make every build a new one)."""
+    ignore = context / ".dockerignore"
+    patterns = []
+    if ignore.is_file():
+        patterns = [p.strip() for p in ignore.read_text().splitlines()
+                    if p.strip() and not p.startswith("#")]
+    state = ctx.workspace.state_dir.resolve()
+    if state.is_relative_to(context):
+        patterns.append(str(state.relative_to(context)))
+    return patterns
+
+
+def _context_files(ctx: Context, context: Path, dockerfile: str) -> dict[str, str]:
+    """`file:` components for exactly what the engine will receive."""
+    from docker.utils.build import exclude_paths
+
+    out = {}
+    for rel in sorted(exclude_paths(str(context), _excludes(ctx, context), dockerfile=dockerfile)):
+        path = context / rel
+        if path.is_file() and not path.is_symlink():
+            out[f"file:{ctx.workspace.relative(path)}"] = file_digest(path)
+    return out
+
+
+def _base_images(ctx: Context, dockerfile: Path, build_args: dict[str, str]) -> dict[str, str]:
+    """`base image <ref>` components: the id each FROM image has on the engine now."""
+    import docker
+
+    stages: set[str] = set()
+    out = {}
+    for line in dockerfile.read_text(errors="replace").splitlines():
+        m = _FROM.match(line)
+        if not m:
+            continue
+        image = re.sub(r"\$\{?(\w+)\}?", lambda a: build_args.get(a.group(1), a.group(0)),
+                       m.group("image"))
+        if image.lower() not in stages and image != "scratch":
+            with api_errors(f"inspect base image {image}"):
+                try:
+                    out[f"base image {image}"] = str(client(ctx).images.get(image).id)
+                except docker.errors.ImageNotFound:
+                    out[f"base image {image}"] = "missing"
+        if m.group("stage"):
+            stages.add(m.group("stage").lower())
+    return out
+
+
+def _build(ctx: Context, context: Path, settings: DockerBuildSettings, opts: dict[str, Any],
+           image_labels: dict[str, str]) -> tuple[str, str]:
+    """Run the build, streaming its log; return the image id and the log's tail."""
+    tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
+    image_id = ""
+    ctx.log(f"building {settings.image_tag} from {ctx.workspace.relative(context)}")
+    from docker.api.build import process_dockerfile
+    from docker.utils import tar
+
+    dockerfile = process_dockerfile(settings.dockerfile, str(context))
+    with api_errors(f"build {settings.image_tag}"):
+        archive = tar(str(context), exclude=_excludes(ctx, context), dockerfile=dockerfile)
+        stream = client(ctx).api.build(
+            fileobj=archive, custom_context=True, dockerfile=dockerfile[0],
+            tag=settings.image_tag, labels=image_labels, rm=True, forcerm=True, decode=True,
+            **opts)
+        for chunk in stream:
+            ctx.check_cancelled()
+            if "error" in chunk:
+                raise StepFailed(f"build of {settings.image_tag} failed: "
+                                 f"{str(chunk['error']).strip()}", output="\n".join(tail),
+                                 retryable=False)
+            for line in str(chunk.get("stream") or "").splitlines():
+                if line.strip():
+                    tail.append(line)
+                    ctx.log(line)
+            image_id = (chunk.get("aux") or {}).get("ID") or image_id
+        if not image_id:
+            image_id = str(client(ctx).images.get(settings.image_tag).id)
+    image = client(ctx).images.get(image_id)
+    if not is_owned(image.labels, ctx.workspace, str(ctx.address)):
+        raise StepFailed(f"the built image {short_id(image_id)} does not carry taskform's labels",
+                         retryable=False)
+    return image_id, "\n".join(tail)

@@ -1,0 +1,111 @@
+"""`docker_extract_volume` (task-sync's step, without its runtime `apt-get install rsync`):
+copy an image's app folder into an `original` volume, and from it into a `golden` volume and
+N solution volumes (`<volume_name>_original`, `_golden`, `_solution1`, ...). A helper
+container from the image does the copy with `cp -a`, with no network, and is removed after."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from runner.errors import StepFailed
+from runner.kinds.base import BaseKind, Context, Observation, Settings
+from runner.providers import docker_containers as containers
+from runner.providers.docker import api_errors, client, labels, object_name, observing
+from runner.providers.docker_volumes import ensure_volume, find_volume, remove_volume
+from runner.state.base import Record
+
+MOUNT_ROOT = "/tf-volumes"
+
+
+class DockerExtractVolumeSettings(Settings):
+    image_tag: str | None = None
+    image_id: str | None = Field(default=None, description="wins over image_tag, e.g. "
+                                 "{{ steps.build.image_id }}")
+    app_folder: str = Field(default="/app", description="the folder inside the image to copy")
+    volume_name: str | None = Field(default=None, description="base name of the volumes "
+                                    "(default: tf-<pipeline>-<step>-<workspace hash>)")
+    solutions: int | list[str] = Field(default=4, description="N (solution1..N) or the names")
+    golden: bool = True
+
+    @field_validator("app_folder")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"expected an absolute path inside the image, got {value!r}")
+        return value.rstrip("/") or "/"
+
+    def keys(self) -> list[str]:
+        names = [f"solution{i}" for i in range(1, self.solutions + 1)] \
+            if isinstance(self.solutions, int) else list(self.solutions)
+        return ["original", *(["golden"] if self.golden else []), *names]
+
+
+def copy_script(app_folder: str, keys: list[str]) -> str:
+    """Empty each volume, then copy the image's folder to `original` and `original` onward."""
+    def copy(src: str, key: str) -> str:
+        dst = shlex.quote(f"{MOUNT_ROOT}/{key}")
+        return f"find {dst} -mindepth 1 -delete && cp -a {shlex.quote(src)}/. {dst}/"
+
+    lines = ["set -e",
+             f"[ -d {shlex.quote(app_folder)} ] || {{ echo '{app_folder} is not a folder in the "
+             "image' >&2; exit 3; }", copy(app_folder, "original")]
+    lines += [copy(f"{MOUNT_ROOT}/original", key) for key in keys[1:]]
+    return "\n".join(lines)
+
+
+class DockerExtractVolumeKind(BaseKind):
+    name = "docker_extract_volume"
+    settings_model = DockerExtractVolumeSettings
+
+    def fingerprint(self, ctx: Context, settings: DockerExtractVolumeSettings) -> dict[str, str]:
+        with observing():
+            return containers.image_fingerprint(ctx, settings.image_id, settings.image_tag)
+
+    def observe(self, ctx: Context, record: Record) -> Observation:
+        with observing():
+            gone = [n for n in (record.outputs.get("volumes") or {}).values()
+                    if find_volume(ctx, n) is None]
+        return Observation(reasons=tuple(f"volume {n} is gone" for n in gone))
+
+    def apply(self, ctx: Context, settings: DockerExtractVolumeSettings,
+              prior: Record | None) -> dict[str, Any]:
+        image_id = containers.resolve_image(ctx, settings.image_id, settings.image_tag)
+        base = settings.volume_name or object_name(ctx)
+        volumes = {key: f"{base}_{key}" for key in settings.keys()}
+        for name in volumes.values():
+            ensure_volume(ctx, name)
+        if prior:  # volumes no longer asked for
+            for key, name in (prior.outputs.get("volumes") or {}).items():
+                if key not in volumes:
+                    remove_volume(ctx, name)
+        self._copy(ctx, image_id, settings.app_folder, volumes)
+        return {"volumes": volumes, "volume_prefix": base, "image_id": image_id,
+                "app_folder": settings.app_folder}
+
+    def _copy(self, ctx: Context, image_id: str, app_folder: str, volumes: dict[str, str]) -> None:
+        helper = object_name(ctx, "extract")
+        leftover = containers.find(ctx, helper)
+        if leftover is not None:  # a crashed run's helper, ours by its labels
+            containers.remove(ctx, {"container_id": leftover.id, "container_name": helper})
+        ctx.log(f"copying {app_folder} into {', '.join(volumes.values())}")
+        with api_errors(f"run the copy helper {helper}"):
+            container = client(ctx).containers.run(
+                image_id, [copy_script(app_folder, list(volumes))], entrypoint=["/bin/sh", "-c"],
+                name=helper, user="0", network_mode="none", detach=True, labels=labels(ctx),
+                volumes=[f"{name}:{MOUNT_ROOT}/{key}" for key, name in volumes.items()])
+        try:
+            with api_errors(f"wait for {helper}"):
+                code = container.wait(timeout=ctx.remaining() or 600)["StatusCode"]
+                logs = container.logs().decode("utf-8", "replace")
+        finally:
+            container.remove(force=True)
+        if code != 0:
+            raise StepFailed(f"copying {app_folder} out of image {image_id[:19]} failed with "
+                             f"code {code}", output=logs, exit_code=code, retryable=False)
+
+    def destroy(self, ctx: Context, record: Record) -> None:
+        for name in (record.outputs.get("volumes") or {}).values():
+            remove_volume(ctx, name)

@@ -1,0 +1,81 @@
+"""`docker_pool`: `pool_size` identical containers (task-sync ignored the size; we honour it).
+
+The pool expands at plan time into one `docker_pool_member` per index, so the plan lists every
+member and a new size plans only the difference. The pool itself runs after its members and
+outputs `members`: `[{index, container_id, container_name, image_id}, ...]` in index order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from runner.errors import StepFailed
+from runner.kinds.base import BaseKind, Child, Context, Observation
+from runner.kinds.docker_run import ContainerSettings, container_spec, observe_container
+from runner.providers import docker_containers as containers
+from runner.providers.docker import object_name
+from runner.spec.templating import UNKNOWN
+from runner.state.base import Record
+
+MEMBER_KIND = "docker_pool_member"
+
+
+class DockerPoolSettings(ContainerSettings):
+    pool_size: int = Field(ge=0, le=256, description="how many identical containers")
+    keep_forever: bool = Field(default=True, description="pool members keep running for exec "
+                               "(`sleep infinity` under --init when no command is given)")
+
+
+class DockerPoolKind(BaseKind):
+    name = "docker_pool"
+    settings_model = DockerPoolSettings
+
+    def expand(self, ctx: Context, settings: Any) -> list[Child] | None:
+        size = settings.get("pool_size") if isinstance(settings, dict) else None
+        if size is UNKNOWN or not isinstance(size, int) or isinstance(size, bool):
+            raise StepFailed("pool_size must be a number known at plan time, not an output of "
+                             "another step")
+        raw = dict(ctx.raw_settings if isinstance(ctx.raw_settings, dict) else settings)
+        raw.pop("pool_size", None)
+        raw.setdefault("keep_forever", True)
+        return [Child(key=(i,), kind=MEMBER_KIND, settings={**raw, "index": i})
+                for i in range(size)]
+
+    def apply(self, ctx: Context, settings: DockerPoolSettings, prior: Record | None) -> dict[str, Any]:
+        members = []
+        for i in range(settings.pool_size):
+            out = ctx.outputs(str(ctx.address.child(i))) or {}
+            members.append({"index": i, "container_id": out.get("container_id"),
+                            "container_name": out.get("container_name"),
+                            "image_id": out.get("image_id")})
+        return {"members": members, "pool_size": settings.pool_size}
+
+
+class PoolMemberSettings(ContainerSettings):
+    index: int = Field(ge=0)
+
+
+class DockerPoolMemberKind(BaseKind):
+    """One container of a pool: `pipeline.<p>.<pool>[<index>]`."""
+
+    name = MEMBER_KIND
+    settings_model = PoolMemberSettings
+    replace_on_change = True
+
+    def fingerprint(self, ctx: Context, settings: PoolMemberSettings) -> dict[str, str]:
+        from runner.providers.docker import observing
+
+        with observing():
+            return containers.image_fingerprint(ctx, settings.image_id, settings.image_tag)
+
+    def observe(self, ctx: Context, record: Record) -> Observation:
+        return observe_container(ctx, record)
+
+    def apply(self, ctx: Context, settings: PoolMemberSettings, prior: Record | None) -> dict[str, Any]:
+        spec = container_spec(ctx, settings, object_name(ctx))
+        return containers.outputs(containers.ensure(ctx, spec), spec)
+
+    def destroy(self, ctx: Context, record: Record) -> None:
+        containers.remove(ctx, record.outputs)
+

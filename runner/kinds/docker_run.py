@@ -1,0 +1,89 @@
+"""`docker_run` (task-sync's step): one container from an image, under a deterministic name,
+replaced when it is gone, stopped (with keep_forever) or changed outside taskform."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from runner.kinds.base import BaseKind, Context, Observation, Settings
+from runner.providers import docker_containers as containers
+from runner.providers.docker import object_name, observing
+from runner.providers.docker_params import parse_parameters
+from runner.state.base import Record
+
+
+class ContainerSettings(Settings):
+    """What decides a container; shared by docker_run, docker_pool and its members."""
+
+    image_tag: str | None = Field(default=None, description="image to run, by tag")
+    image_id: str | None = Field(default=None, description="image to run, by id (e.g. "
+                                 "{{ steps.build.image_id }}); wins over image_tag")
+    command: str | list[str] | None = Field(default=None, description="command (argv list, or "
+                                            "a line split like a shell would)")
+    parameters: list[str] = Field(default_factory=list, description="docker run flags: -p, -e, "
+                                  "-v, --network, --memory, --cpus, --init, --user, ...")
+    keep_forever: bool = Field(default=False, description="keep it running (`sleep infinity` "
+                               "under --init when no command is given)")
+
+    @field_validator("parameters")
+    @classmethod
+    def _flags(cls, value: list[str]) -> list[str]:
+        if not any("{{" in item for item in value):  # templated flags are checked once rendered
+            parse_parameters(value)
+        return value
+
+    @model_validator(mode="after")
+    def _image(self) -> ContainerSettings:
+        if not self.image_id and not self.image_tag:
+            raise ValueError("set image_tag or image_id (e.g. image_id: "
+                             "\"{{ steps.build.image_id }}\")")
+        return self
+
+    def argv(self) -> list[str] | None:
+        if self.command is None:
+            return None
+        return shlex.split(self.command) if isinstance(self.command, str) else list(self.command)
+
+
+class DockerRunSettings(ContainerSettings):
+    container_name: str | None = Field(default=None, description="default: tf-<pipeline>-"
+                                       "<step>-<workspace hash>")
+
+
+def container_spec(ctx: Context, settings: ContainerSettings, name: str) -> containers.ContainerSpec:
+    image_id = containers.resolve_image(ctx, settings.image_id, settings.image_tag)
+    return containers.ContainerSpec(name=name, image_id=image_id, command=settings.argv(),
+                                    params=parse_parameters(settings.parameters),
+                                    keep_forever=settings.keep_forever)
+
+
+def observe_container(ctx: Context, record: Record) -> Observation:
+    settings = record.settings if isinstance(record.settings, dict) else {}
+    params = settings.get("parameters") or []
+    removes_itself = not settings.get("keep_forever") and "--rm" in " ".join(params).split()
+    with observing():
+        return containers.observe(ctx, record.outputs, bool(settings.get("keep_forever")),
+                                  removes_itself=removes_itself)
+
+
+class DockerRunKind(BaseKind):
+    name = "docker_run"
+    settings_model = DockerRunSettings
+    replace_on_change = True
+
+    def fingerprint(self, ctx: Context, settings: DockerRunSettings) -> dict[str, str]:
+        with observing():
+            return containers.image_fingerprint(ctx, settings.image_id, settings.image_tag)
+
+    def observe(self, ctx: Context, record: Record) -> Observation:
+        return observe_container(ctx, record)
+
+    def apply(self, ctx: Context, settings: DockerRunSettings, prior: Record | None) -> dict[str, Any]:
+        spec = container_spec(ctx, settings, settings.container_name or object_name(ctx))
+        return containers.outputs(containers.ensure(ctx, spec), spec)
+
+    def destroy(self, ctx: Context, record: Record) -> None:
+        containers.remove(ctx, record.outputs)
