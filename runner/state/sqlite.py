@@ -18,6 +18,7 @@ from runner.errors import StateError, StateLocked
 from runner.state.base import Event, LockInfo, Record, RunInfo, holder_is_gone, now_iso
 
 LOCK_POLL_SECONDS = 0.2
+OPEN_TIMEOUT_SECONDS = 30.0
 
 
 def _v1(db: Any) -> None:
@@ -52,14 +53,27 @@ class SqliteState:
     def __init__(self, path: Path):
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.conn = sqlite3.connect(str(path), timeout=30, isolation_level=None,
-                                        check_same_thread=False)
+        deadline = time.monotonic() + OPEN_TIMEOUT_SECONDS
+        while True:
+            try:
+                self.conn = sqlite3.connect(str(path), timeout=30, isolation_level=None,
+                                            check_same_thread=False)
+                self._prepare()
+                return
+            except sqlite3.OperationalError as exc:
+                # two processes creating the file at once: switching to WAL does not wait
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise StateError(f"cannot open state {path}: {exc}") from None
+                self.conn.close()
+                time.sleep(0.05)
+            except sqlite3.DatabaseError as exc:
+                raise StateError(f"cannot open state {path}: {exc}") from None
+
+    def _prepare(self) -> None:
+        if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StateError(f"cannot open state {path}: {exc}") from None
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self._migrate()
 
     def _migrate(self) -> None:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]

@@ -248,11 +248,14 @@ def test_graph_formats(ws):
 
 def test_schema_covers_every_kind(ws):
     schema = json.loads(ws.cli("schema").output)
+    from runner.kinds.registry import DOCUMENTS, STEP_TYPES
+
     kinds = {v["properties"]["kind"]["const"] for v in schema["oneOf"]}
-    assert kinds == {"Background", "Competency", "Pipeline"}
+    assert kinds == {"Pipeline", *DOCUMENTS} and {"Background", "Competency"} <= kinds
     pipeline = next(v for v in schema["oneOf"] if v["properties"]["kind"]["const"] == "Pipeline")
     steps = pipeline["properties"]["spec"]["properties"]["steps"]["additionalProperties"]["oneOf"]
-    assert {s["required"][0] for s in steps} == {"file_exists", "shell", "value"}
+    types = {s["required"][0] for s in steps}
+    assert types == set(STEP_TYPES) and {"file_exists", "shell", "value"} <= types
 
 
 def test_version_and_help_through_a_real_process(ws):
