@@ -58,9 +58,10 @@ def cli(ctx: click.Context, workspace: str, no_color: bool) -> None:
 
 def _register() -> None:
     from runner.cli import apply, destroy, graph, imports, plan, schema, state, unlock, validate
+    from runner.cli.report import report
 
     for command in (validate.validate, plan.plan, apply.apply, destroy.destroy, graph.graph,
-                    state.state, unlock.force_unlock, imports.import_, schema.schema):
+                    state.state, report, unlock.force_unlock, imports.import_, schema.schema):
         cli.add_command(command)
 
 
