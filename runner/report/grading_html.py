@@ -11,6 +11,7 @@ from typing import Any
 from runner.report.grading import label, not_passed, seconds, short_id, summary
 from runner.rubric.model import format_score
 from runner.rubric.results import Cell, CriterionInfo, GradingMatrix
+from runner.rubric.script import PHASES
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "report"
 TEMPLATE = "grading.html.j2"
@@ -85,8 +86,10 @@ def _outputs(n: int, matrix: GradingMatrix) -> list[dict[str, Any]]:
 
 def _output(n: int, ci: int, si: int, criterion: CriterionInfo, solution: str,
             cell: Cell) -> dict[str, Any]:
-    timings = ", ".join(f"{k} {seconds(v)}" for k, v in cell.timings.items()) or \
-        seconds(cell.seconds)
+    order = [*PHASES, "total"]  # the state stores keys sorted; show them in the order they ran
+    ordered = sorted(cell.timings.items(), key=lambda kv: order.index(kv[0])
+                     if kv[0] in order else len(order))
+    timings = ", ".join(f"{k} {seconds(v)}" for k, v in ordered) or seconds(cell.seconds)
     return {"anchor": _anchor(n, ci, si), "label": label(criterion), "solution": solution,
             "status": str(cell.status), "reason": cell.reason, "exit_code": cell.exit_code,
             "text": criterion.text, "timings": timings, "output": cell.output,

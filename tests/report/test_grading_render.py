@@ -157,3 +157,9 @@ def test_html_escapes_whatever_a_test_printed(state):
                                         (59.9, "59.9s"), (125, "2m05s")])
 def test_seconds(value, text):
     assert seconds(value) == text
+
+
+def test_html_shows_phase_timings_in_the_order_they_ran(state):
+    commit_grading(state, PARENT, {"solution1": "PPP"})  # the state keeps keys sorted
+    page = render_html(matrices(state.records()), generated_at="now")
+    assert "<dd>reset 0.01s, patch 0.00s, tests_patch 0.00s, run 0.25s, total 0.27s</dd>" in page
