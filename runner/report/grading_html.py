@@ -44,6 +44,7 @@ def _view(n: int, matrix: GradingMatrix) -> dict[str, Any]:
                      "points": format_score(c.score), "required": c.required, "cells": cells})
     return {"address": matrix.address, "summary": summary(matrix),
             "seconds": seconds(matrix.seconds), "gates": matrix.gates,
+            "gates_checked": matrix.gates_checked,
             "step_error": matrix.step_error if matrix.step_status == "failed" else "",
             "solutions": list(matrix.solutions), "rows": rows, "scores": _scores(matrix),
             "flaky": any(cell.flaky for cell in matrix.cells.values()),

@@ -109,6 +109,7 @@ class GradingMatrix:
     cells: Mapping[tuple[str, str], Cell]
     scores: tuple[SolutionScore, ...]
     gates: GateResult | None
+    validate: ValidateSettings | None = None
     step_status: str | None = None  # the parent record's status, when recorded
     step_error: str | None = None
     rubric_source: str = ""
@@ -118,6 +119,17 @@ class GradingMatrix:
 
     def score(self, solution: str) -> SolutionScore:
         return next(s for s in self.scores if s.solution == solution)
+
+    @property
+    def gates_checked(self) -> str:
+        """What the configured gates promise, in words, once they held."""
+        v = self.validate
+        if v is None:
+            return ""
+        parts = (["the golden patch passes every criterion"] if v.golden_must_pass else []) + \
+            (["the original fails every criterion"] if v.original_must_fail else []) + \
+            ([f"the golden result is the same in all {v.repeat} runs"] if v.repeat > 1 else [])
+        return "; ".join(parts) or "no gate is switched on"
 
     @property
     def seconds(self) -> float:
@@ -157,7 +169,7 @@ def _matrix(address: str, parent: Record | None,
         original = {c.id: _status(cells.get((c.id, ORIGINAL))) for c in criteria}
         gates = check_gates(validate, criteria, golden, original)
     return GradingMatrix(address=address, criteria=tuple(criteria), solutions=tuple(solutions),
-                         cells=cells, scores=scores, gates=gates,
+                         cells=cells, scores=scores, gates=gates, validate=validate,
                          step_status=parent.status if parent else None,
                          step_error=parent.error if parent else None,
                          rubric_source=str((aggregate.get("rubric") or {}).get("source", "")))

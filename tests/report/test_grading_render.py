@@ -44,7 +44,7 @@ Not passed:
   #2 rejects-garbage × solution2: FAIL — exit code 1
   #3 whitespace × solution2: FAIL — exit code 1
 
-Gates: passed (golden passes every criterion, original fails every criterion, no flaky results)
+Gates: passed (the golden patch passes every criterion; the original fails every criterion)
 """
 
 
@@ -163,3 +163,12 @@ def test_html_shows_phase_timings_in_the_order_they_ran(state):
     commit_grading(state, PARENT, {"solution1": "PPP"})  # the state keeps keys sorted
     page = render_html(matrices(state.records()), generated_at="now")
     assert "<dd>reset 0.01s, patch 0.00s, tests_patch 0.00s, run 0.25s, total 0.27s</dd>" in page
+
+
+def test_passed_gates_say_what_was_checked(state):
+    commit_grading(state, PARENT, {"golden": "PPP", "original": "PFF"},
+                   validate=ValidateSettings(original_must_fail=False, repeat=3),
+                   repeats={"whitespace": "PPP"})
+    assert render_table(matrices(state.records())).endswith(
+        "Gates: passed (the golden patch passes every criterion; the golden result is the same "
+        "in all 3 runs)\n")
