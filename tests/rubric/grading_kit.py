@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from runner.rubric.outcome import GradingOutcome, interpret
@@ -106,3 +107,12 @@ def live_processes(uid: int) -> list[str]:
             found.append(f"{status.parent.name} {fields['Name'].strip()}")
     return found
 
+
+
+def still_there(find: Callable[[], list[str]], grace: float = 5.0) -> list[str]:
+    """What `find` still reports after processes killed a moment ago had time to exit. A
+    leaked process (the tests start 300 s sleepers) is still there long after the grace."""
+    deadline = time.monotonic() + grace
+    while (found := find()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found

@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from grading_kit import diff_of, git, live_processes, make_repo, run_grading
+from grading_kit import diff_of, git, live_processes, make_repo, run_grading, still_there
 
 from runner.rubric.script import GradingJob
 from runner.rubric.status import Markers, Status
@@ -111,7 +111,7 @@ def test_a_busy_loop_and_its_background_sleepers_end_as_timeout(repo):
     outcome = run_grading(job(repo, command=command, timeout=1, kill_after=1))
     assert (outcome.status, outcome.reason) == (Status.TIMEOUT,
                                                 "timed out after 1s (exit code 124)")
-    assert sleeper_processes(token) == []
+    assert still_there(lambda: sleeper_processes(token)) == []
 
 
 def test_setup_commands_run_before_the_patch_and_a_failing_one_is_an_error(repo):
@@ -194,7 +194,7 @@ def test_processes_and_temp_files_the_user_leaves_behind_are_swept(shared_tmp, o
                                      git_dir=str(gitdir), user=user, timeout=1, kill_after=1,
                                      temp_dirs=(str(drop),)))
     assert outcome.status is Status.TIMEOUT
-    assert sleeper_processes(token) == [] and live_processes(other_uid) == []
+    assert still_there(lambda: sleeper_processes(token) + live_processes(other_uid)) == []
     assert list(drop.iterdir()) == []
     # the next grading starts clean: the gitfile is restored, the reset works
     again = run_grading(GradingJob(command=ADD, tests_patch=tests, patch=fixed, workdir=str(app),
