@@ -37,6 +37,29 @@ class SpecError(TaskformError):
         super().__init__("\n".join([head, *(f"  {i}" for i in self.issues)]))
 
 
+@dataclass(frozen=True)
+class RubricIssue:
+    """One problem in a rubric file (`rubrics.json` or `TASK_DATA.md`), at a line."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class RubricError(TaskformError):
+    """A rubric that does not parse; carries every problem of the file at once."""
+
+    def __init__(self, file: str, issues: list[RubricIssue]):
+        self.file = file
+        self.issues = sorted(issues, key=lambda i: (i.line, i.message))
+        count = len(self.issues)
+        head = f"{count} error{'s' if count != 1 else ''} in rubric {file}:"
+        super().__init__("\n".join([head, *(f"  {i}" for i in self.issues)]))
+
+
 class WorkspaceError(TaskformError):
     """No workspace, or a path that escapes it."""
 

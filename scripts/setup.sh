@@ -12,4 +12,16 @@ python3 -m pip install --quiet --disable-pip-version-check -e '.[docker,llm,gith
 log "docker engine, local registry and base image"
 bash scripts/docker-up.sh
 
+# chromium: the grading report test opens the HTML report in a real headless browser
+if ! command -v chromium > /dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ]; then
+    log "chromium (headless browser for the HTML report test)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq > /dev/null
+    apt-get install -y -qq chromium > /dev/null
+  else
+    log "chromium is missing and this is not root: the HTML report browser test will skip"
+  fi
+fi
+
 log "done"

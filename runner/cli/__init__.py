@@ -57,10 +57,32 @@ def cli(ctx: click.Context, workspace: str, no_color: bool) -> None:
 
 
 def _register() -> None:
-    from runner.cli import apply, destroy, gc, graph, imports, plan, schema, state, unlock, validate
+    # one command per line: each part of taskform adds its own line here
+    from runner.cli.apply import apply
+    from runner.cli.destroy import destroy
+    from runner.cli.gc import gc
+    from runner.cli.graph import graph
+    from runner.cli.imports import import_
+    from runner.cli.plan import plan
+    from runner.cli.report import report
+    from runner.cli.schema import schema
+    from runner.cli.state import state
+    from runner.cli.unlock import force_unlock
+    from runner.cli.validate import validate
 
-    for command in (validate.validate, plan.plan, apply.apply, destroy.destroy, graph.graph,
-                    state.state, unlock.force_unlock, imports.import_, schema.schema, gc.gc):
+    for command in (
+        validate,
+        plan,
+        apply,
+        destroy,
+        graph,
+        state,
+        report,
+        gc,
+        force_unlock,
+        import_,
+        schema,
+    ):
         cli.add_command(command)
 
 
