@@ -41,6 +41,7 @@ def make_plan(ws: Workspace, state: StateStore, providers: Providers, options: P
               refresh: bool = True, specs: Specs | None = None) -> Planned:
     specs = specs or load_specs(ws)
     records = state.records()
+    check_known_kinds(records)
     serial = state.serial()
     evaluator = Evaluator(ws, providers, recorded_outputs(records), recorded=records)
     if options.destroy_all:
@@ -69,6 +70,18 @@ def make_plan(ws: Workspace, state: StateStore, providers: Providers, options: P
     return Planned(plan=result, specs=specs, resources=resources, records=records)
 
 
+def check_known_kinds(records: dict[str, Record]) -> None:
+    """A state written by a newer taskform (or with a kind since removed) cannot be planned."""
+    from runner import __version__
+
+    unknown = sorted((r.address, r.kind) for r in records.values() if r.kind not in KINDS)
+    if unknown:
+        lines = [f"{address} has kind {kind!r}" for address, kind in unknown]
+        raise PlanError("the state records resources of kinds this taskform "
+                        f"({__version__}) does not know:\n  " + "\n  ".join(lines) +
+                        "\nupgrade taskform, or forget them with `taskform state rm ADDR`")
+
+
 def redacted(plan: Plan, redactor: Redactor) -> Plan:
     """The plan with secret values masked, for printing and saving."""
     if not redactor.secrets:
@@ -90,6 +103,7 @@ def load_saved(ws: Workspace, state: StateStore, providers: Providers, saved: Pl
     specs = load_specs(ws)
     check_fresh(saved, state.serial(), specs.digest)
     records = state.records()
+    check_known_kinds(records)
     evaluator = Evaluator(ws, providers, recorded_outputs(records), recorded=records)
     resources = expand_all(specs.resources, evaluator)
     return Planned(plan=saved, specs=specs, resources=resources, records=records)

@@ -263,3 +263,18 @@ def test_version_and_help_through_a_real_process(ws):
     assert proc.returncode == 0 and proc.stdout == "taskform, version 0.1.0\n"
     helped = ws.run("plan", "--help")
     assert "-detailed-exitcode" in helped.stdout and "-target, --target ADDR" in helped.stdout
+
+
+def test_state_with_an_unknown_kind_is_a_clear_error(ws):
+    from runner.state.base import Event, Record
+
+    ws.state().commit(Record(address="pipeline.p.x", kind="from_the_future", status="ok",
+                             fingerprint={}, settings={}, outputs={}),
+                      Event("r-1", "done", "pipeline.p.x"))
+    result = ws.cli("plan")
+    assert result.exit_code == 1
+    assert result.output == ("Error: the state records resources of kinds this taskform (0.1.0) "
+                             "does not know:\n  pipeline.p.x has kind 'from_the_future'\nupgrade "
+                             "taskform, or forget them with `taskform state rm ADDR`\n")
+    assert ws.cli("state", "rm", "pipeline.p.x").exit_code == 0
+    assert ws.cli("plan").output == "No changes. 0 resources match the specs.\n"
