@@ -92,19 +92,23 @@ class Evaluator:
         if contains_unknown(rendered):
             return None
         components = settings_components(rendered)
-        for dep in resource.depends_on:
-            outputs = self.outputs(str(dep))
-            if outputs is UNKNOWN:
-                return None
-            components[f"dep:{dep}"] = digest(self.redact(outputs))
         kind = KINDS[resource.kind].kind
-        if type(kind).fingerprint is not BaseKind.fingerprint:
-            model = self.model(resource, rendered)
-            try:
+        narrows = type(kind).dependency_view is not BaseKind.dependency_view
+        custom = type(kind).fingerprint is not BaseKind.fingerprint
+        model = self.model(resource, rendered) if narrows or custom else None
+        try:
+            for dep in resource.depends_on:
+                outputs = self.outputs(str(dep))
+                if outputs is UNKNOWN:
+                    return None
+                if narrows:  # the kind says which part of the outputs decides its result
+                    outputs = kind.dependency_view(self.context(resource), model, str(dep), outputs)
+                components[f"dep:{dep}"] = digest(self.redact(outputs))
+            if custom:
                 components.update(kind.fingerprint(self.context(resource), model))
-            except (StepFailed, TaskformError, OSError) as exc:
-                message = exc.message if isinstance(exc, StepFailed) else str(exc)
-                raise PlanError(f"{resource.address} ({resource.origin}): {message}") from None
+        except (StepFailed, TaskformError, OSError) as exc:
+            message = exc.message if isinstance(exc, StepFailed) else str(exc)
+            raise PlanError(f"{resource.address} ({resource.origin}): {message}") from None
         return components
 
     def evaluate(self, resource: Resource) -> Evaluated:

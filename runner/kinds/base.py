@@ -103,6 +103,7 @@ class Kind(Protocol):
     def destroy(self, ctx: Context, record: Record) -> None: ...
     def expand(self, ctx: Context, settings: Any) -> list[Child] | None: ...
     def references(self, settings: Any) -> Iterable[str]: ...
+    def dependency_view(self, ctx: Context, settings: Any, dependency: str, outputs: Any) -> Any: ...
 
 
 class BaseKind:
@@ -126,6 +127,10 @@ class BaseKind:
 
     def references(self, settings: Any) -> Iterable[str]:
         return ()
+
+    def dependency_view(self, ctx: Context, settings: Any, dependency: str, outputs: Any) -> Any:
+        """The part of a dependency's outputs that decides this resource (default: all of it)."""
+        return outputs
 
 
 def file_digest(path: Path) -> str:
