@@ -80,6 +80,8 @@ class GithubSettings(_Strict):
     base_url: str = "https://api.github.com"
     token_variable: str | None = None
     timeout_seconds: float = Field(default=30, gt=0)
+    seconds_between_requests: float = Field(default=0.25, ge=0)  # GitHub's secondary rate
+    seconds_between_writes: float = Field(default=1.0, ge=0)     # limits want writes spaced
 
 
 class WorkspaceConfig(_Strict):
