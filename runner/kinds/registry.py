@@ -10,7 +10,11 @@ from runner.kinds.background import BackgroundKind
 from runner.kinds.base import Kind
 from runner.kinds.competency import CompetencyKind
 from runner.kinds.file_exists import FileExistsKind
+from runner.kinds.model_task_check import ModelTaskCheckKind
+from runner.kinds.scenario_set import ScenarioSetKind
 from runner.kinds.shell import ShellKind
+from runner.kinds.task import TaskKind
+from runner.kinds.task_pool import TaskPoolKind
 from runner.kinds.value import ValueKind
 
 
@@ -34,6 +38,10 @@ KINDS: dict[str, KindEntry] = {e.name: e for e in [
     KindEntry(FileExistsKind()),
     KindEntry(CompetencyKind(), document="Competency"),
     KindEntry(BackgroundKind(), document="Background"),
+    KindEntry(ScenarioSetKind(), document="ScenarioSet"),
+    KindEntry(TaskKind(), document="Task"),
+    KindEntry(TaskPoolKind(), document="TaskPool"),
+    KindEntry(ModelTaskCheckKind()),
 ]}
 
 DOCUMENTS: dict[str, KindEntry] = {e.document: e for e in KINDS.values() if e.document}

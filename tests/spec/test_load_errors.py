@@ -13,7 +13,7 @@ ERRORS = [
         spec: {}
         """,
      "specs/main.yaml:2:7: kind: unknown kind 'Pipelin'; expected one of: Background, "
-     "Competency, Pipeline"),
+     "Competency, Pipeline, ScenarioSet, Task, TaskPool"),
     ("api version", """
         apiVersion: taskform/v2
         kind: Competency
@@ -57,7 +57,7 @@ ERRORS = [
               sehll: {command: "true"}
         """,
      "specs/main.yaml:7:7: spec.steps.a.sehll: unknown step type or key 'sehll'; expected one "
-     "step type (file_exists, shell, value) and optionally depends_on, when, retries, "
+     "step type (file_exists, model_task_check, shell, value) and optionally depends_on, when, retries, "
      "retry_delay, timeout, lifecycle, description"),
     ("dangling depends_on", """
         apiVersion: taskform/v1
@@ -189,7 +189,7 @@ def test_all_errors_of_a_load_come_together(ws):
         "  specs/main.yaml:7:37: spec.steps.b.retries: expected a whole number from 0 to 100, "
         "got True",
         "  specs/other.yaml:2:7: kind: unknown kind 'Nope'; expected one of: Background, "
-        "Competency, Pipeline",
+        "Competency, Pipeline, ScenarioSet, Task, TaskPool",
     ]
 
 
