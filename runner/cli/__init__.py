@@ -57,10 +57,23 @@ def cli(ctx: click.Context, workspace: str, no_color: bool) -> None:
 
 
 def _register() -> None:
-    from runner.cli import apply, destroy, graph, imports, plan, schema, state, unlock, validate
+    from runner.cli import (
+        apply,
+        destroy,
+        graph,
+        imports,
+        plan,
+        schema,
+        state,
+        tasks,
+        unlock,
+        validate,
+        watch,
+    )
 
     for command in (validate.validate, plan.plan, apply.apply, destroy.destroy, graph.graph,
-                    state.state, unlock.force_unlock, imports.import_, schema.schema):
+                    state.state, unlock.force_unlock, imports.import_, schema.schema,
+                    tasks.tasks, watch.watch):
         cli.add_command(command)
 
 
