@@ -86,24 +86,29 @@ class ScenarioSetKind(BaseKind):
                    key: str, resolution: stacks.Resolution, written: list[str],
                    prior: Record | None) -> dict[str, Any]:
         assert settings.generate is not None
+        count = settings.generate.count
+        # everything but the count: raising it keeps what exists and generates the rest
         generation = digest({**_generation_components(ctx, settings), "key": key,
                              "competencies": competencies, "background": _background(ctx, settings),
                              "written": written})
-        if prior and prior.outputs.get("generation") == generation:
+        earlier = prior.outputs if prior else {}
+        kept = list(earlier.get("generated") or []) \
+            if earlier.get("generation") == generation else []
+        if len(kept) >= count:
             ctx.log("keeping the scenarios generated earlier from the same inputs")
-            return {k: prior.outputs.get(k) for k in ("generated", "rejected", "generation", "usage")}
-        accepted = _cached(ctx, generation)
+            return {"generated": kept[:count], "rejected": earlier.get("rejected") or [],
+                    "generation": generation, "usage": earlier.get("usage") or {}}
+        accepted = kept or _cached(ctx, generation)
         llm = llm_provider.llm_for(ctx.workspace, ctx.providers, settings.generate.provider,
                                    settings.generate.model)
         facts = _facts(ctx, settings, competencies, key, resolution)
         pipeline = Pipeline(llm, facts, _conversation(ctx, facts), Call(ctx.log, ctx.cancelled),
                             settings.generate.regenerations)
-        outcome = pipeline.run(settings.generate.count, [*written, *_others(ctx)], accepted)
+        outcome = pipeline.run(count, [*written, *_others(ctx)], accepted)
         _remember(ctx, generation, outcome.accepted)
         rejected = [r.as_dict() for r in outcome.rejected]
-        if len(outcome.accepted) < settings.generate.count:
-            raise _shortfall(settings.generate.count, outcome.accepted, outcome.rejected,
-                             outcome.rounds)
+        if len(outcome.accepted) < count:
+            raise _shortfall(count, outcome.accepted, outcome.rejected, outcome.rounds)
         return {"generated": outcome.accepted, "rejected": rejected, "generation": generation,
                 "usage": outcome.usage.as_dict()}
 

@@ -207,7 +207,9 @@ def _cancel() -> None:
 
 def _what(exc: Exception) -> str:
     status = getattr(exc, "status_code", None)
-    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    body = getattr(exc, "body", None)
+    message = (body.get("message") if isinstance(body, dict) else None) or \
+        getattr(exc, "message", None) or str(exc) or type(exc).__name__
     if status == 429:
         return f"rate limited (HTTP 429: {message})"
     if status is not None:
