@@ -37,7 +37,7 @@ def utkrushta(app: App, competencies: Path, background: Path, scenarios: Path | 
     competencies' key (matched ignoring case and spacing; a missing key is an error), and a Task."""
     from runner.importers.utkrushta import convert
 
-    imported = convert(competencies, background, scenarios, name)
+    imported = convert(competencies, background, scenarios, name, output.rstrip("/"))
     folder = Path(app.workspace_dir) / output
     target = folder / f"{imported.name}.yaml"
     if target.exists() and not force:
@@ -46,4 +46,8 @@ def utkrushta(app: App, competencies: Path, background: Path, scenarios: Path | 
     target.write_text(imported.text)
     click.echo(f"Wrote {target}: {imported.documents} documents, {imported.scenarios} "
                "scenario(s).")
+    for extra, content in imported.extra.items():
+        (folder / extra).write_text(content)
+        click.echo(f"Wrote {folder / extra}: scenarios that look like templates are kept in a "
+                   "file.")
     click.echo("Next: taskform validate && taskform plan")

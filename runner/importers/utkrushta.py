@@ -67,6 +67,7 @@ class Imported:
     text: str
     documents: int
     scenarios: int
+    extra: dict[str, str]  # more files to write beside the spec (relative name -> content)
 
 
 def read_json(path: Path) -> tuple[Any, SourceDoc]:
@@ -88,7 +89,8 @@ def read_json(path: Path) -> tuple[Any, SourceDoc]:
 
 
 def convert(competencies: Path, background: Path, scenarios: Path | None,
-            name: str | None) -> Imported:
+            name: str | None, folder: str = "specs/imported") -> Imported:
+    """The spec text (and any file to write beside it, in `folder` of the workspace)."""
     issues: list[SpecIssue] = []
     comps = _competencies(competencies, issues)
     back = _background(background, issues)
@@ -104,11 +106,16 @@ def convert(competencies: Path, background: Path, scenarios: Path | None,
         except KeyNotFound as exc:
             raise TaskformError(str(exc)) from None
     base = name or slug("-".join(c.name for c in comps) + "-" + comps[0].proficiency)
-    docs = _documents(base, comps, back, key, found)
+    extra: dict[str, str] = {}
+    if any(_is_template(s) for s in found):
+        # spec strings are Jinja templates: scenarios that look like templates stay in a file
+        extra[f"{base}.scenarios.json"] = json.dumps({key: found}, indent=2) + "\n"
+    docs = _documents(base, comps, back, found, f"{folder}/{base}.scenarios.json" if extra else None)
+    _refuse_templates(docs)
     text = "".join(f"---\n{_dump(d)}" for d in docs)
     sources = ", ".join(str(p) for p in (competencies, background, scenarios) if p)
     header = f"# Imported from Utkrushta files: {sources}\n# Scenario key: {key}\n"
-    return Imported(base, header + text, len(docs), len(found))
+    return Imported(base, header + text, len(docs), len(found), extra)
 
 
 def _competencies(path: Path, issues: list[SpecIssue]) -> list[CompetencyIn] | None:
@@ -155,8 +162,8 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:60] or "imported"
 
 
-def _documents(base: str, comps: list[CompetencyIn], back: BackgroundIn, key: str,
-               scenarios: list[str]) -> list[dict[str, Any]]:
+def _documents(base: str, comps: list[CompetencyIn], back: BackgroundIn, scenarios: list[str],
+               scenario_file: str | None) -> list[dict[str, Any]]:
     refs = [slug(f"{c.name}-{c.proficiency}") for c in comps]
     docs: list[dict[str, Any]] = []
     for ref, c in zip(refs, comps, strict=True):
@@ -171,26 +178,28 @@ def _documents(base: str, comps: list[CompetencyIn], back: BackgroundIn, key: st
         "questions_prompt": back.questions_prompt}.items() if v}))
     task: dict[str, Any] = {"competencies": refs, "background": f"{base}-background"}
     if scenarios:
-        docs.append(_doc("ScenarioSet", base, {"competencies": refs, "scenarios": scenarios}))
+        source = {"files": [scenario_file]} if scenario_file else {"scenarios": scenarios}
+        docs.append(_doc("ScenarioSet", base, {"competencies": refs, **source}))
         task["scenario"] = {"set": base, "index": 0}
     docs.append(_doc("Task", base, task))
     return docs
 
 
 def _doc(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
-    return {"apiVersion": "taskform/v1", "kind": kind, "metadata": {"name": name},
-            "spec": _literal(spec)}
+    return {"apiVersion": "taskform/v1", "kind": kind, "metadata": {"name": name}, "spec": spec}
 
 
-def _literal(value: Any) -> Any:
-    """Strings that look like templates are kept literal (specs render `{{ }}`)."""
-    if isinstance(value, str) and ("{{" in value or "{%" in value):
-        return "{% raw %}" + value + "{% endraw %}"
-    if isinstance(value, list):
-        return [_literal(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _literal(v) for k, v in value.items()}
-    return value
+def _is_template(text: str) -> bool:
+    return "{{" in text or "{%" in text
+
+
+def _refuse_templates(docs: list[dict[str, Any]]) -> None:
+    for doc in docs:
+        for key, value in doc["spec"].items():
+            if isinstance(value, str) and _is_template(value):
+                raise TaskformError(f"{doc['kind']} {doc['metadata']['name']}: {key} contains "
+                                    "'{{' or '{%', which spec files treat as a template; edit "
+                                    "the input and import again")
 
 
 class _Dumper(yaml.SafeDumper):
