@@ -5,8 +5,10 @@ collide, even after a child is destroyed. The pool never destroys a task itself.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field, model_validator
@@ -97,7 +99,7 @@ class TaskPoolKind(BaseKind):
         counts = census(me, ctx.recorded)
         mine = ctx.recorded.get(me)
         next_id = max([int((mine.outputs if mine else {}).get("next_id") or 0),
-                       *(k + 1 for k in children)])
+                       _high_water(ctx), *(k + 1 for k in children)])
         # failed children are retried on every apply: count them as on their way
         new = to_add(settings, len(children), len(counts["ready"]), len(counts["failed"]))
         ids = sorted(children) + list(range(next_id, next_id + new))
@@ -107,8 +109,9 @@ class TaskPoolKind(BaseKind):
         publish = dict(settings.get("publish") or {})
         publish["repo"] = f"{publish.get('repo') or ctx.address.parts[-1]}-{key}"
         child: dict[str, Any] = {"competencies": settings["competencies"],
-                                 "background": settings["background"],
-                                 "generator": settings.get("generator") or {}, "publish": publish}
+                                 "background": settings["background"], "publish": publish}
+        if settings.get("generator"):
+            child["generator"] = settings["generator"]
         if settings.get("scenarios"):
             child["scenario"] = {"set": settings["scenarios"], "pick": key}
         if settings.get("minutes"):
@@ -123,9 +126,31 @@ class TaskPoolKind(BaseKind):
         ready = [i for i in ids if i not in deployed
                  and isinstance(ctx.outputs(f"{me}[{i}]"), Mapping)]
         next_id = max([int((prior.outputs if prior else {}).get("next_id") or 0),
-                       *(i + 1 for i in ids)])
+                       _high_water(ctx), *(i + 1 for i in ids)])
+        _remember_high_water(ctx, next_id)
         ctx.log(f"{len(ready)} ready, {len(deployed)} deployed, {len(ids)} in all "
                 f"(keeps {settings.min_available} ready, at most {settings.max_total})")
         return {"next_id": next_id, "ids": ids, "ready": ready, "deployed": deployed,
                 "available": len(ready), "min_available": settings.min_available,
                 "max_total": settings.max_total}
+
+
+def _high_water_file(ctx: Context) -> Path:
+    return ctx.workspace.state_dir / "pools" / f"{ctx.address.parts[-1]}.json"
+
+
+def _high_water(ctx: Context) -> int:
+    """The next id, kept outside the state too: a pool destroyed and made again (its children's
+    repositories kept) must not hand out the same ids, and so adopt their repositories."""
+    try:
+        return int(json.loads(_high_water_file(ctx).read_text())["next_id"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def _remember_high_water(ctx: Context, next_id: int) -> None:
+    path = _high_water_file(ctx)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"next_id": next_id}) + "\n")
+    tmp.replace(path)

@@ -221,3 +221,12 @@ def test_drift_of_a_published_repository_is_repaired_without_regenerating(ws, tm
     assert result.returncode == 0, result.stdout
     assert "reusing the task generated earlier from the same inputs" in result.stdout
     assert (ws.root / ".taskform/repos/items-api-answers.git/HEAD").is_file()
+
+
+def test_a_scenario_index_out_of_range_is_a_clear_failure(ws) -> None:  # type: ignore[no-untyped-def]
+    ws.spec(COMPETENCIES, "competencies.yaml")
+    ws.spec(TASK.replace("index: 0", "index: 3"), "task.yaml")
+    result = ws.run("apply", "-auto-approve")
+    assert result.returncode == 1
+    assert result.stdout.endswith("  task.items-api: scenario index 3 is out of range: "
+                                  "scenario_set.fastapi has 1 scenario(s)\n")

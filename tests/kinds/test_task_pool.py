@@ -122,6 +122,18 @@ def test_pool_end_to_end(ws) -> None:  # type: ignore[no-untyped-def]
     assert ws.state().records()[POOL].outputs["ids"] == [1, 2]
 
 
+def test_ids_do_not_restart_when_the_pool_is_made_again(ws) -> None:  # type: ignore[no-untyped-def]
+    ws.spec(COMPETENCIES, "competencies.yaml")
+    ws.spec(SPEC, "pool.yaml")
+    assert ws.run("apply", "-auto-approve").returncode == 0
+    assert ws.run("destroy", "-auto-approve").returncode == 0
+    assert (ws.root / ".taskform/repos/fastapi-0.git/HEAD").is_file()  # kept by default
+    plan = ws.run("plan")
+    assert "+ task_pool.fastapi[2]  (task, create)" in plan.stdout
+    assert "+ task_pool.fastapi[3]  (task, create)" in plan.stdout
+    assert "task_pool.fastapi[0]" not in plan.stdout
+
+
 def test_adding_a_scenario_keeps_the_pool_s_tasks(ws) -> None:  # type: ignore[no-untyped-def]
     ws.spec(COMPETENCIES, "competencies.yaml")
     ws.spec(SPEC, "pool.yaml")
