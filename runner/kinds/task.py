@@ -78,12 +78,12 @@ class TaskKind(BaseKind):
         key = digest(components)
         repo = inputs.repo
         cached = taskdir.read(ctx.workspace, repo, key)
-        llm = llm_provider.llm_for(ctx.workspace, ctx.providers, settings.generator.provider,
-                                   settings.generator.model)
         if cached:
             ctx.log("reusing the task generated earlier from the same inputs")
             generated, meta = cached
         else:
+            llm = llm_provider.llm_for(ctx.workspace, ctx.providers, settings.generator.provider,
+                                       settings.generator.model)
             generated = generate(ctx.workspace, llm, inputs, Call(ctx.log, ctx.cancelled),
                                  settings.generator.regenerations)
             meta = _meta(key, generated, llm.name)

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import json
 
+from doubles.content import needs_git
+
+pytestmark = needs_git
+
 COMPETENCIES = [
     {"competency_id": "c9bd828d", "proficiency": "BASIC", "name": "Java",
      "scope": "A person with BASIC proficiency level in Java..."},

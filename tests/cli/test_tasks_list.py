@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 
-from doubles.content import COMPETENCIES
+from doubles.content import COMPETENCIES, needs_git
+
+pytestmark = needs_git
 
 SPECS = """
 apiVersion: taskform/v1

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from doubles.content import needs_git
+
 from runner.content import gates
 from runner.content.gates import all_problems, readme_summary
 from runner.content.models import Solution, TaskDraft
 from runner.providers import git
+
+pytestmark = needs_git
 
 README = """# Task
 

@@ -10,10 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from doubles.content import needs_git
 
 from runner.content import scaffold
 from runner.providers import git
 from runner.workspace import Workspace, WorkspaceConfig
+
+pytestmark = needs_git
 
 
 def variables(names: list[str]) -> dict[str, object]:

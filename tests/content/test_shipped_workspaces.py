@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 
 from conftest import REPO, subprocess_env
+from doubles.content import needs_git
+
+pytestmark = needs_git
 
 
 def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:

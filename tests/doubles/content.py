@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
+
+import pytest
+
+# tasks are published, and their patches made, with the real git
+needs_git = pytest.mark.skipif(shutil.which("git") is None,
+                               reason="git is not installed (scripts/setup.sh installs it)")
 
 COMPETENCIES = """
 apiVersion: taskform/v1

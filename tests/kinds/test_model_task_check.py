@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 
-from doubles.content import COMPETENCIES
+from doubles.content import COMPETENCIES, needs_git
+
+pytestmark = needs_git
 
 TASK_AND_CHECK = """
 apiVersion: taskform/v1

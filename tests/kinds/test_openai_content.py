@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from doubles.content import COMPETENCIES, SCENARIO
+from doubles.content import COMPETENCIES, SCENARIO, needs_git
 from doubles.openai_server import OpenAIServer, chat, error
 
 from runner.content import scaffold
 from runner.workspace import Workspace, WorkspaceConfig
+
+pytestmark = needs_git
 
 KEY = "sk-test-secret-0123456789"
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import subprocess
 
-from doubles.content import COMPETENCIES, SCENARIO, clone, files_of
+from doubles.content import COMPETENCIES, SCENARIO, clone, files_of, needs_git
+
+pytestmark = needs_git
 
 TASK = f"""
 apiVersion: taskform/v1

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from doubles.content import COMPETENCIES, SCENARIO
+from doubles.content import COMPETENCIES, SCENARIO, needs_git
 
 from runner.address import parse_address
 from runner.kinds.base import Context
@@ -15,6 +15,8 @@ from runner.kinds.task_pool import TaskPoolKind, census, to_add
 from runner.providers import Providers
 from runner.state.base import Record
 from runner.workspace import Workspace, WorkspaceConfig
+
+pytestmark = needs_git
 
 POOL = "task_pool.fastapi"
 

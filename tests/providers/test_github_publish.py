@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from doubles.content import COMPETENCIES
+from doubles.content import COMPETENCIES, needs_git
 from doubles.github_server import GitHubServer
+
+pytestmark = needs_git
 
 TOKEN = "ghp-secret-token-0123456789"
 TASK = """
