@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.content.settings import PublishSettings
+from runner.errors import StepFailed
 from runner.providers import Providers, git
 from runner.workspace import Workspace
 
@@ -38,7 +39,11 @@ def _git(ws: Workspace, address: str, labels: Mapping[str, str], settings: Publi
          name: str, files: Mapping[str, str], message: str, log: Log) -> dict[str, Any]:
     bare = ws.resolve(f"{settings.path}/{name}.git", "publish.path")
     created = git.ensure_bare(bare, labels)
-    owned = created or git.labels_of(bare).get("address") == address
+    holder = git.labels_of(bare).get("address")
+    if holder and holder != address:
+        raise StepFailed(f"repository {ws.relative(bare)} belongs to {holder} (its taskform "
+                         "label); give this task another publish.repo", retryable=False)
+    owned = created or holder == address
     log(f"{'created' if created else 'using'} repository {ws.relative(bare)}")
     pushed = git.push(str(bare), files, message, settings.branch)
     log(f"{name}: {'pushed ' + pushed.commit[:12] if pushed.changed else 'already up to date'}")

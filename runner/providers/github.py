@@ -6,6 +6,7 @@ their address in the description; nothing else is ever archived or deleted."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -77,6 +78,10 @@ class GitHub:
             repo = self._create(owner, name, visibility, f"{description} {marker(address)}")
             repo.replace_topics([TOPIC])
             return repo, True
+        holder = re.search(r"\(managed by taskform: ([^)]+)\)", repo.description or "")
+        if holder and holder[1] != address:
+            raise StepFailed(f"repository {owner}/{name} belongs to {holder[1]} (its taskform "
+                             "marker); give this task another publish.repo", retryable=False)
         log(f"adopting existing repository {owner}/{name}")
         private = visibility != "public"
         if bool(repo.private) != private:

@@ -232,3 +232,22 @@ def test_a_scenario_index_out_of_range_is_a_clear_failure(ws) -> None:  # type: 
     assert result.returncode == 1
     assert result.stdout.endswith("  task.items-api: scenario index 3 is out of range: "
                                   "scenario_set.fastapi has 1 scenario(s)\n")
+
+
+def test_a_repository_of_another_task_is_refused(ws) -> None:  # type: ignore[no-untyped-def]
+    setup(ws)
+    ws.spec("""
+        apiVersion: taskform/v1
+        kind: Task
+        metadata: {name: copycat}
+        spec:
+          competencies: [python-fastapi]
+          background: shop
+          publish: {repo: items-api}
+        """, "copycat.yaml")
+    assert ws.run("apply", "-auto-approve", "-target", "task.items-api").returncode == 0
+    result = ws.run("apply", "-auto-approve")
+    assert result.returncode == 1
+    assert result.stdout.endswith(
+        "  task.copycat: repository .taskform/repos/items-api.git belongs to task.items-api "
+        "(its taskform label); give this task another publish.repo\n")

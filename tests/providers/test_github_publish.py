@@ -143,3 +143,13 @@ def test_the_token_must_come_from_a_declared_secret(ws, github) -> None:  # type
     assert result.returncode == 1
     assert ("publishing to GitHub needs github.token_variable in taskform.yaml: the name of a "
             "declared secret variable holding a token") in result.stdout
+
+
+def test_a_repository_of_another_task_is_refused(ws, github) -> None:  # type: ignore[no-untyped-def]
+    env = configure(ws, github)
+    github.add_repo("acme", "items-api", private=False,
+                    description="Assessment task (managed by taskform: task.other)")
+    result = ws.run("apply", "-auto-approve", env=env)
+    assert result.returncode == 1
+    assert ("task.items-api: repository acme/items-api belongs to task.other (its taskform "
+            "marker); give this task another publish.repo") in result.stdout
