@@ -49,6 +49,41 @@ class DockerSettings(_Strict):
     host: str | None = None
 
 
+class LLMPrices(_Strict):
+    """US dollars per million tokens, to record the cost of each resource's calls."""
+
+    input_per_million: float = Field(default=0.0, ge=0)
+    output_per_million: float = Field(default=0.0, ge=0)
+
+
+class LLMSettings(_Strict):
+    """Content generation. `template` is offline and deterministic; `openai` is any
+    OpenAI-compatible endpoint, its key read from the declared secret variable `api_key_variable`."""
+
+    provider: Literal["template", "openai"] = "template"
+    base_url: str | None = None
+    model: str = "gpt-4o-mini"
+    review_model: str | None = None
+    api_key_variable: str | None = None
+    timeout_seconds: float = Field(default=120, gt=0)
+    retries: int = Field(default=4, ge=0, le=20)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    fix_attempts: int = Field(default=2, ge=0, le=10)
+    response_format: Literal["json_schema", "json_object", "text"] = "json_schema"
+    prices: LLMPrices = Field(default_factory=LLMPrices)
+
+
+class GithubSettings(_Strict):
+    """Publishing to GitHub (or GitHub Enterprise: its API URL), with the token read from the
+    declared secret variable `token_variable`."""
+
+    base_url: str = "https://api.github.com"
+    token_variable: str | None = None
+    timeout_seconds: float = Field(default=30, gt=0)
+    seconds_between_requests: float = Field(default=0.25, ge=0)  # GitHub's secondary rate
+    seconds_between_writes: float = Field(default=1.0, ge=0)     # limits want writes spaced
+
+
 class WorkspaceConfig(_Strict):
     """Everything in `taskform.yaml`; every setting has a default, so an empty file is valid."""
 
@@ -58,6 +93,8 @@ class WorkspaceConfig(_Strict):
     variables: dict[str, Any] = Field(default_factory=dict)
     grading: GradingSettings = Field(default_factory=GradingSettings)
     docker: DockerSettings = Field(default_factory=DockerSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    github: GithubSettings = Field(default_factory=GithubSettings)
 
 
 class Unset:

@@ -67,8 +67,10 @@ def _register() -> None:
     from runner.cli.report import report
     from runner.cli.schema import schema
     from runner.cli.state import state
+    from runner.cli.tasks import tasks
     from runner.cli.unlock import force_unlock
     from runner.cli.validate import validate
+    from runner.cli.watch import watch
 
     for command in (
         validate,
@@ -78,6 +80,8 @@ def _register() -> None:
         graph,
         state,
         report,
+        tasks,
+        watch,
         gc,
         force_unlock,
         import_,

@@ -17,7 +17,11 @@ from runner.kinds.docker_run import DockerRunKind
 from runner.kinds.docker_shell import DockerShellKind
 from runner.kinds.docker_volume_pool import DockerVolumeMemberKind, DockerVolumePoolKind
 from runner.kinds.file_exists import FileExistsKind
+from runner.kinds.model_task_check import ModelTaskCheckKind
+from runner.kinds.scenario_set import ScenarioSetKind
 from runner.kinds.shell import ShellKind
+from runner.kinds.task import TaskKind
+from runner.kinds.task_pool import TaskPoolKind
 from runner.kinds.value import ValueKind
 
 
@@ -50,6 +54,10 @@ KINDS: dict[str, KindEntry] = {e.name: e for e in [
     KindEntry(DockerExtractVolumeKind()),
     KindEntry(CompetencyKind(), document="Competency"),
     KindEntry(BackgroundKind(), document="Background"),
+    KindEntry(ScenarioSetKind(), document="ScenarioSet"),
+    KindEntry(TaskKind(), document="Task"),
+    KindEntry(TaskPoolKind(), document="TaskPool"),
+    KindEntry(ModelTaskCheckKind()),
 ]}
 
 DOCUMENTS: dict[str, KindEntry] = {e.document: e for e in KINDS.values() if e.document}

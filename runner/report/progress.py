@@ -60,7 +60,7 @@ class LineProgress:
     def __init__(self, stream: TextIO | None = None, verbose: bool = False):
         self.stream = stream or sys.stdout
         self.verbose = verbose
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()  # the Ctrl-C handler prints from the main thread too
 
     def _print(self, text: str) -> None:
         with self.lock:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from runner.kinds.registry import STEP_TYPES
+
 ERRORS = [
     ("unknown kind", """
         apiVersion: taskform/v1
@@ -13,7 +15,7 @@ ERRORS = [
         spec: {}
         """,
      "specs/main.yaml:2:7: kind: unknown kind 'Pipelin'; expected one of: Background, "
-     "Competency, Pipeline"),
+     "Competency, Pipeline, ScenarioSet, Task, TaskPool"),
     ("api version", """
         apiVersion: taskform/v2
         kind: Competency
@@ -57,9 +59,8 @@ ERRORS = [
               sehll: {command: "true"}
         """,
      "specs/main.yaml:7:7: spec.steps.a.sehll: unknown step type or key 'sehll'; expected one "
-     "step type (docker_build, docker_extract_volume, docker_pool, docker_pull, docker_run, "
-     "docker_shell, docker_volume_pool, file_exists, shell, value) and optionally depends_on, "
-     "when, retries, retry_delay, timeout, lifecycle, description"),
+     f"step type ({', '.join(sorted(STEP_TYPES))}) and optionally depends_on, when, retries, "
+     "retry_delay, timeout, lifecycle, description"),
     ("dangling depends_on", """
         apiVersion: taskform/v1
         kind: Pipeline
@@ -190,7 +191,7 @@ def test_all_errors_of_a_load_come_together(ws):
         "  specs/main.yaml:7:37: spec.steps.b.retries: expected a whole number from 0 to 100, "
         "got True",
         "  specs/other.yaml:2:7: kind: unknown kind 'Nope'; expected one of: Background, "
-        "Competency, Pipeline",
+        "Competency, Pipeline, ScenarioSet, Task, TaskPool",
     ]
 
 

@@ -1,0 +1,77 @@
+"""The task catalogue: every recorded task (documents and pool children) with its state,
+competencies, repositories and, for failed ones, why."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from runner.content.keys import canonical_name
+from runner.kinds.task_pool import is_deployed
+from runner.state.base import STATUS_FAILED, STATUS_OK, Record
+
+STATUSES = ("ready", "deployed", "failed", "skipped")
+
+
+@dataclass(frozen=True)
+class Entry:
+    address: str
+    name: str
+    status: str
+    competencies: list[str]
+    competency_refs: list[str]
+    pool: str | None
+    starter: str | None
+    answers: str | None
+    updated_at: str
+    reason: str = ""
+    gates: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def entries(records: Mapping[str, Record], settings: Mapping[str, Any]) -> list[Entry]:
+    """Catalogue rows; `settings` gives each task's (or pool's) spec settings, used when a
+    failed task recorded nothing else."""
+    out = []
+    for address, record in sorted(records.items()):
+        if record.kind != "task":
+            continue
+        outputs = record.outputs or {}
+        spec = settings.get(address) or settings.get(record.parent or "") or record.settings or {}
+        refs = list(outputs.get("competency_refs") or spec.get("competencies") or [])
+        names = [c["name"] for c in outputs.get("competencies") or []] or \
+            [_name(records, r) for r in refs]
+        published = outputs.get("published") or {}
+        out.append(Entry(
+            address=address, name=str(outputs.get("name") or address), status=status(record, records),
+            competencies=names, competency_refs=refs, pool=record.parent,
+            starter=(published.get("starter") or {}).get("url"),
+            answers=(published.get("answers") or {}).get("url"), updated_at=record.updated_at,
+            reason=(record.error or "").strip() if record.status == STATUS_FAILED else "",
+            gates=outputs.get("gates") or {}))
+    return out
+
+
+def status(record: Record, records: Mapping[str, Record]) -> str:
+    if record.status == STATUS_FAILED:
+        return "failed"
+    if record.status != STATUS_OK:
+        return "skipped"
+    return "deployed" if is_deployed(record.address, records) else "ready"
+
+
+def matches(entry: Entry, competency: str | None, wanted: str | None) -> bool:
+    if wanted and entry.status != wanted:
+        return False
+    if competency:
+        key = canonical_name(competency)
+        return any(canonical_name(c) == key for c in [*entry.competencies, *entry.competency_refs])
+    return True
+
+
+def _name(records: Mapping[str, Record], ref: str) -> str:
+    record = records.get(f"competency.{ref}")
+    return str((record.outputs or {}).get("name") or ref) if record else ref

@@ -1,0 +1,48 @@
+"""The repository's default workspace and examples/task-pool apply offline, converge, and
+publish tasks to local git."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO, subprocess_env
+from doubles.content import needs_git
+
+pytestmark = needs_git
+
+
+def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "runner", "-C", str(root), *args],
+                          capture_output=True, text=True, env=subprocess_env(), timeout=300)
+
+
+def test_default_workspace_generates_and_publishes(tmp_path: Path) -> None:
+    root = tmp_path / "default"
+    root.mkdir()
+    shutil.copy(REPO / "taskform.yaml", root)
+    shutil.copytree(REPO / "specs", root / "specs")
+    result = run(root, "apply", "-auto-approve")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.rstrip().endswith("Complete: 11 created, 0 updated, 0 replaced, 0 "
+                                           "destroyed.")
+    listing = run(root, "tasks", "list").stdout
+    assert listing.splitlines()[-1] == "3 task(s): 3 ready, 0 deployed, 0 failed"
+    for repo in ("inventory-api", "inventory-api-answers", "fastapi-pool-0", "fastapi-pool-1"):
+        assert (root / ".taskform/repos" / f"{repo}.git" / "HEAD").is_file()
+    assert "No changes. 11 resources match the specs." in run(root, "plan").stdout
+
+
+def test_task_pool_example(tmp_path: Path) -> None:
+    root = tmp_path / "example"
+    shutil.copytree(REPO / "examples" / "task-pool", root,
+                    ignore=shutil.ignore_patterns(".taskform"))
+    result = run(root, "apply", "-auto-approve")
+    assert result.returncode == 0, result.stdout + result.stderr
+    listing = run(root, "tasks", "list", "--status", "ready").stdout.splitlines()
+    assert listing[-1] == "4 task(s): 4 ready, 0 deployed, 0 failed"
+    watched = run(root, "watch", "--cycles", "1", "--interval", "0s")
+    assert watched.returncode == 0
+    assert "watch: cycle 1 done in" in watched.stdout and "no changes" in watched.stdout

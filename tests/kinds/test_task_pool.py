@@ -1,0 +1,148 @@
+"""TaskPool keeps at least min_available ready tasks, adds them in batches within max_total,
+never restarts or reuses an id, and counts deployed and failed tasks right."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from doubles.content import COMPETENCIES, SCENARIO, needs_git
+
+from runner.address import parse_address
+from runner.kinds.base import Context
+from runner.kinds.task_pool import TaskPoolKind, census, to_add
+from runner.providers import Providers
+from runner.state.base import Record
+from runner.workspace import Workspace, WorkspaceConfig
+
+pytestmark = needs_git
+
+POOL = "task_pool.fastapi"
+
+
+def record(address: str, kind: str = "task", status: str = "ok", parent: str | None = POOL,
+           settings: Any = None, outputs: dict[str, Any] | None = None) -> Record:
+    return Record(address=address, kind=kind, status=status, fingerprint={}, settings=settings,
+                  outputs=outputs or {}, parent=parent)
+
+
+def expand(tmp_path: Path, records: list[Record], **settings: Any) -> list[int]:
+    ws = Workspace(root=tmp_path, config=WorkspaceConfig())
+    ctx = Context(workspace=ws, address=parse_address(POOL), providers=Providers(ws),
+                  recorded={r.address: r for r in records})
+    base = {"competencies": ["python-fastapi"], "background": "shop", "min_available": 2,
+            "max_total": 10, "batch": 1}
+    children = TaskPoolKind().expand(ctx, {**base, **settings})
+    return [int(c.key[0]) for c in children]
+
+
+@pytest.mark.parametrize("settings, ready, pending, existing, added", [
+    ({"min_available": 3, "max_total": 10, "batch": 1}, 0, 0, 0, 3),
+    ({"min_available": 3, "max_total": 10, "batch": 2}, 0, 0, 0, 4),
+    ({"min_available": 3, "max_total": 10, "batch": 2}, 2, 0, 5, 2),
+    ({"min_available": 3, "max_total": 4, "batch": 5}, 0, 0, 2, 2),
+    ({"min_available": 3, "max_total": 10, "batch": 1}, 1, 2, 3, 0),
+    ({"min_available": 0, "max_total": 10, "batch": 1}, 0, 0, 0, 0),
+])
+def test_to_add(settings: dict[str, int], ready: int, pending: int, existing: int,
+                added: int) -> None:
+    assert to_add(settings, existing, ready, pending) == added
+
+
+def test_first_expansion(tmp_path: Path) -> None:
+    assert expand(tmp_path, []) == [0, 1]
+
+
+def test_deployed_tasks_do_not_count_as_ready(tmp_path: Path) -> None:
+    records = [record(f"{POOL}[0]"), record(f"{POOL}[1]"),
+               record("deployment.d1", kind="deployment", parent=None,
+                      settings={"task": f"{POOL}[0]"})]
+    assert census(POOL, {r.address: r for r in records}) == {"ready": [1], "deployed": [0],
+                                                              "failed": []}
+    assert expand(tmp_path, records) == [0, 1, 2]
+
+
+def test_ids_never_restart_after_a_child_is_gone(tmp_path: Path) -> None:
+    pool = record(POOL, kind="task_pool", parent=None, outputs={"next_id": 5})
+    records = [pool, record(f"{POOL}[3]")]  # 0-2 and 4 were destroyed
+    assert expand(tmp_path, records) == [3, 5]
+
+
+def test_failed_children_are_retried_not_multiplied(tmp_path: Path) -> None:
+    records = [record(f"{POOL}[0]", status="failed"), record(f"{POOL}[1]", status="failed")]
+    assert expand(tmp_path, records) == [0, 1]
+
+
+def test_max_total_caps_the_pool(tmp_path: Path) -> None:
+    records = [record(f"{POOL}[{i}]", status="failed") for i in range(3)]
+    assert expand(tmp_path, records, min_available=5, max_total=4) == [0, 1, 2, 3]
+
+
+SPEC = f"""
+apiVersion: taskform/v1
+kind: ScenarioSet
+metadata: {{name: fastapi}}
+spec:
+  competencies: [python-fastapi]
+  scenarios: ["{SCENARIO}", "{SCENARIO.replace("catalogue", "order")}"]
+---
+apiVersion: taskform/v1
+kind: TaskPool
+metadata: {{name: fastapi}}
+spec:
+  competencies: [python-fastapi]
+  background: shop
+  scenarios: fastapi
+  min_available: 2
+  max_total: 5
+"""
+
+
+def test_pool_end_to_end(ws) -> None:  # type: ignore[no-untyped-def]
+    ws.spec(COMPETENCIES, "competencies.yaml")
+    ws.spec(SPEC, "pool.yaml")
+    plan = ws.run("plan")
+    assert "+ task_pool.fastapi[0]  (task, create)" in plan.stdout
+    assert "+ task_pool.fastapi[1]  (task, create)" in plan.stdout
+    assert "task_pool.fastapi[2]" not in plan.stdout
+    result = ws.run("apply", "-auto-approve")
+    assert result.returncode == 0, result.stdout
+    records = ws.state().records()
+    pool = records[POOL].outputs
+    assert (pool["ids"], pool["ready"], pool["next_id"]) == ([0, 1], [0, 1], 2)
+    first, second = (records[f"{POOL}[{i}]"].outputs for i in (0, 1))
+    assert first["repo"] == "fastapi-0" and second["repo"] == "fastapi-1"
+    assert first["scenario"] != second["scenario"]  # children take the scenarios in turn
+    assert "No changes." in ws.run("plan").stdout
+    # a task taken out of the pool (forgotten) is replaced by a new id, never by id 0 again
+    assert ws.run("state", "rm", f"{POOL}[0]").returncode == 0
+    plan = ws.run("plan")
+    assert "+ task_pool.fastapi[2]  (task, create)" in plan.stdout
+    assert "task_pool.fastapi[0]" not in plan.stdout
+    assert ws.run("apply", "-auto-approve").returncode == 0
+    assert ws.state().records()[POOL].outputs["ids"] == [1, 2]
+
+
+def test_ids_do_not_restart_when_the_pool_is_made_again(ws) -> None:  # type: ignore[no-untyped-def]
+    ws.spec(COMPETENCIES, "competencies.yaml")
+    ws.spec(SPEC, "pool.yaml")
+    assert ws.run("apply", "-auto-approve").returncode == 0
+    assert ws.run("destroy", "-auto-approve").returncode == 0
+    assert (ws.root / ".taskform/repos/fastapi-0.git/HEAD").is_file()  # kept by default
+    plan = ws.run("plan")
+    assert "+ task_pool.fastapi[2]  (task, create)" in plan.stdout
+    assert "+ task_pool.fastapi[3]  (task, create)" in plan.stdout
+    assert "task_pool.fastapi[0]" not in plan.stdout
+
+
+def test_adding_a_scenario_keeps_the_pool_s_tasks(ws) -> None:  # type: ignore[no-untyped-def]
+    ws.spec(COMPETENCIES, "competencies.yaml")
+    ws.spec(SPEC, "pool.yaml")
+    assert ws.run("apply", "-auto-approve").returncode == 0
+    ws.spec(SPEC.replace('"]\n---', f'", "{SCENARIO.replace("catalogue", "invoice")}"]\n---'),
+            "pool.yaml")
+    result = ws.run("apply", "-auto-approve")
+    assert result.returncode == 0
+    assert "task_pool.fastapi[0]: unchanged" in result.stdout
+    assert "task_pool.fastapi[1]: unchanged" in result.stdout
