@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO, subprocess_env
 from doubles.content import needs_git
+
+from tests.conftest import REPO, subprocess_env
 
 pytestmark = needs_git
 
