@@ -267,7 +267,7 @@ class DocumentReader:
             deferred.add(rel)
             return value
         try:
-            return render(value, Scope(var=self.variables))
+            return protect(render(value, Scope(var=self.variables)))
         except (TemplateProblem, TaskformError) as exc:
             self.issue(base + rel, str(exc))
             return _INVALID
@@ -306,3 +306,16 @@ class DocumentReader:
 
 
 _INVALID = object()
+
+
+def protect(value: Any) -> Any:
+    """A value rendered at load time is final: text in it that looks like a template (a
+    variable holding `{{ x }}`) is wrapped so rendering it again yields it unchanged."""
+    if isinstance(value, str) and is_template(value):
+        escaped = value.replace("{% endraw %}", "{% endraw %}{{ '{% endraw %}' }}{% raw %}")
+        return "{% raw %}" + escaped + "{% endraw %}"
+    if isinstance(value, dict):
+        return {k: protect(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [protect(v) for v in value]
+    return value

@@ -23,7 +23,7 @@ from runner.errors import SpecIssue
 Path_ = tuple[str | int, ...]
 T = TypeVar("T")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_CACHE_VERSION = 5  # bump when Loaded, Resource or SourceDoc change shape
+_CACHE_VERSION = 6  # bump when Loaded, Resource or SourceDoc change shape
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 

@@ -278,3 +278,22 @@ def test_state_with_an_unknown_kind_is_a_clear_error(ws):
                              "taskform, or forget them with `taskform state rm ADDR`\n")
     assert ws.cli("state", "rm", "pipeline.p.x").exit_code == 0
     assert ws.cli("plan").output == "No changes. 0 resources match the specs.\n"
+
+
+def test_a_variable_holding_template_text_is_used_verbatim(ws):
+    ws.write("taskform.yaml", "variables:\n  text: 'literal {{ braces }} and {% endraw %} too'\n")
+    ws.spec("""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: v}
+        spec:
+          steps:
+            a: {value: {input: "{{ var.text }}"}}
+            b: {value: {input: "{{ steps.a.value }}!"}}
+        """)
+    assert ws.cli("apply", "-auto-approve").exit_code == 0
+    records = ws.state().records()
+    assert records["pipeline.v.a"].outputs == {"value": "literal {{ braces }} and {% endraw %} too"}
+    assert records["pipeline.v.b"].outputs == {"value": "literal {{ braces }} and {% endraw %} "
+                                                        "too!"}
+    assert ws.cli("plan").output == "No changes. 2 resources match the specs.\n"
