@@ -8,6 +8,9 @@ log() { printf '[setup] %s\n' "$*"; }
 
 log "python packages"
 python3 -m pip install --quiet --disable-pip-version-check -e '.[docker,llm,github,ssh,postgres,test]'
+# pyenv finds a new console script only after a rehash
+if command -v pyenv > /dev/null 2>&1; then pyenv rehash; fi
+command -v taskform > /dev/null || log "warning: the taskform command is not on PATH; use python3 -m runner"
 
 log "docker engine, local registry and base image"
 bash scripts/docker-up.sh
