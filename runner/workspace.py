@@ -136,6 +136,20 @@ class Workspace:
     def relative(self, path: Path) -> str:
         return str(path.resolve().relative_to(self.root))
 
+    def secret(self, variable: str | None, setting: str, what: str) -> str:
+        """The value of the declared secret variable that the setting `setting` names."""
+        if not variable:
+            raise WorkspaceError(f"{setting} must name a declared secret variable holding the "
+                                 f"{what} (see variables: in {CONFIG_NAME})")
+        if variable not in self.variables:
+            raise WorkspaceError(f"{setting} names {variable!r}, which is not declared under "
+                                 f"variables: in {CONFIG_NAME}")
+        text = str(self.variables[variable])  # an unset environment variable raises here
+        if text not in self.secrets:
+            raise WorkspaceError(f"variable {variable!r} holds the {what}: declare it with "
+                                 "secret: true so it is redacted everywhere")
+        return text
+
 
 def open_workspace(directory: str | os.PathLike[str] = ".",
                    overrides: dict[str, str] | None = None) -> Workspace:

@@ -171,15 +171,4 @@ def _reason(exc: Any) -> str:
 
 def token(ws: Workspace) -> str:
     """The token, read only from the declared secret variable `github.token_variable`."""
-    variable = ws.config.github.token_variable
-    if not variable:
-        raise WorkspaceError("publishing to GitHub needs github.token_variable in taskform.yaml: "
-                             "the name of a declared secret variable holding a token")
-    if variable not in ws.variables:
-        raise WorkspaceError(f"github.token_variable names {variable!r}, which is not declared "
-                             "under variables: in taskform.yaml")
-    text = str(ws.variables[variable])
-    if text not in ws.secrets:
-        raise WorkspaceError(f"variable {variable!r} holds a GitHub token: declare it with "
-                             "secret: true so it is redacted everywhere")
-    return text
+    return ws.secret(ws.config.github.token_variable, "github.token_variable", "GitHub token")

@@ -261,19 +261,7 @@ def llm_for(ws: Workspace, providers: Providers, provider: str | None = None,
 
 def api_key(ws: Workspace) -> str:
     """The key, read only from the declared secret variable `llm.api_key_variable`."""
-    variable = ws.config.llm.api_key_variable
-    if not variable:
-        raise WorkspaceError("the openai provider needs llm.api_key_variable in taskform.yaml: "
-                             "the name of a declared secret variable holding the API key")
-    if variable not in ws.variables:
-        raise WorkspaceError(f"llm.api_key_variable names {variable!r}, which is not declared "
-                             "under variables: in taskform.yaml")
-    value = ws.variables[variable]
-    text = str(value)  # an unset environment variable raises its own clear error here
-    if text not in ws.secrets:
-        raise WorkspaceError(f"variable {variable!r} holds an API key: declare it with "
-                             "secret: true so it is redacted everywhere")
-    return text
+    return ws.secret(ws.config.llm.api_key_variable, "llm.api_key_variable", "API key")
 
 
 def fingerprint(ws: Workspace, provider: str | None, model: str | None) -> dict[str, str]:

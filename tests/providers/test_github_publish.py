@@ -141,8 +141,8 @@ def test_the_token_must_come_from_a_declared_secret(ws, github) -> None:  # type
     ws.write("taskform.yaml", f"github: {{base_url: {github.base_url}}}\n")
     result = ws.run("apply", "-auto-approve")
     assert result.returncode == 1
-    assert ("publishing to GitHub needs github.token_variable in taskform.yaml: the name of a "
-            "declared secret variable holding a token") in result.stdout
+    assert ("github.token_variable must name a declared secret variable holding the GitHub "
+            "token (see variables: in taskform.yaml)") in result.stdout
 
 
 def test_a_repository_of_another_task_is_refused(ws, github) -> None:  # type: ignore[no-untyped-def]

@@ -132,7 +132,7 @@ def test_timeout_is_retried_like_a_dropped_connection(tmp_path: Path, server: Op
 @pytest.mark.parametrize("variables, secrets, message", [
     ({}, [], "llm.api_key_variable names 'openai_key', which is not declared under variables: "
              "in taskform.yaml"),
-    ({"openai_key": KEY}, [], "variable 'openai_key' holds an API key: declare it with secret: "
+    ({"openai_key": KEY}, [], "variable 'openai_key' holds the API key: declare it with secret: "
                               "true so it is redacted everywhere"),
 ])
 def test_the_key_comes_only_from_a_declared_secret(tmp_path: Path, server: OpenAIServer,
