@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runner.errors import ProviderError, StepFailed, WorkspaceError
+from runner.errors import ProviderError, StepFailed
 from runner.providers.git import Pushed
 
 if TYPE_CHECKING:

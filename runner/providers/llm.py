@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from runner.errors import Cancelled, StepFailed, WorkspaceError
+from runner.errors import Cancelled, StepFailed
 
 if TYPE_CHECKING:
     from runner.providers import Providers
