@@ -16,7 +16,11 @@ from runner.kinds.docker_pull import DockerPullKind
 from runner.kinds.docker_run import DockerRunKind
 from runner.kinds.docker_shell import DockerShellKind
 from runner.kinds.docker_volume_pool import DockerVolumeMemberKind, DockerVolumePoolKind
+from runner.kinds.dynamic_rubric import DynamicRubricKind
 from runner.kinds.file_exists import FileExistsKind
+from runner.kinds.rubric_set import RubricSetKind
+from runner.kinds.rubric_shell import RubricShellKind
+from runner.kinds.rubrics_import import RubricsImportKind
 from runner.kinds.shell import ShellKind
 from runner.kinds.value import ValueKind
 
@@ -48,6 +52,10 @@ KINDS: dict[str, KindEntry] = {e.name: e for e in [
     KindEntry(DockerVolumePoolKind()),
     KindEntry(DockerVolumeMemberKind(), internal=True),
     KindEntry(DockerExtractVolumeKind()),
+    KindEntry(RubricsImportKind()),
+    KindEntry(RubricSetKind()),
+    KindEntry(DynamicRubricKind()),
+    KindEntry(RubricShellKind(), internal=True),
     KindEntry(CompetencyKind(), document="Competency"),
     KindEntry(BackgroundKind(), document="Background"),
 ]}

@@ -58,7 +58,8 @@ ERRORS = [
         """,
      "specs/main.yaml:7:7: spec.steps.a.sehll: unknown step type or key 'sehll'; expected one "
      "step type (docker_build, docker_extract_volume, docker_pool, docker_pull, docker_run, "
-     "docker_shell, docker_volume_pool, file_exists, shell, value) and optionally depends_on, "
+     "docker_shell, docker_volume_pool, dynamic_rubric, file_exists, rubric_set, "
+     "rubrics_import, shell, value) and optionally depends_on, "
      "when, retries, retry_delay, timeout, lifecycle, description"),
     ("dangling depends_on", """
         apiVersion: taskform/v1
