@@ -221,3 +221,34 @@ def test_the_pool_is_an_edge_even_when_another_setting_reads_outputs(ws):
     spec(ws, "        task_dir: task\n        user: '{{ steps.pool.value }}'")
     graph = ws.cli("graph").output
     assert '"pipeline.p.pool" -> "pipeline.p.grade"' in graph, graph
+
+
+def test_rubrics_import_records_the_rubric_and_its_hash(ws):
+    ws.write("task/TASK_DATA.md", RUBRIC)
+    ws.spec("""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: p}
+        spec:
+          steps:
+            rubric:
+              rubrics_import: {task_dir: task, json_file: rubrics.json, md_file: TASK_DATA.md}
+            echo:
+              value: {input: "{{ steps.rubric.hash }}"}
+        """)
+    assert ws.cli("apply", "-auto-approve").exit_code == 0
+    from runner.rubric.parse import load_rubric
+
+    expected = load_rubric(ws.root / "task/TASK_DATA.md", "task/TASK_DATA.md")
+    out = ws.state().records()["pipeline.p.rubric"].outputs
+    assert (out["source"], out["hash"], out["count"], out["total"]) == (
+        "task/TASK_DATA.md", expected.hash, 2, 5.0)
+    assert ws.state().records()["pipeline.p.echo"].outputs["value"] == expected.hash
+    assert ws.cli("plan").output == "No changes. 2 resources match the specs.\n"
+    ws.write("task/rubrics.json", '[{"rubricItemId": "a", "score": 1, "forms": {}}]')
+    result = ws.cli("plan")
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: pipeline.p.rubric (specs/main.yaml:6:5): 1 error in rubric task/rubrics.json:\n"
+        "  task/rubrics.json:1: item 1 (a): forms: expected an object like "
+        '{"<form id>": {"criterion_test_command": "<command>"}}, got an empty object\n')
