@@ -241,8 +241,8 @@ class RubricSetKind(BaseKind):
     def _task_file(self, ctx: Context, model: RubricSetSettings, rel: str, what: str) -> Path:
         path = ctx.path(str(Path(model.task_dir) / rel), what)
         if not path.is_file():
-            raise StepFailed(f"{what}: {ctx.workspace.relative(path.parent)}/{path.name} does not "
-                             "exist", retryable=False)
+            raise StepFailed(f"{what}: {ctx.workspace.relative(path)} does not exist",
+                             retryable=False)
         return path
 
     def _task_path(self, ctx: Context, model: RubricSetSettings, rel: str | None,
