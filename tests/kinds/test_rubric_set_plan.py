@@ -252,3 +252,19 @@ def test_rubrics_import_records_the_rubric_and_its_hash(ws):
         "Error: pipeline.p.rubric (specs/main.yaml:6:5): 1 error in rubric task/rubrics.json:\n"
         "  task/rubrics.json:1: item 1 (a): forms: expected an object like "
         '{"<form id>": {"criterion_test_command": "<command>"}}, got an empty object\n')
+
+
+def test_when_on_the_rubric_step_holds_for_every_grading(ws):
+    task(ws)
+    ws.write("taskform.yaml", "variables: {grade: false}\n")
+    spec(ws, "        task_dir: task")
+    path = ws.root / "specs/main.yaml"
+    path.write_text(path.read_text().rstrip("\n") + "\n      when: var.grade\n")
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 0, result.output
+    records = ws.state().records()
+    skipped = sorted(a for a, r in records.items() if r.status == "skipped")
+    assert skipped == ["pipeline.p.grade", *(f'pipeline.p.grade["{c}","{s}"]'
+                                             for c in ("compound", "garbage")
+                                             for s in ("golden", "original", "solution1",
+                                                       "solution2"))]
