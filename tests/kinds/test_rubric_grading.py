@@ -230,3 +230,28 @@ def test_a_second_interrupt_cancels_a_grading_and_discards_its_container(dws):
     lines = dws.plan_lines()
     assert '      # the last apply failed: cancelled by interrupt' in lines
     assert lines[-1] == "Plan: 1 to create, 1 to update, 0 to replace, 0 to destroy, 3 unchanged."
+
+
+def test_a_volume_pool_grades_too(dws):
+    write_task(dws, [("add", ADD, 1, True)], {"solution1": make_patch(FIXED)})
+    params = ", ".join(f'"{p}"' for p in LOCKED_DOWN)
+    dws.spec(f"""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {{name: g}}
+        spec:
+          steps:
+            image:
+              docker_build: {{context: task, image_tag: "{dws.tag}"}}
+            volumes:
+              docker_volume_pool:
+                image_id: "{{{{ steps.image.image_id }}}}"
+                solutions: [original, golden]
+                parameters: [{params}]
+            grade:
+              rubric_set: {{pool: volumes, task_dir: task, git_dir: /srv/pristine.git}}
+        """)
+    dws.apply()
+    assert statuses(dws) == {("add", "solution1"): "PASS", ("add", "golden"): "PASS",
+                             ("add", "original"): "FAIL"}
+    assert dws.plan_lines() == ["No changes. 8 resources match the specs."]
