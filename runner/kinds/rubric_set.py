@@ -152,15 +152,21 @@ class RubricSetKind(BaseKind):
         return outputs
 
     def observe(self, ctx: Context, record: Record) -> Observation:
-        report = record.outputs.get("report") if isinstance(record.outputs, dict) else None
-        if not isinstance(report, dict) or not report.get("path"):
+        path, digest = _report(ctx, record)
+        if path is None:
             return Observation()
-        path = ctx.path(str(report["path"]), "report")
+        shown = ctx.workspace.relative(path)
         if not path.is_file():
-            return Observation(reasons=(f"report {report['path']} is missing",))
-        if file_digest(path) != report.get("sha256"):
-            return Observation(reasons=(f"report {report['path']} changed outside taskform",))
+            return Observation(reasons=(f"report {shown} is missing",))
+        if file_digest(path) != digest:
+            return Observation(reasons=(f"report {shown} changed outside taskform",))
         return Observation()
+
+    def destroy(self, ctx: Context, record: Record) -> None:
+        """The report goes with the step, unless someone changed it since it was written."""
+        path, digest = _report(ctx, record)
+        if path is not None and path.is_file() and file_digest(path) == digest:
+            path.unlink()
 
     def apply(self, ctx: Context, settings: RubricSetSettings, prior: Record | None) -> dict[str, Any]:
         rubric = self._rubric(ctx, settings)
@@ -253,26 +259,21 @@ class RubricSetKind(BaseKind):
 
     def _write_report(self, ctx: Context, rel: str, outputs: dict[str, Any],
                       children: dict[tuple[str, str], Any], gates: Any) -> dict[str, str]:
-        from runner.report.grading_html import render_html
-        from runner.rubric.results import matrices
+        from runner.report.grading_html import render_step
 
-        records = {str(ctx.address.child(c, s)): _record(str(ctx.address.child(c, s)), CHILD_KIND,
-                                                         out)
-                   for (c, s), out in children.items() if isinstance(out, dict)}
         failed = gates is not None and not gates.ok
-        records[str(ctx.address)] = _record(str(ctx.address), self.name, outputs,
-                                            "failed" if failed else "ok",
-                                            "validation gates failed" if failed else None)
+        cells = {str(ctx.address.child(c, s)): out for (c, s), out in children.items()
+                 if isinstance(out, dict)}
         now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        html = render_html(matrices(records), generated_at=now, workspace=str(ctx.workspace.root))
+        html = render_step(str(ctx.address), self.name, outputs, cells, failed=failed,
+                           generated_at=now, workspace=str(ctx.workspace.root))
         path = ctx.path(rel, "report")
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
         partial.write_text(html, encoding="utf-8")
-        partial.replace(path)
+        partial.replace(path)  # a reader never sees half a page
         ctx.log(f"wrote the grading report to {rel}")
         return {"path": ctx.workspace.relative(path), "sha256": file_digest(path)}
-
 
 def pool_address(ctx: Context, pool: str) -> str:
     """A pool step name is a sibling of this step; a dotted one is a full address."""
@@ -281,7 +282,9 @@ def pool_address(ctx: Context, pool: str) -> str:
     return f"pipeline.{ctx.address.parts[1]}.{pool}"
 
 
-def _record(address: str, kind: str, outputs: dict[str, Any], status: str = "ok",
-            error: str | None = None) -> Record:
-    return Record(address=address, kind=kind, status=status, fingerprint={}, settings=None,
-                  outputs=outputs, error=error)
+def _report(ctx: Context, record: Record) -> tuple[Path | None, str | None]:
+    report = record.outputs.get("report") if isinstance(record.outputs, dict) else None
+    if not isinstance(report, dict) or not report.get("path"):
+        return None, None
+    return ctx.path(str(report["path"]), "report"), report.get("sha256")
+

@@ -103,6 +103,10 @@ def test_the_example_grades_to_the_readme_matrix(example):
     report.unlink()
     assert example.plan_lines()[:2] == [f"  ~ {STEP}  (rubric_set, update)",
                                         "      # report reports/grading.html is missing"]
+    example.apply()
+    assert report.is_file()
+    assert example.cli("destroy", "-auto-approve").exit_code == 0
+    assert not report.exists() and example.labelled("containers") == []
 
 
 @pytest.mark.docker
