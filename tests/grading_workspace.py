@@ -83,9 +83,10 @@ def rubric(criteria: list[tuple[str, str, int, bool]]) -> str:
 
 
 def write_task(ws: Any, criteria: list[tuple[str, str, int, bool]],
-               solutions: dict[str, str], golden: str | None = None) -> None:
+               solutions: dict[str, str], golden: str | None = None,
+               dockerfile_extra: str = "") -> None:
     """The task folder `task/`: image, project, rubric, held-out tests and patches."""
-    ws.write("task/Dockerfile", DOCKERFILE)
+    ws.write("task/Dockerfile", DOCKERFILE + dockerfile_extra)
     ws.write("task/.dockerignore", "*\n!Dockerfile\n!project/\n")
     for rel, text in PROJECT.items():
         ws.write(f"task/project/{rel}", text)

@@ -255,3 +255,42 @@ def test_a_volume_pool_grades_too(dws):
     assert statuses(dws) == {("add", "solution1"): "PASS", ("add", "golden"): "PASS",
                              ("add", "original"): "FAIL"}
     assert dws.plan_lines() == ["No changes. 8 resources match the specs."]
+
+
+def test_gates_fail_the_step_naming_the_criteria_and_a_flaky_golden_is_caught(dws):
+    # a counter the grading user may write that no reset touches: the test passes on even runs
+    # (only a fixed calc.py gets to count, so only the golden patch's runs do)
+    counter = ("python3 -c 'import calc; assert calc.add(2, 3) == 5' && "
+               "n=$(cat /var/lib/flaky/n 2>/dev/null || echo 0) && echo $((n + 1)) > "
+               "/var/lib/flaky/n && [ $((n % 2)) = 0 ]")
+    write_task(dws, [("flaky", counter, 1, False), ("add", ADD, 1, True),
+                     ("catches-nothing", "true", 1, False)], {},
+               dockerfile_extra="RUN mkdir -p /var/lib/flaky && chown grader /var/lib/flaky\n")
+    write_spec(dws, pool_size=1, extra="validate: {repeat: 3}")
+    result = dws.cli("apply", "-auto-approve")
+    assert result.exit_code == 1
+    golden = cell(dws, "flaky", "golden")
+    assert golden["repeats"] == ["PASS", "FAIL", "PASS"]
+    assert golden["status"] == "FAIL"
+    assert golden["reason"] == "flaky: PASS, FAIL, PASS; run 2: exit code 1"
+    record = dws.state().records()["pipeline.g.grade"]
+    assert record.status == "failed"
+    assert record.error.splitlines()[0] == (
+        "validation gates failed: the original passes 1 criterion it should fail: "
+        "catches-nothing; the golden result is flaky across 3 runs for 1 criterion: flaky "
+        "(PASS, FAIL, PASS)")
+    assert "  #1 flaky × golden: FAIL — flaky: PASS, FAIL, PASS; run 2: exit code 1\n" \
+        "\npipeline.g.grade failed: validation gates failed: the original passes 1 criterion" \
+        in result.output  # the matrix apply prints says which gate failed
+
+
+def test_output_past_the_limit_is_cut_in_the_middle_with_a_note(dws):
+    write_task(dws, [("noisy", "seq 1 20000; exit 1", 1, False)], {})
+    write_spec(dws, extra="output_limit: 2000\noriginal: false")
+    dws.apply()
+    graded = cell(dws, "noisy", "golden")
+    assert (graded["status"], graded["output_truncated"], graded["output_bytes"]) == \
+        ("FAIL", True, 108894)
+    assert graded["output"].startswith("1\n2\n3\n")
+    assert graded["output"].rstrip().endswith("19999\n20000")
+    assert "bytes of output cut (limit 2000 bytes)" in graded["output"]
