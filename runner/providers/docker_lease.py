@@ -123,6 +123,9 @@ def lease(ctx: Context, pool: str, require_lockdown: bool) -> PoolLease:
     outputs = ctx.outputs(pool)
     if outputs is UNKNOWN or outputs is None:
         raise StepFailed(f"pool {pool} has no recorded containers; apply it first")
+    if not isinstance(outputs, dict) or "members" not in outputs:
+        raise StepFailed(f"{pool} is not a docker_pool or docker_volume_pool step: it records no "
+                         "members to grade in", retryable=False)
     names = [str(m.get("container_name") or "") for m in pool_members(outputs)]
     if not names:
         raise StepFailed(f"pool {pool} has no containers (pool_size is 0)", retryable=False)

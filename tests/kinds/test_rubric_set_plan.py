@@ -268,3 +268,14 @@ def test_when_on_the_rubric_step_holds_for_every_grading(ws):
                                              for c in ("compound", "garbage")
                                              for s in ("golden", "original", "solution1",
                                                        "solution2"))]
+
+
+def test_grading_in_a_step_that_is_not_a_pool_fails_saying_so(ws):
+    task(ws, ("solution1",))
+    ws.write("task/TASK_DATA.md", "### #1: only\n**Score**: 1\n**Held-out tests**: `true`\n")
+    spec(ws, "        task_dir: task\n        original: false")
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 1
+    errors = {r.error for a, r in ws.state().records().items() if r.status == "failed"}
+    assert errors == {"pipeline.p.pool is not a docker_pool or docker_volume_pool step: it "
+                      "records no members to grade in"}
