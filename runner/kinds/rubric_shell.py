@@ -153,9 +153,9 @@ class RubricShellKind(BaseKind):
             outcome = interpret(result.output, job, markers=settings.markers_value(),
                                 timed_out=result.stopped == "watchdog",
                                 host_seconds=result.seconds)
-            discard = _is_infrastructure(result.output, outcome) or \
-                outcome.status is Status.TIMEOUT
-            if _is_infrastructure(result.output, outcome):
+            broken = _is_infrastructure(result.output, outcome)
+            discard = broken or outcome.status is Status.TIMEOUT
+            if broken:
                 raise StepFailed(f"grading in {member.name} failed: {outcome.reason}",
                                  output=outcome.output, exit_code=outcome.exit_code)
             ctx.log(f"{outcome.status}: {outcome.reason} ({outcome.seconds:.2f}s)")
