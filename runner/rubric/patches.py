@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import sys
 
 # Files that decide how tests run rather than what they test (SWE-bench #631: a lone
 # conftest.py made every test pass). Matched against each touched path's file name.
@@ -93,6 +94,34 @@ def protected_touched(solution_patch: str, protected: tuple[str, ...] = DEFAULT_
                   if any(fnmatch.fnmatchcase(p.rsplit("/", 1)[-1], pat) for pat in protected))
 
 
+def added_paths(patch: str) -> set[str]:
+    """The paths a patch creates (new files, and the targets of renames and copies)."""
+    added: set[str] = set()
+    old = None
+    for line in patch.splitlines():
+        if line.startswith("--- "):
+            old = line[4:].split("\t")[0].rstrip()
+        elif line.startswith("+++ ") and old == "/dev/null":
+            added |= _strip_prefix(_unquote(line[4:].split("\t")[0].rstrip()))
+        elif (match := re.match(r"^(?:rename|copy) to (.+)$", line)) is not None:
+            added.add(_unquote(match.group(1)))
+    return added
+
+
+def stdlib_shadows(solution_patch: str) -> list[str]:
+    """New top-level modules named like a standard-library one (`unittest.py`, `json/`): with
+    the work dir first on sys.path (`python3 -m ...`), they would run instead of it."""
+    found = []
+    for path in added_paths(solution_patch):
+        top = path.split("/", 1)[0]
+        name = top[:-3] if top.endswith(".py") and "/" not in path else top
+        if "/" in path and not path.endswith(f"{top}/__init__.py"):
+            continue
+        if name in sys.stdlib_module_names:
+            found.append(path)
+    return sorted(found)
+
+
 def refusal(solution_patch: str | None, tests_patch: str,
             protected: tuple[str, ...] = DEFAULT_PROTECTED) -> str | None:
     """Why a solution must not be graded at all (an ERROR without running), or None."""
@@ -105,4 +134,8 @@ def refusal(solution_patch: str | None, tests_patch: str,
     if harness:
         return ("solution modifies test-harness files: " + ", ".join(harness)
                 + f" (protected: {', '.join(protected)})")
+    shadows = stdlib_shadows(solution_patch)
+    if shadows:
+        return ("solution adds a module named like one of Python's standard library, which the "
+                "work dir would shadow: " + ", ".join(shadows))
     return None

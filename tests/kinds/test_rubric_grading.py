@@ -294,3 +294,16 @@ def test_output_past_the_limit_is_cut_in_the_middle_with_a_note(dws):
     assert graded["output"].startswith("1\n2\n3\n")
     assert graded["output"].rstrip().endswith("19999\n20000")
     assert "bytes of output cut (limit 2000 bytes)" in graded["output"]
+
+
+def test_a_new_top_level_module_shadowing_the_standard_library_is_refused(dws):
+    # with `python3 -m unittest` the work dir comes first on sys.path: a solution's own
+    # unittest.py would run instead of the real test runner and exit 0
+    shadow = make_patch({"unittest.py": "raise SystemExit(0)\n"})
+    write_task(dws, [("add", ADD, 1, True)], {"solution1": shadow})
+    write_spec(dws, extra="original: false")
+    dws.apply()
+    graded = cell(dws, "add", "solution1")
+    assert (graded["status"], graded["reason"]) == (
+        "ERROR", "solution adds a module named like one of Python's standard library, which "
+                 "the work dir would shadow: unittest.py")
