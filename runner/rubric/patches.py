@@ -87,6 +87,16 @@ def held_out_conflicts(solution_patch: str, tests_patch: str) -> list[str]:
     return sorted(touched_paths(solution_patch) & touched_paths(tests_patch))
 
 
+def held_out_packages(solution_patch: str, tests_patch: str) -> list[str]:
+    """`__init__.py` files of the packages holding held-out tests that the solution touches:
+    Python runs them before the tests, so they could rig every test (the tests patch's own
+    files are `held_out_conflicts`)."""
+    tests = touched_paths(tests_patch)
+    inits = {f"{'/'.join(p.split('/')[:n])}/__init__.py" for p in tests
+             for n in range(1, p.count("/") + 1)}
+    return sorted((touched_paths(solution_patch) & inits) - tests)
+
+
 def protected_touched(solution_patch: str, protected: tuple[str, ...] = DEFAULT_PROTECTED
                       ) -> list[str]:
     """Touched paths whose file name matches a protected pattern (`conftest.py`, `*.pth`)."""
@@ -130,6 +140,9 @@ def refusal(solution_patch: str | None, tests_patch: str,
     conflicts = held_out_conflicts(solution_patch, tests_patch)
     if conflicts:
         return "solution modifies held-out tests: " + ", ".join(conflicts)
+    packages = held_out_packages(solution_patch, tests_patch)
+    if packages:
+        return "solution modifies the package of the held-out tests: " + ", ".join(packages)
     harness = protected_touched(solution_patch, protected)
     if harness:
         return ("solution modifies test-harness files: " + ", ".join(harness)

@@ -307,3 +307,16 @@ def test_a_new_top_level_module_shadowing_the_standard_library_is_refused(dws):
     assert (graded["status"], graded["reason"]) == (
         "ERROR", "solution adds a module named like one of Python's standard library, which "
                  "the work dir would shadow: unittest.py")
+
+
+def test_a_solution_rewriting_the_held_out_tests_package_init_is_refused(dws):
+    # tests/__init__.py runs before the held-out tests are imported: it could make every
+    # test pass (TestCase.run replaced by a no-op) without touching them
+    rigged = make_patch({"tests/__init__.py": "import unittest\n\nunittest.TestCase.run = "
+                                              "lambda self, result=None: result\n"})
+    write_task(dws, [("add", ADD, 1, True)], {"solution1": rigged})
+    write_spec(dws, extra="original: false")
+    dws.apply()
+    graded = cell(dws, "add", "solution1")
+    assert (graded["status"], graded["reason"]) == (
+        "ERROR", "solution modifies the package of the held-out tests: tests/__init__.py")

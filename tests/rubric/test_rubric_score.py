@@ -175,3 +175,13 @@ def test_a_solution_shadowing_the_standard_library_is_refused():
     assert refusal(_new("unittest.py"), TESTS) == (
         "solution adds a module named like one of Python's standard library, which the work "
         "dir would shadow: unittest.py")
+
+
+def test_a_solution_touching_the_held_out_tests_package_init_is_refused():
+    tests = _new("tests/unit/test_hidden.py")
+    assert refusal(_new("tests/__init__.py"), tests) == (
+        "solution modifies the package of the held-out tests: tests/__init__.py")
+    assert refusal(_new("tests/unit/__init__.py"), tests) == (
+        "solution modifies the package of the held-out tests: tests/unit/__init__.py")
+    assert refusal(_new("src/__init__.py"), tests) is None
+    assert refusal(_new("tests/test_mine.py"), tests) is None  # its own tests are fine
