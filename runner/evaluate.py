@@ -148,6 +148,7 @@ def _expand_into(resource: Resource, evaluator: Evaluator, out: dict[str, Resour
         child_addresses.append(address)
         _expand_into(Resource(address=address, kind=child.kind, settings=child.settings,
                               origin=resource.origin, depends_on=resource.depends_on,
+                              when=resource.when,
                               retries=resource.retries, retry_delay=resource.retry_delay,
                               timeout=resource.timeout, labels=resource.labels,
                               prevent_destroy=resource.prevent_destroy,

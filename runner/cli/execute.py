@@ -11,6 +11,7 @@ from runner.cli.common import App, confirm, interrupts
 
 if TYPE_CHECKING:
     from runner.apply import ApplyReport
+    from runner.plan import Plan
     from runner.planner import Planned
     from runner.providers import Providers
     from runner.report.progress import Progress
@@ -47,6 +48,7 @@ def execute_planned(app: App, state: StateStore, providers: Providers, planned: 
     run.summary = report.summary()
     run.status = "ok" if report.ok else ("interrupted" if report.interrupted else "failed")
     _summarise(report, what, app.color())
+    _grading_tables(state, plan, report, app.color())
     return 0 if report.ok else 1
 
 
@@ -74,3 +76,18 @@ def _summarise(report: ApplyReport, what: str, color: bool) -> None:
     failed = [o for o in report.outcomes.values() if o.status in ("failed", "cancelled")]
     for outcome in sorted(failed, key=lambda o: o.address):
         click.echo(f"  {outcome.address}: {outcome.message}")
+
+
+def _grading_tables(state: StateStore, plan: Plan, report: ApplyReport, color: bool) -> None:
+    """The criteria × solutions matrix of every rubric step this apply graded."""
+    from runner.plan import Action
+    from runner.report.grading import render_table
+    from runner.rubric.results import CHILD_KIND, matrices
+
+    graded = {c.parent if c.kind == CHILD_KIND and c.parent else c.address
+              for c in plan.actionable if c.action is not Action.DESTROY
+              and report.outcomes.get(c.address) is not None
+              and report.outcomes[c.address].status in ("done", "failed", "unchanged")}
+    shown = [m for m in matrices(state.records()) if m.address in graded]
+    if shown:
+        click.echo("\n" + render_table(shown, color=color), nl=False)

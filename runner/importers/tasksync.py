@@ -12,6 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from runner.importers.tasksync_rubrics import (
+    POOLS,
+    RUBRIC_STEPS,
+    convert_dynamic_rubric,
+    convert_rubric_set,
+    generated_rows,
+    inherit_pool,
+)
+
 # what task-sync wrote back into settings, or injected at run time: state, not desire
 BOOKKEEPING = {"triggers", "hashes", "hash", "results", "containers", "force", "golden",
                "original", "generated_by", "rerun", "hash_last_run", "last_run", "assignments",
@@ -50,8 +59,11 @@ def convert(rows: list[dict[str, Any]], step_types: set[str],
     """One Pipeline document per task_id; unknown types, dangling ids and settings that
     `check` (the kind's validation) refuses are errors."""
     out = Converted()
+    generated = generated_rows(rows, out)
     by_task: dict[int, list[dict[str, Any]]] = {}
     for row in sorted(rows, key=lambda r: (str(r.get("task_id")), _int(r.get("id")))):
+        if row.get("id") in generated:
+            continue
         problem = _check_row(row)
         if problem:
             out.errors.append(problem)
@@ -61,15 +73,18 @@ def convert(rows: list[dict[str, Any]], step_types: set[str],
         names = _names(task_rows)
         steps = {}
         for row in task_rows:
-            step = _step(row, names, step_types, out)
+            step = _step(row, names, step_types, out, generated)
             if step is not None:
                 steps[names[int(row["id"])]] = step
         _inherit(steps, out, {names[int(r["id"])]: r["id"] for r in task_rows})
         for name, step in steps.items():
             kind = next(k for k in step if k not in ("depends_on", "description"))
+            row_id = _row_of(task_rows, names, name)
+            if any(e.startswith(f"row {row_id}: ") for e in out.errors):
+                continue  # already named: one problem per row is enough
             problem = check(kind, step[kind])
             if problem:
-                out.errors.append(f"row {_row_of(task_rows, names, name)}: {kind}: {problem}")
+                out.errors.append(f"row {row_id}: {kind}: {problem}")
         out.documents[task_id] = {"apiVersion": "taskform/v1", "kind": "Pipeline",
                                   "metadata": {"name": f"task-{task_id}",
                                                "labels": {"tasksync-task": str(task_id)}},
@@ -99,6 +114,8 @@ def _inherit(steps: dict[str, dict[str, Any]], out: Converted, rows: dict[str, A
             else:
                 out.errors.append(f"row {rows[name]}: {kind} has no image_tag or image_id and "
                                   "depends on no docker_build or docker_pull step to take it from")
+        if kind in RUBRIC_STEPS:
+            inherit_pool(steps, name, body, _upstream(steps, name, POOLS), rows[name], out)
         if kind == "docker_shell" and not body.get("container") and not body.get("docker"):
             runner = _upstream(steps, name, ("docker_run", "docker_pool"))
             if runner and "docker_run" in steps[runner]:
@@ -155,7 +172,7 @@ def _names(rows: list[dict[str, Any]]) -> dict[int, str]:
 
 
 def _step(row: dict[str, Any], names: dict[int, str], step_types: set[str],
-          out: Converted) -> dict[str, Any] | None:
+          out: Converted, generated: dict[Any, Any]) -> dict[str, Any] | None:
     rid = row["id"]
     settings = dict(row["settings"])
     top_deps = settings.pop("depends_on", None)
@@ -172,7 +189,7 @@ def _step(row: dict[str, Any], names: dict[int, str], step_types: set[str],
     body = settings[kind]
     nested_deps = body.pop("depends_on", None) if isinstance(body, dict) else None
     step: dict[str, Any] = {kind: _settings(kind, body, rid, out)}
-    deps = _depends(rid, (top_deps or []) + (nested_deps or []), names, out)
+    deps = _depends(rid, (top_deps or []) + (nested_deps or []), names, out, generated)
     if deps:
         step["depends_on"] = deps
     if row.get("title"):
@@ -180,10 +197,13 @@ def _step(row: dict[str, Any], names: dict[int, str], step_types: set[str],
     return step
 
 
-def _depends(rid: Any, deps: list[Any], names: dict[int, str], out: Converted) -> list[str]:
+def _depends(rid: Any, deps: list[Any], names: dict[int, str], out: Converted,
+             generated: dict[Any, Any]) -> list[str]:
     result = []
     for dep in deps:
         dep_id = dep.get("id") if isinstance(dep, dict) else dep
+        if dep_id in generated:  # a grading task-sync generated: its rubric step stands for it
+            dep_id = generated[dep_id]
         if _int(dep_id) not in names:
             out.errors.append(f"row {rid}: depends on step id {dep_id!r}, which is not a step "
                               "of the same task in this file")
@@ -256,4 +276,6 @@ CONVERTERS: dict[str, Callable[[dict[str, Any], Any, Converted], Any]] = {
     "docker_run": _container,
     "docker_pool": _container,
     "docker_volume_pool": _container,
+    "rubric_set": convert_rubric_set,
+    "dynamic_rubric": convert_dynamic_rubric,
 }

@@ -16,8 +16,12 @@ from runner.kinds.docker_pull import DockerPullKind
 from runner.kinds.docker_run import DockerRunKind
 from runner.kinds.docker_shell import DockerShellKind
 from runner.kinds.docker_volume_pool import DockerVolumeMemberKind, DockerVolumePoolKind
+from runner.kinds.dynamic_rubric import DynamicRubricKind
 from runner.kinds.file_exists import FileExistsKind
 from runner.kinds.model_task_check import ModelTaskCheckKind
+from runner.kinds.rubric_set import RubricSetKind
+from runner.kinds.rubric_shell import RubricShellKind
+from runner.kinds.rubrics_import import RubricsImportKind
 from runner.kinds.scenario_set import ScenarioSetKind
 from runner.kinds.shell import ShellKind
 from runner.kinds.task import TaskKind
@@ -52,6 +56,10 @@ KINDS: dict[str, KindEntry] = {e.name: e for e in [
     KindEntry(DockerVolumePoolKind()),
     KindEntry(DockerVolumeMemberKind(), internal=True),
     KindEntry(DockerExtractVolumeKind()),
+    KindEntry(RubricsImportKind()),
+    KindEntry(RubricSetKind()),
+    KindEntry(DynamicRubricKind()),
+    KindEntry(RubricShellKind(), internal=True),
     KindEntry(CompetencyKind(), document="Competency"),
     KindEntry(BackgroundKind(), document="Background"),
     KindEntry(ScenarioSetKind(), document="ScenarioSet"),

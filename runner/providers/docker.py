@@ -27,6 +27,9 @@ LABEL_WORKSPACE = "taskform.workspace"
 LABEL_ADDRESS = "taskform.address"
 LABEL_CONFIG = "taskform.config-hash"
 LABEL_RUN = "taskform.run"
+# on a container that replaced a discarded one in place (a grading that timed out): the id the
+# resource recorded, so observe, destroy and gc know the replacement as that resource's
+LABEL_REPLACES = "taskform.replaces"
 HOW_TO_START = ("start it with `dockerd &` as root (or `bash scripts/setup.sh`, which also starts "
                 "the test registry), or point docker.host in taskform.yaml or DOCKER_HOST at a "
                 "running engine")

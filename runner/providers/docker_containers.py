@@ -13,6 +13,8 @@ from runner.kinds.base import IN_SYNC, Context, Observation
 from runner.providers.docker import (
     LABEL_ADDRESS,
     LABEL_CONFIG,
+    LABEL_REPLACES,
+    LABEL_RUN,
     LABEL_WORKSPACE,
     api_errors,
     client,
@@ -163,7 +165,8 @@ def observe(ctx: Context, recorded: dict[str, Any], keep_forever: bool,
             return IN_SYNC
         return Observation(exists=False, reasons=(f"container {name} is gone",))
     reasons = []
-    if container.id != recorded.get("container_id"):
+    if container.id != recorded.get("container_id") and not is_replacement(ctx, container,
+                                                                          recorded):
         reasons.append(f"container {name} was recreated outside taskform")
     elif container.labels.get(LABEL_CONFIG) != recorded.get("config_hash"):
         reasons.append(f"container {name} was changed outside taskform (config-hash differs)")
@@ -173,10 +176,51 @@ def observe(ctx: Context, recorded: dict[str, Any], keep_forever: bool,
     return Observation(reasons=tuple(reasons))
 
 
+def is_replacement(ctx: Context, container: Container, recorded: dict[str, Any]) -> bool:
+    """True for a container taskform made in place of the recorded one (see `recreate`)."""
+    return bool(recorded.get("container_id")) and \
+        container.labels.get(LABEL_REPLACES) == recorded.get("container_id") and \
+        is_owned(container.labels, ctx.workspace, str(ctx.address))
+
+
+def recreate(ctx: Context, name: str) -> Container:
+    """Discard a container and start an identical one under the same name, labels and config
+    hash (a grading that timed out must never reuse its container). The new one carries
+    LABEL_REPLACES, so the resource that recorded the first one still owns it."""
+    old = find(ctx, name)
+    if old is None:
+        raise StepFailed(f"container {name} is gone; the next apply recreates it")
+    if not is_owned(old.labels, ctx.workspace):
+        raise StepFailed(clash_message(ctx, old), retryable=False)
+    config, host = old.attrs["Config"], old.attrs["HostConfig"]
+    new_labels = {**old.labels, LABEL_RUN: ctx.run_id,
+                  LABEL_REPLACES: old.labels.get(LABEL_REPLACES) or old.id}
+    ctx.log(f"discarding container {name} ({short_id(old.id)}) and starting a fresh one")
+    with api_errors(f"remove container {name}"):
+        old.remove(force=True)
+    api = client(ctx).api
+    with api_errors(f"recreate container {name}"):
+        created = api.create_container(
+            image=config["Image"], command=config.get("Cmd"), entrypoint=config.get("Entrypoint"),
+            environment=config.get("Env"), working_dir=config.get("WorkingDir") or None,
+            user=config.get("User") or None, labels=new_labels, name=name, host_config=host,
+            stop_signal=config.get("StopSignal"), tty=bool(config.get("Tty")),
+            stdin_open=bool(config.get("OpenStdin")), healthcheck=config.get("Healthcheck"),
+            use_config_proxy=False)  # Env is copied whole, proxy variables included
+        api.start(created["Id"])
+    container = client(ctx).containers.get(created["Id"])
+    if container.status != "running":
+        raise StepFailed(f"the fresh container {name} is {container.status}, not running")
+    return container
+
+
 def remove(ctx: Context, recorded: dict[str, Any]) -> None:
-    """Remove the recorded container if it is still there and still ours."""
+    """Remove the recorded container (or the one that replaced it in place) if it is still
+    there and still ours."""
     name = recorded.get("container_name") or ""
     container = find(ctx, recorded.get("container_id") or name)
+    if container is None and name:
+        container = find(ctx, name)
     if container is None:
         return
     if not is_owned(container.labels, ctx.workspace, str(ctx.address)):

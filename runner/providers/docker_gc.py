@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from runner.providers.docker import LABEL_ADDRESS, LABEL_WORKSPACE, short_id
+from runner.providers.docker import LABEL_ADDRESS, LABEL_REPLACES, LABEL_WORKSPACE, short_id
 from runner.state.base import Record
 from runner.workspace import Workspace
 
@@ -44,18 +44,20 @@ def find_orphans(client: Any, ws: Workspace, records: Mapping[str, Record]) -> l
         if labels.get(LABEL_WORKSPACE) != str(ws.root):
             continue  # the engine filtered already; never trust a filter with deletion
         address = labels.get(LABEL_ADDRESS, "")
-        reason = _unowned(what, ident, address, records)
+        reason = _unowned(what, ident, address, records, labels.get(LABEL_REPLACES))
         if reason:
             out.append(Orphan(what, ident, name, address, reason))
     return sorted(out, key=lambda o: (ORDER[o.what], o.address, o.name))
 
 
-def _unowned(what: str, ident: str, address: str, records: Mapping[str, Record]) -> str | None:
+def _unowned(what: str, ident: str, address: str, records: Mapping[str, Record],
+             replaces: str | None = None) -> str | None:
     record = records.get(address)
     if record is None:
         return f"no state record for {address or '(no address label)'}"
-    if ident in json.dumps(record.outputs, default=str):
-        return None
+    recorded = json.dumps(record.outputs, default=str)
+    if ident in recorded or (replaces and replaces in recorded):
+        return None  # the recorded object, or the one that replaced it in place
     return f"{address} records another {what}"
 
 

@@ -31,6 +31,22 @@ def render_html(matrices: Sequence[GradingMatrix], *, generated_at: str,
         matrices=[_view(n, m) for n, m in enumerate(matrices)])
 
 
+def render_step(address: str, kind: str, outputs: dict[str, Any], cells: dict[str, Any], *,
+                failed: bool, generated_at: str, workspace: str = "") -> str:
+    """The page of one rubric step from the outputs it is about to record (its own and its
+    gradings'), before the state holds them."""
+    from runner.rubric.results import CHILD_KIND, matrices
+    from runner.state.base import Record
+
+    def record(at: str, kind: str, out: dict[str, Any], status: str = "ok") -> Record:
+        return Record(address=at, kind=kind, status=status, fingerprint={}, settings=None,
+                      outputs=out, error="validation gates failed" if status == "failed" else None)
+
+    records = {at: record(at, CHILD_KIND, out) for at, out in cells.items()}
+    records[address] = record(address, kind, outputs, "failed" if failed else "ok")
+    return render_html(matrices(records), generated_at=generated_at, workspace=workspace)
+
+
 def _anchor(n: int, ci: int, si: int) -> str:
     return f"g{n}-c{ci}-s{si}"
 

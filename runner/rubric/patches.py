@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import sys
 
 # Files that decide how tests run rather than what they test (SWE-bench #631: a lone
 # conftest.py made every test pass). Matched against each touched path's file name.
@@ -86,11 +87,49 @@ def held_out_conflicts(solution_patch: str, tests_patch: str) -> list[str]:
     return sorted(touched_paths(solution_patch) & touched_paths(tests_patch))
 
 
+def held_out_packages(solution_patch: str, tests_patch: str) -> list[str]:
+    """`__init__.py` files of the packages holding held-out tests that the solution touches:
+    Python runs them before the tests, so they could rig every test (the tests patch's own
+    files are `held_out_conflicts`)."""
+    tests = touched_paths(tests_patch)
+    inits = {f"{'/'.join(p.split('/')[:n])}/__init__.py" for p in tests
+             for n in range(1, p.count("/") + 1)}
+    return sorted((touched_paths(solution_patch) & inits) - tests)
+
+
 def protected_touched(solution_patch: str, protected: tuple[str, ...] = DEFAULT_PROTECTED
                       ) -> list[str]:
     """Touched paths whose file name matches a protected pattern (`conftest.py`, `*.pth`)."""
     return sorted(p for p in touched_paths(solution_patch)
                   if any(fnmatch.fnmatchcase(p.rsplit("/", 1)[-1], pat) for pat in protected))
+
+
+def added_paths(patch: str) -> set[str]:
+    """The paths a patch creates (new files, and the targets of renames and copies)."""
+    added: set[str] = set()
+    old = None
+    for line in patch.splitlines():
+        if line.startswith("--- "):
+            old = line[4:].split("\t")[0].rstrip()
+        elif line.startswith("+++ ") and old == "/dev/null":
+            added |= _strip_prefix(_unquote(line[4:].split("\t")[0].rstrip()))
+        elif (match := re.match(r"^(?:rename|copy) to (.+)$", line)) is not None:
+            added.add(_unquote(match.group(1)))
+    return added
+
+
+def stdlib_shadows(solution_patch: str) -> list[str]:
+    """New top-level modules named like a standard-library one (`unittest.py`, `json/`): with
+    the work dir first on sys.path (`python3 -m ...`), they would run instead of it."""
+    found = []
+    for path in added_paths(solution_patch):
+        top = path.split("/", 1)[0]
+        name = top[:-3] if top.endswith(".py") and "/" not in path else top
+        if "/" in path and not path.endswith(f"{top}/__init__.py"):
+            continue
+        if name in sys.stdlib_module_names:
+            found.append(path)
+    return sorted(found)
 
 
 def refusal(solution_patch: str | None, tests_patch: str,
@@ -101,8 +140,15 @@ def refusal(solution_patch: str | None, tests_patch: str,
     conflicts = held_out_conflicts(solution_patch, tests_patch)
     if conflicts:
         return "solution modifies held-out tests: " + ", ".join(conflicts)
+    packages = held_out_packages(solution_patch, tests_patch)
+    if packages:
+        return "solution modifies the package of the held-out tests: " + ", ".join(packages)
     harness = protected_touched(solution_patch, protected)
     if harness:
         return ("solution modifies test-harness files: " + ", ".join(harness)
                 + f" (protected: {', '.join(protected)})")
+    shadows = stdlib_shadows(solution_patch)
+    if shadows:
+        return ("solution adds a module named like one of Python's standard library, which the "
+                "work dir would shadow: " + ", ".join(shadows))
     return None

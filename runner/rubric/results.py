@@ -65,6 +65,22 @@ def parent_outputs(rubric: Rubric, solutions: Sequence[str], validate: ValidateS
             "gates": gates.to_dict() if gates else None}
 
 
+def grading_statuses(children: Mapping[tuple[str, str], Any]
+                     ) -> tuple[dict[tuple[str, str], Status | None], dict[str, list[Status]]]:
+    """From `{(criterion, solution): rubric_shell outputs}` (anything else: not graded), each
+    cell's status and the golden's status per repeat, as scores and gates take them."""
+    statuses: dict[tuple[str, str], Status | None] = {}
+    golden: dict[str, list[Status]] = {}
+    for (criterion, solution), out in children.items():
+        status = str(out.get("status")) if isinstance(out, dict) else ""
+        cell = Status(status) if status in Status.__members__ else None
+        statuses[(criterion, solution)] = cell
+        if solution == GOLDEN and cell is not None:
+            repeats = [Status(s) for s in out.get("repeats") or () if s in Status.__members__]
+            golden[criterion] = repeats or [cell]
+    return statuses, golden
+
+
 @dataclass(frozen=True)
 class CriterionInfo:
     id: str

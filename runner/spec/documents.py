@@ -243,8 +243,12 @@ class DocumentReader:
         self.out.issues.extend(issues)
         if issues:
             return None
-        if model is not None and not deferred:
+        if model is not None:
             for ref in entry.kind.references(model):
+                if is_template(ref):  # a setting that waits for outputs names nothing yet
+                    continue
+                if ref.startswith("steps.") and pipeline is not None:  # a sibling step
+                    ref = f"pipeline.{pipeline}.{ref.removeprefix('steps.')}"
                 self._reference(address, ref, path)
         return value
 

@@ -118,3 +118,31 @@ def test_destroy_leaves_no_labelled_container(dws):
     assert result.exit_code == 0, result.output
     assert "Complete: 0 created, 0 updated, 0 replaced, 4 destroyed." in result.output
     assert dws.labelled("containers") == []
+
+
+def test_a_member_replaced_in_place_stays_in_sync_and_is_destroyed_with_the_pool(dws):
+    from runner.address import parse_address
+    from runner.kinds.base import Context
+    from runner.providers import Providers
+    from runner.providers.docker_containers import recreate
+    from runner.workspace import open_workspace
+
+    pool(dws, 2, f", parameters: {LOCKED_DOWN}")
+    dws.apply()
+    recorded = dws.outputs("pipeline.p.workers[1]")
+    workspace = open_workspace(dws.root)
+    ctx = Context(workspace=workspace, address=parse_address('pipeline.p.grade["c","s"]'),
+                  providers=Providers(workspace), run_id="r-test")
+    for _ in range(2):  # a replacement of a replacement still stands for the recorded one
+        fresh = recreate(ctx, recorded["container_name"])
+    old = dws.client.containers.list(all=True, filters={"id": recorded["container_id"]})
+    assert old == [] and fresh.id != recorded["container_id"]
+    assert fresh.labels["taskform.replaces"] == recorded["container_id"]
+    assert fresh.labels["taskform.address"] == "pipeline.p.workers[1]"
+    assert fresh.attrs["HostConfig"]["NetworkMode"] == "none"
+    assert fresh.attrs["HostConfig"]["CapDrop"] == ["ALL"]
+    assert fresh.exec_run(["id", "-u"]) == (0, b"1000\n")
+    assert dws.plan_lines() == ["No changes. 3 resources match the specs."]
+    assert dws.cli("gc").output.startswith("No unowned objects")
+    assert dws.cli("destroy", "-auto-approve").exit_code == 0
+    assert dws.labelled("containers") == []

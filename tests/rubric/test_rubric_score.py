@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from runner.rubric.model import Criterion
-from runner.rubric.patches import held_out_conflicts, refusal, touched_paths
+from runner.rubric.patches import held_out_conflicts, refusal, stdlib_shadows, touched_paths
 from runner.rubric.score import ValidateSettings, check_gates, combine_repeats, score_solution
 from runner.rubric.status import Status
 
@@ -146,3 +146,42 @@ def test_a_solution_adding_test_harness_files_is_refused():
 def test_the_original_and_innocent_patches_are_graded():
     assert refusal(None, TESTS) is None
     assert refusal(SOLUTION.split("diff --git a/tests")[0], TESTS) is None
+
+
+def _new(path: str) -> str:
+    return (f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n+++ b/{path}\n"
+            "@@ -0,0 +1 @@\n+raise SystemExit(0)\n")
+
+
+SHADOWS = [
+    ("a new top-level unittest.py", _new("unittest.py"), ["unittest.py"]),
+    ("a new top-level package", _new("json/__init__.py"), ["json/__init__.py"]),
+    ("a module deeper down shadows nothing", _new("pkg/unittest.py"), []),
+    ("a new module with its own name", _new("calc_extra.py"), []),
+    ("an existing top-level module edited", "diff --git a/code.py b/code.py\n--- a/code.py\n"
+     "+++ b/code.py\n@@ -1 +1 @@\n-a\n+b\n", []),
+    ("a rename onto a standard-library name", "diff --git a/helpers.py b/types.py\n"
+     "similarity index 100%\nrename from helpers.py\nrename to types.py\n", ["types.py"]),
+]
+
+
+@pytest.mark.parametrize(("patch", "expected"), [c[1:] for c in SHADOWS],
+                         ids=[c[0] for c in SHADOWS])
+def test_new_modules_shadowing_the_standard_library(patch, expected):
+    assert stdlib_shadows(patch) == expected
+
+
+def test_a_solution_shadowing_the_standard_library_is_refused():
+    assert refusal(_new("unittest.py"), TESTS) == (
+        "solution adds a module named like one of Python's standard library, which the work "
+        "dir would shadow: unittest.py")
+
+
+def test_a_solution_touching_the_held_out_tests_package_init_is_refused():
+    tests = _new("tests/unit/test_hidden.py")
+    assert refusal(_new("tests/__init__.py"), tests) == (
+        "solution modifies the package of the held-out tests: tests/__init__.py")
+    assert refusal(_new("tests/unit/__init__.py"), tests) == (
+        "solution modifies the package of the held-out tests: tests/unit/__init__.py")
+    assert refusal(_new("src/__init__.py"), tests) is None
+    assert refusal(_new("tests/test_mine.py"), tests) is None  # its own tests are fine

@@ -1,0 +1,189 @@
+"""A run's lease on the containers of a pool (`docker_pool` or `docker_volume_pool`) for
+untrusted work: one user per container at a time, parallel across the pool. Waiting for a free
+container honours the step's deadline and cancellation. A container whose work ended badly
+(a timeout, a broken reset) is discarded and replaced in place before it is lent again.
+
+One lease per pool and run, shared through `ctx.providers`; before lending anything it checks
+that the pool is locked down (no network, limits, no capabilities beyond what the root-side
+harness needs, no-new-privileges, an init process)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from runner.errors import Cancelled, StepFailed, StepTimeout
+from runner.kinds.base import Context
+from runner.providers import docker_containers as containers
+from runner.spec.templating import UNKNOWN
+
+# what the grading script needs as root, and nothing more: hand the tree to the grading user
+# (CHOWN, DAC_OVERRIDE, FOWNER), switch to it (SETUID, SETGID), and let `timeout` signal it (KILL)
+HARNESS_CAPS = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "SETGID", "SETUID")
+LOCKED_DOWN_FLAGS = ("--network none", "--memory 512m", "--pids-limit 256", "--cpus 1",
+                     "--cap-drop ALL", *(f"--cap-add {c}" for c in HARNESS_CAPS),
+                     "--security-opt no-new-privileges", "--init")
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    image_id: str
+
+
+def pool_members(outputs: Any) -> list[dict[str, Any]]:
+    """The members a pool recorded: a list (docker_pool) or a map by solution (volume pool)."""
+    members = outputs.get("members") if isinstance(outputs, dict) else None
+    if isinstance(members, dict):
+        return [m for m in members.values() if isinstance(m, dict)]
+    return [m for m in members or [] if isinstance(m, dict)]
+
+
+def pool_image_ids(outputs: Any) -> list[str]:
+    """The image ids a pool's members run, sorted: what decides a grading, not their ids."""
+    return sorted({str(m.get("image_id")) for m in pool_members(outputs) if m.get("image_id")})
+
+
+class PoolLease:
+    """The containers of one pool, lent one at a time; `broken` ones are never lent again."""
+
+    def __init__(self, pool: str, names: list[str], members: list[Member] | None = None):
+        self.pool = pool
+        self.names = names
+        self.members: list[Member] = list(members or [])  # given: already checked
+        self._problem: StepFailed | None = None
+        self._free: deque[Member] = deque(self.members)
+        self._broken: dict[str, str] = {}
+        self._cond = threading.Condition()
+        self._attempts: Counter[str] = Counter()
+
+    def check(self, ctx: Context, require_lockdown: bool) -> None:
+        """Once per run: every member is there and fit for untrusted code."""
+        with self._cond:
+            if not self.members and self._problem is None:
+                try:
+                    self.members = [_inspect(ctx, self.pool, n, require_lockdown)
+                                    for n in self.names]
+                    self._free.extend(self.members)
+                except StepFailed as exc:
+                    self._problem = exc
+            if self._problem is not None:
+                raise StepFailed(self._problem.message, retryable=self._problem.retryable)
+
+    def attempt(self, address: str) -> int:
+        """Counts the tries of one resource in this run (1 on the first)."""
+        with self._cond:
+            self._attempts[address] += 1
+            return self._attempts[address]
+
+    def has_free(self) -> bool:
+        with self._cond:
+            return bool(self._free)
+
+    def acquire(self, ctx: Context) -> Member:
+        """A free container; waits for one until the step's deadline or a cancellation."""
+        with self._cond:
+            while not self._free:
+                if len(self._broken) == len(self.members):
+                    raise StepFailed(f"no usable container is left in pool {self.pool}: "
+                                     + "; ".join(f"{n}: {why}" for n, why in self._broken.items())
+                                     + "; the next apply recreates them", retryable=False)
+                if ctx.cancelled.is_set():
+                    raise Cancelled(str(ctx.address))
+                remaining = ctx.remaining()
+                if remaining is not None and remaining <= 0:
+                    raise StepTimeout(f"no container of pool {self.pool} became free before the "
+                                      "step's timeout")
+                self._cond.wait(timeout=0.1 if remaining is None else min(0.1, remaining))
+            return self._free.popleft()
+
+    def release(self, member: Member) -> None:
+        with self._cond:
+            self._free.append(member)
+            self._cond.notify()
+
+    def discard(self, ctx: Context, member: Member) -> None:
+        """Replace the container in place (same name, labels, configuration), then lend it
+        again; one that cannot be replaced is never lent again in this run."""
+        try:
+            containers.recreate(ctx, member.name)
+        except StepFailed as exc:
+            with self._cond:
+                self._broken[member.name] = exc.message
+                self._cond.notify_all()
+            return
+        self.release(member)
+
+
+def lease(ctx: Context, pool: str, require_lockdown: bool) -> PoolLease:
+    """The run's lease on `pool` (an address), created on first use."""
+    outputs = ctx.outputs(pool)
+    if outputs is UNKNOWN or outputs is None:
+        raise StepFailed(f"pool {pool} has no recorded containers; apply it first")
+    if not isinstance(outputs, dict) or "members" not in outputs:
+        raise StepFailed(f"{pool} is not a docker_pool or docker_volume_pool step: it records no "
+                         "members to grade in", retryable=False)
+    names = [str(m.get("container_name") or "") for m in pool_members(outputs)]
+    if not names:
+        raise StepFailed(f"pool {pool} has no containers (pool_size is 0)", retryable=False)
+    found = ctx.providers.get("grading-pool", pool, lambda: PoolLease(pool, names))
+    found.check(ctx, require_lockdown)
+    return found
+
+
+def _inspect(ctx: Context, pool: str, name: str, require_lockdown: bool) -> Member:
+    container = containers.find(ctx, name) if name else None
+    if container is None:
+        raise StepFailed(f"container {name or '?'} of pool {pool} is gone; the next apply "
+                         "recreates it")
+    host = container.attrs.get("HostConfig") or {}
+    problems = (lockdown_problems(host) if require_lockdown else []) + harness_problems(host)
+    if problems:
+        raise StepFailed(f"pool {pool} cannot grade untrusted code: container {name} "
+                         f"{'; '.join(problems)}. The pool's parameters should hold: "
+                         + ", ".join(LOCKED_DOWN_FLAGS), retryable=False)
+    return Member(name, str(container.attrs.get("Image") or ""))
+
+
+def lockdown_problems(host: dict[str, Any]) -> list[str]:
+    """What a container's HostConfig lacks to run untrusted code, in docker run's words."""
+    problems = []
+    if host.get("NetworkMode") != "none":
+        problems.append("has a network (--network none)")
+    for key, flag in (("Memory", "--memory"), ("PidsLimit", "--pids-limit")):
+        if not host.get(key) or int(host[key]) <= 0:
+            problems.append(f"has no {flag} limit")
+    if not host.get("NanoCpus") and not host.get("CpuQuota"):
+        problems.append("has no --cpus limit")
+    if "ALL" not in _caps(host.get("CapDrop")):
+        problems.append("keeps Docker's default capabilities (--cap-drop ALL)")
+    extra = sorted(_caps(host.get("CapAdd")) - set(HARNESS_CAPS))
+    if extra:
+        problems.append(f"adds capabilities grading does not need ({', '.join(extra)})")
+    if not any(o.split(":")[0].split("=")[0] == "no-new-privileges"
+               and not o.endswith(("false", "=0"))
+               for o in host.get("SecurityOpt") or []):
+        problems.append("lacks --security-opt no-new-privileges")
+    if not host.get("Init"):
+        problems.append("has no init process (--init)")
+    if host.get("Privileged"):
+        problems.append("is privileged")
+    return problems
+
+
+def harness_problems(host: dict[str, Any]) -> list[str]:
+    """Capabilities the grading script needs as root but the container dropped."""
+    if "ALL" not in _caps(host.get("CapDrop")):
+        return []  # Docker's default set holds them all
+    missing = sorted(set(HARNESS_CAPS) - _caps(host.get("CapAdd")))
+    if not missing:
+        return []
+    return ["lacks capabilities the grading script needs as root ("
+            + ", ".join(f"--cap-add {c}" for c in missing) + ")"]
+
+
+def _caps(values: Iterable[str] | None) -> set[str]:
+    return {v.upper().removeprefix("CAP_") for v in values or []}

@@ -1,0 +1,109 @@
+"""The pool lease without an engine: one grading per container, waiting that honours the
+deadline and cancellation, and the lockdown checks read from a container's HostConfig."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from runner.address import parse_address
+from runner.errors import Cancelled, StepTimeout
+from runner.kinds.base import Context
+from runner.providers import Providers
+from runner.providers.docker_lease import (
+    Member,
+    PoolLease,
+    harness_problems,
+    lockdown_problems,
+    pool_image_ids,
+)
+from runner.workspace import Workspace, WorkspaceConfig
+
+LOCKED = {"NetworkMode": "none", "Memory": 536870912, "PidsLimit": 256, "NanoCpus": 10**9,
+          "CapDrop": ["ALL"], "CapAdd": ["CAP_CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "SETGID",
+                                         "SETUID"],
+          "SecurityOpt": ["no-new-privileges"], "Init": True, "Privileged": False}
+
+
+def context(tmp_path: Path, deadline: float | None = None) -> Context:
+    ws = Workspace(root=tmp_path, config=WorkspaceConfig())
+    return Context(workspace=ws, address=parse_address('pipeline.p.grade["c","s"]'),
+                   providers=Providers(ws), deadline=deadline)
+
+
+def lease(*names: str) -> PoolLease:
+    return PoolLease("pipeline.p.pool", list(names), [Member(n, "sha256:img") for n in names])
+
+
+def test_a_locked_down_container_has_no_problems():
+    assert lockdown_problems(LOCKED) == [] and harness_problems(LOCKED) == []
+
+
+def test_docker_defaults_are_named_flag_by_flag():
+    assert lockdown_problems({"NetworkMode": "default", "Memory": 0, "PidsLimit": None,
+                              "CapAdd": ["SYS_ADMIN"], "Privileged": True}) == [
+        "has a network (--network none)", "has no --memory limit", "has no --pids-limit limit",
+        "has no --cpus limit", "keeps Docker's default capabilities (--cap-drop ALL)",
+        "adds capabilities grading does not need (SYS_ADMIN)",
+        "lacks --security-opt no-new-privileges", "has no init process (--init)",
+        "is privileged"]
+
+
+def test_dropping_every_capability_leaves_the_grading_script_unable_to_switch_users():
+    assert harness_problems({**LOCKED, "CapAdd": ["CHOWN"]}) == [
+        "lacks capabilities the grading script needs as root (--cap-add DAC_OVERRIDE, "
+        "--cap-add FOWNER, --cap-add KILL, --cap-add SETGID, --cap-add SETUID)"]
+    assert harness_problems({"CapDrop": None, "CapAdd": None}) == []  # Docker's default set
+
+
+def test_no_new_privileges_written_as_false_does_not_count():
+    assert lockdown_problems({**LOCKED, "SecurityOpt": ["no-new-privileges:false"]}) == [
+        "lacks --security-opt no-new-privileges"]
+
+
+def test_image_ids_of_a_list_pool_and_a_volume_pool():
+    assert pool_image_ids({"members": [{"image_id": "b"}, {"image_id": "a"},
+                                       {"image_id": "a"}]}) == ["a", "b"]
+    assert pool_image_ids({"members": {"golden": {"image_id": "v"}}}) == ["v"]
+    assert pool_image_ids(None) == []
+
+
+def test_one_user_per_container_and_a_waiter_gets_the_first_one_released(tmp_path):
+    pool = lease("c0", "c1")
+    ctx = context(tmp_path)
+    first, second = pool.acquire(ctx), pool.acquire(ctx)
+    assert {first.name, second.name} == {"c0", "c1"} and not pool.has_free()
+    got: list[Member] = []
+    waiter = threading.Thread(target=lambda: got.append(pool.acquire(ctx)))
+    waiter.start()
+    waiter.join(0.3)
+    assert waiter.is_alive() and got == []  # still waiting: nothing is free
+    pool.release(second)
+    waiter.join(5)
+    assert got == [second]
+
+
+def test_waiting_ends_at_the_steps_deadline(tmp_path):
+    pool = lease("c0")
+    pool.acquire(context(tmp_path))
+    with pytest.raises(StepTimeout) as info:
+        pool.acquire(context(tmp_path, deadline=time.monotonic() + 0.2))
+    assert info.value.message == ("no container of pool pipeline.p.pool became free before the "
+                                  "step's timeout")
+
+
+def test_waiting_ends_on_cancellation(tmp_path):
+    pool = lease("c0")
+    ctx = context(tmp_path)
+    pool.acquire(ctx)
+    threading.Timer(0.2, ctx.cancelled.set).start()
+    with pytest.raises(Cancelled):
+        pool.acquire(ctx)
+
+
+def test_attempts_are_counted_per_resource(tmp_path):
+    pool = lease("c0")
+    assert [pool.attempt("a"), pool.attempt("b"), pool.attempt("a")] == [1, 1, 2]
