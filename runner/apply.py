@@ -10,9 +10,10 @@ import graphlib
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from runner.errors import TaskformError
 from runner.evaluate import Evaluator
 from runner.plan import Action, Change, Plan
 from runner.planner import recorded_outputs
@@ -78,6 +79,10 @@ class Executor:
         self.stopping = False
         self.cancelling = False
         self.running: dict[Future[StepResult], StepRun] = {}
+        self.changes: dict[str, Change] = {}
+        self.sorters: list[tuple[graphlib.TopologicalSorter[str], str | None]] = []
+        self.owner: dict[str, graphlib.TopologicalSorter[str]] = {}
+        self.expanded: set[str] = set()
 
     # -- interrupts (called from the signal handler in the main thread) -------------------
 
@@ -101,44 +106,104 @@ class Executor:
     # -- the walk -------------------------------------------------------------------------
 
     def run(self) -> ApplyReport:
-        changes = {c.address: c for c in self.plan.actionable}
-        sorter = graphlib.TopologicalSorter(self._waits(changes))
-        sorter.prepare()
-        self.progress.start(len(changes))
+        self.changes = {c.address: c for c in self.plan.actionable}
+        self.progress.start(len(self.changes))
+        self._add_sorter(self.changes, parent=None)
         ready: deque[str] = deque()
         pool = ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply")
         try:
             while True:
                 self._handle_interrupts()
-                ready.extend(sorter.get_ready())
+                ready.extend(self._newly_ready())
                 while ready and not self.stopping and len(self.running) < self.parallelism:
-                    address = ready.popleft()
-                    blocker = self._blocker(changes[address])
-                    if blocker:
-                        self._finish(changes[address], StepResult("blocked", message=blocker))
-                        sorter.done(address)
-                        ready.extend(sorter.get_ready())
-                        continue
-                    self._submit(pool, changes[address])
+                    self._start(pool, ready.popleft(), ready)
                 if not self.running:
-                    if self.stopping or not sorter.is_active() or not ready:
+                    ready.extend(self._newly_ready())
+                    if self.stopping or not ready:
                         break
                     continue
                 done, _ = wait(list(self.running), timeout=0.25, return_when=FIRST_COMPLETED)
                 for future in done:
                     run = self.running.pop(future)
                     self._finish(run.change, future.result(), time.monotonic() - run.started)
-                    sorter.done(run.change.address)
+                    self._done(run.change.address, ready)
                 self._watchdog()
         finally:
             pool.shutdown(wait=True)
-            for address in list(ready) + [a for a in changes if a not in self.report.outcomes]:
+            for address, change in self.changes.items():
                 if address not in self.report.outcomes:
-                    self.report.outcomes[address] = Outcome(address, changes[address].action,
-                                                            "not-started")
+                    self.report.outcomes[address] = Outcome(address, change.action, "not-started")
             self.report.interrupted = self.interrupts > 0
             self.progress.close()
         return self.report
+
+    def _add_sorter(self, changes: dict[str, Change], parent: str | None) -> None:
+        sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter(self._waits(changes))
+        sorter.prepare()
+        self.sorters.append((sorter, parent))
+        for address in changes:
+            self.owner[address] = sorter
+
+    def _newly_ready(self) -> list[str]:
+        return [a for sorter, _ in self.sorters for a in sorter.get_ready()]
+
+    def _done(self, address: str, ready: deque[str]) -> None:
+        """Mark a change finished; a parent whose children are all done becomes ready."""
+        sorter = self.owner[address]
+        sorter.done(address)
+        if sorter.is_active():
+            return
+        for entry in [e for e in self.sorters if e[0] is sorter]:
+            self.sorters.remove(entry)
+            if entry[1] is not None:
+                ready.append(entry[1])  # its children are done: now the parent's own apply
+
+    def _start(self, pool: ThreadPoolExecutor, address: str, ready: deque[str]) -> None:
+        change = self.changes[address]
+        blocker = self._blocker(change)
+        if blocker:
+            self._finish(change, StepResult("blocked", message=blocker))
+            self._done(address, ready)
+        elif change.expands and address not in self.expanded:
+            self.expanded.add(address)
+            self._expand(change, ready)
+        else:
+            self._submit(pool, change)
+
+    def _expand(self, change: Change, ready: deque[str]) -> None:
+        """Plan the children of a parent whose expansion had to wait for its dependencies,
+        then apply them before the parent itself."""
+        from runner.evaluate import expand_now, observe_all
+        from runner.kinds.registry import KINDS
+        from runner.plan import PlanOptions, plan
+
+        address = change.address
+        try:
+            expanded = expand_now(self.resources[address], self.evaluator)
+            parent = expanded.pop(address)
+            desired = {a: self.evaluator.evaluate(r) for a, r in expanded.items()}
+            recorded = {a: r for a, r in self.records.items() if r.parent == address}
+            observed = observe_all([r for a, r in recorded.items() if a in desired],
+                                   self.evaluator, expanded, self.parallelism)
+            children = plan(desired, recorded, observed, PlanOptions(),
+                            replace_on_change=lambda k: KINDS[k].kind.replace_on_change)
+        except TaskformError as exc:
+            self._finish(change, StepResult("failed", message=str(exc)))
+            self._done(address, ready)
+            return
+        self.resources.update(expanded)
+        self.resources[address] = parent
+        actionable = {c.address: c for c in children.actionable}
+        self.changes.update(actionable)
+        self.changes[address] = replace(change, depends_on=tuple(str(d) for d in
+                                                                 parent.depends_on))
+        self.progress.note(f"{address}: planned {len(desired)} children during apply "
+                           f"({len(actionable)} to apply)")
+        self.progress.add_total(len(actionable))
+        if actionable:
+            self._add_sorter(actionable, parent=address)
+        else:
+            ready.appendleft(address)
 
     def _waits(self, changes: dict[str, Change]) -> dict[str, set[str]]:
         """What each change waits for: its dependencies' changes; and a resource is destroyed

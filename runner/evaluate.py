@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from runner.address import Address, parse_address
 from runner.errors import PlanError, ProviderError, StepFailed, TaskformError
 from runner.fingerprint import digest, settings_components
-from runner.kinds.base import BaseKind, Context, Observation
+from runner.kinds.base import BaseKind, Context, ExpansionDeferred, Observation
 from runner.kinds.registry import KINDS
 from runner.providers import Providers
 from runner.resource import Resource
@@ -123,19 +123,34 @@ def expand_all(resources: Mapping[Address, Resource], evaluator: Evaluator) -> d
     """Every resource plus the children of expanding kinds; a parent depends on its children."""
     out: dict[str, Resource] = {}
     for resource in resources.values():
-        _expand_into(resource, evaluator, out)
+        _expand_into(resource, evaluator, out, at_apply=False)
     return out
 
 
-def _expand_into(resource: Resource, evaluator: Evaluator, out: dict[str, Resource]) -> None:
+def expand_now(resource: Resource, evaluator: Evaluator) -> dict[str, Resource]:
+    """During apply: the expansion that had to wait; the parent (with its children as
+    dependencies) and every child. Raise PlanError if it still cannot be made."""
+    out: dict[str, Resource] = {}
+    _expand_into(replace(resource, expansion_deferred=None), evaluator, out, at_apply=True)
+    return out
+
+
+def _expand_into(resource: Resource, evaluator: Evaluator, out: dict[str, Resource],
+                 at_apply: bool) -> None:
     kind = KINDS[resource.kind].kind
     if type(kind).expand is BaseKind.expand:
         out[str(resource.address)] = resource
         return
     rendered = evaluator.render(resource)
     try:
-        children = kind.expand(evaluator.context(resource, raw_settings=resource.settings),
-                               rendered)
+        ctx = evaluator.context(resource, raw_settings=resource.settings,
+                                depends_on=tuple(str(d) for d in resource.depends_on))
+        children = kind.expand(ctx, rendered)
+    except ExpansionDeferred as exc:
+        if at_apply:
+            raise PlanError(f"{resource.address} ({resource.origin}): {exc}") from None
+        out[str(resource.address)] = replace(resource, expansion_deferred=str(exc))
+        return
     except (StepFailed, TaskformError, OSError) as exc:
         message = exc.message if isinstance(exc, StepFailed) else str(exc)
         raise PlanError(f"{resource.address} ({resource.origin}): {message}") from None
@@ -152,15 +167,18 @@ def _expand_into(resource: Resource, evaluator: Evaluator, out: dict[str, Resour
                               retries=resource.retries, retry_delay=resource.retry_delay,
                               timeout=resource.timeout, labels=resource.labels,
                               prevent_destroy=resource.prevent_destroy,
-                              pipeline=resource.pipeline, parent=resource.address), evaluator, out)
+                              pipeline=resource.pipeline, parent=resource.address), evaluator, out,
+                     at_apply)
     out[str(resource.address)] = replace(resource,
                                          depends_on=resource.depends_on + tuple(child_addresses))
 
 
 def check_references(resources: Mapping[str, Resource]) -> None:
     """After expansion every referenced child must exist."""
+    waiting = {str(r.address) for r in resources.values() if r.expansion_deferred}
     problems = [f"{r.address} ({r.origin}) references {dep}, which {dep.parent} does not produce"
-                for r in resources.values() for dep in r.depends_on if str(dep) not in resources]
+                for r in resources.values() for dep in r.depends_on
+                if str(dep) not in resources and str(dep.parent) not in waiting]
     if problems:
         raise PlanError("\n".join(problems))
 

@@ -12,7 +12,7 @@ class Graph:
     def __init__(self, deps: Mapping[str, Iterable[str]]):
         self.deps: dict[str, tuple[str, ...]] = {n: tuple(d) for n, d in deps.items()}
         self.dependents: dict[str, list[str]] = {n: [] for n in self.deps}
-        for node, node_deps in self.deps.items():
+        for node, node_deps in list(self.deps.items()):
             for dep in node_deps:
                 self.dependents.setdefault(dep, []).append(node)
                 self.deps.setdefault(dep, ())

@@ -44,6 +44,7 @@ class Change:
     fingerprint: Mapping[str, str] | None = None
     deferred: bool = False  # decided by dependencies: apply re-checks and may find nothing to do
     parent: str | None = None
+    expands: bool = False   # its children are planned and applied during apply
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,10 @@ def plan(desired: Mapping[str, Evaluated], recorded: Mapping[str, Record],
             if change.action is not Action.NOOP:
                 changing.add(address)
             changes.append(change)
+    waiting = {a for a, e in desired.items() if e.resource.expansion_deferred}
     for address, record in recorded.items():
+        if record.parent in waiting and not options.destroy_all:
+            continue  # its parent decides during apply whether it still exists
         if address in in_scope and (options.destroy_all or address not in desired):
             changes.append(Change(address=address, kind=record.kind, action=Action.DESTROY,
                                   reasons=(_destroy_reason(record, desired, options),),
@@ -134,6 +138,8 @@ def _decide(ev: Evaluated, record: Record | None, observation: Observation | Non
         action, reasons = mode, ["was skipped by `when`, which may now be true"]
     elif ev.fingerprint is not None:
         skip = {f"dep:{d}" for d in changed_deps}
+        if resource.expansion_deferred:  # a parent expanding during apply has no children yet
+            skip |= {k for k in record.fingerprint if k.startswith(f"dep:{address}[")}
         old = {k: v for k, v in record.fingerprint.items() if k not in skip}
         new = {k: v for k, v in ev.fingerprint.items() if k not in skip}
         reasons = fingerprint_reasons(old, new)
@@ -146,6 +152,10 @@ def _decide(ev: Evaluated, record: Record | None, observation: Observation | Non
             action, deferred = mode, True
     elif action is Action.NOOP and ev.fingerprint is None:
         action, deferred, reasons = mode, True, ["inputs are known only after apply"]
+    if resource.expansion_deferred:
+        reasons.append(f"its children are known only during apply: {resource.expansion_deferred}")
+        if action is Action.NOOP:
+            action, deferred = mode, True
     if action is Action.REPLACE and record is None:
         action = Action.CREATE
     if action is not Action.NOOP and ev.when is False:
@@ -155,7 +165,8 @@ def _decide(ev: Evaluated, record: Record | None, observation: Observation | Non
                   after=_after(ev, changing) if action is not Action.NOOP else ev.rendered,
                   depends_on=tuple(str(d) for d in resource.depends_on),
                   fingerprint=ev.fingerprint, deferred=deferred,
-                  parent=str(resource.parent) if resource.parent else None)
+                  parent=str(resource.parent) if resource.parent else None,
+                  expands=bool(resource.expansion_deferred))
 
 
 def _after(ev: Evaluated, changing: set[str]) -> Any:

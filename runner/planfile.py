@@ -53,7 +53,8 @@ def to_json(plan: Plan) -> dict[str, Any]:
         "changes": [{"address": c.address, "kind": c.kind, "action": c.action.value,
                      "reasons": list(c.reasons), "before": _encode(c.before),
                      "after": _encode(c.after), "depends_on": list(c.depends_on),
-                     "fingerprint": c.fingerprint, "deferred": c.deferred, "parent": c.parent}
+                     "fingerprint": c.fingerprint, "deferred": c.deferred, "parent": c.parent,
+                     "expands": c.expands}
                     for c in plan.changes],
     }
 
@@ -72,7 +73,8 @@ def from_json(data: dict[str, Any]) -> Plan:
                            reasons=tuple(c["reasons"]), before=_decode(c["before"]),
                            after=_decode(c["after"]), depends_on=tuple(c["depends_on"]),
                            fingerprint=c["fingerprint"], deferred=c["deferred"],
-                           parent=c["parent"]) for c in data["changes"])
+                           parent=c["parent"], expands=c.get("expands", False))
+                    for c in data["changes"])
     return Plan(changes=changes, state_serial=data["state_serial"],
                 spec_digest=data["spec_digest"], workspace=data["workspace"], options=options)
 

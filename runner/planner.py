@@ -7,6 +7,7 @@ from typing import Any
 
 from runner.errors import PlanError
 from runner.evaluate import Evaluated, Evaluator, check_references, expand_all, observe_all
+from runner.kinds.base import BaseKind
 from runner.kinds.registry import KINDS
 from runner.plan import Change, Plan, PlanOptions, plan
 from runner.providers import Providers
@@ -63,11 +64,45 @@ def make_plan(ws: Workspace, state: StateStore, providers: Providers, options: P
     if refresh and not options.destroy_all:
         observed = observe_all([r for a, r in records.items() if a in desired], evaluator,
                                resources, ws.config.parallelism)
-    result = plan(desired, records, observed, options,
-                  replace_on_change=lambda k: k in KINDS and KINDS[k].kind.replace_on_change,
-                  state_serial=serial, spec_digest=specs.digest, workspace=str(ws.root),
-                  protected=frozenset(a for a, r in resources.items() if r.prevent_destroy))
+    def decide() -> Plan:
+        return plan(desired, records, observed, options,
+                    replace_on_change=lambda k: k in KINDS and KINDS[k].kind.replace_on_change,
+                    state_serial=serial, spec_digest=specs.digest, workspace=str(ws.root),
+                    protected=frozenset(a for a, r in resources.items() if r.prevent_destroy))
+    result = decide()
+    if defer_stale_expansions(result, resources, desired, evaluator):
+        result = decide()
     return Planned(plan=result, specs=specs, resources=resources, records=records)
+
+
+def defer_stale_expansions(result: Plan, resources: dict[str, Resource],
+                           desired: dict[str, Evaluated], evaluator: Evaluator) -> bool:
+    """An expansion made from what a changing dependency will rewrite is stale: plan those
+    children during apply instead. Returns True when something was deferred."""
+    changing = {c.address for c in result.actionable}
+    stale = []
+    for address, resource in resources.items():
+        kind = KINDS[resource.kind].kind
+        if resource.expansion_deferred or type(kind).expansion_reads is BaseKind.expansion_reads:
+            continue
+        children = {a for a, r in resources.items() if r.parent == resource.address}
+        if not children:
+            continue
+        rendered = desired[address].rendered if address in desired else resource.settings
+        reads = [str(d) for d in resource.depends_on if str(d) not in children
+                 and str(d) in changing and kind.expansion_reads(rendered, str(d))]
+        if reads:
+            stale.append((address, children, reads))
+    for address, children, reads in stale:
+        for child in children:
+            resources.pop(child, None)
+            desired.pop(child, None)
+        parent = resources[address]
+        own = tuple(d for d in parent.depends_on if str(d) not in children)
+        resources[address] = replace(parent, depends_on=own, expansion_deferred=(
+            f"{', '.join(reads)} changes in this plan"))
+        desired[address] = evaluator.evaluate(resources[address])
+    return bool(stale)
 
 
 def check_known_kinds(records: dict[str, Record]) -> None:

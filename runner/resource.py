@@ -36,6 +36,7 @@ class Resource:
     prevent_destroy: bool = False
     pipeline: str | None = None
     parent: Address | None = None
+    expansion_deferred: str | None = None  # why its children are known only during apply
 
     def step_address(self, step: str) -> str:
         """The address of a sibling step named in `{{ steps.<step> }}`."""

@@ -28,3 +28,8 @@ def test_exports_escape_and_label():
         'digraph taskform {\n  rankdir=LR;\n  node [shape=box];\n  "p.\\"q\\"";\n'
         '  "r" [label="r\\nvalue"];\n  "p.\\"q\\"" -> "r";\n}\n')
     assert g.to_mermaid() == 'flowchart LR\n  n0["p.#quot;q#quot;"]\n  n1["r"]\n  n0 --> n1\n'
+
+
+def test_a_dependency_that_is_not_a_node_yet_becomes_one():
+    g = Graph({"a": ["outside"]})
+    assert g.topological() == ["outside", "a"]

@@ -47,6 +47,11 @@ class Observation:
 IN_SYNC = Observation()
 
 
+class ExpansionDeferred(Exception):
+    """Raised by `expand` when an input it needs (a file, an output) exists only once a
+    dependency has been applied: the children are then planned and applied during apply."""
+
+
 @dataclass(frozen=True)
 class Child:
     """A resource a kind expands into: `key` indexes it under the parent's address."""
@@ -70,6 +75,7 @@ class Context:
     outputs: Callable[[str], Any] = lambda address: None
     recorded: Mapping[str, Record] = field(default_factory=dict)  # the state as planning saw it
     raw_settings: Any = None  # for expand: the settings as written, templates not yet rendered
+    depends_on: tuple[str, ...] = ()  # for expand: the addresses this resource depends on
 
     def path(self, relative: str, what: str = "path") -> Path:
         """A path inside the workspace (paths escaping it are refused)."""
@@ -104,6 +110,7 @@ class Kind(Protocol):
     def destroy(self, ctx: Context, record: Record) -> None: ...
     def expand(self, ctx: Context, settings: Any) -> list[Child] | None: ...
     def references(self, settings: Any) -> Iterable[str]: ...
+    def expansion_reads(self, settings: Any, dependency: str) -> bool: ...
     def dependency_view(self, ctx: Context, settings: Any, dependency: str, outputs: Any) -> Any: ...
 
 
@@ -128,6 +135,11 @@ class BaseKind:
 
     def references(self, settings: Any) -> Iterable[str]:
         return ()
+
+    def expansion_reads(self, settings: Any, dependency: str) -> bool:
+        """True when a change of `dependency` can change what `expand` returns (its children
+        are then planned during apply, once the dependency is applied)."""
+        return False
 
     def dependency_view(self, ctx: Context, settings: Any, dependency: str, outputs: Any) -> Any:
         """The part of a dependency's outputs that decides this resource (default: all of it)."""

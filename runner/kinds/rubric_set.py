@@ -21,6 +21,7 @@ from runner.kinds.base import (
     BaseKind,
     Child,
     Context,
+    ExpansionDeferred,
     Observation,
     Settings,
     file_digest,
@@ -145,6 +146,14 @@ class RubricSetKind(BaseKind):
         folder = Path(settings.task_dir)
         return hash_files(ctx, [str(folder / settings.file), str(folder / JSON_NAME)], "file")
 
+    def expansion_reads(self, settings: Any, dependency: str) -> bool:
+        """The criteria and solutions come from files a dependency may write; not the pool."""
+        pool = settings.get("pool") if isinstance(settings, dict) else None
+        if not isinstance(pool, str):
+            return True
+        own_pipeline = dependency.rsplit(".", 1)[0]
+        return dependency != (pool if "." in pool else f"{own_pipeline}.{pool}")
+
     def dependency_view(self, ctx: Context, settings: RubricSetSettings, dependency: str,
                         outputs: Any) -> Any:
         if dependency == pool_address(ctx, settings.pool):
@@ -195,10 +204,8 @@ class RubricSetKind(BaseKind):
         """The settings, validated, with every value that decides the expansion known."""
         raw = ctx.raw_settings if isinstance(ctx.raw_settings, dict) else {}
         late = [k for k, v in settings.items() if v is UNKNOWN and k not in RUNTIME_KEYS]
-        if late:
-            raise StepFailed(f"{', '.join(sorted(late))} must be known at plan time: only "
-                             f"{', '.join(RUNTIME_KEYS)} may read other steps' outputs",
-                             retryable=False)
+        if late:  # read from a dependency not applied yet: plan the gradings during apply
+            raise ExpansionDeferred(f"{', '.join(sorted(late))} read outputs not known yet")
         known = {k: (raw.get(k) if v is UNKNOWN else v) for k, v in settings.items()}
         try:
             return self.settings_model.model_validate(known)
@@ -246,10 +253,13 @@ class RubricSetKind(BaseKind):
 
     def _task_file(self, ctx: Context, model: RubricSetSettings, rel: str, what: str) -> Path:
         path = ctx.path(str(Path(model.task_dir) / rel), what)
-        if not path.is_file():
-            raise StepFailed(f"{what}: {ctx.workspace.relative(path)} does not exist",
-                             retryable=False)
-        return path
+        if path.is_file():
+            return path
+        missing = f"{what}: {ctx.workspace.relative(path)} does not exist"
+        pool = pool_address(ctx, model.pool)
+        if any(d != pool for d in ctx.depends_on):  # a dependency may make it (a generated task)
+            raise ExpansionDeferred(missing + " yet")
+        raise StepFailed(missing, retryable=False)
 
     def _task_path(self, ctx: Context, model: RubricSetSettings, rel: str | None,
                    what: str = "solutions") -> str | None:

@@ -31,6 +31,7 @@ class Outcome:
 
 class Progress(Protocol):
     def start(self, total: int) -> None: ...
+    def add_total(self, more: int) -> None: ...
     def began(self, address: str, action: Action) -> None: ...
     def log(self, address: str, line: str) -> None: ...
     def finished(self, outcome: Outcome) -> None: ...
@@ -68,6 +69,9 @@ class LineProgress:
             self.stream.flush()
 
     def start(self, total: int) -> None:
+        pass
+
+    def add_total(self, more: int) -> None:
         pass
 
     def began(self, address: str, action: Action) -> None:
@@ -138,6 +142,9 @@ class LiveProgress(LineProgress):
     def start(self, total: int) -> None:
         self.total = total
         self.live.start()
+
+    def add_total(self, more: int) -> None:
+        self.total += more
 
     def began(self, address: str, action: Action) -> None:
         with self.lock:

@@ -1,0 +1,123 @@
+"""Expansion that must wait for a dependency: the children of a parent whose input is made by
+a step in the same apply are planned and applied during apply, and a stale expansion (its
+dependency changes in this plan) is redone then too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from runner.errors import StepFailed
+from runner.kinds.base import BaseKind, Child, Context, ExpansionDeferred, Settings
+from runner.kinds.registry import KINDS, STEP_TYPES, KindEntry
+from runner.state.base import Record
+
+
+class LinesSettings(Settings):
+    path: str
+
+
+class LinesKind(BaseKind):
+    """One `value` child per line of a file that another step writes."""
+
+    name = "lines"
+    settings_model = LinesSettings
+
+    def expand(self, ctx: Context, settings: Any) -> list[Child]:
+        path = ctx.path(settings["path"])
+        if not path.is_file():
+            if ctx.depends_on:
+                raise ExpansionDeferred(f"{settings['path']} does not exist yet")
+            raise StepFailed(f"{settings['path']} does not exist")
+        lines = path.read_text().split()
+        return [Child(key=(i,), kind="value", settings={"input": line})
+                for i, line in enumerate(lines)]
+
+    def expansion_reads(self, settings: Any, dependency: str) -> bool:
+        return True
+
+    def apply(self, ctx: Context, settings: LinesSettings, prior: Record | None) -> dict[str, Any]:
+        values = []
+        i = 0
+        while isinstance(ctx.outputs(f"{ctx.address}[{i}]"), dict):
+            values.append(ctx.outputs(f"{ctx.address}[{i}]")["value"])
+            i += 1
+        return {"values": values}
+
+
+@pytest.fixture(autouse=True)
+def lines_kind(monkeypatch):
+    entry = KindEntry(LinesKind())
+    monkeypatch.setitem(KINDS, "lines", entry)
+    monkeypatch.setitem(STEP_TYPES, "lines", entry)
+
+
+def specs(ws, words: str) -> None:
+    ws.spec(f"""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {{name: p}}
+        spec:
+          steps:
+            make:
+              shell: {{command: "echo {words} | tr ' ' '\\\\n' > lines.txt"}}
+            each:
+              lines: {{path: lines.txt}}
+              depends_on: [make]
+        """)
+
+
+def values(ws) -> dict[str, Any]:
+    return {a: r.outputs for a, r in ws.state().records().items() if a.startswith("pipeline.p.each")}
+
+
+def test_children_of_a_file_made_in_the_same_apply(ws):
+    specs(ws, "a b")
+    plan = ws.cli("plan").output
+    assert "  + pipeline.p.each  (lines, create)\n      # not yet created\n      # its children " \
+           "are known only during apply: lines.txt does not exist yet\n" in plan
+    applied = ws.cli("apply", "-auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert "pipeline.p.each: planned 2 children during apply (2 to apply)" in applied.output
+    assert values(ws) == {"pipeline.p.each": {"values": ["a", "b"]},
+                          "pipeline.p.each[0]": {"value": "a"},
+                          "pipeline.p.each[1]": {"value": "b"}}
+    assert ws.cli("plan").output == "No changes. 4 resources match the specs.\n"
+
+
+def test_a_stale_expansion_is_redone_during_apply(ws):
+    specs(ws, "a b")
+    ws.cli("apply", "-auto-approve")
+    specs(ws, "x y z")
+    plan = ws.cli("plan").output
+    assert "      # its children are known only during apply: pipeline.p.make changes in this " \
+           "plan\n" in plan
+    assert "destroy" not in plan.split("Plan:")[0]
+    assert ws.cli("apply", "-auto-approve").exit_code == 0
+    assert values(ws)["pipeline.p.each"] == {"values": ["x", "y", "z"]}
+    specs(ws, "only")
+    result = ws.cli("apply", "-auto-approve")
+    assert "pipeline.p.each[2]: destroyed" in result.output
+    assert values(ws) == {"pipeline.p.each": {"values": ["only"]},
+                          "pipeline.p.each[0]": {"value": "only"}}
+    assert ws.cli("plan").output == "No changes. 3 resources match the specs.\n"
+
+
+def test_a_child_failure_blocks_the_parent_and_still_missing_input_fails(ws):
+    ws.spec("""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: p}
+        spec:
+          steps:
+            make:
+              shell: {command: "true"}
+            each:
+              lines: {path: lines.txt}
+              depends_on: [make]
+        """)
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 1
+    assert "pipeline.p.each: FAILED: pipeline.p.each (specs/main.yaml:8:5): lines.txt does not " \
+           "exist yet" in result.output
