@@ -25,6 +25,7 @@ from runner.spec.templating import (
     contains_unknown,
     evaluate,
     iter_templates,
+    refs_of,
     render,
 )
 from runner.state.base import Record
@@ -162,7 +163,8 @@ def _expand_into(resource: Resource, evaluator: Evaluator, out: dict[str, Resour
         address = resource.address.child(*child.key)
         child_addresses.append(address)
         _expand_into(Resource(address=address, kind=child.kind, settings=child.settings,
-                              origin=resource.origin, depends_on=resource.depends_on,
+                              origin=resource.origin,
+                              depends_on=_child_deps(resource, child.settings),
                               when=resource.when,
                               retries=resource.retries, retry_delay=resource.retry_delay,
                               timeout=resource.timeout, labels=resource.labels,
@@ -171,6 +173,15 @@ def _expand_into(resource: Resource, evaluator: Evaluator, out: dict[str, Resour
                      at_apply)
     out[str(resource.address)] = replace(resource,
                                          depends_on=resource.depends_on + tuple(child_addresses))
+
+
+def _child_deps(parent: Resource, settings: Any) -> tuple[Address, ...]:
+    """A child waits for what its parent waits for, and for what its own settings reference
+    (a sibling's outputs, say)."""
+    refs = refs_of(settings)
+    named = [parse_address(a) for a in refs.addresses]
+    named += [parse_address(parent.step_address(s)) for s in refs.steps]
+    return tuple(dict.fromkeys([*parent.depends_on, *named]))
 
 
 def check_references(resources: Mapping[str, Resource]) -> None:

@@ -121,3 +121,36 @@ def test_a_child_failure_blocks_the_parent_and_still_missing_input_fails(ws):
     assert result.exit_code == 1
     assert "pipeline.p.each: FAILED: pipeline.p.each (specs/main.yaml:8:5): lines.txt does not " \
            "exist yet" in result.output
+
+
+class ChainKind(BaseKind):
+    """Two children, the second reading the first's output."""
+
+    name = "chain"
+
+    def expand(self, ctx: Context, settings: Any) -> list[Child]:
+        first = f'{ctx.address}[0]'
+        return [Child(key=(0,), kind="value", settings={"input": "x"}),
+                Child(key=(1,), kind="value",
+                      settings={"input": "{{ ref('" + first + "').value }}-y"})]
+
+    def apply(self, ctx: Context, settings: Any, prior: Record | None) -> dict[str, Any]:
+        return {}
+
+
+def test_children_wait_for_the_siblings_they_reference(ws, monkeypatch):
+    entry = KindEntry(ChainKind())
+    monkeypatch.setitem(KINDS, "chain", entry)
+    monkeypatch.setitem(STEP_TYPES, "chain", entry)
+    ws.spec("""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: p}
+        spec:
+          steps:
+            c: {chain: {}}
+        """)
+    graph = ws.cli("graph").output
+    assert '"pipeline.p.c[0]" -> "pipeline.p.c[1]";' in graph
+    assert ws.cli("apply", "-auto-approve", "-parallelism", "4").exit_code == 0
+    assert ws.state().records()["pipeline.p.c[1]"].outputs == {"value": "x-y"}
