@@ -42,7 +42,9 @@ class Address:
         return Address(self.parts)
 
     def child(self, *key: KeyPart) -> Address:
-        return Address(self.parts, tuple(key))
+        """A child of an expansion: its key follows this address's own (a pool inside a pool
+        member is `x[3,"pool"]`)."""
+        return Address(self.parts, self.key + tuple(key))
 
     def matches(self, pattern: Address) -> bool:
         """True when `pattern` names this address or a prefix of it (a pipeline, an expansion)."""

@@ -33,3 +33,11 @@ def test_exports_escape_and_label():
 def test_a_dependency_that_is_not_a_node_yet_becomes_one():
     g = Graph({"a": ["outside"]})
     assert g.topological() == ["outside", "a"]
+
+
+def test_nested_children_keep_their_parents_key():
+    from runner.address import parse_address
+
+    member = parse_address("task_pool.p[3]")
+    assert str(member.child("draft")) == 'task_pool.p[3,"draft"]'
+    assert parse_address('task_pool.p[3,"draft"]') == member.child("draft")
