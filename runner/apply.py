@@ -13,6 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from runner import journal
 from runner.errors import TaskformError
 from runner.evaluate import Evaluator
 from runner.plan import Action, Change, Plan
@@ -22,13 +23,9 @@ from runner.redact import Redactor
 from runner.report.progress import Outcome, Progress
 from runner.resource import Resource
 from runner.state.base import (
-    STATUS_FAILED,
-    STATUS_OK,
-    STATUS_SKIPPED,
     Event,
     Record,
     StateStore,
-    now_iso,
 )
 from runner.step import StepResult, StepRun
 from runner.workspace import Workspace
@@ -275,34 +272,16 @@ class Executor:
             self.state.remove(change.address, event)
             self.records.pop(change.address, None)
             return
-        record = self._record(change, result, outcome)
+        prior = self.records.get(change.address)
+        resource = self.resources.get(change.address)
+        if result.status in ("done", "skipped"):
+            assert resource is not None
+            record = journal.success(change, result, resource, prior, self.run_id, self.redactor)
+        else:
+            record = journal.failure(change, outcome, resource, prior, self.run_id)
         self.state.commit(record, event)
         self.records[change.address] = record
         if result.status == "done":
             self.fresh[change.address] = result.outputs
         elif result.status == "skipped":
             self.fresh[change.address] = {}
-
-    def _record(self, change: Change, result: StepResult, outcome: Outcome) -> Record:
-        prior = self.records.get(change.address)
-        resource = self.resources.get(change.address)
-        ts = now_iso()
-        if result.status in ("done", "skipped"):
-            assert resource is not None and result.fingerprint is not None
-            return Record(
-                address=change.address, kind=resource.kind,
-                status=STATUS_OK if result.status == "done" else STATUS_SKIPPED,
-                fingerprint=result.fingerprint, settings=self.redactor.value(result.rendered),
-                outputs=self.redactor.value(result.outputs),
-                depends_on=tuple(str(d) for d in resource.depends_on),
-                parent=str(resource.parent) if resource.parent else None,
-                prevent_destroy=resource.prevent_destroy, labels=dict(resource.labels),
-                run_id=self.run_id, created_at=prior.created_at if prior else ts, updated_at=ts)
-        error = outcome.message + (f"\n--- output ---\n{outcome.output}" if outcome.output else "")
-        base = prior or Record(address=change.address, kind=change.kind, status=STATUS_FAILED,
-                               fingerprint={}, settings=None, outputs={}, created_at=ts)
-        return Record(**{**base.__dict__, "status": STATUS_FAILED, "error": error,
-                         "run_id": self.run_id, "updated_at": ts,
-                         "kind": resource.kind if resource else base.kind,
-                         "depends_on": tuple(str(d) for d in resource.depends_on)
-                         if resource else base.depends_on})

@@ -1,0 +1,45 @@
+"""What apply writes to the state for one finished change: the record of a success, a skip by
+`when`, or a failure (which keeps the last good outputs, so dependents' history stays)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from runner.plan import Change
+from runner.redact import Redactor
+from runner.report.progress import Outcome
+from runner.resource import Resource
+from runner.state.base import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED, Record, now_iso
+from runner.step import StepResult
+
+
+def success(change: Change, result: StepResult, resource: Resource, prior: Record | None,
+            run_id: str, redactor: Redactor) -> Record:
+    """The record of an applied (or `when`-skipped) resource; secrets masked."""
+    assert result.fingerprint is not None
+    ts = now_iso()
+    return Record(
+        address=change.address, kind=resource.kind,
+        status=STATUS_OK if result.status == "done" else STATUS_SKIPPED,
+        fingerprint=result.fingerprint, settings=redactor.value(result.rendered),
+        outputs=redactor.value(result.outputs),
+        depends_on=tuple(str(d) for d in resource.depends_on),
+        parent=str(resource.parent) if resource.parent else None,
+        prevent_destroy=resource.prevent_destroy, labels=dict(resource.labels),
+        run_id=run_id, created_at=prior.created_at if prior else ts, updated_at=ts)
+
+
+def failure(change: Change, outcome: Outcome, resource: Resource | None, prior: Record | None,
+            run_id: str) -> Record:
+    """The record of a failed resource: its error and output, its last good outputs kept."""
+    ts = now_iso()
+    error = outcome.message + (f"\n--- output ---\n{outcome.output}" if outcome.output else "")
+    base = prior or Record(address=change.address, kind=change.kind, status=STATUS_FAILED,
+                           fingerprint={}, settings=None, outputs={}, created_at=ts,
+                           parent=change.parent)
+    if resource is not None:
+        base = replace(base, kind=resource.kind,
+                       depends_on=tuple(str(d) for d in resource.depends_on),
+                       parent=str(resource.parent) if resource.parent else None,
+                       labels=dict(resource.labels), prevent_destroy=resource.prevent_destroy)
+    return replace(base, status=STATUS_FAILED, error=error, run_id=run_id, updated_at=ts)
