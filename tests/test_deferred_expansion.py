@@ -154,3 +154,35 @@ def test_children_wait_for_the_siblings_they_reference(ws, monkeypatch):
     assert '"pipeline.p.c[0]" -> "pipeline.p.c[1]";' in graph
     assert ws.cli("apply", "-auto-approve", "-parallelism", "4").exit_code == 0
     assert ws.state().records()["pipeline.p.c[1]"].outputs == {"value": "x-y"}
+
+
+class OrderedKind(BaseKind):
+    """Two children, the second waiting for the first without reading its outputs."""
+
+    name = "ordered"
+
+    def expand(self, ctx: Context, settings: Any) -> list[Child]:
+        return [Child(key=("first",), kind="value", settings={"input": 1}),
+                Child(key=("second",), kind="value", settings={"input": 2},
+                      depends_on=(str(ctx.address.child("first")),))]
+
+    def apply(self, ctx: Context, settings: Any, prior: Record | None) -> dict[str, Any]:
+        return {}
+
+
+def test_a_child_waits_for_what_its_parent_names(ws, monkeypatch):
+    entry = KindEntry(OrderedKind())
+    monkeypatch.setitem(KINDS, "ordered", entry)
+    monkeypatch.setitem(STEP_TYPES, "ordered", entry)
+    ws.spec("""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: p}
+        spec:
+          steps:
+            o: {ordered: {}}
+        """)
+    graph = ws.cli("graph").output
+    assert '"pipeline.p.o[\\"first\\"]" -> "pipeline.p.o[\\"second\\"]";' in graph
+    assert ws.cli("apply", "-auto-approve").exit_code == 0
+    assert ws.state().records()['pipeline.p.o["second"]'].depends_on == ('pipeline.p.o["first"]',)

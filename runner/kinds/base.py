@@ -54,11 +54,14 @@ class ExpansionDeferred(Exception):
 
 @dataclass(frozen=True)
 class Child:
-    """A resource a kind expands into: `key` indexes it under the parent's address."""
+    """A resource a kind expands into: `key` indexes it under the parent's address.
+    `depends_on`: addresses it waits for besides its parent's dependencies and what its
+    settings' templates reference (a rubric step waiting for its sibling pool, say)."""
 
     key: tuple[str | int, ...]
     kind: str
     settings: Any
+    depends_on: tuple[str, ...] = ()
 
 
 @dataclass
