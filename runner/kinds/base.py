@@ -106,6 +106,8 @@ class Kind(Protocol):
     def settings_model(self) -> type[BaseModel]: ...
     @property
     def replace_on_change(self) -> bool: ...
+    @property
+    def fails_with_children(self) -> bool: ...
 
     def fingerprint(self, ctx: Context, settings: Any) -> dict[str, str]: ...
     def observe(self, ctx: Context, record: Record) -> Observation: ...
@@ -123,6 +125,9 @@ class BaseKind:
     name: ClassVar[str] = ""
     settings_model: ClassVar[type[BaseModel]] = Settings
     replace_on_change: ClassVar[bool] = False
+    # True: its children are parts of it, so a child that failed (or was not applied) makes it
+    # fail with the child's error, recorded like its own failure, instead of only blocking it
+    fails_with_children: ClassVar[bool] = False
 
     def fingerprint(self, ctx: Context, settings: Any) -> dict[str, str]:
         return {}
