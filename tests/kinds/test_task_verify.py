@@ -225,3 +225,39 @@ spec: {competencies: [python-fastapi], background: shop, min_available: 1, max_t
     assert "orders API" in dws.outputs("task.orders-api")["scenario"]
     assert statuses(dws, "task.orders-api", 'task.orders-api["grade"]') == ALL_GOOD
     assert dws.plan_lines() == ["No changes. 30 resources match the specs."]
+
+
+@pytest.mark.docker
+def test_verify_added_to_a_published_task_grades_what_it_has_and_removed_drops_it(dws) -> None:  # type: ignore[no-untyped-def]
+    # a Java + Kafka task: the `generic` scaffold, whose held-out tests run in the same image
+    spec = """
+apiVersion: taskform/v1
+kind: Task
+metadata: {name: streams}
+spec: {competencies: [java, kafka], background: shop}
+"""
+    dws.spec(COMPETENCIES, "competencies.yaml")
+    dws.spec(spec, "task.yaml")
+    dws.apply()
+    commit = dws.outputs("task.streams")["published"]["starter"]["commit"]
+    dws.spec(spec.replace("background: shop}", "background: shop,\n       verify: "
+                          "{docker: {pool_size: 1}}}"), "task.yaml")
+    result = dws.apply("-v")
+    assert 'task.streams["draft"]: | reusing the task generated earlier from the same inputs' \
+        in result.output
+    assert "Complete: 11 created, 1 updated, 0 replaced, 0 destroyed." in result.output
+    graded = sorted((s, r.outputs["status"]) for (_, s), r in
+                    gradings(dws, 'task.streams["grade"]').items())
+    assert graded == [("golden", "PASS")] * 3 + [("original", "FAIL")] * 3
+    out = dws.outputs("task.streams")
+    assert out["published"]["starter"]["commit"] == commit and not out["published"]["starter"][
+        "changed"]
+    assert out["verification"]["golden"]["verdict"] == "pass"
+    assert dws.plan_lines() == ["No changes. 17 resources match the specs."]
+    dws.spec(spec, "task.yaml")
+    result = dws.apply()
+    assert "Complete: 0 created, 1 updated, 0 replaced, 11 destroyed." in result.output
+    assert dws.labelled("containers") == [] and dws.labelled("images") == []
+    assert "verification" not in dws.outputs("task.streams")
+    assert dws.outputs("task.streams")["published"]["starter"]["commit"] == commit
+    assert dws.plan_lines() == ["No changes. 6 resources match the specs."]
