@@ -13,6 +13,7 @@ nothing is published. The settings below are the ones `specs/grading.yaml` uses.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from runner.address import Address
@@ -62,9 +63,9 @@ def image_tag(repo: str, workspace_tag: str) -> str:
     return f"taskform/task-{name}:{workspace_tag}"
 
 
-def summary(task: Address, outputs: Any) -> dict[str, Any]:
+def summary(task: Address, outputs_of: Callable[[str], Any]) -> dict[str, Any]:
     """What the Task records of its verification: image, scores of golden and original, gates."""
-    image, grade = outputs(str(task.child(IMAGE))), outputs(str(task.child(GRADE)))
+    image, grade = outputs_of(str(task.child(IMAGE))), outputs_of(str(task.child(GRADE)))
     scores = (grade or {}).get("scores") or {}
     return {"with": "docker", "grading": str(task.child(GRADE)),
             "image_id": (image or {}).get("image_id"),
