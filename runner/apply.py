@@ -16,6 +16,7 @@ from typing import Any
 from runner import journal
 from runner.errors import TaskformError
 from runner.evaluate import Evaluator
+from runner.kinds.registry import KINDS
 from runner.plan import Action, Change, Plan
 from runner.planner import recorded_outputs
 from runner.providers import Providers
@@ -159,7 +160,7 @@ class Executor:
         change = self.changes[address]
         blocker = self._blocker(change)
         if blocker:
-            self._finish(change, StepResult("blocked", message=blocker))
+            self._finish(change, blocker)
             self._done(address, ready)
         elif change.expands and address not in self.expanded:
             self.expanded.add(address)
@@ -171,7 +172,6 @@ class Executor:
         """Plan the children of a parent whose expansion had to wait for its dependencies,
         then apply them before the parent itself."""
         from runner.evaluate import expand_now, observe_all
-        from runner.kinds.registry import KINDS
         from runner.plan import PlanOptions, plan
 
         address = change.address
@@ -216,15 +216,25 @@ class Executor:
                                       and changes[d].action is not Action.DESTROY)
         return waits
 
-    def _blocker(self, change: Change) -> str | None:
+    def _blocker(self, change: Change) -> StepResult | None:
         if change.action is Action.DESTROY:
             return None
         for dep in change.depends_on:
             outcome = self.report.outcomes.get(dep)
             if outcome and outcome.status in ("failed", "blocked", "cancelled"):
                 why = "failed" if outcome.status == "failed" else "was not applied"
-                return f"dependency {dep} {why}"
+                if outcome.status != "cancelled" and self._is_part(change.address, dep):
+                    return StepResult("failed", message=f"{dep} {why}: {outcome.message}",
+                                      output=outcome.output)
+                return StepResult("blocked", message=f"dependency {dep} {why}")
         return None
+
+    def _is_part(self, address: str, dep: str) -> bool:
+        """A child of a kind that `fails_with_children` is part of it: the child's failure is
+        the parent's, recorded as such (not only blocked)."""
+        parent, child = self.resources.get(address), self.resources.get(dep)
+        return bool(parent and child and child.parent == parent.address
+                    and KINDS[parent.kind].kind.fails_with_children)
 
     def _submit(self, pool: ThreadPoolExecutor, change: Change) -> None:
         run = StepRun(change=change, resource=self.resources.get(change.address),

@@ -164,7 +164,8 @@ def _expand_into(resource: Resource, evaluator: Evaluator, out: dict[str, Resour
         child_addresses.append(address)
         _expand_into(Resource(address=address, kind=child.kind, settings=child.settings,
                               origin=resource.origin,
-                              depends_on=_child_deps(resource, child.settings),
+                              depends_on=_child_deps(resource, child.settings,
+                                                     child.depends_on),
                               when=resource.when,
                               retries=resource.retries, retry_delay=resource.retry_delay,
                               timeout=resource.timeout, labels=resource.labels,
@@ -175,11 +176,12 @@ def _expand_into(resource: Resource, evaluator: Evaluator, out: dict[str, Resour
                                          depends_on=resource.depends_on + tuple(child_addresses))
 
 
-def _child_deps(parent: Resource, settings: Any) -> tuple[Address, ...]:
-    """A child waits for what its parent waits for, and for what its own settings reference
-    (a sibling's outputs, say)."""
+def _child_deps(parent: Resource, settings: Any, extra: tuple[str, ...] = ()
+                ) -> tuple[Address, ...]:
+    """A child waits for what its parent waits for, for what its own settings reference (a
+    sibling's outputs, say), and for what its parent's kind names in `Child.depends_on`."""
     refs = refs_of(settings)
-    named = [parse_address(a) for a in refs.addresses]
+    named = [parse_address(a) for a in [*refs.addresses, *extra]]
     named += [parse_address(parent.step_address(s)) for s in refs.steps]
     return tuple(dict.fromkeys([*parent.depends_on, *named]))
 

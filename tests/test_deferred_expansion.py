@@ -154,3 +154,86 @@ def test_children_wait_for_the_siblings_they_reference(ws, monkeypatch):
     assert '"pipeline.p.c[0]" -> "pipeline.p.c[1]";' in graph
     assert ws.cli("apply", "-auto-approve", "-parallelism", "4").exit_code == 0
     assert ws.state().records()["pipeline.p.c[1]"].outputs == {"value": "x-y"}
+
+
+class OrderedKind(BaseKind):
+    """Two children, the second waiting for the first without reading its outputs."""
+
+    name = "ordered"
+
+    def expand(self, ctx: Context, settings: Any) -> list[Child]:
+        return [Child(key=("first",), kind="value", settings={"input": 1}),
+                Child(key=("second",), kind="value", settings={"input": 2},
+                      depends_on=(str(ctx.address.child("first")),))]
+
+    def apply(self, ctx: Context, settings: Any, prior: Record | None) -> dict[str, Any]:
+        return {}
+
+
+def test_a_child_waits_for_what_its_parent_names(ws, monkeypatch):
+    entry = KindEntry(OrderedKind())
+    monkeypatch.setitem(KINDS, "ordered", entry)
+    monkeypatch.setitem(STEP_TYPES, "ordered", entry)
+    ws.spec("""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: p}
+        spec:
+          steps:
+            o: {ordered: {}}
+        """)
+    graph = ws.cli("graph").output
+    assert '"pipeline.p.o[\\"first\\"]" -> "pipeline.p.o[\\"second\\"]";' in graph
+    assert ws.cli("apply", "-auto-approve").exit_code == 0
+    assert ws.state().records()['pipeline.p.o["second"]'].depends_on == ('pipeline.p.o["first"]',)
+
+
+class WholeSettings(Settings):
+    command: str
+
+
+class WholeKind(BaseKind):
+    """Its children are its parts: a failed child fails it, recorded with the child's error."""
+
+    name = "whole"
+    settings_model = WholeSettings
+    fails_with_children = True
+
+    def expand(self, ctx: Context, settings: Any) -> list[Child]:
+        return [Child(key=("part",), kind="shell", settings={"command": settings["command"]})]
+
+    def apply(self, ctx: Context, settings: Any, prior: Record | None) -> dict[str, Any]:
+        return {"whole": True}
+
+
+def test_a_parent_made_of_its_children_fails_with_them(ws, monkeypatch):
+    entry = KindEntry(WholeKind())
+    monkeypatch.setitem(KINDS, "whole", entry)
+    monkeypatch.setitem(STEP_TYPES, "whole", entry)
+    ws.spec("""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: p}
+        spec:
+          steps:
+            w: {whole: {command: "echo broken >&2; exit 3"}}
+            after: {value: {input: "{{ steps.w.whole }}"}}
+        """)
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 1
+    assert result.output.endswith(
+        'pipeline.p.w: FAILED: pipeline.p.w["part"] failed: command exited with code 3\n'
+        "  | broken\n"
+        "pipeline.p.after: not applied: dependency pipeline.p.w failed\n\n"
+        "Failed: 0 created, 0 updated, 0 replaced, 0 destroyed; 2 failed, 1 not applied (a "
+        "dependency failed).\n"
+        '  pipeline.p.w: pipeline.p.w["part"] failed: command exited with code 3\n'
+        '  pipeline.p.w["part"]: command exited with code 3\n')
+    record = ws.state().records()["pipeline.p.w"]
+    assert record.status == "failed"
+    assert record.error == ('pipeline.p.w["part"] failed: command exited with code 3\n'
+                            "--- output ---\nbroken")
+    assert "pipeline.p.after" not in ws.state().records()
+    plan = ws.cli("plan").output
+    assert "      # the last apply failed: pipeline.p.w[\"part\"] failed: command exited with " \
+           "code 3\n" in plan

@@ -3,7 +3,8 @@ which scenario to use."""
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -57,3 +58,41 @@ class ScenarioChoice(Settings):
         elif self.set is None or (self.index is None) == (self.pick is None):
             raise ValueError("give either text, or set with index")
         return self
+
+
+class DockerVerifySettings(Settings):
+    """How a generated task is graded in Docker before it is published."""
+
+    pool_size: int = Field(default=2, ge=1, le=16, description="locked-down containers that "
+                           "grade the golden patch and the original in parallel")
+    timeout_seconds: float | None = Field(default=None, gt=0, description="per held-out test "
+                                          "command; default: grading.timeout_seconds")
+    repeat: int = Field(default=1, ge=1, le=5, description="grade the golden patch this many "
+                        "times; a result that flips fails as flaky")
+    report: str | None = Field(default=None, description="write the grading's HTML report to "
+                               "this file (in the workspace), e.g. reports/<task>.html")
+
+
+class VerifySettings(Settings):
+    """`verify: docker`, or its long form `verify: {docker: {...}}`."""
+
+    docker: DockerVerifySettings = Field(default_factory=DockerVerifySettings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if value == "docker":
+            return {"docker": {}}
+        if isinstance(value, str):
+            raise ValueError("expected docker or {docker: {pool_size: 2, ...}}, got "
+                             + json.dumps(value))
+        return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
+        return {"anyOf": [{"const": "docker", "type": "string"}, handler(core_schema)]}
+
+
+def docker_verify(value: VerifySettings | None) -> DockerVerifySettings | None:
+    """The Docker verification a `verify:` setting asks for (None: not verified)."""
+    return value.docker if value is not None else None

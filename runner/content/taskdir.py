@@ -1,7 +1,9 @@
 """A generated task on disk, under `.taskform/tasks/<repo>/`: the task JSON and solution as
 generated, the starter and answers trees, and the grading material (`grading/rubrics.json`,
-`held_out_tests.patch`, `golden.patch`) in the formats the rubric steps read. Written whole
-into a temporary folder, then renamed: a crash never leaves half a task."""
+`held_out_tests.patch`, `golden.patch`) in the formats the rubric steps read, next to the
+grading image's recipe (`grading/Dockerfile`, `grading/project/`: the starter the patches apply
+to), so `docker_build` with the grading folder as context builds the image that grades it.
+Written whole into a temporary folder, then renamed: a crash never leaves half a task."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from runner.content import templates
 from runner.content.generate import Generated
 from runner.content.models import Review, Solution, TaskDraft
 from runner.providers import git
@@ -19,6 +22,11 @@ from runner.workspace import Workspace
 
 GRADING = {"rubrics": "grading/rubrics.json", "held_out_tests": "grading/held_out_tests.patch",
            "golden": "grading/golden.patch"}
+RECIPE = "grading/Dockerfile"  # from templates/grading/Dockerfile
+PROJECT = "grading/project"
+# the image needs only the recipe and the project: the patches and the rubric stay out of it
+# (and out of the build's fingerprint, so a new rubric does not rebuild the image)
+DOCKERIGNORE = "*\n!Dockerfile\n!project/\n"
 RUBRIC_NAMESPACE = uuid.UUID("6f1c2a0e-7d4b-5e8f-9a3c-1b2d3e4f5a6b")
 
 
@@ -65,7 +73,9 @@ def write(ws: Workspace, repo: str, generated: Generated, address: str,
     git.write_files(tmp / "answers", answers_tree(generated, rubrics))
     git.write_files(tmp, {GRADING["rubrics"]: _json(rubrics),
                           GRADING["held_out_tests"]: generated.held_out_patch,
-                          GRADING["golden"]: generated.golden_patch})
+                          GRADING["golden"]: generated.golden_patch,
+                          RECIPE: recipe(ws).read_text(), "grading/.dockerignore": DOCKERIGNORE})
+    git.write_files(tmp / PROJECT, generated.draft.code_files)
     shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp.rename(target)
@@ -106,10 +116,22 @@ def write_failure(ws: Workspace, repo: str, generated: Generated, meta: dict[str
     return target
 
 
+def recipe(ws: Workspace) -> Path:
+    """The grading image's Dockerfile: the workspace's templates/grading/Dockerfile, else
+    taskform's."""
+    return templates.require(ws, RECIPE, "the grading image of generated tasks")
+
+
+def recipe_fingerprint(ws: Workspace) -> dict[str, str]:
+    """`template:grading/Dockerfile`: a new recipe rewrites the task folders (not the tasks)."""
+    return {f"template:{RECIPE}": templates.digest(recipe(ws))}
+
+
 def missing(ws: Workspace, repo: str) -> list[str]:
     base = folder(ws, repo)
-    wanted = ["generation.json", "task.json", *GRADING.values()]
-    return [name for name in wanted if not (base / name).is_file()]
+    wanted = ["generation.json", "task.json", *GRADING.values(), RECIPE]
+    gone = [name for name in wanted if not (base / name).is_file()]
+    return gone + ([f"{PROJECT}/"] if not (base / PROJECT).is_dir() else [])
 
 
 def remove(ws: Workspace, repo: str) -> None:

@@ -54,11 +54,14 @@ class ExpansionDeferred(Exception):
 
 @dataclass(frozen=True)
 class Child:
-    """A resource a kind expands into: `key` indexes it under the parent's address."""
+    """A resource a kind expands into: `key` indexes it under the parent's address.
+    `depends_on`: addresses it waits for besides its parent's dependencies and what its
+    settings' templates reference (a rubric step waiting for its sibling pool, say)."""
 
     key: tuple[str | int, ...]
     kind: str
     settings: Any
+    depends_on: tuple[str, ...] = ()
 
 
 @dataclass
@@ -103,6 +106,8 @@ class Kind(Protocol):
     def settings_model(self) -> type[BaseModel]: ...
     @property
     def replace_on_change(self) -> bool: ...
+    @property
+    def fails_with_children(self) -> bool: ...
 
     def fingerprint(self, ctx: Context, settings: Any) -> dict[str, str]: ...
     def observe(self, ctx: Context, record: Record) -> Observation: ...
@@ -120,6 +125,9 @@ class BaseKind:
     name: ClassVar[str] = ""
     settings_model: ClassVar[type[BaseModel]] = Settings
     replace_on_change: ClassVar[bool] = False
+    # True: its children are parts of it, so a child that failed (or was not applied) makes it
+    # fail with the child's error, recorded like its own failure, instead of only blocking it
+    fails_with_children: ClassVar[bool] = False
 
     def fingerprint(self, ctx: Context, settings: Any) -> dict[str, str]:
         return {}

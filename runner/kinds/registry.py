@@ -25,6 +25,7 @@ from runner.kinds.rubrics_import import RubricsImportKind
 from runner.kinds.scenario_set import ScenarioSetKind
 from runner.kinds.shell import ShellKind
 from runner.kinds.task import TaskKind
+from runner.kinds.task_draft import TaskDraftKind
 from runner.kinds.task_pool import TaskPoolKind
 from runner.kinds.value import ValueKind
 
@@ -64,6 +65,7 @@ KINDS: dict[str, KindEntry] = {e.name: e for e in [
     KindEntry(BackgroundKind(), document="Background"),
     KindEntry(ScenarioSetKind(), document="ScenarioSet"),
     KindEntry(TaskKind(), document="Task"),
+    KindEntry(TaskDraftKind(), internal=True),
     KindEntry(TaskPoolKind(), document="TaskPool"),
     KindEntry(ModelTaskCheckKind()),
 ]}

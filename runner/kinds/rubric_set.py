@@ -28,6 +28,7 @@ from runner.kinds.base import (
     hash_files,
 )
 from runner.providers.docker_lease import pool_image_ids
+from runner.rubric import score
 from runner.rubric.model import Rubric
 from runner.rubric.parse import JSON_NAME, load_rubric
 from runner.rubric.patches import DEFAULT_PROTECTED
@@ -195,7 +196,7 @@ class RubricSetKind(BaseKind):
             outputs["report"] = self._write_report(ctx, settings.report, outputs, children, gates)
         if gates is not None and not gates.ok:
             raise StepFailed("validation gates failed: " + "; ".join(gates.messages),
-                             output="\n".join(gates.messages), retryable=False)
+                             output=score.gate_details(gates, rubric.criteria), retryable=False)
         return outputs
 
     # -- settings known at plan time ------------------------------------------------------

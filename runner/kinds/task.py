@@ -1,64 +1,65 @@
 """`Task` document: competencies + background + scenario -> a generated assessment task (task
 JSON, README, starter, solution, grading material) that must pass every quality gate, then a
 starter repository and a private answers repository. A task failing a gate is recorded failed
-with the reasons and never published. Also the kind of `TaskPool`'s children."""
+with the reasons and never published. Also the kind of `TaskPool`'s children.
+
+With `verify: docker` the task expands into its grading pipeline (`runner/content/verify.py`):
+generation, grading image, locked-down pool, and a rubric step that must find the golden patch
+passing and the original failing every criterion. Those children run first; the Task's own
+apply then publishes, and a child that failed fails the Task, so nothing is published."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
-from runner.content import gates, publish, scaffold, stacks, taskdir, templates
-from runner.content.generate import Generated, TaskInputs, generate, prompt_fingerprint
-from runner.content.keys import key_of
-from runner.content.settings import GeneratorSettings, PublishSettings, ScenarioChoice
-from runner.errors import StepFailed, TaskformError
-from runner.fingerprint import digest
-from runner.kinds.base import BaseKind, Context, Observation, Settings
-from runner.providers import llm as llm_provider
-from runner.providers.llm import Call
-from runner.spec.templating import UNKNOWN
+from runner.content import publish, taskdir, verify
+from runner.content.settings import PublishSettings, VerifySettings, docker_verify
+from runner.errors import StepFailed
+from runner.kinds import task_draft
+from runner.kinds.base import BaseKind, Child, Context, Observation
+from runner.kinds.task_draft import Draft, TaskSpecSettings, make_draft, read_draft
+from runner.providers.docker import workspace_tag
 from runner.state.base import Record
 
-GATES = ("schema", "readme", "references", "leaks", "grading", "review")
 
-
-class TaskSettings(Settings):
-    competencies: list[str] = Field(min_length=1, description="Competency names")
-    background: str = Field(description="a Background name")
-    scenario: ScenarioChoice | None = None
-    generator: GeneratorSettings = Field(default_factory=GeneratorSettings)
+class TaskSettings(TaskSpecSettings):
     publish: PublishSettings = Field(default_factory=PublishSettings)
-    minutes: str | None = Field(default=None, description="time budget; default: stacks.yaml's")
+    verify: VerifySettings | None = Field(
+        default=None, description="`docker`: grade the generated task in Docker (golden passes, "
+        "original fails) before publishing; or {docker: {pool_size, timeout_seconds, repeat, "
+        "report}}")
 
 
 class TaskKind(BaseKind):
     name = "task"
     settings_model = TaskSettings
+    fails_with_children = True  # its verification children: a failed grading fails the task
 
     def references(self, settings: TaskSettings) -> Iterable[str]:
-        yield from (f"competency.{c}" for c in settings.competencies)
-        yield f"background.{settings.background}"
-        if settings.scenario and settings.scenario.set:
-            yield f"scenario_set.{settings.scenario.set}"
+        return task_draft.references(settings)
 
     def dependency_view(self, ctx: Context, settings: TaskSettings, dependency: str,
                         outputs: Any) -> Any:
-        choice = settings.scenario
-        if choice and choice.set and dependency == f"scenario_set.{choice.set}":
-            try:
-                return chosen_scenario(ctx, choice, outputs)
-            except StepFailed as exc:  # apply reports it; the plan shows the task changing
-                return {"problem": exc.message}
-        return outputs
+        return task_draft.scenario_view(ctx, settings, dependency, outputs)
 
     def fingerprint(self, ctx: Context, settings: TaskSettings) -> dict[str, str]:
-        resolution = stacks.resolve(ctx.workspace, _competencies(ctx, settings),
-                                    settings.generator.stack)
-        return _input_components(ctx, settings, resolution)
+        return task_draft.fingerprint(ctx, settings)
+
+    def expand(self, ctx: Context, settings: Any) -> list[Child] | None:
+        if not isinstance(settings, dict) or not settings.get("verify"):
+            return None
+        try:
+            model = TaskSettings.model_validate(settings)
+        except ValidationError as exc:
+            raise StepFailed(f"invalid settings: {exc}", retryable=False) from None
+        options = docker_verify(model.verify)
+        assert options is not None
+        raw = ctx.raw_settings if isinstance(ctx.raw_settings, dict) else settings
+        return verify.children(ctx.address, repo_name(ctx, model), workspace_tag(ctx.workspace),
+                               raw, options)
 
     def observe(self, ctx: Context, record: Record) -> Observation:
         outputs = record.outputs
@@ -74,31 +75,17 @@ class TaskKind(BaseKind):
                                                        outputs.get("published") or {})))
 
     def apply(self, ctx: Context, settings: TaskSettings, prior: Record | None) -> dict[str, Any]:
-        inputs, components = self._inputs(ctx, settings)
-        key = digest(components)
-        repo = inputs.repo
-        cached = taskdir.read(ctx.workspace, repo, key)
-        if cached:
-            ctx.log("reusing the task generated earlier from the same inputs")
-            generated, meta = cached
+        verified = docker_verify(settings.verify) is not None
+        if verified:  # its children generated and graded it: publish what they checked
+            draft = read_draft(ctx, ctx.outputs(str(ctx.address.child(verify.DRAFT))),
+                               ctx.address)
         else:
-            llm = llm_provider.llm_for(ctx.workspace, ctx.providers, settings.generator.provider,
-                                       settings.generator.model)
-            generated = generate(ctx.workspace, llm, inputs, Call(ctx.log, ctx.cancelled),
-                                 settings.generator.regenerations)
-            meta = _meta(key, generated, llm.name)
-            if not generated.passed:
-                where = taskdir.write_failure(ctx.workspace, repo, generated, meta)
-                raise _gate_failure(generated, ctx.workspace.relative(where))
-            taskdir.write(ctx.workspace, repo, generated, str(ctx.address), meta)
-        rubrics = taskdir.rubrics_json(generated, str(ctx.address))
-        assert generated.draft is not None
-        trees = {"starter": generated.draft.code_files,
-                 "answers": taskdir.answers_tree(generated, rubrics)}
-        published = publish.publish(ctx.workspace, ctx.providers, str(ctx.address), ctx.labels(),
-                                    settings.publish, repo, trees,
-                                    f"taskform: {ctx.address} ({key[:12]})", ctx.log)
-        return _outputs(ctx, settings, inputs, generated, meta, rubrics, published)
+            draft = make_draft(ctx, settings, repo_name(ctx, settings), ctx.address)
+        published = self._publish(ctx, settings, draft)
+        outputs = {**draft.outputs, "status": "ready", "published": published}
+        if verified:
+            outputs["verification"] = verify.summary(ctx.address, ctx.outputs)
+        return outputs
 
     def destroy(self, ctx: Context, record: Record) -> None:
         repo = record.outputs.get("repo")
@@ -110,44 +97,15 @@ class TaskKind(BaseKind):
         if repo:
             taskdir.remove(ctx.workspace, repo)
 
-    def _inputs(self, ctx: Context, settings: TaskSettings) -> tuple[TaskInputs, dict[str, str]]:
-        competencies = _competencies(ctx, settings)
-        try:
-            resolution = stacks.resolve(ctx.workspace, competencies, settings.generator.stack)
-            table, _ = stacks.load_table(ctx.workspace)
-        except TaskformError as exc:
-            raise StepFailed(str(exc), retryable=False) from None
-        scenario = ""
-        if settings.scenario:
-            scenario = settings.scenario.text or chosen_scenario(
-                ctx, settings.scenario, ctx.outputs(f"scenario_set.{settings.scenario.set}"))
-        inputs = TaskInputs(
-            repo=repo_name(ctx, settings), competencies=competencies,
-            background=_outputs_of(ctx, f"background.{settings.background}"), scenario=scenario,
-            scenario_key=key_of(competencies), resolution=resolution,
-            minutes=settings.minutes or stacks.minutes_for(table, competencies),
-            scaffold=settings.generator.scaffold or resolution.stack.scaffold)
-        components = {**_input_components(ctx, settings, resolution),
-                      "inputs": digest({k: v for k, v in inputs.__dict__.items()
-                                        if k != "resolution"})}
-        return inputs, components
-
-
-def chosen_scenario(ctx: Context, choice: ScenarioChoice, outputs: Any) -> str:
-    """The scenario text a choice names; a pick stays with what it chose while that exists."""
-    scenarios = list((outputs or {}).get("scenarios") or []) if outputs is not UNKNOWN else []
-    if not scenarios:
-        raise StepFailed(f"scenario_set.{choice.set} has no scenarios", retryable=False)
-    if choice.index is not None:
-        if choice.index >= len(scenarios):
-            raise StepFailed(f"scenario index {choice.index} is out of range: scenario_set."
-                             f"{choice.set} has {len(scenarios)} scenario(s)", retryable=False)
-        return str(scenarios[choice.index])
-    record = ctx.recorded.get(str(ctx.address))
-    earlier = record.outputs.get("scenario") if record else None
-    if earlier in scenarios:
-        return str(earlier)
-    return str(scenarios[(choice.pick or 0) % len(scenarios)])
+    def _publish(self, ctx: Context, settings: TaskSettings, draft: Draft) -> dict[str, Any]:
+        generated = draft.generated
+        assert generated.draft is not None
+        trees = {"starter": generated.draft.code_files,
+                 "answers": taskdir.answers_tree(generated, draft.rubrics)}
+        return publish.publish(ctx.workspace, ctx.providers, str(ctx.address), ctx.labels(),
+                               settings.publish, draft.outputs["repo"], trees,
+                               f"taskform: {ctx.address} ({draft.outputs['generation'][:12]})",
+                               ctx.log)
 
 
 def repo_name(ctx: Context, settings: TaskSettings) -> str:
@@ -155,78 +113,3 @@ def repo_name(ctx: Context, settings: TaskSettings) -> str:
         return settings.publish.repo
     address = ctx.address
     return "-".join([address.parts[-1], *(str(k) for k in address.key)])
-
-
-def _competencies(ctx: Context, settings: TaskSettings) -> list[dict[str, Any]]:
-    return [_outputs_of(ctx, f"competency.{name}") for name in settings.competencies]
-
-
-def _outputs_of(ctx: Context, address: str) -> dict[str, Any]:
-    outputs = ctx.outputs(address)
-    if outputs is UNKNOWN or not isinstance(outputs, Mapping):
-        raise StepFailed(f"{address} has no recorded outputs (was it applied?)", retryable=False)
-    return dict(outputs)
-
-
-def _input_components(ctx: Context, settings: TaskSettings,
-                      resolution: stacks.Resolution) -> dict[str, str]:
-    ws = ctx.workspace
-    out = prompt_fingerprint(ws, resolution.stack.name)
-    table = templates.require(ws, stacks.TABLE, "the prompt-stack table")
-    out[f"template:{stacks.TABLE}"] = templates.digest(table)
-    provider = settings.generator.provider or ws.config.llm.provider
-    if provider == "template":
-        out.update(scaffold.fingerprint(ws, settings.generator.scaffold or resolution.stack.scaffold))
-    out.update(llm_provider.fingerprint(ws, settings.generator.provider, settings.generator.model))
-    return out
-
-
-def _meta(key: str, generated: Generated, provider: str) -> dict[str, Any]:
-    return {"key": key, "passed": generated.passed, "gates": generated.gates,
-            "provider": provider, "model": generated.model, "attempts": generated.attempts,
-            "usage": generated.usage.as_dict()}
-
-
-def _gate_failure(generated: Generated, where: str) -> StepFailed:
-    failures = generated.failures()
-    failed = [g for g in GATES if generated.gates.get(g)]
-    lines = [*(f"  {f}" for f in failures),
-             f"attempts: {generated.attempts}; usage: {json.dumps(generated.usage.as_dict())}",
-             f"the rejected generation is kept in {where}"]
-    return StepFailed(f"{len(failed)} quality gate(s) failed ({', '.join(failed)}); the task was "
-                      "not published", output="\n".join(lines), retryable=False)
-
-
-def gate_report(gates_found: Mapping[str, list[str]]) -> dict[str, Any]:
-    return {g: ("passed" if not gates_found[g] else gates_found[g]) if g in gates_found
-            else "not run" for g in GATES}
-
-
-def _outputs(ctx: Context, settings: TaskSettings, inputs: TaskInputs, generated: Generated,
-             meta: dict[str, Any], rubrics: list[dict[str, Any]],
-             published: dict[str, Any]) -> dict[str, Any]:
-    draft, solution = generated.draft, generated.solution
-    assert draft is not None and solution is not None
-    base = f".taskform/tasks/{inputs.repo}"
-    return {
-        "status": "ready", "name": draft.name, "repo": inputs.repo, "question": draft.question,
-        "short_overview": draft.short_overview, "outcomes": draft.outcomes,
-        "pre_requisites": draft.pre_requisites, "hints": draft.hints,
-        "definitions": draft.definitions,
-        "readme": gates.readme_summary(draft.code_files["README.md"]),
-        "competencies": [{k: c.get(k) for k in ("name", "proficiency", "competency_id")}
-                         for c in inputs.competencies],
-        "competency_refs": list(settings.competencies), "scenario": inputs.scenario,
-        "scenario_key": inputs.scenario_key, "stack": inputs.resolution.stack.name,
-        "category": inputs.resolution.category, "minutes": inputs.minutes,
-        "scaffold": inputs.scaffold if meta["provider"] == "template" else None,
-        "provider": meta["provider"], "model": meta["model"], "generation": meta["key"],
-        "gates": gate_report(generated.gates),
-        "review": generated.review.feedback if generated.review else "",
-        "dir": base,
-        "files": {"starter": sorted(draft.code_files), "solution": sorted(solution.files),
-                  "held_out_tests": sorted(solution.tests)},
-        "grading": {**{k: f"{base}/{v}" for k, v in taskdir.GRADING.items()},
-                    "starter": f"{base}/starter", "criteria": len(rubrics),
-                    "total_score": sum(r["score"] for r in rubrics)},
-        "published": published, "usage": meta["usage"]}

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from runner.content.settings import GeneratorSettings, PublishSettings
+from runner.content.settings import GeneratorSettings, PublishSettings, VerifySettings
 from runner.kinds.base import BaseKind, Child, Context, Settings
 from runner.state.base import STATUS_OK, Record
 
@@ -29,6 +29,8 @@ class TaskPoolSettings(Settings):
     generator: GeneratorSettings = Field(default_factory=GeneratorSettings)
     publish: PublishSettings = Field(default_factory=PublishSettings)
     minutes: str | None = None
+    verify: VerifySettings | None = Field(default=None, description="given to every child: "
+                                          "`docker` grades each task before it is published")
 
     @model_validator(mode="after")
     def _bounds(self) -> TaskPoolSettings:
@@ -116,6 +118,8 @@ class TaskPoolKind(BaseKind):
             child["scenario"] = {"set": settings["scenarios"], "pick": key}
         if settings.get("minutes"):
             child["minutes"] = settings["minutes"]
+        if settings.get("verify"):
+            child["verify"] = settings["verify"]
         return child
 
     def apply(self, ctx: Context, settings: TaskPoolSettings, prior: Record | None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner.address import parse_address
+from runner.address import Address, parse_address
 from runner.rubric.model import Criterion, Rubric
 from runner.rubric.outcome import GradingOutcome
 from runner.rubric.score import (
@@ -160,9 +160,10 @@ def matrices(records: Mapping[str, Record]) -> list[GradingMatrix]:
         if record.kind != CHILD_KIND:
             continue
         address = parse_address(record.address)
-        if len(address.key) == 2:
-            criterion, solution = (str(k) for k in address.key)
-            children.setdefault(str(address.parent), []).append((criterion, solution, record))
+        if len(address.key) >= 2:  # a rubric step inside an expansion has a key of its own
+            criterion, solution = (str(k) for k in address.key[-2:])
+            step = Address(address.parts, address.key[:-2])
+            children.setdefault(str(step), []).append((criterion, solution, record))
     return [_matrix(parent, records.get(parent), children[parent]) for parent in sorted(children)]
 
 

@@ -128,3 +128,16 @@ def _shown(statuses: Sequence[Status] | None) -> str:
 
 def _count(ids: Sequence[str]) -> str:
     return f"{len(ids)} criterion" if len(ids) == 1 else f"{len(ids)} criteria"
+
+
+def gate_details(gates: GateResult, criteria: Sequence[Any]) -> str:
+    """The gate messages, then each criterion they name in words (`#2 <id>: <criterion>`), so
+    a rubric whose ids are UUIDs still says what failed."""
+    named = {*gates.golden_failed, *gates.original_passed, *gates.flaky}
+    lines = [*gates.messages]
+    described = [c for c in criteria if c.id in named]
+    if described:
+        lines.append("criteria:")
+        lines += [f"  #{c.counter} {c.id}: {' '.join(str(c.criterion).split()) or '(no text)'}"
+                  for c in described]
+    return "\n".join(lines)

@@ -25,9 +25,10 @@ def test_default_workspace_generates_and_publishes(tmp_path: Path) -> None:
     root.mkdir()
     shutil.copy(REPO / "taskform.yaml", root)
     shutil.copytree(REPO / "specs", root / "specs")
-    # the rubric pipeline needs Docker; tests/examples covers the whole main command with it
+    # the rubric pipelines need Docker; tests/examples covers the whole main command with it
     shutil.copytree(REPO / "examples" / "rubric-grading", root / "examples" / "rubric-grading")
-    result = run(root, "apply", "-auto-approve", "-exclude", "pipeline.rubric-grading")
+    docker = ("-exclude", "pipeline.rubric-grading", "-exclude", "pipeline.task-grading")
+    result = run(root, "apply", "-auto-approve", *docker)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.rstrip().endswith("Complete: 11 created, 0 updated, 0 replaced, 0 "
                                            "destroyed.")
@@ -35,7 +36,7 @@ def test_default_workspace_generates_and_publishes(tmp_path: Path) -> None:
     assert listing.splitlines()[-1] == "3 task(s): 3 ready, 0 deployed, 0 failed"
     for repo in ("inventory-api", "inventory-api-answers", "fastapi-pool-0", "fastapi-pool-1"):
         assert (root / ".taskform/repos" / f"{repo}.git" / "HEAD").is_file()
-    plan = run(root, "plan", "-exclude", "pipeline.rubric-grading").stdout
+    plan = run(root, "plan", *docker).stdout
     assert "No changes. 11 resources match the specs." in plan
 
 

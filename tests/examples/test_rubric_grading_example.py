@@ -1,6 +1,7 @@
 """examples/rubric-grading graded for real in a locked-down pool, exactly as its README says;
 the HTML report it writes opened in a real headless browser; and the repository's default
-workspace (the README's main command) grading the same example end to end."""
+workspace (the README's main command) grading the same example end to end, and the task it
+generates in the same run (specs/task-grading.yaml)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from tests.conftest import subprocess_env
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "rubric-grading"
 STEP = "pipeline.rubric-grading.grade"
+TASK_STEP = "pipeline.task-grading.grade"  # grades the task specs/content.yaml generates
 MARKS = {"PASS": "P", "FAIL": "F", "ERROR": "E", "TIMEOUT": "T"}
 
 
@@ -140,9 +142,11 @@ def test_the_readme_main_command_grades_the_example_from_the_default_workspace(
     shutil.copytree(REPO / "specs", root / "specs")
     shutil.copytree(EXAMPLE, root / "examples" / "rubric-grading",
                     ignore=shutil.ignore_patterns(".taskform", "reports"))
-    spec = root / "specs" / "grading.yaml"
-    tag = f"tf-test-default-{uuid.uuid4().hex[:8]}:latest"
-    spec.write_text(spec.read_text().replace("taskform/rubric-grading:latest", tag))
+    tag = f"tf-test-default-{uuid.uuid4().hex[:8]}"
+    for name, shipped in (("grading.yaml", "taskform/rubric-grading"),
+                          ("task-grading.yaml", "taskform/inventory-api-grading")):
+        spec = root / "specs" / name
+        spec.write_text(spec.read_text().replace(f"{shipped}:latest", f"{tag}-{name[:4]}:latest"))
     ws.root = root
     dws = DockerWorkspace(ws, docker_client)
     try:
@@ -150,15 +154,25 @@ def test_the_readme_main_command_grades_the_example_from_the_default_workspace(
                               cwd=root, capture_output=True, text=True, timeout=600,
                               env=subprocess_env())
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-        assert "Complete: " in proc.stdout
+        assert "Complete: 54 created, 0 updated, 0 replaced, 0 destroyed." in proc.stdout
         assert f"{STEP}  (5 criteria × 5 solutions · rubric " \
                "examples/rubric-grading/TASK_DATA.md)" in proc.stdout
         assert (root / "reports" / "rubric-grading.html").is_file()
         assert (root / ".taskform" / "out" / "greeting.txt").is_file()  # smoke.yaml still works
         assert statuses(dws, STEP)[("rejects-garbage", "solution2")] == "FAIL"
+        # the task generated in the same run is graded: golden passes all, original fails all
+        graded = statuses(dws, TASK_STEP)
+        assert sorted(graded.values()) == ["FAIL"] * 3 + ["PASS"] * 3
+        assert {s for (_, s), status in graded.items() if status == "PASS"} == {"golden"}
+        assert dws.outputs(TASK_STEP)["gates"]["ok"] is True
+        assert f"{TASK_STEP}  (3 criteria × 2 solutions · rubric " \
+               ".taskform/tasks/inventory-api/grading/rubrics.json)" in proc.stdout
+        assert (root / "reports" / "inventory-api.html").is_file()
+        assert (root / ".taskform" / "repos" / "inventory-api.git" / "HEAD").is_file()
         again = subprocess.run([sys.executable, "-m", "runner", "plan", "-detailed-exitcode"],
                                cwd=root, capture_output=True, text=True, timeout=120,
                                env=subprocess_env())
         assert again.returncode == 0, again.stdout
+        assert again.stdout == "No changes. 54 resources match the specs.\n"
     finally:
         clean(docker_client, dws)

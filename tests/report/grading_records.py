@@ -52,6 +52,8 @@ def commit(state: Any, record: Record) -> None:
 
 
 def child(parent: str, criterion: str, solution: str) -> str:
+    if parent.endswith("]"):  # a rubric step inside an expansion: its key grows
+        return f'{parent[:-1]},"{criterion}","{solution}"]'
     return f'{parent}["{criterion}","{solution}"]'
 
 

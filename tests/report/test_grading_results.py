@@ -40,6 +40,18 @@ def test_a_matrix_per_rubric_step_in_rubric_and_solution_order(state):
     assert cell.output == "output of rejects-garbage for solution2\n"
 
 
+def test_a_rubric_step_inside_an_expansion_has_its_own_matrix(state):
+    nested = 'task.items-api["grade"]'
+    commit_grading(state, nested, {"golden": "PPP", "original": "FFF"},
+                   validate=ValidateSettings())
+    commit_grading(state, PARENT, TABLE)
+    assert 'task.items-api["grade","whitespace","golden"]' in state.records()
+    found = {m.address: m for m in matrices(state.records())}
+    assert list(found) == [PARENT, nested]
+    assert found[nested].solutions == ("golden", "original")
+    assert found[nested].gates is not None and found[nested].gates.ok
+
+
 def test_scores_and_verdicts(state):
     commit_grading(state, PARENT, TABLE)
     [m] = matrices(state.records())

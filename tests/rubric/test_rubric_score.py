@@ -6,7 +6,13 @@ import pytest
 
 from runner.rubric.model import Criterion
 from runner.rubric.patches import held_out_conflicts, refusal, stdlib_shadows, touched_paths
-from runner.rubric.score import ValidateSettings, check_gates, combine_repeats, score_solution
+from runner.rubric.score import (
+    ValidateSettings,
+    check_gates,
+    combine_repeats,
+    gate_details,
+    score_solution,
+)
 from runner.rubric.status import Status
 
 P, F, T, E = Status.PASS, Status.FAIL, Status.TIMEOUT, Status.ERROR
@@ -76,6 +82,23 @@ def test_gates(golden, original, settings, messages):
     result = check_gates(ValidateSettings(**settings), CRITERIA, golden, original)
     assert list(result.messages) == messages
     assert result.ok is (not messages)
+
+
+def test_gate_details_say_in_words_which_criteria_failed():
+    criteria = [Criterion(id=f"9f62ea95-{n}", counter=n, score=1, required=True,
+                          criterion=text, command="true")
+                for n, text in ((1, "Validates\n  bodies."), (2, "Pages."), (3, ""))]
+    ids = [c.id for c in criteria]
+    result = check_gates(ValidateSettings(), criteria, {ids[0]: [P], ids[1]: [F], ids[2]: [P]},
+                         {ids[0]: F, ids[1]: F, ids[2]: P})
+    assert gate_details(result, criteria) == (
+        "the golden patch fails 1 criterion: 9f62ea95-2 (FAIL)\n"
+        "the original passes 1 criterion it should fail: 9f62ea95-3\n"
+        "criteria:\n"
+        "  #2 9f62ea95-2: Pages.\n"
+        "  #3 9f62ea95-3: (no text)")
+    passing = check_gates(ValidateSettings(), criteria, {i: [P] for i in ids}, {i: F for i in ids})
+    assert gate_details(passing, criteria) == ""
 
 
 def test_validate_settings_reject_unknown_keys_and_silly_repeats():

@@ -14,7 +14,39 @@ ERRORS = [
         spec: {competencies: [python-fastapi], background: shop, scenarios: x}
         """,
      "specs/main.yaml:4:58: spec.scenarios: unknown key 'scenarios'; expected one of: "
-     "background, competencies, generator, minutes, publish, scenario"),
+     "background, competencies, generator, minutes, publish, scenario, verify"),
+    ("verify by something else", """
+        apiVersion: taskform/v1
+        kind: Task
+        metadata: {name: t}
+        spec: {competencies: [python-fastapi], background: shop, verify: podman}
+        """,
+     "specs/main.yaml:4:66: spec.verify: expected docker or {docker: {pool_size: 2, ...}}, "
+     'got "podman"'),
+    ("verify pool too small", """
+        apiVersion: taskform/v1
+        kind: Task
+        metadata: {name: t}
+        spec:
+          competencies: [python-fastapi]
+          background: shop
+          verify: {docker: {pool_size: 0}}
+        """,
+     "specs/main.yaml:7:32: spec.verify.docker.pool_size: expected greater than or equal to 1, "
+     "got 0"),
+    ("verify unknown option", """
+        apiVersion: taskform/v1
+        kind: TaskPool
+        metadata: {name: p}
+        spec:
+          competencies: [python-fastapi]
+          background: shop
+          min_available: 1
+          max_total: 2
+          verify: {docker: {pool: 3}}
+        """,
+     "specs/main.yaml:9:21: spec.verify.docker.pool: unknown key 'pool'; expected one of: "
+     "pool_size, repeat, report, timeout_seconds"),
     ("task without competencies", """
         apiVersion: taskform/v1
         kind: Task
