@@ -48,7 +48,7 @@ class LinesKind(BaseKind):
 
 @pytest.fixture(autouse=True)
 def lines_kind(monkeypatch):
-    entry = KindEntry(LinesKind())
+    entry = KindEntry("lines", LinesKind())
     monkeypatch.setitem(KINDS, "lines", entry)
     monkeypatch.setitem(STEP_TYPES, "lines", entry)
 
@@ -139,7 +139,7 @@ class ChainKind(BaseKind):
 
 
 def test_children_wait_for_the_siblings_they_reference(ws, monkeypatch):
-    entry = KindEntry(ChainKind())
+    entry = KindEntry("chain", ChainKind())
     monkeypatch.setitem(KINDS, "chain", entry)
     monkeypatch.setitem(STEP_TYPES, "chain", entry)
     ws.spec("""
@@ -171,7 +171,7 @@ class OrderedKind(BaseKind):
 
 
 def test_a_child_waits_for_what_its_parent_names(ws, monkeypatch):
-    entry = KindEntry(OrderedKind())
+    entry = KindEntry("ordered", OrderedKind())
     monkeypatch.setitem(KINDS, "ordered", entry)
     monkeypatch.setitem(STEP_TYPES, "ordered", entry)
     ws.spec("""
@@ -207,7 +207,7 @@ class WholeKind(BaseKind):
 
 
 def test_a_parent_made_of_its_children_fails_with_them(ws, monkeypatch):
-    entry = KindEntry(WholeKind())
+    entry = KindEntry("whole", WholeKind())
     monkeypatch.setitem(KINDS, "whole", entry)
     monkeypatch.setitem(STEP_TYPES, "whole", entry)
     ws.spec("""

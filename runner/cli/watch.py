@@ -31,6 +31,9 @@ def watch(app: App, interval: str, cycles: int | None, targets: tuple[str, ...],
           labels: tuple[str, ...], lock_timeout: str, parallelism: int | None) -> None:
     """Re-plan and apply every INTERVAL, without asking: keeps task pools topped up and the
     world converged. Exits 0 when stopped by Ctrl-C; with --cycles, 1 if the last cycle failed."""
+    import gc
+
+    gc.enable()  # main() pauses the cycle collector for short commands; a loop needs it
     pause = seconds(interval, "-interval")
     wait = seconds(lock_timeout, "-lock-timeout")
     options = plan_options(targets, (), (), labels)

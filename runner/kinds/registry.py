@@ -1,73 +1,66 @@
 """The one table of kinds. It feeds validation, the JSON Schema, plan and apply.
 
-Adding a kind: write its module, add one line here, add its tests (docs/kinds.md)."""
+Adding a kind: write its module, add one line here, add its tests (docs/kinds.md). A kind's
+module is imported the first time the kind is used, so a plan loads only the kinds it meets
+(taskform starts fast however many kinds there are)."""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
-from runner.kinds.background import BackgroundKind
 from runner.kinds.base import Kind
-from runner.kinds.competency import CompetencyKind
-from runner.kinds.docker_build import DockerBuildKind
-from runner.kinds.docker_extract_volume import DockerExtractVolumeKind
-from runner.kinds.docker_pool import DockerPoolKind, DockerPoolMemberKind
-from runner.kinds.docker_pull import DockerPullKind
-from runner.kinds.docker_run import DockerRunKind
-from runner.kinds.docker_shell import DockerShellKind
-from runner.kinds.docker_volume_pool import DockerVolumeMemberKind, DockerVolumePoolKind
-from runner.kinds.dynamic_rubric import DynamicRubricKind
-from runner.kinds.file_exists import FileExistsKind
-from runner.kinds.model_task_check import ModelTaskCheckKind
-from runner.kinds.rubric_set import RubricSetKind
-from runner.kinds.rubric_shell import RubricShellKind
-from runner.kinds.rubrics_import import RubricsImportKind
-from runner.kinds.scenario_set import ScenarioSetKind
-from runner.kinds.shell import ShellKind
-from runner.kinds.task import TaskKind
-from runner.kinds.task_draft import TaskDraftKind
-from runner.kinds.task_pool import TaskPoolKind
-from runner.kinds.value import ValueKind
+
+_loaded: dict[str, Kind] = {}
 
 
 @dataclass(frozen=True)
 class KindEntry:
-    """`document`: the document kind that declares it (None: a pipeline step type).
+    """`where`: "module:Class" (imported on first use), or the kind itself.
+    `document`: the document kind that declares it (None: a pipeline step type).
     `internal`: only made by expansion, never written in a spec."""
 
-    kind: Kind
+    name: str
+    where: str | Kind
     document: str | None = None
     internal: bool = False
 
     @property
-    def name(self) -> str:
-        return self.kind.name
+    def kind(self) -> Kind:
+        if not isinstance(self.where, str):
+            return self.where
+        if self.where not in _loaded:
+            module, _, cls = self.where.partition(":")
+            _loaded[self.where] = getattr(importlib.import_module(module), cls)()
+        return _loaded[self.where]
 
 
+_K = "runner.kinds."
 KINDS: dict[str, KindEntry] = {e.name: e for e in [
-    KindEntry(ValueKind()),
-    KindEntry(ShellKind()),
-    KindEntry(FileExistsKind()),
-    KindEntry(DockerPullKind()),
-    KindEntry(DockerBuildKind()),
-    KindEntry(DockerRunKind()),
-    KindEntry(DockerPoolKind()),
-    KindEntry(DockerPoolMemberKind(), internal=True),
-    KindEntry(DockerShellKind()),
-    KindEntry(DockerVolumePoolKind()),
-    KindEntry(DockerVolumeMemberKind(), internal=True),
-    KindEntry(DockerExtractVolumeKind()),
-    KindEntry(RubricsImportKind()),
-    KindEntry(RubricSetKind()),
-    KindEntry(DynamicRubricKind()),
-    KindEntry(RubricShellKind(), internal=True),
-    KindEntry(CompetencyKind(), document="Competency"),
-    KindEntry(BackgroundKind(), document="Background"),
-    KindEntry(ScenarioSetKind(), document="ScenarioSet"),
-    KindEntry(TaskKind(), document="Task"),
-    KindEntry(TaskDraftKind(), internal=True),
-    KindEntry(TaskPoolKind(), document="TaskPool"),
-    KindEntry(ModelTaskCheckKind()),
+    KindEntry("value", _K + "value:ValueKind"),
+    KindEntry("shell", _K + "shell:ShellKind"),
+    KindEntry("file_exists", _K + "file_exists:FileExistsKind"),
+    KindEntry("docker_pull", _K + "docker_pull:DockerPullKind"),
+    KindEntry("docker_build", _K + "docker_build:DockerBuildKind"),
+    KindEntry("docker_run", _K + "docker_run:DockerRunKind"),
+    KindEntry("docker_pool", _K + "docker_pool:DockerPoolKind"),
+    KindEntry("docker_pool_member", _K + "docker_pool:DockerPoolMemberKind", internal=True),
+    KindEntry("docker_shell", _K + "docker_shell:DockerShellKind"),
+    KindEntry("docker_volume_pool", _K + "docker_volume_pool:DockerVolumePoolKind"),
+    KindEntry("docker_volume_member", _K + "docker_volume_pool:DockerVolumeMemberKind",
+              internal=True),
+    KindEntry("docker_extract_volume", _K + "docker_extract_volume:DockerExtractVolumeKind"),
+    KindEntry("rubrics_import", _K + "rubrics_import:RubricsImportKind"),
+    KindEntry("rubric_set", _K + "rubric_set:RubricSetKind"),
+    KindEntry("dynamic_rubric", _K + "dynamic_rubric:DynamicRubricKind"),
+    KindEntry("rubric_shell", _K + "rubric_shell:RubricShellKind", internal=True),
+    KindEntry("competency", _K + "competency:CompetencyKind", document="Competency"),
+    KindEntry("background", _K + "background:BackgroundKind", document="Background"),
+    KindEntry("scenario_set", _K + "scenario_set:ScenarioSetKind", document="ScenarioSet"),
+    KindEntry("task", _K + "task:TaskKind", document="Task"),
+    KindEntry("task_draft", _K + "task_draft:TaskDraftKind", internal=True),
+    KindEntry("task_pool", _K + "task_pool:TaskPoolKind", document="TaskPool"),
+    KindEntry("model_task_check", _K + "model_task_check:ModelTaskCheckKind"),
 ]}
 
 DOCUMENTS: dict[str, KindEntry] = {e.document: e for e in KINDS.values() if e.document}

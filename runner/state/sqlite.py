@@ -99,15 +99,20 @@ class SqliteState:
     # -- records -------------------------------------------------------------------------
 
     def records(self) -> dict[str, Record]:
+        # the five JSON columns joined into one array: one decode per row, not five
         rows = self.conn.execute(
-            "SELECT address, kind, status, fingerprint, settings, outputs, depends_on, parent, "
-            "prevent_destroy, labels, error, run_id, created_at, updated_at FROM resources")
+            "SELECT address, kind, status, '[' || fingerprint || ',' || settings || ',' || "
+            "outputs || ',' || depends_on || ',' || labels || ']', parent, prevent_destroy, "
+            "error, run_id, created_at, updated_at FROM resources")
         loads = json.loads
-        return {r[0]: Record(address=r[0], kind=r[1], status=r[2], fingerprint=loads(r[3]),
-                             settings=loads(r[4]), outputs=loads(r[5]),
-                             depends_on=tuple(loads(r[6])), parent=r[7],
-                             prevent_destroy=bool(r[8]), labels=loads(r[9]), error=r[10],
-                             run_id=r[11], created_at=r[12], updated_at=r[13]) for r in rows}
+        out = {}
+        for r in rows:
+            fingerprint, settings, outputs, depends_on, labels = loads(r[3])
+            out[r[0]] = Record(address=r[0], kind=r[1], status=r[2], fingerprint=fingerprint,
+                               settings=settings, outputs=outputs, depends_on=tuple(depends_on),
+                               parent=r[4], prevent_destroy=bool(r[5]), labels=labels,
+                               error=r[6], run_id=r[7], created_at=r[8], updated_at=r[9])
+        return out
 
     def serial(self) -> int:
         row = self.conn.execute("SELECT value FROM meta WHERE key='serial'").fetchone()
