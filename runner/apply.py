@@ -7,6 +7,7 @@ cancels the running steps. Either way, everything finished is already committed.
 from __future__ import annotations
 
 import graphlib
+import threading
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -75,6 +76,7 @@ class Executor:
         self.report = ApplyReport()
         self.interrupts = 0
         self.stopping = False
+        self.stop_event = threading.Event()  # tells steps still waiting to begin not to
         self.cancelling = False
         self.running: dict[Future[StepResult], StepRun] = {}
         self.changes: dict[str, Change] = {}
@@ -89,9 +91,14 @@ class Executor:
         printed could deadlock on a lock the interrupted code holds)."""
         self.interrupts += 1
 
+    def _stop(self) -> None:
+        """No new work: none started here, and steps still waiting to begin theirs give up."""
+        self.stopping = True
+        self.stop_event.set()
+
     def _handle_interrupts(self) -> None:
         if self.interrupts >= 1 and not self.stopping:
-            self.stopping = True
+            self._stop()
             self.progress.note("Interrupt received: no new work will start; running steps are "
                                "finishing (interrupt again to cancel them).")
         if self.interrupts >= 2 and not self.cancelling:
@@ -239,7 +246,8 @@ class Executor:
     def _submit(self, pool: ThreadPoolExecutor, change: Change) -> None:
         run = StepRun(change=change, resource=self.resources.get(change.address),
                       record=self.records.get(change.address), evaluator=self.evaluator,
-                      run_id=self.run_id, log=self._log, saved_plan=self.saved_plan)
+                      run_id=self.run_id, log=self._log, saved_plan=self.saved_plan,
+                      stopping=self.stop_event)
         self.progress.began(change.address, change.action)
         self.running[pool.submit(run.run)] = run
 
@@ -263,7 +271,7 @@ class Executor:
         self.report.outcomes[change.address] = outcome
         self.progress.finished(outcome)
         if result.status in ("failed", "cancelled") and self.fail_fast and not self.stopping:
-            self.stopping = True
+            self._stop()
             self.progress.note("--fail-fast: no new work will start.")
 
     def _commit(self, change: Change, result: StepResult, outcome: Outcome) -> None:
@@ -272,7 +280,7 @@ class Executor:
                       data={"action": change.action.value, "attempts": result.attempts,
                             **({"output": outcome.output} if outcome.output else {}),
                             **result.data})
-        if result.status in ("blocked", "unchanged") or (
+        if result.status in ("blocked", "unchanged", "not-started") or (
                 result.status == "cancelled" and change.action is Action.DESTROY):
             self.state.append(event)
             if result.status == "unchanged":

@@ -112,6 +112,12 @@ class Cancelled(Exception):
     """Raised inside a kind when the run was cancelled (second Ctrl-C)."""
 
 
+class NotStarted(Exception):
+    """Raised inside a kind that was still waiting to begin its work (for a container of a
+    pool, say) when the run began stopping (first Ctrl-C, --fail-fast): nothing was done, so
+    nothing is recorded and the next apply runs it."""
+
+
 def display_path(path: Path, root: Path) -> str:
     """A path relative to the workspace root when inside it, else absolute."""
     try:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runner.address import parse_address
-from runner.errors import Cancelled, PlanError, StepFailed, StepTimeout, TaskformError
+from runner.errors import Cancelled, NotStarted, PlanError, StepFailed, StepTimeout, TaskformError
 from runner.evaluate import Evaluator
 from runner.kinds.base import Context
 from runner.kinds.registry import KINDS
@@ -24,7 +24,7 @@ MAX_BACKOFF_SECONDS = 300.0
 
 @dataclass
 class StepResult:
-    status: str  # done | unchanged | skipped | failed | cancelled
+    status: str  # done | unchanged | skipped | failed | cancelled | not-started
     outputs: dict[str, Any] = field(default_factory=dict)
     fingerprint: dict[str, str] | None = None
     rendered: Any = None
@@ -46,6 +46,7 @@ class StepRun:
     log: Any
     saved_plan: bool = False
     cancelled: threading.Event = field(default_factory=threading.Event)
+    stopping: threading.Event = field(default_factory=threading.Event)  # shared by the run
     deadline: float | None = None
     started: float = field(default_factory=time.monotonic)
 
@@ -56,6 +57,8 @@ class StepRun:
             return self._apply()
         except Cancelled:
             return StepResult("cancelled", message="cancelled by interrupt")
+        except NotStarted:
+            return StepResult("not-started", message="not started: the run is stopping")
         except (PlanError, TaskformError) as exc:
             return StepResult("failed", message=str(exc))
         except Exception as exc:  # a bug in a kind must not take the whole apply down
@@ -70,7 +73,7 @@ class StepRun:
         return Context(workspace=self.evaluator.ws, address=address,
                        providers=self.evaluator.providers, run_id=self.run_id,
                        deadline=self.deadline, cancelled=self.cancelled,
-                       log=lambda line: self.log(self.change.address, line),
+                       stopping=self.stopping, log=lambda line: self.log(self.change.address, line),
                        outputs=self.evaluator.outputs, recorded=self.evaluator.recorded)
 
     def _destroy(self) -> StepResult:
@@ -130,6 +133,10 @@ class StepRun:
                 outputs = kind.apply(ctx, model, prior)
                 return StepResult("done", outputs=outputs or {}, fingerprint=fingerprint,
                                   rendered=rendered, attempts=attempt)
+            except NotStarted:
+                if destroyed or attempt > 1:  # something was done: record how it ended
+                    raise Cancelled(self.change.address) from None
+                raise
             except StepFailed as exc:
                 failure = exc
             except (TaskformError, OSError) as exc:

@@ -74,6 +74,7 @@ class Context:
     run_id: str = ""
     deadline: float | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
+    stopping: threading.Event = field(default_factory=threading.Event)  # no new work may begin
     log: Callable[[str], None] = lambda line: None
     outputs: Callable[[str], Any] = lambda address: None
     recorded: Mapping[str, Record] = field(default_factory=dict)  # the state as planning saw it

@@ -1,6 +1,7 @@
 """A run's lease on the containers of a pool (`docker_pool` or `docker_volume_pool`) for
 untrusted work: one user per container at a time, parallel across the pool. Waiting for a free
-container honours the step's deadline and cancellation. A container whose work ended badly
+container honours the step's deadline and cancellation, and gives up when the run begins
+stopping (a grading still waiting has not started: it is left for the next apply). A container whose work ended badly
 (a timeout, a broken reset) is discarded and replaced in place before it is lent again.
 
 One lease per pool and run, shared through `ctx.providers`; before lending anything it checks
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from runner.errors import Cancelled, StepFailed, StepTimeout
+from runner.errors import Cancelled, NotStarted, StepFailed, StepTimeout
 from runner.kinds.base import Context
 from runner.providers import docker_containers as containers
 from runner.spec.templating import UNKNOWN
@@ -93,6 +94,8 @@ class PoolLease:
                                      + "; the next apply recreates them", retryable=False)
                 if ctx.cancelled.is_set():
                     raise Cancelled(str(ctx.address))
+                if ctx.stopping.is_set():  # first Ctrl-C or --fail-fast: it has not begun
+                    raise NotStarted(str(ctx.address))
                 remaining = ctx.remaining()
                 if remaining is not None and remaining <= 0:
                     raise StepTimeout(f"no container of pool {self.pool} became free before the "

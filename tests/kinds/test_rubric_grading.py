@@ -232,6 +232,40 @@ def test_a_second_interrupt_cancels_a_grading_and_discards_its_container(dws):
     assert lines[-1] == "Plan: 1 to create, 1 to update, 0 to replace, 0 to destroy, 3 unchanged."
 
 
+@pytest.mark.slow
+def test_a_first_interrupt_leaves_gradings_still_waiting_for_a_container_to_the_next_apply(dws):
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import subprocess_env
+
+    write_task(dws, [("slow", "sleep 3", 1, False)],
+               {"solution1": make_patch(FIXED), "solution2": make_patch(FIXED)})
+    write_spec(dws, pool_size=1, extra="original: false")
+    assert dws.cli("apply", "-auto-approve", "-target", "pipeline.g.pool").exit_code == 0
+    proc = subprocess.Popen([sys.executable, "-m", "runner", "-C", str(dws.root), "apply",
+                             "-auto-approve", "-v"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=subprocess_env())
+    assert proc.stdout is not None
+    while "grading in tf-g-pool-0-" not in proc.stdout.readline():
+        pass
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 1, out
+    graded = [s for s in ("golden", "solution1", "solution2")
+              if f'pipeline.g.grade["slow","{s}"]: created' in out]
+    waiting = [s for s in ("golden", "solution1", "solution2")
+               if f'pipeline.g.grade["slow","{s}"]: not started (interrupted)' in out]
+    assert len(graded) == 1 and len(waiting) == 2, out
+    assert set(statuses(dws)) == {("slow", graded[0])}  # nothing recorded for the two
+    lines = dws.plan_lines()
+    assert lines[-1] == "Plan: 3 to create, 0 to update, 0 to replace, 0 to destroy, 4 unchanged."
+    rerun = dws.cli("apply", "-auto-approve")
+    assert rerun.exit_code == 0, rerun.output
+    assert set(statuses(dws)) == {("slow", s) for s in ("golden", "solution1", "solution2")}
+
+
 def test_a_volume_pool_grades_too(dws):
     write_task(dws, [("add", ADD, 1, True)], {"solution1": make_patch(FIXED)})
     params = ", ".join(f'"{p}"' for p in LOCKED_DOWN)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from runner.address import parse_address
-from runner.errors import Cancelled, StepTimeout
+from runner.errors import Cancelled, NotStarted, StepTimeout
 from runner.kinds.base import Context
 from runner.providers import Providers
 from runner.providers.docker_lease import (
@@ -101,6 +101,16 @@ def test_waiting_ends_on_cancellation(tmp_path):
     pool.acquire(ctx)
     threading.Timer(0.2, ctx.cancelled.set).start()
     with pytest.raises(Cancelled):
+        pool.acquire(ctx)
+
+
+def test_waiting_ends_when_the_run_begins_stopping_but_a_free_container_is_still_lent(tmp_path):
+    pool = lease("c0", "c1")
+    ctx = context(tmp_path)
+    pool.acquire(ctx)
+    ctx.stopping.set()
+    assert pool.acquire(ctx).name == "c1"  # free at once: the grading goes on
+    with pytest.raises(NotStarted):
         pool.acquire(ctx)
 
 
