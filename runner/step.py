@@ -65,14 +65,17 @@ class StepRun:
             return StepResult("failed", message=f"internal error: {type(exc).__name__}: {exc}",
                               output=traceback.format_exc()[-ERROR_OUTPUT_LIMIT:])
 
-    def _context(self) -> Context:
+    def _context(self, budget: float | None = None) -> Context:
+        """A fresh context and deadline for one attempt; `budget` overrides the timeout as the
+        attempt's length (see Kind.time_budget)."""
         resource = self.resource
         timeout = resource.timeout if resource else None
-        self.deadline = time.monotonic() + timeout if timeout else None
+        budget = budget if budget is not None else timeout
+        self.deadline = time.monotonic() + budget if budget else None
         address = resource.address if resource else parse_address(self.change.address)
         return Context(workspace=self.evaluator.ws, address=address,
                        providers=self.evaluator.providers, run_id=self.run_id,
-                       deadline=self.deadline, cancelled=self.cancelled,
+                       deadline=self.deadline, timeout=timeout, cancelled=self.cancelled,
                        stopping=self.stopping, log=lambda line: self.log(self.change.address, line),
                        outputs=self.evaluator.outputs, recorded=self.evaluator.recorded)
 
@@ -121,10 +124,11 @@ class StepRun:
         kind = KINDS[resource.kind].kind
         record = self.record
         destroyed = False
+        budget = kind.time_budget(model, resource.timeout) if resource.timeout else None
         attempt = 0
         while True:
             attempt += 1
-            ctx = self._context()
+            ctx = self._context(budget)
             try:
                 if self.change.action is Action.REPLACE and record is not None and not destroyed:
                     kind.destroy(ctx, record)

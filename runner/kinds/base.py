@@ -73,6 +73,7 @@ class Context:
     providers: Providers
     run_id: str = ""
     deadline: float | None = None
+    timeout: float | None = None  # the step's `timeout` as written (seconds)
     cancelled: threading.Event = field(default_factory=threading.Event)
     stopping: threading.Event = field(default_factory=threading.Event)  # no new work may begin
     log: Callable[[str], None] = lambda line: None
@@ -118,6 +119,7 @@ class Kind(Protocol):
     def references(self, settings: Any) -> Iterable[str]: ...
     def expansion_reads(self, settings: Any, dependency: str) -> bool: ...
     def dependency_view(self, ctx: Context, settings: Any, dependency: str, outputs: Any) -> Any: ...
+    def time_budget(self, settings: Any, timeout: float) -> float: ...
 
 
 class BaseKind:
@@ -153,6 +155,11 @@ class BaseKind:
     def dependency_view(self, ctx: Context, settings: Any, dependency: str, outputs: Any) -> Any:
         """The part of a dependency's outputs that decides this resource (default: all of it)."""
         return outputs
+
+    def time_budget(self, settings: Any, timeout: float) -> float:
+        """How long one attempt may take, given the step's `timeout` (default: that timeout; a
+        kind whose timeout bounds each of several parts gives the sum)."""
+        return timeout
 
 
 def file_digest(path: Path) -> str:

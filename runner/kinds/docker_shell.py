@@ -1,14 +1,17 @@
 """`docker_shell` (task-sync's step, which never ran there): labelled commands run in order in a
 running container. A failure stops the list and names the command, its exit code and output.
-The target container's id is part of the fingerprint, so a replaced container reruns it."""
+The target container's id is part of the fingerprint, so a replaced container reruns it.
+The step's `timeout` bounds each command, not the list."""
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from runner.errors import StepFailed
+from runner.errors import StepFailed, StepTimeout
 from runner.kinds.base import BaseKind, Context, Settings
 from runner.providers import docker_containers as containers
 from runner.providers.docker import observing
@@ -80,6 +83,9 @@ class DockerShellKind(BaseKind):
         shown = target[:12] if len(target) == 64 else target  # a full id reads badly in a plan
         return {f"container {shown}": container.id if container is not None else "missing"}
 
+    def time_budget(self, settings: DockerShellSettings, timeout: float) -> float:
+        return timeout * max(1, len(settings.commands()))
+
     def apply(self, ctx: Context, settings: DockerShellSettings, prior: Record | None) -> dict[str, Any]:
         target = settings.target() or ""
         container = containers.find(ctx, target)
@@ -89,9 +95,14 @@ class DockerShellKind(BaseKind):
         for label, command in settings.commands():
             ctx.check_cancelled()
             ctx.log(f"[{label}] {command}")
-            result = run_in_container(ctx, container.id, [settings.shell, "-c", command],
-                                      workdir=settings.workdir, user=settings.user,
-                                      env=settings.env, limit=OUTPUT_TAIL_BYTES)
+            each = ctx if ctx.timeout is None else dataclasses.replace(
+                ctx, deadline=min(time.monotonic() + ctx.timeout, ctx.deadline or float("inf")))
+            try:
+                result = run_in_container(each, container.id, [settings.shell, "-c", command],
+                                          workdir=settings.workdir, user=settings.user,
+                                          env=settings.env, limit=OUTPUT_TAIL_BYTES)
+            except StepTimeout as exc:
+                raise StepTimeout(f"command {label!r} {exc.message}", output=exc.output) from None
             results.append({"label": label, "exit_code": result.exit_code,
                             "output": result.output, "seconds": round(result.seconds, 3)})
             if result.exit_code != 0:

@@ -84,6 +84,17 @@ def test_the_step_timeout_kills_the_command_inside_the_container(dws):
     assert not any("sleep 30" in " ".join(p) for p in top)
 
 
+def test_the_step_timeout_bounds_each_command_not_the_list(dws):
+    spec(dws, '[{a: "sleep 1.5"}, {b: "sleep 1.5"}, {c: "sleep 1.5"}, {d: "sleep 30"}]',
+         extra="timeout: 2s")
+    result = dws.cli("apply", "-auto-approve")
+    assert result.exit_code == 1
+    record = dws.state().records()["pipeline.s.check"]
+    # a, b and c (4.5 s together) each ran within the 2 s; d was the one stopped
+    assert record.status == "failed" and record.error.startswith("command 'd' timed out after 2."), \
+        record.error
+
+
 def test_task_sync_target_block_and_plain_strings(dws):
     dws.spec(f"""
         apiVersion: taskform/v1
