@@ -75,8 +75,8 @@ class Executor:
                                    redact=redactor.value, recorded=records)
         self.report = ApplyReport()
         self.interrupts = 0
-        self.stopping = False
-        self.stop_event = threading.Event()  # tells steps still waiting to begin not to
+        # set: no new work starts, and steps still waiting to begin theirs give up
+        self.stop = threading.Event()
         self.cancelling = False
         self.running: dict[Future[StepResult], StepRun] = {}
         self.changes: dict[str, Change] = {}
@@ -91,14 +91,9 @@ class Executor:
         printed could deadlock on a lock the interrupted code holds)."""
         self.interrupts += 1
 
-    def _stop(self) -> None:
-        """No new work: none started here, and steps still waiting to begin theirs give up."""
-        self.stopping = True
-        self.stop_event.set()
-
     def _handle_interrupts(self) -> None:
-        if self.interrupts >= 1 and not self.stopping:
-            self._stop()
+        if self.interrupts >= 1 and not self.stop.is_set():
+            self.stop.set()
             self.progress.note("Interrupt received: no new work will start; running steps are "
                                "finishing (interrupt again to cancel them).")
         if self.interrupts >= 2 and not self.cancelling:
@@ -120,11 +115,11 @@ class Executor:
             while True:
                 self._handle_interrupts()
                 ready.extend(self._newly_ready())
-                while ready and not self.stopping and len(self.running) < self.parallelism:
+                while ready and not self.stop.is_set() and len(self.running) < self.parallelism:
                     self._start(pool, ready.popleft(), ready)
                 if not self.running:
                     ready.extend(self._newly_ready())
-                    if self.stopping or not ready:
+                    if self.stop.is_set() or not ready:
                         break
                     continue
                 done, _ = wait(list(self.running), timeout=0.25, return_when=FIRST_COMPLETED)
@@ -247,7 +242,7 @@ class Executor:
         run = StepRun(change=change, resource=self.resources.get(change.address),
                       record=self.records.get(change.address), evaluator=self.evaluator,
                       run_id=self.run_id, log=self._log, saved_plan=self.saved_plan,
-                      stopping=self.stop_event)
+                      stopping=self.stop)
         self.progress.began(change.address, change.action)
         self.running[pool.submit(run.run)] = run
 
@@ -270,8 +265,8 @@ class Executor:
         self._commit(change, result, outcome)
         self.report.outcomes[change.address] = outcome
         self.progress.finished(outcome)
-        if result.status in ("failed", "cancelled") and self.fail_fast and not self.stopping:
-            self._stop()
+        if result.status in ("failed", "cancelled") and self.fail_fast and not self.stop.is_set():
+            self.stop.set()
             self.progress.note("--fail-fast: no new work will start.")
 
     def _commit(self, change: Change, result: StepResult, outcome: Outcome) -> None:

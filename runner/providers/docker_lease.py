@@ -1,8 +1,9 @@
 """A run's lease on the containers of a pool (`docker_pool` or `docker_volume_pool`) for
 untrusted work: one user per container at a time, parallel across the pool. Waiting for a free
 container honours the step's deadline and cancellation, and gives up when the run begins
-stopping (a grading still waiting has not started: it is left for the next apply). A container whose work ended badly
-(a timeout, a broken reset) is discarded and replaced in place before it is lent again.
+stopping (a grading still waiting has not started: it is left for the next apply). A container
+whose work ended badly (a timeout, a broken reset) is discarded and replaced in place before it
+is lent again.
 
 One lease per pool and run, shared through `ctx.providers`; before lending anything it checks
 that the pool is locked down (no network, limits, no capabilities beyond what the root-side
