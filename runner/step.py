@@ -58,7 +58,7 @@ class StepRun:
         except Cancelled:
             return StepResult("cancelled", message="cancelled by interrupt")
         except NotStarted:
-            return StepResult("not-started", message="not started: the run is stopping")
+            return StepResult("not-started", message="the run stopped before it began")
         except (PlanError, TaskformError) as exc:
             return StepResult("failed", message=str(exc))
         except Exception as exc:  # a bug in a kind must not take the whole apply down

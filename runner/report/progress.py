@@ -51,7 +51,7 @@ def describe(outcome: Outcome) -> str:
     if outcome.status == "blocked":
         return f"not applied: {outcome.message}"
     if outcome.status == "not-started":
-        return "not started (interrupted)"
+        return f"not started: {outcome.message or 'the run stopped'}"
     return f"FAILED{took}: {outcome.message}"
 
 

@@ -256,7 +256,7 @@ def test_a_first_interrupt_leaves_gradings_still_waiting_for_a_container_to_the_
     graded = [s for s in ("golden", "solution1", "solution2")
               if f'pipeline.g.grade["slow","{s}"]: created' in out]
     waiting = [s for s in ("golden", "solution1", "solution2")
-               if f'pipeline.g.grade["slow","{s}"]: not started (interrupted)' in out]
+               if f'pipeline.g.grade["slow","{s}"]: not started: the run stopped before it began' in out]
     assert len(graded) == 1 and len(waiting) == 2, out
     assert set(statuses(dws)) == {("slow", graded[0])}  # nothing recorded for the two
     lines = dws.plan_lines()

@@ -49,6 +49,34 @@ def test_failure_shows_output_skips_dependents_and_continues_elsewhere(ws):
         "  + pipeline.p.after_after  (value, create)", "      # not yet created"]
 
 
+@pytest.mark.parametrize("fail_fast", [False, True])
+def test_fail_fast_lets_running_steps_finish_and_starts_nothing_new(ws, fail_fast):
+    pipeline(ws, """
+    bad:
+      shell: {command: "exit 3"}
+    slow:
+      shell: {command: "sleep 1; touch slow.done"}
+    later:
+      shell: {command: "touch later.done"}
+      depends_on: [slow]
+    """)
+    flags = ["--fail-fast"] if fail_fast else []
+    result = ws.cli("apply", "-auto-approve", "-parallelism", "2", *flags)
+    assert result.exit_code == 1
+    assert (ws.root / "slow.done").exists()  # running when `bad` failed: it finishes
+    assert (ws.root / "later.done").exists() is not fail_fast
+    records = ws.state().records()
+    assert records["pipeline.p.slow"].status == "ok"
+    if fail_fast:
+        assert "--fail-fast: no new work will start." in result.output
+        assert result.output.endswith("Failed: 1 created, 0 updated, 0 replaced, 0 destroyed; "
+                                      "1 failed, 1 not started.\n  pipeline.p.bad: command "
+                                      "exited with code 3\n")
+        assert "pipeline.p.later" not in records
+        assert ws.cli("apply", "-auto-approve").exit_code == 1  # `bad` still fails...
+        assert (ws.root / "later.done").exists()  # ...and the rest converges
+
+
 def test_timeout_kills_the_whole_process_group(ws, tmp_path):
     marker = tmp_path / "child-survived"
     pipeline(ws, f"""
