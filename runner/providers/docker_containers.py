@@ -85,6 +85,16 @@ def find(ctx: Context, name_or_id: str) -> Container | None:
             return None
 
 
+def find_recorded(ctx: Context, recorded: dict[str, Any]) -> Container | None:
+    """The container a record names: by its id, else (replaced in place, or recreated outside
+    taskform) whatever now carries its name."""
+    name = recorded.get("container_name") or ""
+    container = find(ctx, recorded.get("container_id") or name)
+    if container is None and name:
+        container = find(ctx, name)
+    return container
+
+
 def ensure(ctx: Context, spec: ContainerSpec) -> Container:
     """The running container for `spec`: adopt ours if identical, else (re)create it. A
     container with the same name that taskform did not create here is never touched."""
@@ -157,9 +167,7 @@ def observe(ctx: Context, recorded: dict[str, Any], keep_forever: bool,
             removes_itself: bool = False) -> Observation:
     """Gone, recreated or changed outside taskform, or stopped when it must keep running."""
     name = recorded.get("container_name") or ""
-    container = find(ctx, recorded.get("container_id") or name)
-    if container is None and name:
-        container = find(ctx, name)  # the same name, another container: recreated outside
+    container = find_recorded(ctx, recorded)
     if container is None:
         if removes_itself:  # --rm: a finished container is expected to be gone
             return IN_SYNC
@@ -218,9 +226,7 @@ def remove(ctx: Context, recorded: dict[str, Any]) -> None:
     """Remove the recorded container (or the one that replaced it in place) if it is still
     there and still ours."""
     name = recorded.get("container_name") or ""
-    container = find(ctx, recorded.get("container_id") or name)
-    if container is None and name:
-        container = find(ctx, name)
+    container = find_recorded(ctx, recorded)
     if container is None:
         return
     if not is_owned(container.labels, ctx.workspace, str(ctx.address)):

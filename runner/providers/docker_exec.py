@@ -48,7 +48,7 @@ def run_in_container(ctx: Context, container_id: str, argv: list[str], *,
     tail = _Tail(limit)
     finished = _pump(ctx, stream, tail)
     if not finished:
-        _kill(ctx, api, exec_id)
+        kill_exec(ctx, api, exec_id)
         if ctx.cancelled.is_set():
             raise Cancelled(str(ctx.address))
         raise StepTimeout(f"timed out after {time.monotonic() - started:.1f}s", output=tail.text())
@@ -70,6 +70,8 @@ def _pump(ctx: Context, stream: Any, tail: _Tail) -> bool:
         try:
             for pair in stream:
                 chunks.put(pair)
+        except Exception:  # noqa: BLE001 - the connection dies with its container; the
+            pass  # exec's exit code (or the deadline) tells what happened, not this thread
         finally:
             chunks.put(None)
 
@@ -97,8 +99,9 @@ def _pump(ctx: Context, stream: Any, tail: _Tail) -> bool:
                     ctx.log(line.decode("utf-8", "replace"))
 
 
-def _kill(ctx: Context, api: Any, exec_id: str) -> None:
-    """Best effort: a local engine's exec process can be killed from the host."""
+def kill_exec(ctx: Context, api: Any, exec_id: str) -> None:
+    """Best effort: a local engine's exec process can be killed from the host (in-container
+    `timeout -k` or discarding the container is what really ends it)."""
     import docker
     import requests
 
@@ -108,5 +111,6 @@ def _kill(ctx: Context, api: Any, exec_id: str) -> None:
         pid = api.exec_inspect(exec_id).get("Pid")
         if pid:
             os.kill(int(pid), signal.SIGKILL)
-    except (ProcessLookupError, docker.errors.APIError, requests.RequestException):
-        pass  # it ended by itself meanwhile: nothing left to kill
+    except (ProcessLookupError, PermissionError, docker.errors.APIError,
+            requests.RequestException):
+        pass  # it ended by itself meanwhile, or is not ours to signal

@@ -8,9 +8,7 @@ caps a single one at 128 KiB) is copied in first as a root-only file that remove
 from __future__ import annotations
 
 import io
-import os
 import queue
-import signal
 import tarfile
 import threading
 import time
@@ -19,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from runner.kinds.base import Context
-from runner.providers.docker import LOCAL_SOCKET, api_errors, engine
+from runner.providers.docker import api_errors, engine
+from runner.providers.docker_exec import kill_exec
 from runner.providers.local import _Tail
 
 ARGUMENT_LIMIT = 96 * 1024
@@ -49,7 +48,7 @@ def run_script(ctx: Context, container: str, script: str, *, watchdog: float,
     stopped = _collect(ctx, stream, tail, started + watchdog)
     seconds = time.monotonic() - started
     if stopped is not None:
-        _kill(ctx, api, exec_id)
+        kill_exec(ctx, api, exec_id)
         return ScriptRun(tail.text(), stopped, None, seconds)
     with api_errors(f"inspect exec in container {container}"):
         code = api.exec_inspect(exec_id).get("ExitCode")
@@ -99,20 +98,3 @@ def _collect(ctx: Context, stream: Any, tail: _Tail, watchdog_at: float) -> str 
         if item is None:
             return None
         tail.add(item)
-
-
-def _kill(ctx: Context, api: Any, exec_id: str) -> None:
-    """Best effort: a local engine's exec process can be killed from the host (the caller
-    discards the container anyway, which ends every process in it)."""
-    import docker
-    import requests
-
-    if engine(ctx).address != LOCAL_SOCKET:
-        return
-    try:
-        pid = api.exec_inspect(exec_id).get("Pid")
-        if pid:
-            os.kill(int(pid), signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, docker.errors.APIError,
-            requests.RequestException):
-        pass  # it ended by itself meanwhile, or is not ours to signal
