@@ -9,13 +9,12 @@ repositories), then times: the first apply (generate, gate, publish N tasks), a 
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from common import taskform
+
 SPEC = """
 apiVersion: taskform/v1
 kind: Competency
@@ -37,16 +36,6 @@ spec:
   max_total: {n}
   batch: {n}
 """
-
-
-def taskform(root: Path, *args: str) -> float:
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "runner", "-C", str(root), *args],
-                          capture_output=True, text=True, cwd=REPO)
-    took = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.exit(f"taskform {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return took
 
 
 def measure(n: int) -> None:

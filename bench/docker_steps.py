@@ -17,16 +17,14 @@ Figures:
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-BASE_IMAGE = "taskform/base:bookworm"
+from common import BASE_IMAGE, taskform
+
 POOL = 4
 
 
@@ -40,17 +38,6 @@ def spec(steps: int, command: str, round_no: int) -> str:
                   f"        container: '{{{{ ref(\"pipeline.bench.pool[{i % POOL}]\").container_id }}}}'",
                   f"        command: [{{work: \"{command}  # round {round_no}\"}}]"]
     return "\n".join(lines) + "\n"
-
-
-def taskform(ws: Path, *args: str) -> float:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
-    started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "runner", "-C", str(ws), *args],
-                          capture_output=True, text=True, env=env)
-    seconds = time.perf_counter() - started
-    if proc.returncode != 0:
-        sys.exit(f"taskform {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return seconds
 
 
 def raw_cli(containers: list[str], command: str, steps: int) -> float:

@@ -27,19 +27,18 @@ import os
 import sqlite3
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-BASE_IMAGE = "taskform/base:bookworm"
+from common import BASE_IMAGE, taskform
+
+from runner.providers.docker_lease import LOCKED_DOWN_FLAGS
+
 POOL = 4
 TAG = "taskform/bench-grading:latest"
-PARAMS = ["--network none", "--memory 512m", "--pids-limit 256", "--cpus 1", "--cap-drop ALL",
-          "--cap-add CHOWN", "--cap-add DAC_OVERRIDE", "--cap-add FOWNER", "--cap-add SETUID",
-          "--cap-add SETGID", "--cap-add KILL", "--security-opt no-new-privileges", "--init"]
+PARAMS = LOCKED_DOWN_FLAGS  # the flags the lease insists on, nothing more
 DOCKERFILE = f"""FROM {BASE_IMAGE}
 RUN useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin grader
 COPY project/ /app/
@@ -124,17 +123,6 @@ spec:
         original: false
         timeout_seconds: {timeout}
 """
-
-
-def taskform(ws: Path, *args: str) -> float:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
-    started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "runner", "-C", str(ws), *args],
-                          capture_output=True, text=True, env=env)
-    seconds = time.perf_counter() - started
-    if proc.returncode != 0:
-        sys.exit(f"taskform {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return seconds
 
 
 def gradings(ws: Path) -> list[dict]:
