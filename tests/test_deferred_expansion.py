@@ -46,11 +46,16 @@ class LinesKind(BaseKind):
         return {"values": values}
 
 
+def register(monkeypatch, kind: BaseKind) -> None:
+    """Make `kind` a pipeline step type for one test."""
+    entry = KindEntry(kind.name, kind)
+    monkeypatch.setitem(KINDS, kind.name, entry)
+    monkeypatch.setitem(STEP_TYPES, kind.name, entry)
+
+
 @pytest.fixture(autouse=True)
 def lines_kind(monkeypatch):
-    entry = KindEntry("lines", LinesKind())
-    monkeypatch.setitem(KINDS, "lines", entry)
-    monkeypatch.setitem(STEP_TYPES, "lines", entry)
+    register(monkeypatch, LinesKind())
 
 
 def specs(ws, words: str) -> None:
@@ -139,9 +144,7 @@ class ChainKind(BaseKind):
 
 
 def test_children_wait_for_the_siblings_they_reference(ws, monkeypatch):
-    entry = KindEntry("chain", ChainKind())
-    monkeypatch.setitem(KINDS, "chain", entry)
-    monkeypatch.setitem(STEP_TYPES, "chain", entry)
+    register(monkeypatch, ChainKind())
     ws.spec("""
         apiVersion: taskform/v1
         kind: Pipeline
@@ -171,9 +174,7 @@ class OrderedKind(BaseKind):
 
 
 def test_a_child_waits_for_what_its_parent_names(ws, monkeypatch):
-    entry = KindEntry("ordered", OrderedKind())
-    monkeypatch.setitem(KINDS, "ordered", entry)
-    monkeypatch.setitem(STEP_TYPES, "ordered", entry)
+    register(monkeypatch, OrderedKind())
     ws.spec("""
         apiVersion: taskform/v1
         kind: Pipeline
@@ -207,9 +208,7 @@ class WholeKind(BaseKind):
 
 
 def test_a_parent_made_of_its_children_fails_with_them(ws, monkeypatch):
-    entry = KindEntry("whole", WholeKind())
-    monkeypatch.setitem(KINDS, "whole", entry)
-    monkeypatch.setitem(STEP_TYPES, "whole", entry)
+    register(monkeypatch, WholeKind())
     ws.spec("""
         apiVersion: taskform/v1
         kind: Pipeline
