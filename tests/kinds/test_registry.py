@@ -24,9 +24,11 @@ def test_a_plan_imports_only_the_kinds_it_meets(ws):
             a: {value: {input: 1}}
         """)
     code = ("import sys; from runner.cli import main\n"
-            "try:\n    main(['-C', sys.argv[1], 'plan'])\nexcept SystemExit: pass\n"
+            "try:\n    main(['-C', sys.argv[1], 'plan'])\n"
+            "except SystemExit as exit:\n    print('exit', exit.code)\n"
             "print(sorted(m for m in sys.modules if m.startswith('runner.kinds.')))")
     proc = subprocess.run([sys.executable, "-c", code, str(ws.root)], capture_output=True,
                           text=True, env=subprocess_env())
-    assert proc.stdout.splitlines()[-1] == \
-        "['runner.kinds.base', 'runner.kinds.registry', 'runner.kinds.value']"
+    assert proc.stdout.splitlines()[-2:] == [
+        "exit 0", "['runner.kinds.base', 'runner.kinds.registry', 'runner.kinds.value']"], \
+        proc.stdout + proc.stderr
