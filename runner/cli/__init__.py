@@ -102,8 +102,9 @@ def main(argv: list[str] | None = None) -> None:
     # A command is short-lived and builds large acyclic structures (thousands of resources and
     # records): the cycle collector only rescans them (a fifth of a no-op plan's time at 5000
     # steps); refcounting frees everything. `taskform watch` turns it back on: it lives long.
+    # Restored on the way out, for callers that run main() in their own process.
+    collecting = gc.isenabled()
     gc.disable()
-
     try:
         code = cli.main(args=argv, prog_name="taskform", standalone_mode=False)
     except click.exceptions.Abort:
@@ -126,4 +127,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"Error: internal error: {type(exc).__name__}: {exc} "
                    "(set TASKFORM_DEBUG=1 for the traceback)", err=True)
         code = 1
+    finally:
+        if collecting:
+            gc.enable()
     sys.exit(code if isinstance(code, int) else 0)

@@ -251,6 +251,9 @@ def test_missing_workspace_config(tmp_path, taskform_main, capsys):
     assert capsys.readouterr().err == (f"Error: no taskform.yaml in {tmp_path}: a workspace "
                                        "needs one (an empty file is valid); use -C DIR to run "
                                        "in another folder\n")
+    import gc
+
+    assert gc.isenabled()  # main() pauses the cycle collector only while it runs
 
 
 def test_empty_taskform_yaml_and_no_specs_is_valid(ws):
