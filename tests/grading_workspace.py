@@ -4,14 +4,14 @@ git, a rubric, and a spec of build → locked-down pool → rubric_set."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any
 
 from docker_fixtures import BASE_IMAGE
+
+from tests.rubric.grading_kit import diff_of, make_repo
 
 PROJECT = {
     "calc.py": "def add(a, b):\n    return a - b\n",
@@ -39,37 +39,13 @@ LOCKED_DOWN = ["--network none", "--memory 256m", "--pids-limit 128", "--cpus 1"
                "--cap-drop ALL", "--cap-add CHOWN", "--cap-add DAC_OVERRIDE", "--cap-add FOWNER",
                "--cap-add SETUID", "--cap-add SETGID", "--cap-add KILL",
                "--security-opt no-new-privileges", "--init"]
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@localhost", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@localhost", "GIT_CONFIG_GLOBAL": "/dev/null",
-           "GIT_CONFIG_NOSYSTEM": "1"}
+
 
 
 def make_patch(changes: dict[str, str | None], base: dict[str, str] | None = None) -> str:
     """The patch real git makes for `changes` (None deletes a file) against the project."""
     with tempfile.TemporaryDirectory() as tmp:
-        repo = Path(tmp)
-        _write(repo, base or PROJECT)
-        _git(repo, "init", "-q")
-        _git(repo, "add", "-A")
-        _git(repo, "commit", "-qm", "pristine")
-        _write(repo, changes)
-        _git(repo, "add", "-A")
-        return _git(repo, "diff", "--cached", "--binary")
-
-
-def _write(root: Path, files: dict[str, str | None]) -> None:
-    for rel, text in files.items():
-        path = root / rel
-        if text is None:
-            path.unlink()
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-
-
-def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
-                          text=True, env={**os.environ, **GIT_ENV}).stdout
+        return diff_of(make_repo(Path(tmp), base or PROJECT), changes)
 
 
 def rubric(criteria: list[tuple[str, str, int, bool]]) -> str:
