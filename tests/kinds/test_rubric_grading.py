@@ -4,6 +4,10 @@ container behind, patches that do not apply, the result cache, infrastructure re
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+
 import pytest
 from grading_workspace import (
     FIXED,
@@ -15,6 +19,8 @@ from grading_workspace import (
     write_spec,
     write_task,
 )
+
+from tests.conftest import subprocess_env
 
 pytestmark = pytest.mark.docker
 
@@ -200,26 +206,32 @@ def test_the_host_watchdog_stops_a_grading_that_hangs_outside_the_command(dws):
     assert dws.plan_lines() == ["No changes. 5 resources match the specs."]
 
 
-@pytest.mark.slow
-def test_a_second_interrupt_cancels_a_grading_and_discards_its_container(dws):
-    import signal
-    import subprocess
-    import sys
+def read_until(proc: subprocess.Popen[str], text: str) -> None:
+    """Read the apply's output up to a line containing `text`; fail if it ends first."""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if text in line:
+            return
+    pytest.fail(f"the apply ended (exit {proc.wait()}) before printing {text!r}")
 
-    from tests.conftest import subprocess_env
 
-    write_task(dws, [("slow", "sleep 120", 1, False)], {})
-    write_spec(dws, pool_size=1, extra="original: false")
-    assert dws.cli("apply", "-auto-approve", "-target", "pipeline.g.pool").exit_code == 0
+def apply_in_background(dws, until: str) -> subprocess.Popen[str]:
+    """`taskform apply -auto-approve -v` in its own process, read up to a line with `until`."""
     proc = subprocess.Popen([sys.executable, "-m", "runner", "-C", str(dws.root), "apply",
                              "-auto-approve", "-v"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=subprocess_env())
-    assert proc.stdout is not None
-    while "grading in tf-g-pool-0-" not in proc.stdout.readline():
-        pass
+    read_until(proc, until)
+    return proc
+
+
+@pytest.mark.slow
+def test_a_second_interrupt_cancels_a_grading_and_discards_its_container(dws):
+    write_task(dws, [("slow", "sleep 120", 1, False)], {})
+    write_spec(dws, pool_size=1, extra="original: false")
+    assert dws.cli("apply", "-auto-approve", "-target", "pipeline.g.pool").exit_code == 0
+    proc = apply_in_background(dws, until="grading in tf-g-pool-0-")
     proc.send_signal(signal.SIGINT)
-    while not proc.stdout.readline().startswith("Interrupt received"):
-        pass
+    read_until(proc, "Interrupt received")
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 1, out
@@ -234,22 +246,11 @@ def test_a_second_interrupt_cancels_a_grading_and_discards_its_container(dws):
 
 @pytest.mark.slow
 def test_a_first_interrupt_leaves_gradings_still_waiting_for_a_container_to_the_next_apply(dws):
-    import signal
-    import subprocess
-    import sys
-
-    from tests.conftest import subprocess_env
-
     write_task(dws, [("slow", "sleep 3", 1, False)],
                {"solution1": make_patch(FIXED), "solution2": make_patch(FIXED)})
     write_spec(dws, pool_size=1, extra="original: false")
     assert dws.cli("apply", "-auto-approve", "-target", "pipeline.g.pool").exit_code == 0
-    proc = subprocess.Popen([sys.executable, "-m", "runner", "-C", str(dws.root), "apply",
-                             "-auto-approve", "-v"], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=subprocess_env())
-    assert proc.stdout is not None
-    while "grading in tf-g-pool-0-" not in proc.stdout.readline():
-        pass
+    proc = apply_in_background(dws, until="grading in tf-g-pool-0-")
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 1, out
