@@ -30,9 +30,10 @@ def start(ws) -> subprocess.Popen[str]:
                              "-auto-approve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=subprocess_env())
     assert proc.stdout is not None
-    while "pipeline.p.long: creating..." not in proc.stdout.readline():
-        pass
-    return proc
+    for line in proc.stdout:
+        if "pipeline.p.long: creating..." in line:
+            return proc
+    pytest.fail(f"the apply ended (exit {proc.wait()}) before starting pipeline.p.long")
 
 
 @pytest.mark.slow
