@@ -18,7 +18,7 @@ from runner import journal
 from runner.errors import TaskformError
 from runner.evaluate import Evaluator
 from runner.kinds.registry import KINDS
-from runner.plan import Action, Change, Plan
+from runner.plan import Change, Plan
 from runner.planner import recorded_outputs
 from runner.providers import Providers
 from runner.redact import Redactor
@@ -30,6 +30,7 @@ from runner.state.base import (
     StateStore,
 )
 from runner.step import StepResult, StepRun
+from runner.vocabulary import Action
 from runner.workspace import Workspace
 
 WATCHDOG_GRACE_SECONDS = 5.0

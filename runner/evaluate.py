@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from runner.address import Address, parse_address
 from runner.errors import PlanError, ProviderError, StepFailed, TaskformError
 from runner.fingerprint import digest, settings_components
-from runner.kinds.base import BaseKind, Context, ExpansionDeferred, Observation
+from runner.kinds.base import BaseKind, Context, ExpansionDeferred
 from runner.kinds.registry import KINDS
 from runner.providers import Providers
 from runner.resource import Resource
@@ -29,6 +29,7 @@ from runner.spec.templating import (
     render,
 )
 from runner.state.base import Record
+from runner.vocabulary import Observation
 from runner.workspace import Workspace
 
 

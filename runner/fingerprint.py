@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from runner.spec.templating import UNKNOWN
+from runner.vocabulary import UNKNOWN
 
 
 def digest(value: Any) -> str:

@@ -9,8 +9,9 @@ from runner.plan import Change
 from runner.redact import Redactor
 from runner.report.progress import Outcome
 from runner.resource import Resource
-from runner.state.base import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED, Record, now_iso
+from runner.state.base import Record, now_iso
 from runner.step import StepResult
+from runner.vocabulary import RecordStatus
 
 
 def success(change: Change, result: StepResult, resource: Resource, prior: Record | None,
@@ -20,7 +21,7 @@ def success(change: Change, result: StepResult, resource: Resource, prior: Recor
     ts = now_iso()
     return Record(
         address=change.address, kind=resource.kind,
-        status=STATUS_OK if result.status == "done" else STATUS_SKIPPED,
+        status=RecordStatus.OK if result.status == "done" else RecordStatus.SKIPPED,
         fingerprint=result.fingerprint, settings=redactor.value(result.rendered),
         outputs=redactor.value(result.outputs),
         depends_on=tuple(str(d) for d in resource.depends_on),
@@ -34,7 +35,7 @@ def failure(change: Change, outcome: Outcome, resource: Resource | None, prior: 
     """The record of a failed resource: its error and output, its last good outputs kept."""
     ts = now_iso()
     error = outcome.message + (f"\n--- output ---\n{outcome.output}" if outcome.output else "")
-    base = prior or Record(address=change.address, kind=change.kind, status=STATUS_FAILED,
+    base = prior or Record(address=change.address, kind=change.kind, status=RecordStatus.FAILED,
                            fingerprint={}, settings=None, outputs={}, created_at=ts,
                            parent=change.parent)
     if resource is not None:
@@ -42,4 +43,4 @@ def failure(change: Change, outcome: Outcome, resource: Resource | None, prior: 
                        depends_on=tuple(str(d) for d in resource.depends_on),
                        parent=str(resource.parent) if resource.parent else None,
                        labels=dict(resource.labels), prevent_destroy=resource.prevent_destroy)
-    return replace(base, status=STATUS_FAILED, error=error, run_id=run_id, updated_at=ts)
+    return replace(base, status=RecordStatus.FAILED, error=error, run_id=run_id, updated_at=ts)

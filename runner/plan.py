@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from runner.address import Address, parse_address
@@ -13,21 +12,9 @@ from runner.errors import PlanError
 from runner.evaluate import Evaluated
 from runner.fingerprint import reasons as fingerprint_reasons
 from runner.graph import Graph
-from runner.kinds.base import Observation
-from runner.spec.templating import UNKNOWN, refs_of
-from runner.state.base import STATUS_FAILED, STATUS_SKIPPED, Record
-
-
-class Action(StrEnum):
-    CREATE = "create"
-    UPDATE = "update"
-    REPLACE = "replace"
-    DESTROY = "destroy"
-    NOOP = "no-op"
-
-    @property
-    def symbol(self) -> str:
-        return {"create": "+", "update": "~", "replace": "-/+", "destroy": "-", "no-op": " "}[self.value]
+from runner.spec.templating import refs_of
+from runner.state.base import Record
+from runner.vocabulary import UNKNOWN, Action, Observation, RecordStatus
 
 
 @dataclass(frozen=True)
@@ -128,13 +115,13 @@ def _decide(ev: Evaluated, record: Record | None, observation: Observation | Non
         action, reasons = Action.CREATE, ["not yet created"]
     elif record.kind != resource.kind:
         action, reasons = Action.REPLACE, [f"kind changed from {record.kind} to {resource.kind}"]
-    elif record.status == STATUS_FAILED:
+    elif record.status == RecordStatus.FAILED:
         first = (record.error or "unknown error").strip().splitlines()[0]
         action, reasons = mode, [f"the last apply failed: {first}"]
     elif observation is not None and not observation.in_sync:
         action = mode
         reasons = list(observation.reasons) or ["it no longer exists"]
-    elif record.status == STATUS_SKIPPED and ev.when is not False:
+    elif record.status == RecordStatus.SKIPPED and ev.when is not False:
         action, reasons = mode, ["was skipped by `when`, which may now be true"]
     elif ev.fingerprint is not None:
         skip = {f"dep:{d}" for d in changed_deps}

@@ -11,8 +11,8 @@ from typing import Any
 from runner import __version__
 from runner.address import parse_address
 from runner.errors import StalePlan, TaskformError
-from runner.plan import Action, Change, Plan, PlanOptions
-from runner.spec.templating import UNKNOWN
+from runner.plan import Change, Plan, PlanOptions
+from runner.vocabulary import UNKNOWN, Action
 
 FORMAT_VERSION = "1"
 UNKNOWN_JSON = {"$unknown": True}

@@ -14,8 +14,8 @@ from runner.providers import Providers
 from runner.redact import Redactor
 from runner.resource import Resource
 from runner.spec.load import Specs, load_specs
-from runner.spec.templating import UNKNOWN
-from runner.state.base import STATUS_FAILED, Record, StateStore
+from runner.state.base import Record, StateStore
+from runner.vocabulary import UNKNOWN, RecordStatus
 from runner.workspace import Workspace
 
 
@@ -32,7 +32,7 @@ class Planned:
 def recorded_outputs(records: dict[str, Record]) -> Any:
     def outputs(address: str) -> Any:
         record = records.get(address)
-        if record is None or record.status == STATUS_FAILED:
+        if record is None or record.status == RecordStatus.FAILED:
             return UNKNOWN
         return record.outputs
     return outputs

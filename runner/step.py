@@ -14,9 +14,10 @@ from runner.errors import Cancelled, NotStarted, PlanError, StepFailed, StepTime
 from runner.evaluate import Evaluator
 from runner.kinds.base import Context
 from runner.kinds.registry import KINDS
-from runner.plan import Action, Change
+from runner.plan import Change
 from runner.resource import Resource
 from runner.state.base import Record
+from runner.vocabulary import Action
 
 ERROR_OUTPUT_LIMIT = 8 * 1024
 MAX_BACKOFF_SECONDS = 300.0

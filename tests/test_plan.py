@@ -7,11 +7,10 @@ import pytest
 from runner.address import parse_address
 from runner.errors import PlanError
 from runner.evaluate import Evaluated
-from runner.kinds.base import Observation
-from runner.plan import Action, PlanOptions, plan
+from runner.plan import PlanOptions, plan
 from runner.resource import Origin, Resource
-from runner.spec.templating import UNKNOWN
 from runner.state.base import Record
+from runner.vocabulary import UNKNOWN, Action, Observation
 
 ORIGIN = Origin("specs/t.yaml", 1, 1)
 REPLACE_KINDS = {"container"}

@@ -80,9 +80,9 @@ def _summarise(report: ApplyReport, what: str, color: bool) -> None:
 
 def _grading_tables(state: StateStore, plan: Plan, report: ApplyReport, color: bool) -> None:
     """The criteria × solutions matrix of every rubric step this apply graded."""
-    from runner.plan import Action
     from runner.report.grading import render_table
     from runner.rubric.results import CHILD_KIND, matrices
+    from runner.vocabulary import Action
 
     graded = {c.parent if c.kind == CHILD_KIND and c.parent else c.address
               for c in plan.actionable if c.action is not Action.DESTROY

@@ -9,7 +9,8 @@ from typing import Any
 
 from runner.content.keys import canonical_name
 from runner.kinds.task_pool import is_deployed
-from runner.state.base import STATUS_FAILED, STATUS_OK, Record
+from runner.state.base import Record
+from runner.vocabulary import RecordStatus
 
 STATUSES = ("ready", "deployed", "failed", "skipped")
 
@@ -50,15 +51,15 @@ def entries(records: Mapping[str, Record], settings: Mapping[str, Any]) -> list[
             competencies=names, competency_refs=refs, pool=record.parent,
             starter=(published.get("starter") or {}).get("url"),
             answers=(published.get("answers") or {}).get("url"), updated_at=record.updated_at,
-            reason=(record.error or "").strip() if record.status == STATUS_FAILED else "",
+            reason=(record.error or "").strip() if record.status == RecordStatus.FAILED else "",
             gates=outputs.get("gates") or {}))
     return out
 
 
 def status(record: Record, records: Mapping[str, Record]) -> str:
-    if record.status == STATUS_FAILED:
+    if record.status == RecordStatus.FAILED:
         return "failed"
-    if record.status != STATUS_OK:
+    if record.status != RecordStatus.OK:
         return "skipped"
     return "deployed" if is_deployed(record.address, records) else "ready"
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from runner.address import Address
 from runner.errors import Cancelled
 from runner.state.base import Record
+from runner.vocabulary import IN_SYNC, Observation
 
 if TYPE_CHECKING:
     from runner.providers import Providers
@@ -32,19 +33,6 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-@dataclass(frozen=True)
-class Observation:
-    """What the real thing looks like: gone, drifted (with reasons), or in sync."""
-
-    exists: bool = True
-    reasons: tuple[str, ...] = ()
-
-    @property
-    def in_sync(self) -> bool:
-        return self.exists and not self.reasons
-
-
-IN_SYNC = Observation()
 
 
 class ExpansionDeferred(Exception):

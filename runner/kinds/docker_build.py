@@ -15,7 +15,7 @@ from pydantic import Field, field_validator
 
 from runner.errors import StepFailed
 from runner.fingerprint import digest
-from runner.kinds.base import BaseKind, Context, Observation, Settings, file_digest, hash_files
+from runner.kinds.base import BaseKind, Context, Settings, file_digest, hash_files
 from runner.providers.docker import api_errors, client, is_owned, labels, observing, short_id
 from runner.providers.docker_images import (
     image_drift,
@@ -24,6 +24,7 @@ from runner.providers.docker_images import (
     split_tag,
 )
 from runner.state.base import Record
+from runner.vocabulary import Observation
 
 LOG_TAIL_LINES = 50
 _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(?P<image>\S+)(?:\s+AS\s+(?P<stage>\S+))?",

@@ -11,11 +11,12 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from runner.errors import StepFailed
-from runner.kinds.base import BaseKind, Context, Observation, Settings
+from runner.kinds.base import BaseKind, Context, Settings
 from runner.providers import docker_containers as containers
 from runner.providers.docker import api_errors, client, labels, object_name, observing
 from runner.providers.docker_volumes import ensure_volume, find_volume, remove_volume
 from runner.state.base import Record
+from runner.vocabulary import Observation
 
 MOUNT_ROOT = "/tf-volumes"
 

@@ -11,12 +11,12 @@ from typing import Any
 from pydantic import Field
 
 from runner.errors import StepFailed
-from runner.kinds.base import BaseKind, Child, Context, Observation
+from runner.kinds.base import BaseKind, Child, Context
 from runner.kinds.docker_run import ContainerSettings, container_spec, observe_container
 from runner.providers import docker_containers as containers
 from runner.providers.docker import object_name
-from runner.spec.templating import UNKNOWN
 from runner.state.base import Record
+from runner.vocabulary import UNKNOWN, Observation
 
 MEMBER_KIND = "docker_pool_member"
 

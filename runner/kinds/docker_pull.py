@@ -12,10 +12,11 @@ from pydantic import Field, field_validator
 
 from runner.duration import parse_duration
 from runner.errors import StepFailed
-from runner.kinds.base import BaseKind, Context, Observation, Settings
+from runner.kinds.base import BaseKind, Context, Settings
 from runner.providers.docker import api_errors, client, observing, short_id
 from runner.providers.docker_images import find_image, image_drift, split_tag
 from runner.state.base import Record
+from runner.vocabulary import Observation
 
 
 class DockerPullSettings(Settings):

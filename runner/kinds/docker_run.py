@@ -8,11 +8,12 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from runner.kinds.base import BaseKind, Context, Observation, Settings
+from runner.kinds.base import BaseKind, Context, Settings
 from runner.providers import docker_containers as containers
 from runner.providers.docker import object_name, observing
 from runner.providers.docker_params import parse_parameters
 from runner.state.base import Record
+from runner.vocabulary import Observation
 
 
 class ContainerSettings(Settings):

@@ -14,15 +14,15 @@ from typing import Any
 from pydantic import Field
 
 from runner.errors import StepFailed
-from runner.kinds.base import BaseKind, Child, Context, Observation
+from runner.kinds.base import BaseKind, Child, Context
 from runner.kinds.docker_run import ContainerSettings, observe_container
 from runner.providers import docker_containers as containers
 from runner.providers.docker import object_name, observing
 from runner.providers.docker_exec import run_in_container
 from runner.providers.docker_params import parse_parameters
 from runner.providers.docker_volumes import ensure_volume, find_volume, remove_volume
-from runner.spec.templating import UNKNOWN
 from runner.state.base import Record
+from runner.vocabulary import UNKNOWN, Observation
 
 MEMBER_KIND = "docker_volume_member"
 DEFAULT_SOLUTIONS = ["original", "golden", "solution1", "solution2", "solution3", "solution4"]

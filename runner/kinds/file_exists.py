@@ -9,8 +9,9 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from runner.errors import StepFailed
-from runner.kinds.base import BaseKind, Context, Observation, Settings
+from runner.kinds.base import BaseKind, Context, Settings
 from runner.state.base import Record
+from runner.vocabulary import Observation
 
 
 class FileExistsSettings(Settings):

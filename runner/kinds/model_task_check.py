@@ -14,10 +14,11 @@ from pydantic import Field
 from runner.content import templates
 from runner.content.models import Verdict
 from runner.errors import StepFailed
-from runner.kinds.base import BaseKind, Context, Observation, Settings, hash_files
+from runner.kinds.base import BaseKind, Context, Settings, hash_files
 from runner.providers import llm as llm_provider
 from runner.providers.llm import Call, Request
 from runner.state.base import Record
+from runner.vocabulary import Observation
 
 DEFAULT_SAMPLE = "prompts/_shared/task_check.md"
 ATTACH_ABOVE = 250 * 1024

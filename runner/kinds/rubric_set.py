@@ -22,7 +22,6 @@ from runner.kinds.base import (
     Child,
     Context,
     ExpansionDeferred,
-    Observation,
     Settings,
     file_digest,
     hash_files,
@@ -35,8 +34,8 @@ from runner.rubric.patches import DEFAULT_PROTECTED
 from runner.rubric.results import CHILD_KIND, grading_statuses, parent_outputs
 from runner.rubric.score import GOLDEN, ORIGINAL, ValidateSettings, check_gates, score_solution
 from runner.rubric.solutions import Solution, candidates, classify_files, columns, discovered
-from runner.spec.templating import UNKNOWN
 from runner.state.base import Record
+from runner.vocabulary import UNKNOWN, Observation
 
 # settings a grading reads when it runs: they may read other steps' outputs
 RUNTIME_KEYS = ("setup", "workdir", "git_dir", "pristine", "expected_tree", "user")

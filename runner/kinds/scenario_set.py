@@ -20,8 +20,8 @@ from runner.fingerprint import digest
 from runner.kinds.base import BaseKind, Context, Settings, hash_files
 from runner.providers import llm as llm_provider
 from runner.providers.llm import Call
-from runner.spec.templating import UNKNOWN
 from runner.state.base import Record
+from runner.vocabulary import UNKNOWN
 
 SCENARIO_PROMPTS = ("prompts/_shared/scenarios.j2", "prompts/_shared/scenario_review.j2")
 

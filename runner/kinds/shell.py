@@ -9,9 +9,10 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from runner.errors import Cancelled, StepFailed, StepTimeout
-from runner.kinds.base import BaseKind, Context, Observation, Settings, file_digest, hash_files
+from runner.kinds.base import BaseKind, Context, Settings, file_digest, hash_files
 from runner.providers.local import run_process
 from runner.state.base import Record
+from runner.vocabulary import Observation
 
 OUTPUT_TAIL_BYTES = 16 * 1024
 

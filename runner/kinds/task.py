@@ -19,10 +19,11 @@ from runner.content import publish, taskdir, verify
 from runner.content.settings import PublishSettings, VerifySettings, docker_verify
 from runner.errors import StepFailed
 from runner.kinds import task_draft
-from runner.kinds.base import BaseKind, Child, Context, Observation
+from runner.kinds.base import BaseKind, Child, Context
 from runner.kinds.task_draft import Draft, TaskSpecSettings, make_draft, read_draft
 from runner.providers.docker import workspace_tag
 from runner.state.base import Record
+from runner.vocabulary import Observation
 
 
 class TaskSettings(TaskSpecSettings):

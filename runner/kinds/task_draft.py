@@ -20,11 +20,11 @@ from runner.content.keys import key_of
 from runner.content.settings import REPO_NAME, GeneratorSettings, ScenarioChoice
 from runner.errors import StepFailed, TaskformError
 from runner.fingerprint import digest
-from runner.kinds.base import BaseKind, Context, Observation, Settings
+from runner.kinds.base import BaseKind, Context, Settings
 from runner.providers import llm as llm_provider
 from runner.providers.llm import Call
-from runner.spec.templating import UNKNOWN
 from runner.state.base import Record
+from runner.vocabulary import UNKNOWN, Observation
 
 GATES = ("schema", "readme", "references", "leaks", "grading", "review")
 

@@ -15,7 +15,8 @@ from pydantic import Field, model_validator
 
 from runner.content.settings import GeneratorSettings, PublishSettings, VerifySettings
 from runner.kinds.base import BaseKind, Child, Context, Settings
-from runner.state.base import STATUS_OK, Record
+from runner.state.base import Record
+from runner.vocabulary import RecordStatus
 
 
 class TaskPoolSettings(Settings):
@@ -43,7 +44,7 @@ class TaskPoolSettings(Settings):
 def is_deployed(address: str, recorded: Mapping[str, Record]) -> bool:
     """True when a recorded deployment names this task (its settings' or outputs' `task`)."""
     for record in recorded.values():
-        if record.kind != "deployment" or record.status != STATUS_OK:
+        if record.kind != "deployment" or record.status != RecordStatus.OK:
             continue
         named = {str((record.settings or {}).get("task") or ""), str(record.outputs.get("task") or "")}
         if address in named:
@@ -67,7 +68,7 @@ def census(pool: str, recorded: Mapping[str, Record]) -> dict[str, list[int]]:
     """Children by state: ready, deployed, failed."""
     out: dict[str, list[int]] = {"ready": [], "deployed": [], "failed": []}
     for key, record in sorted(pool_children(pool, recorded).items()):
-        if record.status != STATUS_OK:
+        if record.status != RecordStatus.OK:
             out["failed"].append(key)
         elif is_deployed(record.address, recorded):
             out["deployed"].append(key)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from runner.errors import StepFailed
 from runner.fingerprint import digest
-from runner.kinds.base import IN_SYNC, Context, Observation
+from runner.kinds.base import Context
 from runner.providers.docker import (
     LABEL_ADDRESS,
     LABEL_CONFIG,
@@ -23,6 +23,7 @@ from runner.providers.docker import (
     short_id,
 )
 from runner.providers.docker_params import sdk_arguments
+from runner.vocabulary import IN_SYNC, Observation
 
 if TYPE_CHECKING:
     from docker.models.containers import Container

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from runner.errors import StepFailed
-from runner.kinds.base import IN_SYNC, Context, Observation
+from runner.kinds.base import Context
 from runner.providers.docker import api_errors, client, is_owned, short_id
+from runner.vocabulary import IN_SYNC, Observation
 
 
 def split_tag(reference: str) -> tuple[str, str]:

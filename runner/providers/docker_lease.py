@@ -20,7 +20,7 @@ from typing import Any
 from runner.errors import Cancelled, NotStarted, StepFailed, StepTimeout
 from runner.kinds.base import Context
 from runner.providers import docker_containers as containers
-from runner.spec.templating import UNKNOWN
+from runner.vocabulary import UNKNOWN
 
 # what the grading script needs as root, and nothing more: hand the tree to the grading user
 # (CHOWN, DAC_OVERRIDE, FOWNER), switch to it (SETUID, SETGID), and let `timeout` signal it (KILL)

@@ -6,8 +6,8 @@ import json
 import os
 from typing import Any
 
-from runner.plan import Action, Change, Plan
-from runner.spec.templating import UNKNOWN
+from runner.plan import Change, Plan
+from runner.vocabulary import UNKNOWN, Action
 
 COLORS = {Action.CREATE: "32", Action.UPDATE: "33", Action.REPLACE: "35", Action.DESTROY: "31"}
 VALUE_WIDTH = 100

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
-from runner.plan import Action
+from runner.vocabulary import Action
 
 ING = {"create": "creating", "update": "updating", "replace": "replacing", "destroy": "destroying"}
 ED = {"create": "created", "update": "updated", "replace": "replaced", "destroy": "destroyed"}

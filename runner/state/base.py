@@ -10,10 +10,6 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-STATUS_OK = "ok"
-STATUS_FAILED = "failed"
-STATUS_SKIPPED = "skipped"
-
 
 def now_iso() -> str:
     return _iso(time.time())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from runner.spec.templating import UNKNOWN, Refs, Scope, TemplateProblem, analyse, evaluate, render
+from runner.spec.templating import Refs, Scope, TemplateProblem, analyse, evaluate, render
+from runner.vocabulary import UNKNOWN
 
 
 def test_references_are_found_statically():
