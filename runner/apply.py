@@ -12,17 +12,16 @@ import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from runner import journal
+from runner.connections import Connections
 from runner.errors import TaskformError
-from runner.evaluate import Evaluator
-from runner.kinds.registry import KINDS
+from runner.kinds.registry import KINDS, replaces_on_change
 from runner.plan import Change, Plan
-from runner.planner import recorded_outputs
-from runner.providers import Providers
+from runner.planning import recorded_outputs
+from runner.planning.evaluate import Evaluator
 from runner.redact import Redactor
-from runner.report.progress import Outcome, Progress
 from runner.resource import Resource
 from runner.state.base import (
     Event,
@@ -30,10 +29,34 @@ from runner.state.base import (
     StateStore,
 )
 from runner.step import StepResult, StepRun
-from runner.vocabulary import Action
+from runner.vocabulary import Action, Outcome, RunStatus, StepStatus
 from runner.workspace import Workspace
 
 WATCHDOG_GRACE_SECONDS = 5.0
+
+
+class Progress(Protocol):
+    """Where apply reports what it does (a live panel, plain lines, nothing)."""
+
+    def start(self, total: int) -> None: ...
+    def add_total(self, more: int) -> None: ...
+    def began(self, address: str, action: Action) -> None: ...
+    def log(self, address: str, line: str) -> None: ...
+    def finished(self, outcome: Outcome) -> None: ...
+    def note(self, text: str) -> None: ...
+    def close(self) -> None: ...
+
+
+class SilentProgress:
+    """Progress that says nothing (a plan without changes, a test)."""
+
+    def start(self, total: int) -> None: ...
+    def add_total(self, more: int) -> None: ...
+    def began(self, address: str, action: Action) -> None: ...
+    def log(self, address: str, line: str) -> None: ...
+    def finished(self, outcome: Outcome) -> None: ...
+    def note(self, text: str) -> None: ...
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -41,27 +64,34 @@ class ApplyReport:
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     interrupted: bool = False
 
-    def count(self, status: str, action: Action | None = None) -> int:
+    def count(self, status: StepStatus, action: Action | None = None) -> int:
         return sum(1 for o in self.outcomes.values()
                    if o.status == status and (action is None or o.action is action))
 
     @property
     def ok(self) -> bool:
-        return not self.interrupted and not any(
-            o.status in ("failed", "blocked", "cancelled", "not-started")
-            for o in self.outcomes.values())
+        return not self.interrupted and not any(StepStatus(o.status).is_failure
+                                                for o in self.outcomes.values())
+
+    @property
+    def run_status(self) -> RunStatus:
+        """What the history records of the run this report ends."""
+        if self.ok:
+            return RunStatus.OK
+        return RunStatus.INTERRUPTED if self.interrupted else RunStatus.FAILED
 
     def summary(self) -> dict[str, int]:
-        out = {ed: self.count("done", Action(a)) for a, ed in
+        out = {ed: self.count(StepStatus.DONE, Action(a)) for a, ed in
                (("create", "created"), ("update", "updated"), ("replace", "replaced"),
                 ("destroy", "destroyed"))}
-        for status in ("unchanged", "skipped", "failed", "blocked", "cancelled", "not-started"):
-            out[status] = self.count(status)
+        for status in StepStatus:
+            if status is not StepStatus.DONE:
+                out[status.value] = self.count(status)
         return out
 
 
 class Executor:
-    def __init__(self, ws: Workspace, state: StateStore, providers: Providers, plan: Plan,
+    def __init__(self, ws: Workspace, state: StateStore, connections: Connections, plan: Plan,
                  resources: dict[str, Resource], records: dict[str, Record], run_id: str,
                  progress: Progress, redactor: Redactor, parallelism: int,
                  fail_fast: bool = False, saved_plan: bool = False):
@@ -71,7 +101,7 @@ class Executor:
         self.parallelism, self.fail_fast, self.saved_plan = parallelism, fail_fast, saved_plan
         self.fresh: dict[str, Any] = {}  # outputs made in this run (unredacted, memory only)
         base = recorded_outputs(self.records)
-        self.evaluator = Evaluator(ws, providers,
+        self.evaluator = Evaluator(ws, connections,
                                    lambda a: self.fresh[a] if a in self.fresh else base(a),
                                    redact=redactor.value, recorded=records)
         self.report = ApplyReport()
@@ -133,7 +163,7 @@ class Executor:
             pool.shutdown(wait=True)
             for address, change in self.changes.items():
                 if address not in self.report.outcomes:
-                    self.report.outcomes[address] = Outcome(address, change.action, "not-started")
+                    self.report.outcomes[address] = Outcome(address, change.action, StepStatus.NOT_STARTED)
             self.report.interrupted = self.interrupts > 0
             self.progress.close()
         return self.report
@@ -174,8 +204,9 @@ class Executor:
     def _expand(self, change: Change, ready: deque[str]) -> None:
         """Plan the children of a parent whose expansion had to wait for its dependencies,
         then apply them before the parent itself."""
-        from runner.evaluate import expand_now, observe_all
         from runner.plan import PlanOptions, plan
+        from runner.planning.expand import expand_now
+        from runner.planning.observe import observe_all
 
         address = change.address
         try:
@@ -186,9 +217,9 @@ class Executor:
             observed = observe_all([r for a, r in recorded.items() if a in desired],
                                    self.evaluator, expanded, self.parallelism)
             children = plan(desired, recorded, observed, PlanOptions(),
-                            replace_on_change=lambda k: KINDS[k].kind.replace_on_change)
+                            replace_on_change=replaces_on_change)
         except TaskformError as exc:
-            self._finish(change, StepResult("failed", message=str(exc)))
+            self._finish(change, StepResult(StepStatus.FAILED, message=str(exc)))
             self._done(address, ready)
             return
         self.resources.update(expanded)
@@ -224,12 +255,12 @@ class Executor:
             return None
         for dep in change.depends_on:
             outcome = self.report.outcomes.get(dep)
-            if outcome and outcome.status in ("failed", "blocked", "cancelled"):
-                why = "failed" if outcome.status == "failed" else "was not applied"
-                if outcome.status != "cancelled" and self._is_part(change.address, dep):
-                    return StepResult("failed", message=f"{dep} {why}: {outcome.message}",
+            if outcome and outcome.status in (StepStatus.FAILED, StepStatus.BLOCKED, StepStatus.CANCELLED):
+                why = "failed" if outcome.status == StepStatus.FAILED else "was not applied"
+                if outcome.status != StepStatus.CANCELLED and self._is_part(change.address, dep):
+                    return StepResult(StepStatus.FAILED, message=f"{dep} {why}: {outcome.message}",
                                       output=outcome.output)
-                return StepResult("blocked", message=f"dependency {dep} {why}")
+                return StepResult(StepStatus.BLOCKED, message=f"dependency {dep} {why}")
         return None
 
     def _is_part(self, address: str, dep: str) -> bool:
@@ -237,7 +268,7 @@ class Executor:
         the parent's, recorded as such (not only blocked)."""
         parent, child = self.resources.get(address), self.resources.get(dep)
         return bool(parent and child and child.parent == parent.address
-                    and KINDS[parent.kind].kind.fails_with_children)
+                    and KINDS[parent.kind].fails_with_children)
 
     def _submit(self, pool: ThreadPoolExecutor, change: Change) -> None:
         run = StepRun(change=change, resource=self.resources.get(change.address),
@@ -266,7 +297,8 @@ class Executor:
         self._commit(change, result, outcome)
         self.report.outcomes[change.address] = outcome
         self.progress.finished(outcome)
-        if result.status in ("failed", "cancelled") and self.fail_fast and not self.stop.is_set():
+        if result.status in (StepStatus.FAILED, StepStatus.CANCELLED) and self.fail_fast \
+                and not self.stop.is_set():
             self.stop.set()
             self.progress.note("--fail-fast: no new work will start.")
 
@@ -276,26 +308,26 @@ class Executor:
                       data={"action": change.action.value, "attempts": result.attempts,
                             **({"output": outcome.output} if outcome.output else {}),
                             **result.data})
-        if result.status in ("blocked", "unchanged", "not-started") or (
-                result.status == "cancelled" and change.action is Action.DESTROY):
+        if result.status in (StepStatus.BLOCKED, StepStatus.UNCHANGED, StepStatus.NOT_STARTED) or (
+                result.status == StepStatus.CANCELLED and change.action is Action.DESTROY):
             self.state.append(event)
-            if result.status == "unchanged":
+            if result.status == StepStatus.UNCHANGED:
                 self.fresh[change.address] = result.outputs
             return
-        if change.action is Action.DESTROY and result.status == "done":
+        if change.action is Action.DESTROY and result.status == StepStatus.DONE:
             self.state.remove(change.address, event)
             self.records.pop(change.address, None)
             return
         prior = self.records.get(change.address)
         resource = self.resources.get(change.address)
-        if result.status in ("done", "skipped"):
+        if result.status in (StepStatus.DONE, StepStatus.SKIPPED):
             assert resource is not None
             record = journal.success(change, result, resource, prior, self.run_id, self.redactor)
         else:
             record = journal.failure(change, outcome, resource, prior, self.run_id)
         self.state.commit(record, event)
         self.records[change.address] = record
-        if result.status == "done":
+        if result.status == StepStatus.DONE:
             self.fresh[change.address] = result.outputs
-        elif result.status == "skipped":
+        elif result.status == StepStatus.SKIPPED:
             self.fresh[change.address] = {}

@@ -7,11 +7,10 @@ from dataclasses import replace
 
 from runner.plan import Change
 from runner.redact import Redactor
-from runner.report.progress import Outcome
 from runner.resource import Resource
 from runner.state.base import Record, now_iso
 from runner.step import StepResult
-from runner.vocabulary import RecordStatus
+from runner.vocabulary import Outcome, RecordStatus
 
 
 def success(change: Change, result: StepResult, resource: Resource, prior: Record | None,

@@ -1,5 +1,6 @@
-"""The plan: a pure function of desired, recorded and observed state, returning an immutable
-value that plan output, `--json`, saved plan files and apply all share."""
+"""The plan, pure: a function of desired (evaluated), recorded and observed state that returns
+an immutable value; plan output, `--json`, saved plan files and apply all share it. No I/O
+here: `planning/` gathers the inputs."""
 
 from __future__ import annotations
 
@@ -9,12 +10,22 @@ from typing import Any
 
 from runner.address import Address, parse_address
 from runner.errors import PlanError
-from runner.evaluate import Evaluated
 from runner.fingerprint import reasons as fingerprint_reasons
 from runner.graph import Graph
+from runner.resource import Resource
 from runner.spec.templating import refs_of
 from runner.state.base import Record
 from runner.vocabulary import UNKNOWN, Action, Observation, RecordStatus
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """A desired resource as far as it is known before apply."""
+
+    resource: Resource
+    rendered: Any
+    fingerprint: dict[str, str] | None  # None: some input is known only after apply
+    when: bool | None                   # None: not known before apply
 
 
 @dataclass(frozen=True)

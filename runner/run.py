@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runner.state.base import Event, LockInfo, RunInfo, StateStore, new_lock_info, new_run_id
+from runner.vocabulary import RunStatus
 
 
 @dataclass
@@ -15,7 +16,7 @@ class Run:
     run_id: str
     lock: LockInfo
     taken_over: LockInfo | None = None
-    status: str = "failed"
+    status: RunStatus = RunStatus.FAILED
     summary: dict[str, Any] = field(default_factory=dict)
 
 

@@ -11,13 +11,13 @@ from typing import Any
 
 from runner.address import parse_address
 from runner.errors import Cancelled, NotStarted, PlanError, StepFailed, StepTimeout, TaskformError
-from runner.evaluate import Evaluator
-from runner.kinds.base import Context
+from runner.kinds.base import Can, Context
 from runner.kinds.registry import KINDS
 from runner.plan import Change
+from runner.planning.evaluate import Evaluator
 from runner.resource import Resource
 from runner.state.base import Record
-from runner.vocabulary import Action
+from runner.vocabulary import Action, RecordStatus, StepStatus
 
 ERROR_OUTPUT_LIMIT = 8 * 1024
 MAX_BACKOFF_SECONDS = 300.0
@@ -25,7 +25,7 @@ MAX_BACKOFF_SECONDS = 300.0
 
 @dataclass
 class StepResult:
-    status: str  # done | unchanged | skipped | failed | cancelled | not-started
+    status: StepStatus
     outputs: dict[str, Any] = field(default_factory=dict)
     fingerprint: dict[str, str] | None = None
     rendered: Any = None
@@ -57,13 +57,13 @@ class StepRun:
                 return self._destroy()
             return self._apply()
         except Cancelled:
-            return StepResult("cancelled", message="cancelled by interrupt")
+            return StepResult(StepStatus.CANCELLED, message="cancelled by interrupt")
         except NotStarted:
-            return StepResult("not-started", message="the run stopped before it began")
+            return StepResult(StepStatus.NOT_STARTED, message="the run stopped before it began")
         except (PlanError, TaskformError) as exc:
-            return StepResult("failed", message=str(exc))
+            return StepResult(StepStatus.FAILED, message=str(exc))
         except Exception as exc:  # a bug in a kind must not take the whole apply down
-            return StepResult("failed", message=f"internal error: {type(exc).__name__}: {exc}",
+            return StepResult(StepStatus.FAILED, message=f"internal error: {type(exc).__name__}: {exc}",
                               output=traceback.format_exc()[-ERROR_OUTPUT_LIMIT:])
 
     def _context(self, budget: float | None = None) -> Context:
@@ -75,16 +75,17 @@ class StepRun:
         self.deadline = time.monotonic() + budget if budget else None
         address = resource.address if resource else parse_address(self.change.address)
         return Context(workspace=self.evaluator.ws, address=address,
-                       providers=self.evaluator.providers, run_id=self.run_id,
+                       connections=self.evaluator.connections, run_id=self.run_id,
                        deadline=self.deadline, timeout=timeout, cancelled=self.cancelled,
                        stopping=self.stopping, log=lambda line: self.log(self.change.address, line),
                        outputs=self.evaluator.outputs, recorded=self.evaluator.recorded)
 
     def _destroy(self) -> StepResult:
         assert self.record is not None
-        kind = KINDS[self.record.kind].kind
-        kind.destroy(self._context(), self.record)
-        return StepResult("done")
+        entry = KINDS[self.record.kind]
+        if entry.does(Can.DESTROY):
+            entry.kind.destroy(self._context(), self.record)
+        return StepResult(StepStatus.DONE)
 
     def _apply(self) -> StepResult:
         resource = self.resource
@@ -93,20 +94,20 @@ class StepRun:
         model = self.evaluator.model(resource, rendered)
         fingerprint = self.evaluator.fingerprint(resource, rendered)
         if fingerprint is None:
-            return StepResult("failed", message="inputs are still unknown after their "
+            return StepResult(StepStatus.FAILED, message="inputs are still unknown after their "
                               "dependencies were applied")
         drift = self._changed_since_plan(fingerprint)
         if drift:
-            return StepResult("failed", message="changed since the plan was made: "
+            return StepResult(StepStatus.FAILED, message="changed since the plan was made: "
                               + "; ".join(drift) + "; make a new plan")
         record = self.record
         if self.change.deferred and record and record.fingerprint == fingerprint \
-                and record.status == "ok":
-            return StepResult("unchanged", outputs=record.outputs, fingerprint=fingerprint,
+                and record.status == RecordStatus.OK:
+            return StepResult(StepStatus.UNCHANGED, outputs=record.outputs, fingerprint=fingerprint,
                               rendered=rendered)
         when = self.evaluator.when(resource)
         if when is False:
-            return StepResult("skipped", fingerprint=fingerprint, rendered=rendered,
+            return StepResult(StepStatus.SKIPPED, fingerprint=fingerprint, rendered=rendered,
                               message=f"when: {resource.when} is false")
         return self._attempts(resource, model, rendered, fingerprint)
 
@@ -122,21 +123,25 @@ class StepRun:
 
     def _attempts(self, resource: Resource, model: Any, rendered: Any,
                   fingerprint: dict[str, str]) -> StepResult:
-        kind = KINDS[resource.kind].kind
+        entry = KINDS[resource.kind]
+        kind = entry.kind
         record = self.record
         destroyed = False
-        budget = kind.time_budget(model, resource.timeout) if resource.timeout else None
+        budget = resource.timeout
+        if budget and entry.does(Can.BUDGET):
+            budget = kind.time_budget(model, budget)
         attempt = 0
         while True:
             attempt += 1
             ctx = self._context(budget)
             try:
                 if self.change.action is Action.REPLACE and record is not None and not destroyed:
-                    kind.destroy(ctx, record)
+                    if entry.does(Can.DESTROY):
+                        kind.destroy(ctx, record)
                     destroyed = True
                 prior = record if self.change.action is Action.UPDATE else None
                 outputs = kind.apply(ctx, model, prior)
-                return StepResult("done", outputs=outputs or {}, fingerprint=fingerprint,
+                return StepResult(StepStatus.DONE, outputs=outputs or {}, fingerprint=fingerprint,
                                   rendered=rendered, attempts=attempt)
             except NotStarted:
                 if destroyed or attempt > 1:  # something was done: record how it ended
@@ -168,7 +173,7 @@ class StepRun:
             data["exit_code"] = failure.exit_code
         if failure.command:
             data["command"] = failure.command
-        status = "failed"
+        status = StepStatus.FAILED
         message = failure.message
         if attempts > 1:
             message += f" (after {attempts} attempts)"

@@ -90,3 +90,16 @@ class RunStatus(StrEnum):
     OK = "ok"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one change of an apply ended."""
+
+    address: str
+    action: Action
+    status: StepStatus
+    seconds: float = 0.0
+    message: str = ""
+    output: str = ""
+    attempts: int = 1

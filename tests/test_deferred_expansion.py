@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from runner.errors import StepFailed
-from runner.kinds.base import BaseKind, Child, Context, ExpansionDeferred, Settings
+from runner.kinds.base import BaseKind, Can, Child, Context, Expansion, ExpansionDeferred, Settings
 from runner.kinds.registry import KINDS, STEP_TYPES, KindEntry
 from runner.state.base import Record
 
@@ -24,12 +24,12 @@ class LinesKind(BaseKind):
     name = "lines"
     settings_model = LinesSettings
 
-    def expand(self, ctx: Context, settings: Any) -> list[Child]:
-        path = ctx.path(settings["path"])
+    def expand(self, ctx: Context, settings: LinesSettings, expansion: Expansion) -> list[Child]:
+        path = ctx.path(settings.path)
         if not path.is_file():
-            if ctx.depends_on:
-                raise ExpansionDeferred(f"{settings['path']} does not exist yet")
-            raise StepFailed(f"{settings['path']} does not exist")
+            if expansion.depends_on:
+                raise ExpansionDeferred(f"{settings.path} does not exist yet")
+            raise StepFailed(f"{settings.path} does not exist")
         lines = path.read_text().split()
         return [Child(key=(i,), kind="value", settings={"input": line})
                 for i, line in enumerate(lines)]
@@ -46,16 +46,16 @@ class LinesKind(BaseKind):
         return {"values": values}
 
 
-def register(monkeypatch, kind: BaseKind) -> None:
-    """Make `kind` a pipeline step type for one test."""
-    entry = KindEntry(kind.name, kind)
+def register(monkeypatch, kind: BaseKind, *can: Can, fails_with_children: bool = False) -> None:
+    """Make `kind` a pipeline step type for one test, declaring what it can do."""
+    entry = KindEntry(kind.name, kind, can=frozenset(can), fails_with_children=fails_with_children)
     monkeypatch.setitem(KINDS, kind.name, entry)
     monkeypatch.setitem(STEP_TYPES, kind.name, entry)
 
 
 @pytest.fixture(autouse=True)
 def lines_kind(monkeypatch):
-    register(monkeypatch, LinesKind())
+    register(monkeypatch, LinesKind(), Can.EXPAND, Can.DEFER_EXPANSION)
 
 
 def specs(ws, words: str) -> None:
@@ -133,7 +133,7 @@ class ChainKind(BaseKind):
 
     name = "chain"
 
-    def expand(self, ctx: Context, settings: Any) -> list[Child]:
+    def expand(self, ctx: Context, settings: Any, expansion: Expansion) -> list[Child]:
         first = f'{ctx.address}[0]'
         return [Child(key=(0,), kind="value", settings={"input": "x"}),
                 Child(key=(1,), kind="value",
@@ -144,7 +144,7 @@ class ChainKind(BaseKind):
 
 
 def test_children_wait_for_the_siblings_they_reference(ws, monkeypatch):
-    register(monkeypatch, ChainKind())
+    register(monkeypatch, ChainKind(), Can.EXPAND)
     ws.spec("""
         apiVersion: taskform/v1
         kind: Pipeline
@@ -164,7 +164,7 @@ class OrderedKind(BaseKind):
 
     name = "ordered"
 
-    def expand(self, ctx: Context, settings: Any) -> list[Child]:
+    def expand(self, ctx: Context, settings: Any, expansion: Expansion) -> list[Child]:
         return [Child(key=("first",), kind="value", settings={"input": 1}),
                 Child(key=("second",), kind="value", settings={"input": 2},
                       depends_on=(str(ctx.address.child("first")),))]
@@ -174,7 +174,7 @@ class OrderedKind(BaseKind):
 
 
 def test_a_child_waits_for_what_its_parent_names(ws, monkeypatch):
-    register(monkeypatch, OrderedKind())
+    register(monkeypatch, OrderedKind(), Can.EXPAND)
     ws.spec("""
         apiVersion: taskform/v1
         kind: Pipeline
@@ -198,17 +198,16 @@ class WholeKind(BaseKind):
 
     name = "whole"
     settings_model = WholeSettings
-    fails_with_children = True
 
-    def expand(self, ctx: Context, settings: Any) -> list[Child]:
-        return [Child(key=("part",), kind="shell", settings={"command": settings["command"]})]
+    def expand(self, ctx: Context, settings: WholeSettings, expansion: Expansion) -> list[Child]:
+        return [Child(key=("part",), kind="shell", settings={"command": settings.command})]
 
     def apply(self, ctx: Context, settings: Any, prior: Record | None) -> dict[str, Any]:
         return {"whole": True}
 
 
 def test_a_parent_made_of_its_children_fails_with_them(ws, monkeypatch):
-    register(monkeypatch, WholeKind())
+    register(monkeypatch, WholeKind(), Can.EXPAND, fails_with_children=True)
     ws.spec("""
         apiVersion: taskform/v1
         kind: Pipeline

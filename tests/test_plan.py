@@ -6,8 +6,7 @@ import pytest
 
 from runner.address import parse_address
 from runner.errors import PlanError
-from runner.evaluate import Evaluated
-from runner.plan import PlanOptions, plan
+from runner.plan import Evaluated, PlanOptions, plan
 from runner.resource import Origin, Resource
 from runner.state.base import Record
 from runner.vocabulary import UNKNOWN, Action, Observation

@@ -39,9 +39,9 @@ def apply(app: App, plan_file: str | None, auto_approve: bool, targets: tuple[st
     With PLAN_FILE (from `plan -out`), apply exactly that plan; it is refused when the state or
     the specs changed since it was made.
     """
-    from runner import planfile
+    from runner import plan_json
     from runner.cli.execute import execute_planned
-    from runner.planner import load_saved, make_plan
+    from runner.planning import load_saved, make_plan
     from runner.run import locked_run
 
     if plan_file and (targets or excludes or replace or labels):
@@ -49,13 +49,13 @@ def apply(app: App, plan_file: str | None, auto_approve: bool, targets: tuple[st
                                "-replace/-l or make a new plan")
     wait = seconds(lock_timeout, "-lock-timeout")
     ws = app.workspace
-    with app.session() as (state, providers), locked_run(state, "apply", wait) as run:
+    with app.session() as (state, connections), locked_run(state, "apply", wait) as run:
         if plan_file:
-            planned = load_saved(ws, state, providers, planfile.load(Path(plan_file)))
+            planned = load_saved(ws, state, connections, plan_json.load(Path(plan_file)))
         else:
-            planned = make_plan(ws, state, providers,
+            planned = make_plan(ws, state, connections,
                                 plan_options(targets, excludes, replace, labels), refresh=refresh)
-        code = execute_planned(app, state, providers, planned, run, auto_approve=auto_approve,
+        code = execute_planned(app, state, connections, planned, run, auto_approve=auto_approve,
                                parallelism=parallelism, fail_fast=fail_fast, verbose=verbose,
                                saved=bool(plan_file), what="apply these changes")
     if code:

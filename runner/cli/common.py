@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from runner.connections import Connections
     from runner.plan import PlanOptions
-    from runner.providers import Providers
     from runner.state.base import StateStore
     from runner.workspace import Workspace
 
@@ -43,17 +43,17 @@ class App:
         return not self.no_color and use_color(stream or sys.stdout)
 
     @contextmanager
-    def session(self) -> Iterator[tuple[StateStore, Providers]]:
-        """The state store and the providers, closed afterwards."""
-        from runner.providers import Providers
+    def session(self) -> Iterator[tuple[StateStore, Connections]]:
+        """The state store and the connections, closed afterwards."""
+        from runner.connections import Connections
         from runner.state import open_state
 
         state = open_state(self.workspace)
-        providers = Providers(self.workspace)
+        connections = Connections()
         try:
-            yield state, providers
+            yield state, connections
         finally:
-            providers.close()
+            connections.close()
             state.close()
 
 

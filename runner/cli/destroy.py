@@ -31,18 +31,18 @@ def destroy(app: App, auto_approve: bool, targets: tuple[str, ...], excludes: tu
     """Destroy every recorded resource in reverse dependency order (or those selected, with
     what depends on them). lifecycle.prevent_destroy blocks it."""
     from runner.cli.execute import execute_planned
-    from runner.planner import make_plan
+    from runner.planning import make_plan
     from runner.run import locked_run
 
     if replace:
         raise click.UsageError("-replace makes no sense with destroy")
     wait = seconds(lock_timeout, "-lock-timeout")
     ws = app.workspace
-    with app.session() as (state, providers), locked_run(state, "destroy", wait) as run:
-        planned = make_plan(ws, state, providers,
+    with app.session() as (state, connections), locked_run(state, "destroy", wait) as run:
+        planned = make_plan(ws, state, connections,
                             plan_options(targets, excludes, (), labels, destroy_all=True),
                             refresh=False)
-        code = execute_planned(app, state, providers, planned, run, auto_approve=auto_approve,
+        code = execute_planned(app, state, connections, planned, run, auto_approve=auto_approve,
                                parallelism=parallelism, fail_fast=fail_fast, verbose=verbose,
                                saved=False, what="destroy these resources")
     if code:

@@ -29,9 +29,9 @@ def gc(app: App, yes: bool, lock_timeout: str, as_json: bool) -> None:
 
     ws = app.workspace
     address = engine_address(ws)
-    with app.session() as (state, providers), \
+    with app.session() as (state, connections), \
             locked_run(state, "gc", seconds(lock_timeout, "-lock-timeout")) as run:
-        client = providers.get("docker", address, lambda: DockerEngine(address)).client
+        client = connections.get("docker", address, lambda: DockerEngine(address)).client
         try:
             with api_errors("list labelled objects"):
                 orphans = find_orphans(client, ws, state.records())

@@ -14,16 +14,17 @@ from runner.cli.common import App, pass_app
 def graph(app: App, fmt: str) -> None:
     """Print the dependency graph, expansions included (edges point from a dependency to what
     depends on it)."""
-    from runner.evaluate import Evaluator, expand_all
     from runner.graph import Graph
-    from runner.planner import recorded_outputs
+    from runner.planning import recorded_outputs
+    from runner.planning.evaluate import Evaluator
+    from runner.planning.expand import expand_all
     from runner.spec.load import load_specs
 
     ws = app.workspace
     specs = load_specs(ws)
-    with app.session() as (state, providers):
+    with app.session() as (state, connections):
         records = state.records()
-        evaluator = Evaluator(ws, providers, recorded_outputs(records), recorded=records)
+        evaluator = Evaluator(ws, connections, recorded_outputs(records), recorded=records)
         resources = expand_all(specs.resources, evaluator)
     g = Graph({a: [str(d) for d in r.depends_on] for a, r in resources.items()})
     labels = {a: r.kind for a, r in resources.items()}

@@ -25,20 +25,20 @@ def plan(app: App, targets: tuple[str, ...], excludes: tuple[str, ...], replace:
          labels: tuple[str, ...], destroy_all: bool, refresh: bool, out: str | None,
          detailed: bool, as_json: bool) -> None:
     """Show what apply would create, update, replace or destroy, with the reasons."""
-    from runner import planfile
-    from runner.planner import make_plan, redacted
+    from runner import plan_json
+    from runner.planning import make_plan, redacted
     from runner.redact import Redactor
     from runner.report.plan_text import render_plan
 
     options = plan_options(targets, excludes, replace, labels, destroy_all)
     ws = app.workspace
-    with app.session() as (state, providers):
-        planned = make_plan(ws, state, providers, options, refresh=refresh)
+    with app.session() as (state, connections):
+        planned = make_plan(ws, state, connections, options, refresh=refresh)
     shown = redacted(planned.plan, Redactor(ws.secrets))
     if out:
-        planfile.save(shown, Path(out))
+        plan_json.save(shown, Path(out))
     if as_json:
-        echo_json(planfile.to_json(shown))
+        echo_json(plan_json.to_json(shown))
     else:
         click.echo(render_plan(shown, color=app.color()), nl=False)
         if out:

@@ -76,32 +76,28 @@ def _cycle(app: App, number: int, options: Any, wait: float,
 
 def _apply(app: App, options: Any, wait: float,
            parallelism: int | None) -> tuple[bool, bool, str]:
-    from runner.apply import Executor
     from runner.cli.common import interrupts
-    from runner.planner import make_plan
-    from runner.redact import Redactor
+    from runner.converge import converge
+    from runner.planning import make_plan
     from runner.report.progress import LineProgress
     from runner.run import locked_run
+    from runner.vocabulary import StepStatus
 
     app = App(workspace_dir=app.workspace_dir, no_color=app.no_color)  # re-read taskform.yaml
     ws = app.workspace
-    with app.session() as (state, providers), locked_run(state, "watch", wait) as run:
-        planned = make_plan(ws, state, providers, options)
+    with app.session() as (state, connections), locked_run(state, "watch", wait) as run:
+        planned = make_plan(ws, state, connections, options)
         counts = planned.plan.counts()
+        if planned.plan.has_changes:
+            _log("plan: " + ", ".join(f"{n} to {a}" for a, n in counts.items()
+                                      if n and a != "no-op"))
+        report = converge(ws, state, connections, planned, run, progress=LineProgress(),
+                          parallelism=parallelism, on_interrupt=interrupts)
         if not planned.plan.has_changes:
-            run.status = "ok"
             return True, False, f"no changes ({counts['no-op']} resources match the specs)"
-        _log("plan: " + ", ".join(f"{n} to {a}" for a, n in counts.items() if n and a != "no-op"))
-        executor = Executor(ws, state, providers, planned.plan, planned.resources,
-                            planned.records, run.run_id, LineProgress(), Redactor(ws.secrets),
-                            parallelism or ws.config.parallelism)
-        with interrupts(executor.interrupt):
-            report = executor.run()
-        run.summary = report.summary()
-        run.status = "ok" if report.ok else ("interrupted" if report.interrupted else "failed")
         done = ", ".join(f"{n} {k}" for k, n in report.summary().items() if n)
         failed = [f"{o.address}: {o.message}" for o in report.outcomes.values()
-                  if o.status == "failed"]
+                  if o.status == StepStatus.FAILED]
         return report.ok, report.interrupted, done + "".join(f"\n  {f}" for f in failed)
 
 

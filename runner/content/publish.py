@@ -8,9 +8,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from runner.connections import Connections
 from runner.content.settings import PublishSettings
 from runner.errors import StepFailed
-from runner.providers import Providers, git
+from runner.providers import git
 from runner.workspace import Workspace
 
 Log = Callable[[str], None]
@@ -20,7 +21,7 @@ def names(repo: str) -> dict[str, str]:
     return {"starter": repo, "answers": f"{repo}-answers"}
 
 
-def publish(ws: Workspace, providers: Providers, address: str, labels: Mapping[str, str],
+def publish(ws: Workspace, connections: Connections, address: str, labels: Mapping[str, str],
             settings: PublishSettings, repo: str, trees: Mapping[str, Mapping[str, str]],
             message: str, log: Log) -> dict[str, Any]:
     """Push each tree ("starter", "answers") to its repository; returns what was recorded."""
@@ -30,7 +31,7 @@ def publish(ws: Workspace, providers: Providers, address: str, labels: Mapping[s
         if settings.to == "git":
             out[role] = _git(ws, address, labels, settings, name, trees[role], message, log)
         else:
-            out[role] = _github(ws, providers, address, settings, name, visibility, trees[role],
+            out[role] = _github(ws, connections, address, settings, name, visibility, trees[role],
                                 message, log)
     return out
 
@@ -51,10 +52,10 @@ def _git(ws: Workspace, address: str, labels: Mapping[str, str], settings: Publi
             "visibility": "local", "owned": owned, "changed": pushed.changed}
 
 
-def _github(ws: Workspace, providers: Providers, address: str, settings: PublishSettings,
+def _github(ws: Workspace, connections: Connections, address: str, settings: PublishSettings,
             name: str, visibility: str, files: Mapping[str, str], message: str,
             log: Log) -> dict[str, Any]:
-    client = github_client(ws, providers)
+    client = github_client(ws, connections)
     assert settings.owner is not None
     repo, created = client.ensure(settings.owner, name, visibility, "Assessment task", address, log)
     pushed = client.push(repo, files, message, settings.branch)
@@ -65,15 +66,15 @@ def _github(ws: Workspace, providers: Providers, address: str, settings: Publish
             "visibility": visibility, "owned": created or state.owned, "changed": pushed.changed}
 
 
-def github_client(ws: Workspace, providers: Providers) -> Any:
+def github_client(ws: Workspace, connections: Connections) -> Any:
     from runner.providers.github import GitHub, token
 
     settings = ws.config.github
     secret = token(ws)
-    return providers.get("github", settings.base_url, lambda: GitHub(settings, secret))
+    return connections.get("github", settings.base_url, lambda: GitHub(settings, secret))
 
 
-def drift(ws: Workspace, providers: Providers, settings: PublishSettings,
+def drift(ws: Workspace, connections: Connections, settings: PublishSettings,
           published: Mapping[str, Any]) -> list[str]:
     """Why the published repositories no longer match what was recorded."""
     reasons = []
@@ -87,7 +88,7 @@ def drift(ws: Workspace, providers: Providers, settings: PublishSettings,
                                "publish.path")
             current = git.head(str(where), settings.branch)
         else:
-            repo, current = github_client(ws, providers).head(settings.owner, name, settings.branch)
+            repo, current = github_client(ws, connections).head(settings.owner, name, settings.branch)
             if repo is not None and role == "answers" and not repo.private:
                 reasons.append(f"answers repository {name} is public")
         if current is None:
@@ -98,7 +99,7 @@ def drift(ws: Workspace, providers: Providers, settings: PublishSettings,
     return reasons
 
 
-def retire(ws: Workspace, providers: Providers, address: str, settings: PublishSettings,
+def retire(ws: Workspace, connections: Connections, address: str, settings: PublishSettings,
            published: Mapping[str, Any], log: Log) -> None:
     """Destroy: keep (default), archive or delete the repositories taskform created."""
     if settings.on_destroy == "keep":
@@ -113,7 +114,7 @@ def retire(ws: Workspace, providers: Providers, address: str, settings: PublishS
         if settings.to == "git":
             _retire_git(ws, address, settings, recorded, log)
         else:
-            _retire_github(ws, providers, address, settings, recorded, log)
+            _retire_github(ws, connections, address, settings, recorded, log)
 
 
 def _retire_git(ws: Workspace, address: str, settings: PublishSettings,
@@ -131,9 +132,9 @@ def _retire_git(ws: Workspace, address: str, settings: PublishSettings,
         log(f"deleted repository {recorded['name']}")
 
 
-def _retire_github(ws: Workspace, providers: Providers, address: str,
+def _retire_github(ws: Workspace, connections: Connections, address: str,
                    settings: PublishSettings, recorded: Mapping[str, Any], log: Log) -> None:
-    client = github_client(ws, providers)
+    client = github_client(ws, connections)
     repo = client.find(str(settings.owner), recorded["name"])
     if repo is None:
         return

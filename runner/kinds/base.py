@@ -2,7 +2,8 @@
 
 A kind validates its settings (a pydantic model), fingerprints them (the file contents and
 facts that decide the result, beyond the settings themselves), observes the real thing, applies
-and destroys it, and may expand into child resources at plan time.
+and destroys it, and may expand into child resources at plan time. What it does beyond
+applying is declared in its entry of the kind table (`registry.py`) as a set of `Can`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -23,7 +25,7 @@ from runner.state.base import Record
 from runner.vocabulary import IN_SYNC, Observation
 
 if TYPE_CHECKING:
-    from runner.providers import Providers
+    from runner.connections import Connections
     from runner.workspace import Workspace
 
 
@@ -58,7 +60,7 @@ class Context:
 
     workspace: Workspace
     address: Address
-    providers: Providers
+    connections: Connections
     run_id: str = ""
     deadline: float | None = None
     timeout: float | None = None  # the step's `timeout` as written (seconds)
@@ -67,8 +69,6 @@ class Context:
     log: Callable[[str], None] = lambda line: None
     outputs: Callable[[str], Any] = lambda address: None
     recorded: Mapping[str, Record] = field(default_factory=dict)  # the state as planning saw it
-    raw_settings: Any = None  # for expand: the settings as written, templates not yet rendered
-    depends_on: tuple[str, ...] = ()  # for expand: the addresses this resource depends on
 
     def path(self, relative: str, what: str = "path") -> Path:
         """A path inside the workspace (paths escaping it are refused)."""
@@ -89,21 +89,54 @@ class Context:
             raise Cancelled(str(self.address))
 
 
+class Can(StrEnum):
+    """What a kind does beyond validating and applying its settings, declared in its table entry
+    (the core asks the table, never the class, so it need not import a kind to plan it)."""
+
+    OBSERVE = "observe"            # has a real thing to look at when refreshing
+    DESTROY = "destroy"            # has a real thing to remove
+    EXPAND = "expand"              # makes child resources
+    DEFER_EXPANSION = "defer"      # its children may have to wait for a dependency's apply
+    FINGERPRINT = "fingerprint"    # adds components (files, facts) beyond its settings
+    NARROW_DEPENDENCIES = "narrow"  # only part of a dependency's outputs decides it
+    REFERENCE = "reference"        # its settings name other resources (implicit edges)
+    BUDGET = "budget"              # an attempt may take longer than `timeout` (a sum of parts)
+
+
+# the method each capability stands for (the conformance test checks both directions)
+METHODS: dict[Can, str] = {
+    Can.OBSERVE: "observe", Can.DESTROY: "destroy", Can.EXPAND: "expand",
+    Can.DEFER_EXPANSION: "expansion_reads", Can.FINGERPRINT: "fingerprint",
+    Can.NARROW_DEPENDENCIES: "dependency_view", Can.REFERENCE: "references",
+    Can.BUDGET: "time_budget",
+}
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """What `expand` sees besides the validated settings: the settings as written (templates
+    not yet rendered: children render them later), the names whose values are not known yet,
+    and the addresses the parent depends on."""
+
+    raw: Mapping[str, Any]
+    late: frozenset[str] = frozenset()
+    depends_on: tuple[str, ...] = ()
+
+
 class Kind(Protocol):
+    """The contract. Only `name`, `settings_model` and `apply` are always used; the other
+    methods are called only when the kind's table entry declares the matching `Can`."""
+
     @property
     def name(self) -> str: ...
     @property
     def settings_model(self) -> type[BaseModel]: ...
-    @property
-    def replace_on_change(self) -> bool: ...
-    @property
-    def fails_with_children(self) -> bool: ...
 
+    def apply(self, ctx: Context, settings: Any, prior: Record | None) -> dict[str, Any]: ...
     def fingerprint(self, ctx: Context, settings: Any) -> dict[str, str]: ...
     def observe(self, ctx: Context, record: Record) -> Observation: ...
-    def apply(self, ctx: Context, settings: Any, prior: Record | None) -> dict[str, Any]: ...
     def destroy(self, ctx: Context, record: Record) -> None: ...
-    def expand(self, ctx: Context, settings: Any) -> list[Child] | None: ...
+    def expand(self, ctx: Context, settings: Any, expansion: Expansion) -> list[Child] | None: ...
     def references(self, settings: Any) -> Iterable[str]: ...
     def expansion_reads(self, settings: Any, dependency: str) -> bool: ...
     def dependency_view(self, ctx: Context, settings: Any, dependency: str, outputs: Any) -> Any: ...
@@ -111,14 +144,13 @@ class Kind(Protocol):
 
 
 class BaseKind:
-    """Defaults: nothing outside the state to observe or destroy, no expansion."""
+    """Neutral defaults for every method, so a kind writes only what it declares."""
 
     name: ClassVar[str] = ""
     settings_model: ClassVar[type[BaseModel]] = Settings
-    replace_on_change: ClassVar[bool] = False
-    # True: its children are parts of it, so a child that failed (or was not applied) makes it
-    # fail with the child's error, recorded like its own failure, instead of only blocking it
-    fails_with_children: ClassVar[bool] = False
+
+    def apply(self, ctx: Context, settings: Any, prior: Record | None) -> dict[str, Any]:
+        raise NotImplementedError(f"kind {self.name} does not implement apply")
 
     def fingerprint(self, ctx: Context, settings: Any) -> dict[str, str]:
         return {}
@@ -129,7 +161,7 @@ class BaseKind:
     def destroy(self, ctx: Context, record: Record) -> None:
         return None
 
-    def expand(self, ctx: Context, settings: Any) -> list[Child] | None:
+    def expand(self, ctx: Context, settings: Any, expansion: Expansion) -> list[Child] | None:
         return None
 
     def references(self, settings: Any) -> Iterable[str]:

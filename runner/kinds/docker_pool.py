@@ -10,13 +10,12 @@ from typing import Any
 
 from pydantic import Field
 
-from runner.errors import StepFailed
-from runner.kinds.base import BaseKind, Child, Context
+from runner.kinds.base import BaseKind, Child, Context, Expansion
 from runner.kinds.docker_run import ContainerSettings, container_spec, observe_container
 from runner.providers import docker_containers as containers
 from runner.providers.docker import object_name
 from runner.state.base import Record
-from runner.vocabulary import UNKNOWN, Observation
+from runner.vocabulary import Observation
 
 MEMBER_KIND = "docker_pool_member"
 
@@ -31,16 +30,13 @@ class DockerPoolKind(BaseKind):
     name = "docker_pool"
     settings_model = DockerPoolSettings
 
-    def expand(self, ctx: Context, settings: Any) -> list[Child] | None:
-        size = settings.get("pool_size") if isinstance(settings, dict) else None
-        if size is UNKNOWN or not isinstance(size, int) or isinstance(size, bool):
-            raise StepFailed("pool_size must be a number known at plan time, not an output of "
-                             "another step")
-        raw = dict(ctx.raw_settings if isinstance(ctx.raw_settings, dict) else settings)
-        raw.pop("pool_size", None)
+    def expand(self, ctx: Context, settings: DockerPoolSettings,
+               expansion: Expansion) -> list[Child] | None:
+        # the members render the settings as written (an image id not built yet, say)
+        raw = {k: v for k, v in expansion.raw.items() if k != "pool_size"}
         raw.setdefault("keep_forever", True)
         return [Child(key=(i,), kind=MEMBER_KIND, settings={**raw, "index": i})
-                for i in range(size)]
+                for i in range(settings.pool_size)]
 
     def apply(self, ctx: Context, settings: DockerPoolSettings, prior: Record | None) -> dict[str, Any]:
         members = []
@@ -61,7 +57,6 @@ class DockerPoolMemberKind(BaseKind):
 
     name = MEMBER_KIND
     settings_model = PoolMemberSettings
-    replace_on_change = True
 
     def fingerprint(self, ctx: Context, settings: PoolMemberSettings) -> dict[str, str]:
         from runner.providers.docker import observing

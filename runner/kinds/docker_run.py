@@ -73,7 +73,6 @@ def observe_container(ctx: Context, record: Record) -> Observation:
 class DockerRunKind(BaseKind):
     name = "docker_run"
     settings_model = DockerRunSettings
-    replace_on_change = True
 
     def fingerprint(self, ctx: Context, settings: DockerRunSettings) -> dict[str, str]:
         with observing():

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field
 
 from runner.errors import StepFailed
-from runner.kinds.base import BaseKind, Child, Context
+from runner.kinds.base import BaseKind, Child, Context, Expansion
 from runner.kinds.docker_run import ContainerSettings, observe_container
 from runner.providers import docker_containers as containers
 from runner.providers.docker import object_name, observing
@@ -22,7 +22,7 @@ from runner.providers.docker_exec import run_in_container
 from runner.providers.docker_params import parse_parameters
 from runner.providers.docker_volumes import ensure_volume, find_volume, remove_volume
 from runner.state.base import Record
-from runner.vocabulary import UNKNOWN, Observation
+from runner.vocabulary import Observation
 
 MEMBER_KIND = "docker_volume_member"
 DEFAULT_SOLUTIONS = ["original", "golden", "solution1", "solution2", "solution3", "solution4"]
@@ -62,15 +62,11 @@ class DockerVolumePoolKind(BaseKind):
     name = "docker_volume_pool"
     settings_model = DockerVolumePoolSettings
 
-    def expand(self, ctx: Context, settings: Any) -> list[Child] | None:
-        names = settings.get("solutions", DEFAULT_SOLUTIONS) if isinstance(settings, dict) else None
-        if names is UNKNOWN or not isinstance(names, list) or not all(isinstance(n, str)
-                                                                       for n in names):
-            raise StepFailed("solutions must be a list of names known at plan time")
-        raw = dict(ctx.raw_settings if isinstance(ctx.raw_settings, dict) else settings)
-        raw.pop("solutions", None)
+    def expand(self, ctx: Context, settings: DockerVolumePoolSettings,
+               expansion: Expansion) -> list[Child] | None:
+        raw = {k: v for k, v in expansion.raw.items() if k != "solutions"}
         return [Child(key=(name,), kind=MEMBER_KIND, settings={**raw, "solution": name})
-                for name in names]
+                for name in settings.solutions]
 
     def apply(self, ctx: Context, settings: DockerVolumePoolSettings,
               prior: Record | None) -> dict[str, Any]:
@@ -87,7 +83,6 @@ class DockerVolumeMemberKind(BaseKind):
 
     name = MEMBER_KIND
     settings_model = VolumeMemberSettings
-    replace_on_change = True
 
     def fingerprint(self, ctx: Context, settings: VolumeMemberSettings) -> dict[str, str]:
         with observing():

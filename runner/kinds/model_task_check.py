@@ -79,7 +79,7 @@ class ModelTaskCheckKind(BaseKind):
         filled, attachment = _fill(sample, read, explanation, path, settings.attach_above)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(filled)
-        llm = llm_provider.llm_for(ctx.workspace, ctx.providers, settings.provider, settings.model)
+        llm = llm_provider.llm_for(ctx.workspace, ctx.connections, settings.provider, settings.model)
         messages = [{"role": "user", "content": filled}]
         if attachment:
             head = read["held_out_tests"].encode()[: settings.attach_above].decode(errors="ignore")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from runner.kinds.base import Kind
+from runner.kinds.base import Can, Kind
 
 _loaded: dict[str, Kind] = {}
 
@@ -18,12 +18,22 @@ _loaded: dict[str, Kind] = {}
 class KindEntry:
     """`where`: "module:Class" (imported on first use), or the kind itself.
     `document`: the document kind that declares it (None: a pipeline step type).
-    `internal`: only made by expansion, never written in a spec."""
+    `internal`: only made by expansion, never written in a spec.
+    `can`: what it does beyond applying (see `Can`); the core calls nothing else.
+    `replace_on_change`: a change of its settings replaces it (destroy, then create).
+    `fails_with_children`: its children are its parts: a child that failed (or was not
+    applied) fails it with the child's error, instead of only blocking it.
+    `summary`: "module:function" that apply calls with the records and the addresses of this
+    kind it finished, to print something after its summary (the grading matrix, say)."""
 
     name: str
     where: str | Kind
     document: str | None = None
     internal: bool = False
+    can: frozenset[Can] = frozenset()
+    replace_on_change: bool = False
+    fails_with_children: bool = False
+    summary: str | None = None
 
     @property
     def kind(self) -> Kind:
@@ -34,33 +44,51 @@ class KindEntry:
             _loaded[self.where] = getattr(importlib.import_module(module), cls)()
         return _loaded[self.where]
 
+    def does(self, capability: Can) -> bool:
+        return capability in self.can
+
 
 _K = "runner.kinds."
+_O, _D, _E, _DE, _F, _N, _R, _B = (Can.OBSERVE, Can.DESTROY, Can.EXPAND, Can.DEFER_EXPANSION,
+                                   Can.FINGERPRINT, Can.NARROW_DEPENDENCIES, Can.REFERENCE,
+                                   Can.BUDGET)
+_CONTAINER = frozenset({_O, _D, _F})
+_RUBRIC = frozenset({_O, _D, _E, _DE, _F, _N, _R})
 KINDS: dict[str, KindEntry] = {e.name: e for e in [
     KindEntry("value", _K + "value:ValueKind"),
-    KindEntry("shell", _K + "shell:ShellKind"),
-    KindEntry("file_exists", _K + "file_exists:FileExistsKind"),
-    KindEntry("docker_pull", _K + "docker_pull:DockerPullKind"),
-    KindEntry("docker_build", _K + "docker_build:DockerBuildKind"),
-    KindEntry("docker_run", _K + "docker_run:DockerRunKind"),
-    KindEntry("docker_pool", _K + "docker_pool:DockerPoolKind"),
-    KindEntry("docker_pool_member", _K + "docker_pool:DockerPoolMemberKind", internal=True),
-    KindEntry("docker_shell", _K + "docker_shell:DockerShellKind"),
-    KindEntry("docker_volume_pool", _K + "docker_volume_pool:DockerVolumePoolKind"),
+    KindEntry("shell", _K + "shell:ShellKind", can=frozenset({_O, _F})),
+    KindEntry("file_exists", _K + "file_exists:FileExistsKind", can=frozenset({_O})),
+    KindEntry("docker_pull", _K + "docker_pull:DockerPullKind", can=frozenset({_O, _D})),
+    KindEntry("docker_build", _K + "docker_build:DockerBuildKind", can=_CONTAINER),
+    KindEntry("docker_run", _K + "docker_run:DockerRunKind", can=_CONTAINER,
+              replace_on_change=True),
+    KindEntry("docker_pool", _K + "docker_pool:DockerPoolKind", can=frozenset({_E})),
+    KindEntry("docker_pool_member", _K + "docker_pool:DockerPoolMemberKind", internal=True,
+              can=_CONTAINER, replace_on_change=True),
+    KindEntry("docker_shell", _K + "docker_shell:DockerShellKind", can=frozenset({_F, _B})),
+    KindEntry("docker_volume_pool", _K + "docker_volume_pool:DockerVolumePoolKind",
+              can=frozenset({_E})),
     KindEntry("docker_volume_member", _K + "docker_volume_pool:DockerVolumeMemberKind",
-              internal=True),
-    KindEntry("docker_extract_volume", _K + "docker_extract_volume:DockerExtractVolumeKind"),
-    KindEntry("rubrics_import", _K + "rubrics_import:RubricsImportKind"),
-    KindEntry("rubric_set", _K + "rubric_set:RubricSetKind"),
-    KindEntry("dynamic_rubric", _K + "dynamic_rubric:DynamicRubricKind"),
-    KindEntry("rubric_shell", _K + "rubric_shell:RubricShellKind", internal=True),
+              internal=True, can=_CONTAINER, replace_on_change=True),
+    KindEntry("docker_extract_volume", _K + "docker_extract_volume:DockerExtractVolumeKind",
+              can=_CONTAINER),
+    KindEntry("rubrics_import", _K + "rubrics_import:RubricsImportKind", can=frozenset({_F})),
+    KindEntry("rubric_set", _K + "rubric_set:RubricSetKind", can=_RUBRIC),
+    KindEntry("dynamic_rubric", _K + "dynamic_rubric:DynamicRubricKind", can=_RUBRIC),
+    KindEntry("rubric_shell", _K + "rubric_shell:RubricShellKind", internal=True,
+              can=frozenset({_F, _N}), summary="runner.report.grading:apply_summary"),
     KindEntry("competency", _K + "competency:CompetencyKind", document="Competency"),
     KindEntry("background", _K + "background:BackgroundKind", document="Background"),
-    KindEntry("scenario_set", _K + "scenario_set:ScenarioSetKind", document="ScenarioSet"),
-    KindEntry("task", _K + "task:TaskKind", document="Task"),
-    KindEntry("task_draft", _K + "task_draft:TaskDraftKind", internal=True),
-    KindEntry("task_pool", _K + "task_pool:TaskPoolKind", document="TaskPool"),
-    KindEntry("model_task_check", _K + "model_task_check:ModelTaskCheckKind"),
+    KindEntry("scenario_set", _K + "scenario_set:ScenarioSetKind", document="ScenarioSet",
+              can=frozenset({_D, _F, _R})),
+    KindEntry("task", _K + "task:TaskKind", document="Task",
+              can=frozenset({_O, _D, _E, _F, _N, _R}), fails_with_children=True),
+    KindEntry("task_draft", _K + "task_draft:TaskDraftKind", internal=True,
+              can=frozenset({_O, _F, _N})),
+    KindEntry("task_pool", _K + "task_pool:TaskPoolKind", document="TaskPool",
+              can=frozenset({_E, _R})),
+    KindEntry("model_task_check", _K + "model_task_check:ModelTaskCheckKind",
+              can=frozenset({_O, _F})),
 ]}
 
 DOCUMENTS: dict[str, KindEntry] = {e.document: e for e in KINDS.values() if e.document}
@@ -70,3 +98,13 @@ STEP_TYPES: dict[str, KindEntry] = {n: e for n, e in KINDS.items()
 
 def kind(name: str) -> Kind:
     return KINDS[name].kind
+
+
+def entry(name: str) -> KindEntry:
+    return KINDS[name]
+
+
+def replaces_on_change(name: str) -> bool:
+    """For the pure plan: a change of this kind's settings replaces it."""
+    found = KINDS.get(name)
+    return bool(found and found.replace_on_change)

@@ -21,6 +21,7 @@ from runner.kinds.base import (
     BaseKind,
     Child,
     Context,
+    Expansion,
     ExpansionDeferred,
     Settings,
     file_digest,
@@ -35,7 +36,7 @@ from runner.rubric.results import CHILD_KIND, grading_statuses, parent_outputs
 from runner.rubric.score import GOLDEN, ORIGINAL, ValidateSettings, check_gates, score_solution
 from runner.rubric.solutions import Solution, candidates, classify_files, columns, discovered
 from runner.state.base import Record
-from runner.vocabulary import UNKNOWN, Observation
+from runner.vocabulary import Observation
 
 # settings a grading reads when it runs: they may read other steps' outputs
 RUNTIME_KEYS = ("setup", "workdir", "git_dir", "pristine", "expected_tree", "user")
@@ -124,11 +125,15 @@ class RubricSetKind(BaseKind):
     def references(self, settings: RubricSetSettings) -> list[str]:
         return [] if "." in settings.pool else [f"steps.{settings.pool}"]
 
-    def expand(self, ctx: Context, settings: Any) -> list[Child] | None:
-        model = self._plan_model(ctx, settings)
-        rubric = self._rubric(ctx, model)
-        common = self._child_common(ctx, model)
-        solutions = self._solutions(ctx, model)
+    def expand(self, ctx: Context, settings: RubricSetSettings,
+               expansion: Expansion) -> list[Child] | None:
+        deciding = sorted(expansion.late - set(RUNTIME_KEYS))
+        if deciding:  # read from a dependency not applied yet: plan the gradings during apply
+            raise ExpansionDeferred(f"{', '.join(deciding)} read outputs not known yet")
+        model, waits = settings, expansion.depends_on
+        rubric = self._rubric(ctx, model, waits)
+        common = self._child_common(ctx, model, expansion)
+        solutions = self._solutions(ctx, model, waits)
         children = []
         for criterion in rubric.criteria:
             info = {"id": criterion.id, "counter": criterion.counter, "score": criterion.score,
@@ -138,7 +143,8 @@ class RubricSetKind(BaseKind):
                 runs = model.validate_.repeat if model.validate_ and solution.name == GOLDEN else 1
                 children.append(Child(key=(criterion.id, solution.name), kind=CHILD_KIND, settings={
                     **common, "criterion": info, "command": criterion.command,
-                    "solution": solution.name, "patch": self._task_path(ctx, model, solution.patch),
+                    "solution": solution.name,
+                    "patch": self._task_path(ctx, model, solution.patch, waits=waits),
                     "runs": runs}))
         return children
 
@@ -200,28 +206,18 @@ class RubricSetKind(BaseKind):
 
     # -- settings known at plan time ------------------------------------------------------
 
-    def _plan_model(self, ctx: Context, settings: Any) -> RubricSetSettings:
-        """The settings, validated, with every value that decides the expansion known."""
-        raw = ctx.raw_settings if isinstance(ctx.raw_settings, dict) else {}
-        late = [k for k, v in settings.items() if v is UNKNOWN and k not in RUNTIME_KEYS]
-        if late:  # read from a dependency not applied yet: plan the gradings during apply
-            raise ExpansionDeferred(f"{', '.join(sorted(late))} read outputs not known yet")
-        known = {k: (raw.get(k) if v is UNKNOWN else v) for k, v in settings.items()}
-        try:
-            return self.settings_model.model_validate(known)
-        except ValueError as exc:
-            raise StepFailed(f"invalid settings: {exc}", retryable=False) from None
-
-    def _child_common(self, ctx: Context, model: RubricSetSettings) -> dict[str, Any]:
-        raw = ctx.raw_settings if isinstance(ctx.raw_settings, dict) else {}
+    def _child_common(self, ctx: Context, model: RubricSetSettings,
+                      expansion: Expansion) -> dict[str, Any]:
+        raw, waits = expansion.raw, expansion.depends_on
         grading = ctx.workspace.config.grading
         runtime = {k: raw.get(k, getattr(model, k)) for k in RUNTIME_KEYS}
         if model.pre_patch:
-            script = self._task_file(ctx, model, model.pre_patch, "pre_patch")
+            script = self._task_file(ctx, model, model.pre_patch, "pre_patch", waits)
             runtime["setup"] = [*(runtime["setup"] or []), script.read_text()]
         return {
             **runtime, "pool": pool_address(ctx, model.pool),
-            "held_out_tests": self._task_path(ctx, model, model.held_out_tests, "held_out_tests"),
+            "held_out_tests": self._task_path(ctx, model, model.held_out_tests, "held_out_tests",
+                                              waits),
             "timeout_seconds": model.timeout_seconds or grading.timeout_seconds,
             "kill_after": model.kill_after,
             "output_limit": model.output_limit or grading.output_limit,
@@ -229,14 +225,16 @@ class RubricSetKind(BaseKind):
                         "timeout_marker": grading.timeout_marker},
             "protected": list(model.protected), "require_lockdown": model.require_lockdown}
 
-    def _rubric(self, ctx: Context, model: RubricSetSettings) -> Rubric:
-        path = self._task_file(ctx, model, model.file, "file")
+    def _rubric(self, ctx: Context, model: RubricSetSettings,
+                waits: tuple[str, ...] = ()) -> Rubric:
+        path = self._task_file(ctx, model, model.file, "file", waits)
         sibling = path.parent / JSON_NAME
         if sibling.is_file():  # rubrics.json wins over TASK_DATA.md
             path = sibling
         return load_rubric(path, ctx.workspace.relative(path))
 
-    def _solutions(self, ctx: Context, model: RubricSetSettings) -> list[Solution]:
+    def _solutions(self, ctx: Context, model: RubricSetSettings,
+                   waits: tuple[str, ...] = ()) -> list[Solution]:
         declared = model.solutions
         if declared is None:
             folder = ctx.path(model.task_dir, "task_dir")
@@ -246,26 +244,29 @@ class RubricSetKind(BaseKind):
         except ValueError as exc:
             raise StepFailed(f"solutions: {exc}", retryable=False) from None
         for solution in found:
-            self._task_file(ctx, model, solution.patch or "", "solutions")
+            self._task_file(ctx, model, solution.patch or "", "solutions", waits)
         if model.golden is not None:
-            self._task_file(ctx, model, model.golden, "golden")
+            self._task_file(ctx, model, model.golden, "golden", waits)
         return columns(found, model.golden, model.original)
 
-    def _task_file(self, ctx: Context, model: RubricSetSettings, rel: str, what: str) -> Path:
+    def _task_file(self, ctx: Context, model: RubricSetSettings, rel: str, what: str,
+                   waits: tuple[str, ...] = ()) -> Path:
+        """A file of the task folder; missing while a dependency (not the pool) that may make
+        it (a generated task) is still to be applied: the expansion waits for it."""
         path = ctx.path(str(Path(model.task_dir) / rel), what)
         if path.is_file():
             return path
         missing = f"{what}: {ctx.workspace.relative(path)} does not exist"
         pool = pool_address(ctx, model.pool)
-        if any(d != pool for d in ctx.depends_on):  # a dependency may make it (a generated task)
+        if any(d != pool for d in waits):
             raise ExpansionDeferred(missing + " yet")
         raise StepFailed(missing, retryable=False)
 
     def _task_path(self, ctx: Context, model: RubricSetSettings, rel: str | None,
-                   what: str = "solutions") -> str | None:
+                   what: str = "solutions", waits: tuple[str, ...] = ()) -> str | None:
         if rel is None:
             return None
-        return ctx.workspace.relative(self._task_file(ctx, model, rel, what))
+        return ctx.workspace.relative(self._task_file(ctx, model, rel, what, waits))
 
     def _write_report(self, ctx: Context, rel: str, outputs: dict[str, Any],
                       children: dict[tuple[str, str], Any], gates: Any) -> dict[str, str]:

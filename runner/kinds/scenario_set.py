@@ -99,7 +99,7 @@ class ScenarioSetKind(BaseKind):
             return {"generated": kept[:count], "rejected": earlier.get("rejected") or [],
                     "generation": generation, "usage": earlier.get("usage") or {}}
         accepted = kept or _cached(ctx, generation)
-        llm = llm_provider.llm_for(ctx.workspace, ctx.providers, settings.generate.provider,
+        llm = llm_provider.llm_for(ctx.workspace, ctx.connections, settings.generate.provider,
                                    settings.generate.model)
         facts = _facts(ctx, settings, competencies, key, resolution)
         pipeline = Pipeline(llm, facts, _conversation(ctx, facts), Call(ctx.log, ctx.cancelled),

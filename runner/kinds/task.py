@@ -13,13 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from runner.content import publish, taskdir, verify
 from runner.content.settings import PublishSettings, VerifySettings, docker_verify
-from runner.errors import StepFailed
 from runner.kinds import task_draft
-from runner.kinds.base import BaseKind, Child, Context
+from runner.kinds.base import BaseKind, Child, Context, Expansion
 from runner.kinds.task_draft import Draft, TaskSpecSettings, make_draft, read_draft
 from runner.providers.docker import workspace_tag
 from runner.state.base import Record
@@ -37,7 +36,6 @@ class TaskSettings(TaskSpecSettings):
 class TaskKind(BaseKind):
     name = "task"
     settings_model = TaskSettings
-    fails_with_children = True  # its verification children: a failed grading fails the task
 
     def references(self, settings: TaskSettings) -> Iterable[str]:
         return task_draft.references(settings)
@@ -49,18 +47,13 @@ class TaskKind(BaseKind):
     def fingerprint(self, ctx: Context, settings: TaskSettings) -> dict[str, str]:
         return task_draft.fingerprint(ctx, settings)
 
-    def expand(self, ctx: Context, settings: Any) -> list[Child] | None:
-        if not isinstance(settings, dict) or not settings.get("verify"):
+    def expand(self, ctx: Context, settings: TaskSettings,
+               expansion: Expansion) -> list[Child] | None:
+        options = docker_verify(settings.verify)
+        if options is None:
             return None
-        try:
-            model = TaskSettings.model_validate(settings)
-        except ValidationError as exc:
-            raise StepFailed(f"invalid settings: {exc}", retryable=False) from None
-        options = docker_verify(model.verify)
-        assert options is not None
-        raw = ctx.raw_settings if isinstance(ctx.raw_settings, dict) else settings
-        return verify.children(ctx.address, repo_name(ctx, model), workspace_tag(ctx.workspace),
-                               raw, options)
+        return verify.children(ctx.address, repo_name(ctx, settings),
+                               workspace_tag(ctx.workspace), dict(expansion.raw), options)
 
     def observe(self, ctx: Context, record: Record) -> Observation:
         outputs = record.outputs
@@ -72,7 +65,7 @@ class TaskKind(BaseKind):
             return Observation(reasons=(f"generated files in .taskform/tasks/{repo} are missing "
                                         f"({', '.join(missing)})",))
         settings = PublishSettings.model_validate((record.settings or {}).get("publish") or {})
-        return Observation(reasons=tuple(publish.drift(ctx.workspace, ctx.providers, settings,
+        return Observation(reasons=tuple(publish.drift(ctx.workspace, ctx.connections, settings,
                                                        outputs.get("published") or {})))
 
     def apply(self, ctx: Context, settings: TaskSettings, prior: Record | None) -> dict[str, Any]:
@@ -93,7 +86,7 @@ class TaskKind(BaseKind):
         raw = (record.settings or {}).get("publish") or {}
         published = record.outputs.get("published") or {}
         if published:
-            publish.retire(ctx.workspace, ctx.providers, str(ctx.address),
+            publish.retire(ctx.workspace, ctx.connections, str(ctx.address),
                            PublishSettings.model_validate(raw), published, ctx.log)
         if repo:
             taskdir.remove(ctx.workspace, repo)
@@ -103,7 +96,7 @@ class TaskKind(BaseKind):
         assert generated.draft is not None
         trees = {"starter": generated.draft.code_files,
                  "answers": taskdir.answers_tree(generated, draft.rubrics)}
-        return publish.publish(ctx.workspace, ctx.providers, str(ctx.address), ctx.labels(),
+        return publish.publish(ctx.workspace, ctx.connections, str(ctx.address), ctx.labels(),
                                settings.publish, draft.outputs["repo"], trees,
                                f"taskform: {ctx.address} ({draft.outputs['generation'][:12]})",
                                ctx.log)

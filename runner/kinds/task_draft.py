@@ -117,7 +117,7 @@ def make_draft(ctx: Context, settings: TaskSpecSettings, repo: str, task: Addres
         ctx.log("reusing the task generated earlier from the same inputs")
         generated, meta = cached
     else:
-        llm = llm_provider.llm_for(ctx.workspace, ctx.providers, settings.generator.provider,
+        llm = llm_provider.llm_for(ctx.workspace, ctx.connections, settings.generator.provider,
                                    settings.generator.model)
         generated = generate(ctx.workspace, llm, inputs, Call(ctx.log, ctx.cancelled),
                              settings.generator.regenerations)

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from runner.content.settings import GeneratorSettings, PublishSettings, VerifySettings
-from runner.kinds.base import BaseKind, Child, Context, Settings
+from runner.kinds.base import BaseKind, Child, Context, Expansion, Settings
 from runner.state.base import Record
 from runner.vocabulary import RecordStatus
 
@@ -96,7 +96,13 @@ class TaskPoolKind(BaseKind):
         if settings.scenarios:
             yield f"scenario_set.{settings.scenarios}"
 
-    def expand(self, ctx: Context, settings: Any) -> list[Child]:
+    def expand(self, ctx: Context, settings: TaskPoolSettings,
+               expansion: Expansion) -> list[Child]:
+        # children get the settings as written: they render any template themselves
+        return self._children(ctx, settings, dict(expansion.raw))
+
+    def _children(self, ctx: Context, model: TaskPoolSettings,
+                  settings: dict[str, Any]) -> list[Child]:
         me = str(ctx.address)
         children = pool_children(me, ctx.recorded)
         counts = census(me, ctx.recorded)
@@ -104,7 +110,8 @@ class TaskPoolKind(BaseKind):
         next_id = max([int((mine.outputs if mine else {}).get("next_id") or 0),
                        _high_water(ctx), *(k + 1 for k in children)])
         # failed children are retried on every apply: count them as on their way
-        new = to_add(settings, len(children), len(counts["ready"]), len(counts["failed"]))
+        new = to_add(model.model_dump(), len(children), len(counts["ready"]),
+                     len(counts["failed"]))
         ids = sorted(children) + list(range(next_id, next_id + new))
         return [Child(key=(i,), kind="task", settings=self._child(ctx, settings, i)) for i in ids]
 
@@ -126,7 +133,7 @@ class TaskPoolKind(BaseKind):
     def apply(self, ctx: Context, settings: TaskPoolSettings, prior: Record | None) -> dict[str, Any]:
         """Runs after its children: records the ids in use and the highest one ever given."""
         me = str(ctx.address)
-        ids = [int(c.key[0]) for c in self.expand(ctx, settings.model_dump())]
+        ids = [int(c.key[0]) for c in self._children(ctx, settings, settings.model_dump())]
         deployed = [i for i in ids if is_deployed(f"{me}[{i}]", ctx.recorded)]
         ready = [i for i in ids if i not in deployed
                  and isinstance(ctx.outputs(f"{me}[{i}]"), Mapping)]

@@ -84,7 +84,7 @@ def engine(ctx: Context) -> DockerEngine:
     """The run's engine for this workspace (created on first use, shared by every kind)."""
     address = engine_address(ctx.workspace)
     size = max(10, ctx.workspace.config.parallelism + 4)
-    return ctx.providers.get("docker", address, lambda: DockerEngine(address, size))
+    return ctx.connections.get("docker", address, lambda: DockerEngine(address, size))
 
 
 def client(ctx: Context) -> docker.DockerClient:

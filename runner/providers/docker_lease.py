@@ -5,7 +5,7 @@ stopping (a grading still waiting has not started: it is left for the next apply
 whose work ended badly (a timeout, a broken reset) is discarded and replaced in place before it
 is lent again.
 
-One lease per pool and run, shared through `ctx.providers`; before lending anything it checks
+One lease per pool and run, shared through `ctx.connections`; before lending anything it checks
 that the pool is locked down (no network, limits, no capabilities beyond what the root-side
 harness needs, no-new-privileges, an init process)."""
 
@@ -133,7 +133,7 @@ def lease(ctx: Context, pool: str, require_lockdown: bool) -> PoolLease:
     names = [str(m.get("container_name") or "") for m in pool_members(outputs)]
     if not names:
         raise StepFailed(f"pool {pool} has no containers (pool_size is 0)", retryable=False)
-    found = ctx.providers.get("grading-pool", pool, lambda: PoolLease(pool, names))
+    found = ctx.connections.get("grading-pool", pool, lambda: PoolLease(pool, names))
     found.check(ctx, require_lockdown)
     return found
 

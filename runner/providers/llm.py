@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from runner.errors import Cancelled, StepFailed
 
 if TYPE_CHECKING:
-    from runner.providers import Providers
+    from runner.connections import Connections
     from runner.workspace import LLMSettings, Workspace
 
 MAX_BACKOFF_SECONDS = 60.0
@@ -246,16 +246,16 @@ def describe_invalid(exc: Exception) -> str:
     return str(exc)
 
 
-def llm_for(ws: Workspace, providers: Providers, provider: str | None = None,
+def llm_for(ws: Workspace, connections: Connections, provider: str | None = None,
             model: str | None = None) -> LLM:
     """The provider a resource asked for (or taskform.yaml's), shared within a run."""
     settings = ws.config.llm
     name = provider or settings.provider
     if name == "template":
-        return providers.get("llm", "template", lambda: TemplateLLM(ws))
+        return connections.get("llm", "template", lambda: TemplateLLM(ws))
     key = api_key(ws)
     chosen = model or settings.model
-    return providers.get("llm", f"openai {settings.base_url} {chosen}",
+    return connections.get("llm", f"openai {settings.base_url} {chosen}",
                          lambda: OpenAILLM(settings, key, chosen))
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from runner.rubric.model import format_score
 from runner.rubric.results import Cell, CriterionInfo, GradingMatrix
 from runner.rubric.score import ORIGINAL
 from runner.rubric.status import Status
+from runner.state.base import Record
 
 COLORS = {Status.PASS: "32", Status.FAIL: "31", Status.TIMEOUT: "33", Status.ERROR: "35"}
 EMOJI = {Status.PASS: "✅", Status.FAIL: "❌", Status.TIMEOUT: "⏱️", Status.ERROR: "⚠️"}
@@ -210,3 +211,20 @@ def _cell_dict(cell: Cell) -> dict[str, Any]:
     data = {**cell.__dict__, "status": str(cell.status) if cell.status else None,
             "repeats": [str(r) for r in cell.repeats], "flaky": cell.flaky}
     return data
+
+
+def apply_summary(records: Mapping[str, Record], finished: Sequence[str], color: bool) -> str:
+    """After an apply: the criteria × solutions matrix of every rubric step it graded (a
+    grading or the step itself finished)."""
+    from runner.address import parse_address
+    from runner.rubric.results import CHILD_KIND, matrices
+
+    graded = set()
+    for address in finished:
+        record = records.get(address)
+        if record is not None and record.kind == CHILD_KIND and record.parent:
+            graded.add(record.parent)
+        else:
+            graded.add(str(parse_address(address)))
+    shown = [m for m in matrices(records) if m.address in graded]
+    return render_table(shown, color=color) if shown else ""

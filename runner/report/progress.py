@@ -6,51 +6,27 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from dataclasses import dataclass
-from typing import Any, Protocol, TextIO
+from typing import Any, TextIO
 
-from runner.vocabulary import Action
+from runner.vocabulary import Action, Outcome, StepStatus
 
 ING = {"create": "creating", "update": "updating", "replace": "replacing", "destroy": "destroying"}
 ED = {"create": "created", "update": "updated", "replace": "replaced", "destroy": "destroyed"}
 OUTPUT_LINES_SHOWN = 20
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """How one change ended."""
-
-    address: str
-    action: Action
-    status: str  # done | unchanged | skipped | failed | blocked | cancelled | not-started
-    seconds: float = 0.0
-    message: str = ""
-    output: str = ""
-    attempts: int = 1
-
-
-class Progress(Protocol):
-    def start(self, total: int) -> None: ...
-    def add_total(self, more: int) -> None: ...
-    def began(self, address: str, action: Action) -> None: ...
-    def log(self, address: str, line: str) -> None: ...
-    def finished(self, outcome: Outcome) -> None: ...
-    def note(self, text: str) -> None: ...
-    def close(self) -> None: ...
-
-
 def describe(outcome: Outcome) -> str:
     took = f" [{outcome.seconds:.1f}s]" if outcome.seconds >= 0.05 else ""
-    if outcome.status == "done":
+    if outcome.status == StepStatus.DONE:
         retried = f" after {outcome.attempts} attempts" if outcome.attempts > 1 else ""
         return f"{ED[outcome.action.value]}{retried}{took}"
-    if outcome.status == "unchanged":
+    if outcome.status == StepStatus.UNCHANGED:
         return "unchanged: its inputs were the same once its dependencies were applied"
-    if outcome.status == "skipped":
+    if outcome.status == StepStatus.SKIPPED:
         return f"skipped: {outcome.message}"
-    if outcome.status == "blocked":
+    if outcome.status == StepStatus.BLOCKED:
         return f"not applied: {outcome.message}"
-    if outcome.status == "not-started":
+    if outcome.status == StepStatus.NOT_STARTED:
         return f"not started: {outcome.message or 'the run stopped'}"
     return f"FAILED{took}: {outcome.message}"
 
@@ -83,7 +59,7 @@ class LineProgress:
 
     def finished(self, outcome: Outcome) -> None:
         self._print(f"{outcome.address}: {describe(outcome)}")
-        if outcome.status == "failed" and outcome.output:
+        if outcome.status == StepStatus.FAILED and outcome.output:
             lines = outcome.output.rstrip("\n").splitlines()
             shown = lines[-OUTPUT_LINES_SHOWN:]
             if len(lines) > len(shown):

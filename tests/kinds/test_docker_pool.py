@@ -107,8 +107,8 @@ def test_pool_size_must_be_known_at_plan_time(dws):
     result = dws.cli("plan")
     assert result.exit_code == 1
     assert result.output.startswith("Error: pipeline.p.workers (specs/main.yaml:8:5): pool_size "
-                                    "must be a number known at plan time, not an output of "
-                                    "another step")
+                                    "must be known at plan time, not an output of another "
+                                    "step\n")
 
 
 def test_destroy_leaves_no_labelled_container(dws):
@@ -122,8 +122,8 @@ def test_destroy_leaves_no_labelled_container(dws):
 
 def test_a_member_replaced_in_place_stays_in_sync_and_is_destroyed_with_the_pool(dws):
     from runner.address import parse_address
+    from runner.connections import Connections
     from runner.kinds.base import Context
-    from runner.providers import Providers
     from runner.providers.docker_containers import recreate
     from runner.workspace import open_workspace
 
@@ -132,7 +132,7 @@ def test_a_member_replaced_in_place_stays_in_sync_and_is_destroyed_with_the_pool
     recorded = dws.outputs("pipeline.p.workers[1]")
     workspace = open_workspace(dws.root)
     ctx = Context(workspace=workspace, address=parse_address('pipeline.p.grade["c","s"]'),
-                  providers=Providers(workspace), run_id="r-test")
+                  connections=Connections(), run_id="r-test")
     for _ in range(2):  # a replacement of a replacement still stands for the recorded one
         fresh = recreate(ctx, recorded["container_name"])
     old = dws.client.containers.list(all=True, filters={"id": recorded["container_id"]})

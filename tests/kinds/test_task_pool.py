@@ -10,9 +10,9 @@ import pytest
 from doubles.content import COMPETENCIES, SCENARIO, needs_git
 
 from runner.address import parse_address
-from runner.kinds.base import Context
-from runner.kinds.task_pool import TaskPoolKind, census, to_add
-from runner.providers import Providers
+from runner.connections import Connections
+from runner.kinds.base import Context, Expansion
+from runner.kinds.task_pool import TaskPoolKind, TaskPoolSettings, census, to_add
 from runner.state.base import Record
 from runner.workspace import Workspace, WorkspaceConfig
 
@@ -29,11 +29,13 @@ def record(address: str, kind: str = "task", status: str = "ok", parent: str | N
 
 def expand(tmp_path: Path, records: list[Record], **settings: Any) -> list[int]:
     ws = Workspace(root=tmp_path, config=WorkspaceConfig())
-    ctx = Context(workspace=ws, address=parse_address(POOL), providers=Providers(ws),
+    ctx = Context(workspace=ws, address=parse_address(POOL), connections=Connections(),
                   recorded={r.address: r for r in records})
     base = {"competencies": ["python-fastapi"], "background": "shop", "min_available": 2,
             "max_total": 10, "batch": 1}
-    children = TaskPoolKind().expand(ctx, {**base, **settings})
+    written = {**base, **settings}
+    children = TaskPoolKind().expand(ctx, TaskPoolSettings.model_validate(written),
+                                     Expansion(raw=written))
     return [int(c.key[0]) for c in children]
 
 
@@ -76,7 +78,8 @@ def test_failed_children_are_retried_not_multiplied(tmp_path: Path) -> None:
 
 def test_max_total_caps_the_pool(tmp_path: Path) -> None:
     records = [record(f"{POOL}[{i}]", status="failed") for i in range(3)]
-    assert expand(tmp_path, records, min_available=5, max_total=4) == [0, 1, 2, 3]
+    # a batch of 2 would make 5: the cap keeps it at 4
+    assert expand(tmp_path, records, min_available=4, max_total=4, batch=2) == [0, 1, 2, 3]
 
 
 SPEC = f"""

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from runner.address import parse_address
+from runner.connections import Connections
 from runner.errors import Cancelled, NotStarted, StepTimeout
 from runner.kinds.base import Context
-from runner.providers import Providers
 from runner.providers.docker_lease import (
     Member,
     PoolLease,
@@ -31,7 +31,7 @@ LOCKED = {"NetworkMode": "none", "Memory": 536870912, "PidsLimit": 256, "NanoCpu
 def context(tmp_path: Path, deadline: float | None = None) -> Context:
     ws = Workspace(root=tmp_path, config=WorkspaceConfig())
     return Context(workspace=ws, address=parse_address('pipeline.p.grade["c","s"]'),
-                   providers=Providers(ws), deadline=deadline)
+                   connections=Connections(), deadline=deadline)
 
 
 def lease(*names: str) -> PoolLease:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from doubles.openai_server import OpenAIServer, Reply, chat, error
 
+from runner.connections import Connections
 from runner.content.models import Review
 from runner.errors import StepFailed, WorkspaceError
-from runner.providers import Providers
 from runner.providers.llm import Call, InvalidReply, Request, llm_for
 from runner.workspace import LLMPrices, LLMSettings, Workspace, WorkspaceConfig
 
@@ -35,7 +35,7 @@ def workspace(tmp_path: Path, server: OpenAIServer, **llm: object) -> Workspace:
 
 
 def ask(ws: Workspace, logs: list[str] | None = None) -> object:
-    llm = llm_for(ws, Providers(ws))
+    llm = llm_for(ws, Connections())
     request = Request("task_review", ({"role": "user", "content": "review this"},), Review)
     return llm.complete(request, Call(log=(logs if logs is not None else []).append))
 
@@ -141,5 +141,5 @@ def test_the_key_comes_only_from_a_declared_secret(tmp_path: Path, server: OpenA
     ws = workspace(tmp_path, server)
     ws.variables, ws.secrets = variables, secrets
     with pytest.raises(WorkspaceError) as info:
-        llm_for(ws, Providers(ws))
+        llm_for(ws, Connections())
     assert str(info.value) == message

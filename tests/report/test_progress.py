@@ -6,8 +6,8 @@ import io
 
 from rich.console import Console
 
-from runner.report.progress import LineProgress, LiveProgress, Outcome
-from runner.vocabulary import Action
+from runner.report.progress import LineProgress, LiveProgress
+from runner.vocabulary import Action, Outcome
 
 
 def test_live_panel_counts_and_slowest_running():

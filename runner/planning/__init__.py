@@ -1,16 +1,19 @@
-"""Make a plan for a workspace: load specs, read state, expand, evaluate, observe, plan."""
+"""Planning, the I/O half of a plan: load the specs, read the state, expand, evaluate (render,
+fingerprint) and observe the real world, then hand all of it to the pure `plan.plan`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from typing import Any
 
+from runner.connections import Connections
 from runner.errors import PlanError
-from runner.evaluate import Evaluated, Evaluator, check_references, expand_all, observe_all
-from runner.kinds.base import BaseKind
-from runner.kinds.registry import KINDS
+from runner.kinds.base import Can
+from runner.kinds.registry import KINDS, replaces_on_change
 from runner.plan import Change, Plan, PlanOptions, plan
-from runner.providers import Providers
+from runner.planning.evaluate import Evaluated, Evaluator
+from runner.planning.expand import check_references, expand_all
+from runner.planning.observe import observe_all
 from runner.redact import Redactor
 from runner.resource import Resource
 from runner.spec.load import Specs, load_specs
@@ -38,13 +41,13 @@ def recorded_outputs(records: dict[str, Record]) -> Any:
     return outputs
 
 
-def make_plan(ws: Workspace, state: StateStore, providers: Providers, options: PlanOptions,
+def make_plan(ws: Workspace, state: StateStore, connections: Connections, options: PlanOptions,
               refresh: bool = True, specs: Specs | None = None) -> Planned:
     specs = specs or load_specs(ws)
     records = state.records()
     check_known_kinds(records)
     serial = state.serial()
-    evaluator = Evaluator(ws, providers, recorded_outputs(records), recorded=records)
+    evaluator = Evaluator(ws, connections, recorded_outputs(records), recorded=records)
     if options.destroy_all:
         resources = {str(a): r for a, r in specs.resources.items()}
     else:
@@ -66,7 +69,7 @@ def make_plan(ws: Workspace, state: StateStore, providers: Providers, options: P
                                resources, ws.config.parallelism)
     def decide() -> Plan:
         return plan(desired, records, observed, options,
-                    replace_on_change=lambda k: k in KINDS and KINDS[k].kind.replace_on_change,
+                    replace_on_change=replaces_on_change,
                     state_serial=serial, spec_digest=specs.digest, workspace=str(ws.root),
                     protected=frozenset(a for a, r in resources.items() if r.prevent_destroy))
     result = decide()
@@ -82,9 +85,10 @@ def defer_stale_expansions(result: Plan, resources: dict[str, Resource],
     changing = {c.address for c in result.actionable}
     stale = []
     for address, resource in resources.items():
-        kind = KINDS[resource.kind].kind
-        if resource.expansion_deferred or type(kind).expansion_reads is BaseKind.expansion_reads:
+        entry = KINDS[resource.kind]
+        if resource.expansion_deferred or not entry.does(Can.DEFER_EXPANSION):
             continue
+        kind = entry.kind
         children = {a for a, r in resources.items() if r.parent == resource.address}
         if not children:
             continue
@@ -131,14 +135,14 @@ def change_of(plan: Plan, address: str) -> Change | None:
     return next((c for c in plan.changes if c.address == address), None)
 
 
-def load_saved(ws: Workspace, state: StateStore, providers: Providers, saved: Plan) -> Planned:
+def load_saved(ws: Workspace, state: StateStore, connections: Connections, saved: Plan) -> Planned:
     """A saved plan with the resources it acts on; refused when stale."""
-    from runner.planfile import check_fresh
+    from runner.plan_json import check_fresh
 
     specs = load_specs(ws)
     check_fresh(saved, state.serial(), specs.digest)
     records = state.records()
     check_known_kinds(records)
-    evaluator = Evaluator(ws, providers, recorded_outputs(records), recorded=records)
+    evaluator = Evaluator(ws, connections, recorded_outputs(records), recorded=records)
     resources = expand_all(specs.resources, evaluator)
     return Planned(plan=saved, specs=specs, resources=resources, records=records)

@@ -1,0 +1,34 @@
+"""A run's connections to the real parts (Docker engines, SSH hosts, LLM endpoints, git hosts),
+each created on first use and shared by every kind in the run. The core hands this along
+without knowing what is inside; kinds ask for the door they need through their `Context`."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class Connections:
+    """One lazily created client per (part, endpoint), closed together at the end of a run."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, str], Any] = {}
+
+    def get(self, part: str, endpoint: str, factory: Callable[[], T]) -> T:
+        key = (part, endpoint)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = factory()
+            return self._clients[key]  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            close = getattr(client, "close", None)
+            if callable(close):
+                close()

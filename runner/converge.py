@@ -1,0 +1,66 @@
+"""The apply use case, one for `apply`, `destroy` and `watch`: execute a plan inside a held run,
+record how the run ended, and gather what the kinds that ran want said afterwards."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING
+
+from runner.apply import ApplyReport, Executor, Progress
+from runner.kinds.registry import KINDS
+from runner.redact import Redactor
+from runner.vocabulary import Action, RunStatus, StepStatus
+
+if TYPE_CHECKING:
+    from runner.connections import Connections
+    from runner.planning import Planned
+    from runner.run import Run
+    from runner.state.base import Record, StateStore
+    from runner.workspace import Workspace
+
+# installs a handler for interrupts (Ctrl-C, SIGTERM) for the duration of the apply
+InterruptHook = Callable[[Callable[[], None]], AbstractContextManager[None]]
+SUMMARISED = (StepStatus.DONE, StepStatus.FAILED, StepStatus.UNCHANGED)
+
+
+def converge(ws: Workspace, state: StateStore, connections: Connections, planned: Planned,
+             run: Run, *, progress: Progress, parallelism: int | None = None,
+             fail_fast: bool = False, saved_plan: bool = False,
+             on_interrupt: InterruptHook | None = None) -> ApplyReport:
+    """Apply `planned` and set the run's status and summary. A plan without changes is a
+    successful run that did nothing."""
+    if not planned.plan.has_changes:
+        run.status = RunStatus.OK
+        return ApplyReport()
+    executor = Executor(ws, state, connections, planned.plan, planned.resources, planned.records,
+                        run.run_id, progress, Redactor(ws.secrets),
+                        parallelism or ws.config.parallelism, fail_fast=fail_fast,
+                        saved_plan=saved_plan)
+    guard = on_interrupt(executor.interrupt) if on_interrupt else nullcontext()
+    with guard:
+        report = executor.run()
+    run.summary = report.summary()
+    run.status = report.run_status
+    return report
+
+
+def kind_summaries(records: Mapping[str, Record], report: ApplyReport, color: bool) -> list[str]:
+    """What kinds with a `summary` in the table say about the resources this apply finished
+    (the grading matrix, say), once per summary function."""
+    finished: dict[str, list[str]] = {}
+    for address, outcome in sorted(report.outcomes.items()):
+        if outcome.action is Action.DESTROY or outcome.status not in SUMMARISED:
+            continue
+        record = records.get(address)
+        entry = KINDS.get(record.kind) if record is not None else None
+        if entry is not None and entry.summary:
+            finished.setdefault(entry.summary, []).append(address)
+    texts = []
+    for where, addresses in finished.items():
+        module, _, function = where.partition(":")
+        text = getattr(importlib.import_module(module), function)(records, addresses, color)
+        if text:
+            texts.append(text)
+    return texts

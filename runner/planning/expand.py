@@ -1,0 +1,124 @@
+"""Expansion: the children of kinds that make them, at plan time when their inputs are known,
+else during apply (deferred)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from pydantic import ValidationError
+
+from runner.address import Address, parse_address
+from runner.errors import PlanError, StepFailed, TaskformError
+from runner.kinds.base import Can, Expansion, ExpansionDeferred
+from runner.kinds.registry import KINDS, KindEntry
+from runner.planning.evaluate import Evaluator, first_problem
+from runner.resource import Resource
+from runner.spec.templating import contains_unknown, refs_of
+
+
+def expand_all(resources: Mapping[Address, Resource], evaluator: Evaluator) -> dict[str, Resource]:
+    """Every resource plus the children of expanding kinds; a parent depends on its children."""
+    out: dict[str, Resource] = {}
+    for resource in resources.values():
+        _expand_into(resource, evaluator, out, at_apply=False)
+    return out
+
+
+def expand_now(resource: Resource, evaluator: Evaluator) -> dict[str, Resource]:
+    """During apply: the expansion that had to wait; the parent (with its children as
+    dependencies) and every child. Raise PlanError if it still cannot be made."""
+    out: dict[str, Resource] = {}
+    _expand_into(replace(resource, expansion_deferred=None), evaluator, out, at_apply=True)
+    return out
+
+
+def _expand_into(resource: Resource, evaluator: Evaluator, out: dict[str, Resource],
+                 at_apply: bool) -> None:
+    entry = KINDS[resource.kind]
+    if not entry.does(Can.EXPAND):
+        out[str(resource.address)] = resource
+        return
+    try:
+        model, expansion = _expansion_input(resource, evaluator, entry)
+        children = entry.kind.expand(evaluator.context(resource), model, expansion)
+    except ExpansionDeferred as exc:
+        if at_apply:
+            raise PlanError(f"{resource.address} ({resource.origin}): {exc}") from None
+        out[str(resource.address)] = replace(resource, expansion_deferred=str(exc))
+        return
+    except (StepFailed, TaskformError, OSError) as exc:
+        if isinstance(exc, PlanError):
+            raise
+        message = exc.message if isinstance(exc, StepFailed) else str(exc)
+        raise PlanError(f"{resource.address} ({resource.origin}): {message}") from None
+    if children is None:
+        out[str(resource.address)] = resource
+        return
+    child_addresses = []
+    for child in children:
+        address = resource.address.child(*child.key)
+        child_addresses.append(address)
+        _expand_into(Resource(address=address, kind=child.kind, settings=child.settings,
+                              origin=resource.origin,
+                              depends_on=_child_deps(resource, child.settings,
+                                                     child.depends_on),
+                              when=resource.when,
+                              retries=resource.retries, retry_delay=resource.retry_delay,
+                              timeout=resource.timeout, labels=resource.labels,
+                              prevent_destroy=resource.prevent_destroy,
+                              pipeline=resource.pipeline, parent=resource.address), evaluator, out,
+                     at_apply)
+    out[str(resource.address)] = replace(resource,
+                                         depends_on=resource.depends_on + tuple(child_addresses))
+
+
+def _expansion_input(resource: Resource, evaluator: Evaluator, entry: KindEntry
+                     ) -> tuple[Any, Expansion]:
+    """The validated settings `expand` works from. A setting that reads an output not known
+    yet is validated as written (its template: children render it later) and named in
+    `Expansion.late`; when its written form does not validate either, the expansion waits for
+    the dependency (a kind that can defer) or the plan says it must be known now."""
+    rendered = evaluator.render(resource)
+    raw = resource.settings if isinstance(resource.settings, dict) else {}
+    late = frozenset(k for k, v in rendered.items() if contains_unknown(v)) \
+        if isinstance(rendered, dict) else frozenset()
+    known = {k: (raw.get(k) if k in late else v) for k, v in rendered.items()} \
+        if isinstance(rendered, dict) else rendered
+    try:
+        model = entry.kind.settings_model.model_validate(known)
+    except ValidationError as exc:
+        fields = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        if fields and fields <= late:
+            names = ", ".join(sorted(fields))
+            if entry.does(Can.DEFER_EXPANSION):
+                raise ExpansionDeferred(f"{names} read outputs not known yet") from None
+            raise PlanError(f"{resource.address} ({resource.origin}): {names} must be known at "
+                            "plan time, not an output of another step") from None
+        raise PlanError(f"{resource.address} ({resource.origin}): {first_problem(exc)}"
+                        ) from None
+    depends_on = tuple(str(d) for d in resource.depends_on)
+    return model, Expansion(raw=raw, late=late, depends_on=depends_on)
+
+
+def _child_deps(parent: Resource, settings: Any, extra: tuple[str, ...] = ()
+                ) -> tuple[Address, ...]:
+    """A child waits for what its parent waits for, for what its own settings reference (a
+    sibling's outputs, say), and for what its parent's kind names in `Child.depends_on`."""
+    refs = refs_of(settings)
+    named = [parse_address(a) for a in [*refs.addresses, *extra]]
+    named += [parse_address(parent.step_address(s)) for s in refs.steps]
+    return tuple(dict.fromkeys([*parent.depends_on, *named]))
+
+
+def check_references(resources: Mapping[str, Resource]) -> None:
+    """After expansion every referenced child must exist."""
+    waiting = {str(r.address) for r in resources.values() if r.expansion_deferred}
+    problems = [f"{r.address} ({r.origin}) references {dep}, which {dep.parent} does not produce"
+                for r in resources.values() for dep in r.depends_on
+                if str(dep) not in resources and str(dep.parent) not in waiting]
+    if problems:
+        raise PlanError("\n".join(problems))
+
+

@@ -1,0 +1,67 @@
+"""Conformance: every entry of the kind table satisfies the kind contract, and what it declares
+it can do is exactly what its class implements (the core trusts the table, not the class)."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+from pydantic import BaseModel
+
+from runner.kinds.base import METHODS, BaseKind, Can
+from runner.kinds.registry import DOCUMENTS, KINDS, STEP_TYPES
+
+ENTRIES = sorted(KINDS)
+
+
+@pytest.mark.parametrize("name", ENTRIES)
+def test_entry_satisfies_the_protocol(name: str) -> None:
+    entry = KINDS[name]
+    kind = entry.kind
+    assert kind.name == name, f"{entry.where} says its name is {kind.name!r}"
+    assert issubclass(kind.settings_model, BaseModel)
+    assert kind.settings_model.model_config.get("extra") == "forbid", \
+        f"{name}: unknown settings must be errors"
+    assert type(kind).apply is not BaseKind.apply, f"{name} does not implement apply"
+    for method in ("apply", *METHODS.values()):
+        assert callable(getattr(kind, method)), f"{name} lacks {method}"
+
+
+@pytest.mark.parametrize("name", ENTRIES)
+def test_declared_capabilities_match_the_methods_it_implements(name: str) -> None:
+    entry = KINDS[name]
+    implemented = {can for can, method in METHODS.items()
+                   if getattr(type(entry.kind), method) is not getattr(BaseKind, method)}
+    assert implemented == set(entry.can), (
+        f"{name}: declares {sorted(entry.can - implemented)} without implementing them, "
+        f"implements {sorted(implemented - entry.can)} without declaring them")
+
+
+@pytest.mark.parametrize("name", ENTRIES)
+def test_method_signatures_follow_the_protocol(name: str) -> None:
+    kind = KINDS[name].kind
+    for method in ("apply", *METHODS.values()):
+        mine = list(inspect.signature(getattr(kind, method)).parameters)
+        base = list(inspect.signature(getattr(BaseKind(), method)).parameters)
+        assert len(mine) == len(base), f"{name}.{method}{mine} differs from the contract {base}"
+
+
+def test_deferring_expansion_implies_expanding() -> None:
+    for name, entry in KINDS.items():
+        if Can.DEFER_EXPANSION in entry.can:
+            assert Can.EXPAND in entry.can, name
+
+
+def test_documents_and_step_types_come_from_the_one_table() -> None:
+    assert {e.name for e in DOCUMENTS.values()} | set(STEP_TYPES) | \
+        {n for n, e in KINDS.items() if e.internal} == set(KINDS)
+    assert not set(STEP_TYPES) & {e.name for e in DOCUMENTS.values()}
+
+
+def test_a_summary_names_a_function_that_exists() -> None:
+    import importlib
+
+    for name, entry in KINDS.items():
+        if entry.summary:
+            module, _, function = entry.summary.partition(":")
+            assert callable(getattr(importlib.import_module(module), function)), name
