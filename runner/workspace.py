@@ -7,20 +7,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from runner.errors import SpecError, SpecIssue, WorkspaceError
+from runner.providers.docker.settings import DockerSettings
+from runner.providers.github import GithubSettings
+from runner.providers.llm import LLMSettings
 from runner.spec.validation import validate
 from runner.spec.yamlsrc import SourceDoc, parse_file
+from runner.strict import StrictModel
 
 CONFIG_NAME = "taskform.yaml"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class VariableDecl(_Strict):
+class VariableDecl(StrictModel):
     """A declared variable: a literal `value`, or read from `env` with an optional `default`."""
 
     value: Any = None
@@ -30,12 +30,12 @@ class VariableDecl(_Strict):
     description: str = ""
 
 
-class StateSettings(_Strict):
+class StateSettings(StrictModel):
     backend: Literal["sqlite"] = "sqlite"
     path: str = ".taskform/state.db"
 
 
-class GradingSettings(_Strict):
+class GradingSettings(StrictModel):
     """task-sync's PASS_MARKER / FAIL_MARKER / TIMEOUT_MARKER / TIMEOUT_SECONDS."""
 
     pass_marker: str | None = None
@@ -45,46 +45,7 @@ class GradingSettings(_Strict):
     output_limit: int = Field(default=1024 * 1024, gt=0)
 
 
-class DockerSettings(_Strict):
-    host: str | None = None
-
-
-class LLMPrices(_Strict):
-    """US dollars per million tokens, to record the cost of each resource's calls."""
-
-    input_per_million: float = Field(default=0.0, ge=0)
-    output_per_million: float = Field(default=0.0, ge=0)
-
-
-class LLMSettings(_Strict):
-    """Content generation. `template` is offline and deterministic; `openai` is any
-    OpenAI-compatible endpoint, its key read from the declared secret variable `api_key_variable`."""
-
-    provider: Literal["template", "openai"] = "template"
-    base_url: str | None = None
-    model: str = "gpt-4o-mini"
-    review_model: str | None = None
-    api_key_variable: str | None = None
-    timeout_seconds: float = Field(default=120, gt=0)
-    retries: int = Field(default=4, ge=0, le=20)
-    backoff_seconds: float = Field(default=1.0, ge=0)
-    fix_attempts: int = Field(default=2, ge=0, le=10)
-    response_format: Literal["json_schema", "json_object", "text"] = "json_schema"
-    prices: LLMPrices = Field(default_factory=LLMPrices)
-
-
-class GithubSettings(_Strict):
-    """Publishing to GitHub (or GitHub Enterprise: its API URL), with the token read from the
-    declared secret variable `token_variable`."""
-
-    base_url: str = "https://api.github.com"
-    token_variable: str | None = None
-    timeout_seconds: float = Field(default=30, gt=0)
-    seconds_between_requests: float = Field(default=0.25, ge=0)  # GitHub's secondary rate
-    seconds_between_writes: float = Field(default=1.0, ge=0)     # limits want writes spaced
-
-
-class WorkspaceConfig(_Strict):
+class WorkspaceConfig(StrictModel):
     """Everything in `taskform.yaml`; every setting has a default, so an empty file is valid."""
 
     specs: list[str] = Field(default_factory=lambda: ["specs/**/*.yaml", "specs/**/*.yml"])

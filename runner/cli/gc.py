@@ -10,7 +10,7 @@ import click
 from runner.cli.common import App, echo_json, json_option, lock_option, pass_app, seconds
 
 if TYPE_CHECKING:
-    from runner.providers.docker_gc import Orphan
+    from runner.garbage import Orphan
 
 
 @click.command()
@@ -23,30 +23,29 @@ def gc(app: App, yes: bool, lock_timeout: str, as_json: bool) -> None:
     record owns (leftovers of crashed runs, old builds, forgotten resources); --yes removes
     them. Objects without this workspace's label are never listed, so never removed."""
     from runner.errors import ProviderError, StepFailed
-    from runner.providers.docker import DockerEngine, api_errors, engine_address
-    from runner.providers.docker_gc import find_orphans, remove_orphan
+    from runner.garbage import find_orphans, remove_orphan
+    from runner.providers.docker.engine import DockerEngine, engine_address
     from runner.run import locked_run
+    from runner.vocabulary import RunStatus
 
     ws = app.workspace
-    address = engine_address(ws)
+    address = engine_address(ws.config.docker.host)
     with app.session() as (state, connections), \
             locked_run(state, "gc", seconds(lock_timeout, "-lock-timeout")) as run:
-        client = connections.get("docker", address, lambda: DockerEngine(address)).client
+        engine = connections.get("docker", address, lambda: DockerEngine(address))
         try:
-            with api_errors("list labelled objects"):
-                orphans = find_orphans(client, ws, state.records())
+            orphans = find_orphans(engine, str(ws.root), state.records())
             if as_json:
                 echo_json([o.as_dict() for o in orphans])
             else:
                 _show(orphans, yes)
             for orphan in orphans if yes else []:
-                with api_errors(f"remove {orphan.what} {orphan.name}"):
-                    remove_orphan(client, orphan)
+                remove_orphan(engine, orphan)
                 if not as_json:
                     click.echo(f"removed {orphan.what} {orphan.name}")
         except StepFailed as exc:
             raise ProviderError(exc.message) from None
-        run.status = "ok"
+        run.status = RunStatus.OK
         run.summary = {"orphans": len(orphans), "removed": len(orphans) if yes else 0}
 
 

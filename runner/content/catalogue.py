@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from runner.content.keys import canonical_name
-from runner.kinds.task_pool import is_deployed
 from runner.state.base import Record
 from runner.vocabulary import RecordStatus
 
@@ -31,6 +30,17 @@ class Entry:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def is_deployed(address: str, recorded: Mapping[str, Record]) -> bool:
+    """True when a recorded deployment names this task (its settings' or outputs' `task`)."""
+    for record in recorded.values():
+        if record.kind != "deployment" or record.status != RecordStatus.OK:
+            continue
+        named = {str((record.settings or {}).get("task") or ""), str(record.outputs.get("task") or "")}
+        if address in named:
+            return True
+    return False
 
 
 def entries(records: Mapping[str, Record], settings: Mapping[str, Any]) -> list[Entry]:

@@ -67,10 +67,10 @@ def _github(ws: Workspace, connections: Connections, address: str, settings: Pub
 
 
 def github_client(ws: Workspace, connections: Connections) -> Any:
-    from runner.providers.github import GitHub, token
+    from runner.providers.github import GitHub
 
     settings = ws.config.github
-    secret = token(ws)
+    secret = ws.secret(settings.token_variable, "github.token_variable", "GitHub token")
     return connections.get("github", settings.base_url, lambda: GitHub(settings, secret))
 
 

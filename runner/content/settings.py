@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from runner.kinds.base import Settings
+from runner.strict import StrictModel as Settings
 
 Provider = Literal["template", "openai"]
 REPO_NAME = r"^[A-Za-z0-9._-]{1,90}$"

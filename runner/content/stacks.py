@@ -7,24 +7,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from runner.content import templates
 from runner.content.keys import canonical_name
 from runner.errors import SpecError, TaskformError
 from runner.spec.validation import validate
 from runner.spec.yamlsrc import SourceDoc, parse_file
+from runner.strict import StrictModel
 from runner.workspace import Workspace
 
 TABLE = "prompts/stacks.yaml"
 Category = Literal["BACKEND", "FRONTEND", "DATABASE", "MIXED_STACK", "NON_CODE"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Stack(_Strict):
+class Stack(StrictModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     category: Category
     covers: list[str] = Field(default_factory=list)
@@ -32,7 +29,7 @@ class Stack(_Strict):
     description: str = ""
 
 
-class StacksTable(_Strict):
+class StacksTable(StrictModel):
     stacks: list[Stack] = Field(min_length=1)
     fallbacks: dict[Category, str] = Field(default_factory=dict)
     minutes: dict[str, str] = Field(default_factory=dict)

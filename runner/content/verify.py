@@ -8,7 +8,8 @@ published, as the Task's children. For `task.<name>`:
                                           golden_must_pass and original_must_fail
 
 The Task itself applies after them and publishes; a child that fails fails the Task, so
-nothing is published. The settings below are the ones `specs/grading.yaml` uses."""
+nothing is published. The Task kind makes these children (`kinds/task.py`) from the settings
+here, the ones `specs/grading.yaml` uses."""
 
 from __future__ import annotations
 
@@ -17,8 +18,6 @@ from collections.abc import Callable
 from typing import Any
 
 from runner.address import Address
-from runner.content.settings import DockerVerifySettings
-from runner.kinds.base import Child
 
 # only what the root-side grading script needs (docs/grading.md, "Grading in a pool")
 LOCKED_DOWN = ["--network none", "--memory 512m", "--pids-limit 256", "--cpus 1",
@@ -27,34 +26,6 @@ LOCKED_DOWN = ["--network none", "--memory 512m", "--pids-limit 256", "--cpus 1"
                "--security-opt no-new-privileges", "--init"]
 DRAFT, IMAGE, POOL, GRADE = "draft", "image", "pool", "grade"
 DRAFT_KEYS = ("competencies", "background", "scenario", "generator", "minutes")
-
-
-def children(task: Address, repo: str, workspace_tag: str, settings: dict[str, Any],
-             options: DockerVerifySettings) -> list[Child]:
-    """The grading pipeline of the task at `task`; `settings` are the Task's, as written."""
-    draft, image, pool = (str(task.child(k)) for k in (DRAFT, IMAGE, POOL))
-    folder = "{{ ref('" + draft + "').grading.dir }}"
-    draft_settings = {k: settings[k] for k in DRAFT_KEYS if settings.get(k) is not None}
-    grade: dict[str, Any] = {
-        "pool": pool, "task_dir": folder, "file": "rubrics.json", "golden": "golden.patch",
-        "held_out_tests": "held_out_tests.patch", "solutions": [], "original": True,
-        "workdir": "/app", "git_dir": "/srv/pristine.git", "user": "grader",
-        "validate": {"golden_must_pass": True, "original_must_fail": True,
-                     "repeat": options.repeat}}
-    if options.timeout_seconds is not None:
-        grade["timeout_seconds"] = options.timeout_seconds
-    if options.report:
-        grade["report"] = options.report
-    return [
-        Child(key=(DRAFT,), kind="task_draft", settings={**draft_settings, "repo": repo}),
-        Child(key=(IMAGE,), kind="docker_build",
-              settings={"context": folder, "image_tag": image_tag(repo, workspace_tag)}),
-        Child(key=(POOL,), kind="docker_pool",
-              settings={"image_id": "{{ ref('" + image + "').image_id }}",
-                        "pool_size": options.pool_size, "parameters": list(LOCKED_DOWN)}),
-        # the pool is named by address, not read in a template: say that the step waits for it
-        Child(key=(GRADE,), kind="rubric_set", settings=grade, depends_on=(pool,)),
-    ]
 
 
 def image_tag(repo: str, workspace_tag: str) -> str:

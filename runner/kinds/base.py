@@ -17,11 +17,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from runner.address import Address
 from runner.errors import Cancelled
+from runner.providers.call import Call
+from runner.providers.docker.engine import DockerEngine, engine_address
+from runner.providers.docker.labels import Owner, object_name
 from runner.state.base import Record
+from runner.strict import StrictModel
 from runner.vocabulary import IN_SYNC, Observation
 
 if TYPE_CHECKING:
@@ -29,10 +33,8 @@ if TYPE_CHECKING:
     from runner.workspace import Workspace
 
 
-class Settings(BaseModel):
-    """Base of every settings model: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid")
+class Settings(StrictModel):
+    """Base of every kind's settings model: unknown keys are errors."""
 
 
 
@@ -76,9 +78,27 @@ class Context:
 
     def labels(self) -> dict[str, str]:
         """The labels that mark an object as taskform's."""
-        return {"taskform.workspace": str(self.workspace.root),
-                "taskform.address": str(self.address),
-                "taskform.run": self.run_id}
+        return self.owner().labels()
+
+    def owner(self) -> Owner:
+        """Whose the objects this resource creates are (their labels)."""
+        return Owner(str(self.workspace.root), str(self.address), self.run_id)
+
+    def call(self) -> Call:
+        """This step's log, cancellation and deadline, for a door's long call."""
+        return Call(log=self.log, cancelled=self.cancelled, deadline=self.deadline,
+                    what=str(self.address))
+
+    def docker(self) -> DockerEngine:
+        """The workspace's Docker engine, connected on first use and shared by the run."""
+        address = engine_address(self.workspace.config.docker.host)
+        size = max(10, self.workspace.config.parallelism + 4)
+        return self.connections.get("docker", address, lambda: DockerEngine(address, size))
+
+    def object_name(self, suffix: str = "") -> str:
+        """A deterministic Docker name for this resource: `tf-<pipeline>-<step>[-<key>]-<ws>`."""
+        address = self.address
+        return object_name(str(self.workspace.root), [*address.parts[1:], *address.key], suffix)
 
     def remaining(self) -> float | None:
         """Seconds left before the step's deadline (None: no timeout)."""

@@ -7,7 +7,6 @@ and its tail is kept in the outputs."""
 from __future__ import annotations
 
 import re
-from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +15,17 @@ from pydantic import Field, field_validator
 from runner.errors import StepFailed
 from runner.fingerprint import digest
 from runner.kinds.base import BaseKind, Context, Settings, file_digest, hash_files
-from runner.providers.docker import api_errors, client, is_owned, labels, observing, short_id
-from runner.providers.docker_images import (
+from runner.providers.docker.engine import BuildRequest, observing
+from runner.providers.docker.images import (
+    context_files,
     image_drift,
     owned_images,
     remove_owned_image,
-    split_tag,
 )
+from runner.providers.docker.labels import short_id
 from runner.state.base import Record
 from runner.vocabulary import Observation
 
-LOG_TAIL_LINES = 50
 _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(?P<image>\S+)(?:\s+AS\s+(?P<stage>\S+))?",
                    re.IGNORECASE)
 
@@ -106,31 +105,40 @@ class DockerBuildKind(BaseKind):
 
     def observe(self, ctx: Context, record: Record) -> Observation:
         with observing():
-            return image_drift(ctx, record.outputs)
+            return image_drift(ctx.docker(), record.outputs)
 
     def apply(self, ctx: Context, settings: DockerBuildSettings, prior: Record | None) -> dict[str, Any]:
         context = _context_dir(ctx, settings)
         if not (context / settings.dockerfile).is_file():
             raise StepFailed(f"no Dockerfile at {ctx.workspace.relative(context)}/"
                              f"{settings.dockerfile}", retryable=False)
-        opts = build_options(settings)
+        engine, owner = ctx.docker(), ctx.owner()
         config_hash = digest(settings.model_dump())[:16]
-        image_id, tail = _build(ctx, context, settings, opts, labels(ctx, config_hash))
+        ctx.log(f"building {settings.image_tag} from {ctx.workspace.relative(context)}")
+        built = engine.build(BuildRequest(
+            context=context, dockerfile=settings.dockerfile, tag=settings.image_tag,
+            labels=owner.labels(config_hash), excludes=tuple(_excludes(ctx, context)),
+            options=build_options(settings)), ctx.call())
+        image_id, tail = built.image_id, built.log_tail
+        image = engine.image(image_id)
+        if image is None or not owner.owns(image.labels):
+            raise StepFailed(f"the built image {short_id(image_id)} does not carry taskform's "
+                             "labels", retryable=False)
         for extra in settings.tags:
-            repo, tag = split_tag(extra)
-            with api_errors(f"tag {short_id(image_id)} as {extra}"):
-                client(ctx).api.tag(image_id, repo, tag)
+            engine.tag(image_id, extra)
         if prior and prior.outputs.get("image_id") not in (None, image_id):
-            remove_owned_image(ctx, prior.outputs["image_id"], quiet=True)
+            remove_owned_image(engine, owner, prior.outputs["image_id"], ctx.log, quiet=True)
         return {"image_id": image_id, "image_tag": settings.image_tag,
                 "tags": [settings.image_tag, *settings.tags], "log_tail": tail}
 
     def destroy(self, ctx: Context, record: Record) -> None:
+        engine, owner = ctx.docker(), ctx.owner()
         image_id = record.outputs.get("image_id")
         if image_id:
-            remove_owned_image(ctx, image_id, tags=record.outputs.get("tags") or [])
-        for old in owned_images(ctx):  # earlier builds kept while containers still ran them
-            remove_owned_image(ctx, old)
+            remove_owned_image(engine, owner, image_id, ctx.log,
+                               tags=record.outputs.get("tags") or [])
+        for old in owned_images(engine, owner):  # earlier builds kept while containers ran them
+            remove_owned_image(engine, owner, old, ctx.log)
 
 
 def _context_dir(ctx: Context, settings: DockerBuildSettings) -> Path:
@@ -156,10 +164,8 @@ def _excludes(ctx: Context, context: Path) -> list[str]:
 
 def _context_files(ctx: Context, context: Path, dockerfile: str) -> dict[str, str]:
     """`file:` components for exactly what the engine will receive."""
-    from docker.utils.build import exclude_paths
-
     out = {}
-    for rel in sorted(exclude_paths(str(context), _excludes(ctx, context), dockerfile=dockerfile)):
+    for rel in context_files(context, _excludes(ctx, context), dockerfile):
         path = context / rel
         if path.is_file() and not path.is_symlink():
             out[f"file:{ctx.workspace.relative(path)}"] = file_digest(path)
@@ -168,8 +174,6 @@ def _context_files(ctx: Context, context: Path, dockerfile: str) -> dict[str, st
 
 def _base_images(ctx: Context, dockerfile: Path, build_args: dict[str, str]) -> dict[str, str]:
     """`base image <ref>` components: the id each FROM image has on the engine now."""
-    import docker
-
     stages: set[str] = set()
     out = {}
     for line in dockerfile.read_text(errors="replace").splitlines():
@@ -179,47 +183,8 @@ def _base_images(ctx: Context, dockerfile: Path, build_args: dict[str, str]) -> 
         image = re.sub(r"\$\{?(\w+)\}?", lambda a: build_args.get(a.group(1), a.group(0)),
                        m.group("image"))
         if image.lower() not in stages and image != "scratch":
-            with api_errors(f"inspect base image {image}"):
-                try:
-                    out[f"base image {image}"] = str(client(ctx).images.get(image).id)
-                except docker.errors.ImageNotFound:
-                    out[f"base image {image}"] = "missing"
+            found = ctx.docker().image(image)
+            out[f"base image {image}"] = found.id if found else "missing"
         if m.group("stage"):
             stages.add(m.group("stage").lower())
     return out
-
-
-def _build(ctx: Context, context: Path, settings: DockerBuildSettings, opts: dict[str, Any],
-           image_labels: dict[str, str]) -> tuple[str, str]:
-    """Run the build, streaming its log; return the image id and the log's tail."""
-    tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
-    image_id = ""
-    ctx.log(f"building {settings.image_tag} from {ctx.workspace.relative(context)}")
-    from docker.api.build import process_dockerfile
-    from docker.utils import tar
-
-    dockerfile = process_dockerfile(settings.dockerfile, str(context))
-    with api_errors(f"build {settings.image_tag}"):
-        archive = tar(str(context), exclude=_excludes(ctx, context), dockerfile=dockerfile)
-        stream = client(ctx).api.build(
-            fileobj=archive, custom_context=True, dockerfile=dockerfile[0],
-            tag=settings.image_tag, labels=image_labels, rm=True, forcerm=True, decode=True,
-            **opts)
-        for chunk in stream:
-            ctx.check_cancelled()
-            if "error" in chunk:
-                raise StepFailed(f"build of {settings.image_tag} failed: "
-                                 f"{str(chunk['error']).strip()}", output="\n".join(tail),
-                                 retryable=False)
-            for line in str(chunk.get("stream") or "").splitlines():
-                if line.strip():
-                    tail.append(line)
-                    ctx.log(line)
-            image_id = (chunk.get("aux") or {}).get("ID") or image_id
-        if not image_id:
-            image_id = str(client(ctx).images.get(settings.image_tag).id)
-    image = client(ctx).images.get(image_id)
-    if not is_owned(image.labels, ctx.workspace, str(ctx.address)):
-        raise StepFailed(f"the built image {short_id(image_id)} does not carry taskform's labels",
-                         retryable=False)
-    return image_id, "\n".join(tail)

@@ -12,9 +12,9 @@ from pydantic import Field, field_validator
 
 from runner.errors import StepFailed
 from runner.kinds.base import BaseKind, Context, Settings
-from runner.providers import docker_containers as containers
-from runner.providers.docker import api_errors, client, labels, object_name, observing
-from runner.providers.docker_volumes import ensure_volume, find_volume, remove_volume
+from runner.providers.docker import containers
+from runner.providers.docker.engine import observing
+from runner.providers.docker.volumes import ensure_volume, remove_volume
 from runner.state.base import Record
 from runner.vocabulary import Observation
 
@@ -63,50 +63,52 @@ class DockerExtractVolumeKind(BaseKind):
 
     def fingerprint(self, ctx: Context, settings: DockerExtractVolumeSettings) -> dict[str, str]:
         with observing():
-            return containers.image_fingerprint(ctx, settings.image_id, settings.image_tag)
+            return containers.image_fingerprint(ctx.docker(), settings.image_id,
+                                                settings.image_tag)
 
     def observe(self, ctx: Context, record: Record) -> Observation:
         with observing():
             gone = [n for n in (record.outputs.get("volumes") or {}).values()
-                    if find_volume(ctx, n) is None]
+                    if ctx.docker().volume(n) is None]
         return Observation(reasons=tuple(f"volume {n} is gone" for n in gone))
 
     def apply(self, ctx: Context, settings: DockerExtractVolumeSettings,
               prior: Record | None) -> dict[str, Any]:
-        image_id = containers.resolve_image(ctx, settings.image_id, settings.image_tag)
-        base = settings.volume_name or object_name(ctx)
+        engine, owner = ctx.docker(), ctx.owner()
+        image_id = containers.resolve_image(engine, settings.image_id, settings.image_tag)
+        base = settings.volume_name or ctx.object_name()
         volumes = {key: f"{base}_{key}" for key in settings.keys()}
         for name in volumes.values():
-            ensure_volume(ctx, name)
+            ensure_volume(engine, owner, name, ctx.log)
         if prior:  # volumes no longer asked for
             for key, name in (prior.outputs.get("volumes") or {}).items():
                 if key not in volumes:
-                    remove_volume(ctx, name)
+                    remove_volume(engine, owner, name, ctx.log)
         self._copy(ctx, image_id, settings.app_folder, volumes)
         return {"volumes": volumes, "volume_prefix": base, "image_id": image_id,
                 "app_folder": settings.app_folder}
 
     def _copy(self, ctx: Context, image_id: str, app_folder: str, volumes: dict[str, str]) -> None:
-        helper = object_name(ctx, "extract")
-        leftover = containers.find(ctx, helper)
+        engine, owner = ctx.docker(), ctx.owner()
+        helper = ctx.object_name("extract")
+        leftover = engine.container(helper)
         if leftover is not None:  # a crashed run's helper, ours by its labels
-            containers.remove(ctx, {"container_id": leftover.id, "container_name": helper})
+            containers.remove(engine, owner, {"container_id": leftover.id,
+                                              "container_name": helper}, ctx.log)
         ctx.log(f"copying {app_folder} into {', '.join(volumes.values())}")
-        with api_errors(f"run the copy helper {helper}"):
-            container = client(ctx).containers.run(
-                image_id, [copy_script(app_folder, list(volumes))], entrypoint=["/bin/sh", "-c"],
-                name=helper, user="0", network_mode="none", detach=True, labels=labels(ctx),
-                volumes=[f"{name}:{MOUNT_ROOT}/{key}" for key, name in volumes.items()])
+        container = engine.create_container(
+            image_id, [copy_script(app_folder, list(volumes))], entrypoint=["/bin/sh", "-c"],
+            name=helper, user="0", network_mode="none", labels=owner.labels(),
+            volumes=[f"{name}:{MOUNT_ROOT}/{key}" for key, name in volumes.items()])
         try:
-            with api_errors(f"wait for {helper}"):
-                code = container.wait(timeout=ctx.remaining() or 600)["StatusCode"]
-                logs = container.logs().decode("utf-8", "replace")
+            code = engine.wait(container.id, timeout=ctx.remaining() or 600)
+            logs = engine.logs(container.id, tail="all")
         finally:
-            container.remove(force=True)
+            engine.remove_container(container.id)
         if code != 0:
             raise StepFailed(f"copying {app_folder} out of image {image_id[:19]} failed with "
                              f"code {code}", output=logs, exit_code=code, retryable=False)
 
     def destroy(self, ctx: Context, record: Record) -> None:
         for name in (record.outputs.get("volumes") or {}).values():
-            remove_volume(ctx, name)
+            remove_volume(ctx.docker(), ctx.owner(), name, ctx.log)

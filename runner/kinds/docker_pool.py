@@ -11,9 +11,15 @@ from typing import Any
 from pydantic import Field
 
 from runner.kinds.base import BaseKind, Child, Context, Expansion
-from runner.kinds.docker_run import ContainerSettings, container_spec, observe_container
-from runner.providers import docker_containers as containers
-from runner.providers.docker import object_name
+from runner.kinds.docker_run import (
+    ContainerSettings,
+    container_spec,
+    ensure_container,
+    observe_container,
+    remove_container,
+)
+from runner.providers.docker import containers
+from runner.providers.docker.engine import observing
 from runner.state.base import Record
 from runner.vocabulary import Observation
 
@@ -59,18 +65,16 @@ class DockerPoolMemberKind(BaseKind):
     settings_model = PoolMemberSettings
 
     def fingerprint(self, ctx: Context, settings: PoolMemberSettings) -> dict[str, str]:
-        from runner.providers.docker import observing
-
         with observing():
-            return containers.image_fingerprint(ctx, settings.image_id, settings.image_tag)
+            return containers.image_fingerprint(ctx.docker(), settings.image_id,
+                                                settings.image_tag)
 
     def observe(self, ctx: Context, record: Record) -> Observation:
         return observe_container(ctx, record)
 
     def apply(self, ctx: Context, settings: PoolMemberSettings, prior: Record | None) -> dict[str, Any]:
-        spec = container_spec(ctx, settings, object_name(ctx))
-        return containers.outputs(containers.ensure(ctx, spec), spec)
+        return ensure_container(ctx, container_spec(ctx, settings, ctx.object_name()))
 
     def destroy(self, ctx: Context, record: Record) -> None:
-        containers.remove(ctx, record.outputs)
+        remove_container(ctx, record)
 

@@ -13,8 +13,9 @@ from pydantic import Field, field_validator
 from runner.duration import parse_duration
 from runner.errors import StepFailed
 from runner.kinds.base import BaseKind, Context, Settings
-from runner.providers.docker import api_errors, client, observing, short_id
-from runner.providers.docker_images import find_image, image_drift, split_tag
+from runner.providers.docker.engine import ImageInfo, observing, split_tag
+from runner.providers.docker.images import image_drift
+from runner.providers.docker.labels import short_id
 from runner.state.base import Record
 from runner.vocabulary import Observation
 
@@ -58,7 +59,7 @@ class DockerPullKind(BaseKind):
 
     def observe(self, ctx: Context, record: Record) -> Observation:
         with observing():
-            drift = image_drift(ctx, record.outputs)
+            drift = image_drift(ctx.docker(), record.outputs)
         if not drift.in_sync:
             return drift
         due = record.outputs.get("next_pull_after")
@@ -70,14 +71,15 @@ class DockerPullKind(BaseKind):
     def apply(self, ctx: Context, settings: DockerPullSettings, prior: Record | None) -> dict[str, Any]:
         hold = settings.prevent_run_before
         if hold is not None and _now() < hold:
-            image = find_image(ctx, settings.image_tag)
+            image = ctx.docker().image(settings.image_tag)
             if image is None:
                 raise StepFailed(f"{settings.image_tag} is not present, and prevent_run_before "
                                  f"({_iso(hold)}) forbids pulling it before then", retryable=False)
             ctx.log(f"not pulled: prevent_run_before is {_iso(hold)}; using the local image")
             return self._outputs(settings, image, pulled_at=None, next_pull=hold)
-        self._pull(ctx, settings.image_tag)
-        image = find_image(ctx, settings.image_tag)
+        ctx.log(f"pulling {settings.image_tag}")
+        ctx.docker().pull(settings.image_tag, ctx.call())
+        image = ctx.docker().image(settings.image_tag)
         if image is None:
             raise StepFailed(f"pulled {settings.image_tag}, but the engine does not list it")
         if settings.image_id and _bare(settings.image_id) != _bare(image.id):
@@ -88,24 +90,11 @@ class DockerPullKind(BaseKind):
         nxt = now + dt.timedelta(seconds=interval) if interval is not None else None
         return self._outputs(settings, image, pulled_at=now, next_pull=nxt)
 
-    def _pull(self, ctx: Context, reference: str) -> None:
-        repo, tag = split_tag(reference)
-        seen: set[str] = set()
-        ctx.log(f"pulling {reference}")
-        with api_errors(f"pull {reference}"):
-            for chunk in client(ctx).api.pull(repo, tag=tag, stream=True, decode=True):
-                ctx.check_cancelled()
-                if "error" in chunk:
-                    raise StepFailed(f"pull {reference}: {chunk['error']}")
-                status = f"{chunk.get('id', '')} {chunk.get('status', '')}".strip()
-                if status and "progress" not in chunk and status not in seen:
-                    seen.add(status)
-                    ctx.log(status)
-
-    def _outputs(self, settings: DockerPullSettings, image: Any, pulled_at: dt.datetime | None,
+    def _outputs(self, settings: DockerPullSettings, image: ImageInfo,
+                 pulled_at: dt.datetime | None,
                  next_pull: dt.datetime | None) -> dict[str, Any]:
         repo = split_tag(settings.image_tag)[0]
-        digests = image.attrs.get("RepoDigests") or []
+        digests = list(image.repo_digests)
         digest = next((d for d in digests if d.startswith(repo + "@")), digests[0] if digests else "")
         return {"image_id": image.id, "repo_digest": digest, "image_tag": settings.image_tag,
                 "pulled_at": _iso(pulled_at) if pulled_at else None,
@@ -116,12 +105,11 @@ class DockerPullKind(BaseKind):
         if not settings.get("remove_on_destroy"):
             return  # pulled images are shared and unlabelled: removed only when asked
         tag, image_id = record.outputs.get("image_tag"), record.outputs.get("image_id")
-        image = find_image(ctx, tag) if tag else None
+        image = ctx.docker().image(tag) if tag else None
         if image is None or image.id != image_id:
             return
         ctx.log(f"untagging {tag} ({short_id(image.id)})")
-        with api_errors(f"remove {tag}"):
-            client(ctx).api.remove_image(tag)
+        ctx.docker().remove_image(tag)
 
 
 def _bare(image_id: str) -> str:

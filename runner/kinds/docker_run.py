@@ -9,9 +9,9 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from runner.kinds.base import BaseKind, Context, Settings
-from runner.providers import docker_containers as containers
-from runner.providers.docker import object_name, observing
-from runner.providers.docker_params import parse_parameters
+from runner.providers.docker import containers
+from runner.providers.docker.engine import observing
+from runner.providers.docker.params import parse_parameters
 from runner.state.base import Record
 from runner.vocabulary import Observation
 
@@ -55,7 +55,7 @@ class DockerRunSettings(ContainerSettings):
 
 
 def container_spec(ctx: Context, settings: ContainerSettings, name: str) -> containers.ContainerSpec:
-    image_id = containers.resolve_image(ctx, settings.image_id, settings.image_tag)
+    image_id = containers.resolve_image(ctx.docker(), settings.image_id, settings.image_tag)
     return containers.ContainerSpec(name=name, image_id=image_id, command=settings.argv(),
                                     params=parse_parameters(settings.parameters),
                                     keep_forever=settings.keep_forever)
@@ -66,8 +66,25 @@ def observe_container(ctx: Context, record: Record) -> Observation:
     params = settings.get("parameters") or []
     removes_itself = not settings.get("keep_forever") and "--rm" in " ".join(params).split()
     with observing():
-        return containers.observe(ctx, record.outputs, bool(settings.get("keep_forever")),
+        return containers.observe(ctx.docker(), ctx.owner(), record.outputs,
+                                  bool(settings.get("keep_forever")),
                                   removes_itself=removes_itself)
+
+
+def ensure_container(ctx: Context, spec: containers.ContainerSpec) -> dict[str, Any]:
+    """Create or adopt the container; its outputs."""
+    def bind(volume: str) -> str:  # `./data:/data` is a folder of the workspace, kept inside it
+        source, _, rest = volume.partition(":")
+        if source.startswith("."):
+            source = str(ctx.path(source, "parameters -v"))
+        return f"{source}:{rest}"
+
+    container = containers.ensure(ctx.docker(), ctx.owner(), spec, ctx.log, bind)
+    return containers.outputs(container, spec)
+
+
+def remove_container(ctx: Context, record: Record) -> None:
+    containers.remove(ctx.docker(), ctx.owner(), record.outputs, ctx.log)
 
 
 class DockerRunKind(BaseKind):
@@ -76,14 +93,15 @@ class DockerRunKind(BaseKind):
 
     def fingerprint(self, ctx: Context, settings: DockerRunSettings) -> dict[str, str]:
         with observing():
-            return containers.image_fingerprint(ctx, settings.image_id, settings.image_tag)
+            return containers.image_fingerprint(ctx.docker(), settings.image_id,
+                                                settings.image_tag)
 
     def observe(self, ctx: Context, record: Record) -> Observation:
         return observe_container(ctx, record)
 
     def apply(self, ctx: Context, settings: DockerRunSettings, prior: Record | None) -> dict[str, Any]:
-        spec = container_spec(ctx, settings, settings.container_name or object_name(ctx))
-        return containers.outputs(containers.ensure(ctx, spec), spec)
+        spec = container_spec(ctx, settings, settings.container_name or ctx.object_name())
+        return ensure_container(ctx, spec)
 
     def destroy(self, ctx: Context, record: Record) -> None:
-        containers.remove(ctx, record.outputs)
+        remove_container(ctx, record)

@@ -13,9 +13,8 @@ from pydantic import Field, field_validator, model_validator
 
 from runner.errors import StepFailed, StepTimeout
 from runner.kinds.base import BaseKind, Context, Settings
-from runner.providers import docker_containers as containers
-from runner.providers.docker import observing
-from runner.providers.docker_exec import run_in_container
+from runner.providers.docker.engine import observing
+from runner.providers.docker.exec import run_in_container
 from runner.state.base import Record
 
 OUTPUT_TAIL_BYTES = 16 * 1024
@@ -79,7 +78,7 @@ class DockerShellKind(BaseKind):
     def fingerprint(self, ctx: Context, settings: DockerShellSettings) -> dict[str, str]:
         target = settings.target() or ""
         with observing():
-            container = containers.find(ctx, target)
+            container = ctx.docker().container(target)
         shown = target[:12] if len(target) == 64 else target  # a full id reads badly in a plan
         return {f"container {shown}": container.id if container is not None else "missing"}
 
@@ -88,18 +87,21 @@ class DockerShellKind(BaseKind):
 
     def apply(self, ctx: Context, settings: DockerShellSettings, prior: Record | None) -> dict[str, Any]:
         target = settings.target() or ""
-        container = containers.find(ctx, target)
+        engine = ctx.docker()
+        container = engine.container(target)
         if container is None:
             raise StepFailed(f"container {target} does not exist", retryable=False)
         results = []
         for label, command in settings.commands():
             ctx.check_cancelled()
             ctx.log(f"[{label}] {command}")
-            each = ctx if ctx.timeout is None else dataclasses.replace(
-                ctx, deadline=min(time.monotonic() + ctx.timeout, ctx.deadline or float("inf")))
+            call = ctx.call()
+            if ctx.timeout is not None:  # the step's timeout bounds each command
+                call = dataclasses.replace(call, deadline=min(time.monotonic() + ctx.timeout,
+                                                              ctx.deadline or float("inf")))
             try:
-                result = run_in_container(each, container.id, [settings.shell, "-c", command],
-                                          workdir=settings.workdir, user=settings.user,
+                result = run_in_container(engine, container.id, [settings.shell, "-c", command],
+                                          call, workdir=settings.workdir, user=settings.user,
                                           env=settings.env, limit=OUTPUT_TAIL_BYTES)
             except StepTimeout as exc:
                 raise StepTimeout(f"command {label!r} {exc.message}", output=exc.output) from None

@@ -15,12 +15,17 @@ from pydantic import Field
 
 from runner.errors import StepFailed
 from runner.kinds.base import BaseKind, Child, Context, Expansion
-from runner.kinds.docker_run import ContainerSettings, observe_container
-from runner.providers import docker_containers as containers
-from runner.providers.docker import object_name, observing
-from runner.providers.docker_exec import run_in_container
-from runner.providers.docker_params import parse_parameters
-from runner.providers.docker_volumes import ensure_volume, find_volume, remove_volume
+from runner.kinds.docker_run import (
+    ContainerSettings,
+    ensure_container,
+    observe_container,
+    remove_container,
+)
+from runner.providers.docker import containers
+from runner.providers.docker.engine import observing
+from runner.providers.docker.exec import run_in_container
+from runner.providers.docker.params import parse_parameters
+from runner.providers.docker.volumes import ensure_volume, remove_volume
 from runner.state.base import Record
 from runner.vocabulary import Observation
 
@@ -86,12 +91,13 @@ class DockerVolumeMemberKind(BaseKind):
 
     def fingerprint(self, ctx: Context, settings: VolumeMemberSettings) -> dict[str, str]:
         with observing():
-            return containers.image_fingerprint(ctx, settings.image_id, settings.image_tag)
+            return containers.image_fingerprint(ctx.docker(), settings.image_id,
+                                                settings.image_tag)
 
     def observe(self, ctx: Context, record: Record) -> Observation:
         volume = record.outputs.get("volume_name")
         with observing():
-            if volume and find_volume(ctx, volume) is None:
+            if volume and ctx.docker().volume(volume) is None:
                 return Observation(exists=False, reasons=(f"volume {volume} is gone",))
         return observe_container(ctx, record)
 
@@ -100,31 +106,32 @@ class DockerVolumeMemberKind(BaseKind):
         volume = self._volume(ctx, settings)
         params = parse_parameters(settings.parameters)
         params["volumes"] = [*params.get("volumes", []), f"{volume}:{settings.app_folder}"]
-        image_id = containers.resolve_image(ctx, settings.image_id, settings.image_tag)
-        spec = containers.ContainerSpec(name=object_name(ctx), image_id=image_id,
+        image_id = containers.resolve_image(ctx.docker(), settings.image_id, settings.image_tag)
+        spec = containers.ContainerSpec(name=ctx.object_name(), image_id=image_id,
                                         command=settings.argv(), params=params,
                                         keep_forever=settings.keep_forever)
-        container = containers.ensure(ctx, spec)
+        outputs = ensure_container(ctx, spec)
         script = setup_script(settings.app_folder, settings.owner, settings.safe_directory)
-        result = run_in_container(ctx, container.id, ["/bin/sh", "-c", script], user="0")
+        result = run_in_container(ctx.docker(), outputs["container_id"],
+                                  ["/bin/sh", "-c", script], ctx.call(), user="0")
         if result.exit_code != 0:
             raise StepFailed(f"setting up {settings.app_folder} in {spec.name} failed with code "
                              f"{result.exit_code}", output=result.output,
                              exit_code=result.exit_code, command=script)
-        return {**containers.outputs(container, spec), "volume_name": volume,
+        return {**outputs, "volume_name": volume,
                 "solution": settings.solution, "owns_volume": settings.volume_prefix is None}
 
     def _volume(self, ctx: Context, settings: VolumeMemberSettings) -> str:
         if settings.volume_prefix is None:
-            return str(ensure_volume(ctx, object_name(ctx)).name)
+            return ensure_volume(ctx.docker(), ctx.owner(), ctx.object_name(), ctx.log).name
         name = f"{settings.volume_prefix}_{settings.solution}"
-        if find_volume(ctx, name) is None:
+        if ctx.docker().volume(name) is None:
             raise StepFailed(f"volume {name} does not exist (volume_prefix "
                              f"{settings.volume_prefix!r}); is the docker_extract_volume step "
                              f"making {settings.solution!r}?", retryable=False)
         return name
 
     def destroy(self, ctx: Context, record: Record) -> None:
-        containers.remove(ctx, record.outputs)
+        remove_container(ctx, record)
         if record.outputs.get("owns_volume") and record.outputs.get("volume_name"):
-            remove_volume(ctx, record.outputs["volume_name"])
+            remove_volume(ctx.docker(), ctx.owner(), record.outputs["volume_name"], ctx.log)

@@ -11,11 +11,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from runner.content import templates
+from runner.content import llm_choice, templates
 from runner.content.models import Verdict
 from runner.errors import StepFailed
 from runner.kinds.base import BaseKind, Context, Settings, hash_files
-from runner.providers import llm as llm_provider
 from runner.providers.llm import Call, Request
 from runner.state.base import Record
 from runner.vocabulary import Observation
@@ -52,7 +51,7 @@ class ModelTaskCheckKind(BaseKind):
         if not settings.model_prompt_sample:
             out[f"template:{DEFAULT_SAMPLE}"] = templates.digest(
                 templates.require(ctx.workspace, DEFAULT_SAMPLE, "model_task_check"))
-        out.update(llm_provider.fingerprint(ctx.workspace, settings.provider, settings.model))
+        out.update(llm_choice.fingerprint(ctx.workspace, settings.provider, settings.model))
         return out
 
     def observe(self, ctx: Context, record: Record) -> Observation:
@@ -79,7 +78,7 @@ class ModelTaskCheckKind(BaseKind):
         filled, attachment = _fill(sample, read, explanation, path, settings.attach_above)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(filled)
-        llm = llm_provider.llm_for(ctx.workspace, ctx.connections, settings.provider, settings.model)
+        llm = llm_choice.llm_for(ctx.workspace, ctx.connections, settings.provider, settings.model)
         messages = [{"role": "user", "content": filled}]
         if attachment:
             head = read["held_out_tests"].encode()[: settings.attach_above].decode(errors="ignore")

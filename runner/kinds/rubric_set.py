@@ -27,8 +27,8 @@ from runner.kinds.base import (
     file_digest,
     hash_files,
 )
-from runner.providers.docker_lease import pool_image_ids
 from runner.rubric import score
+from runner.rubric.lease import pool_image_ids
 from runner.rubric.model import Rubric
 from runner.rubric.parse import JSON_NAME, load_rubric
 from runner.rubric.patches import DEFAULT_PROTECTED

@@ -20,9 +20,9 @@ from pydantic import Field
 
 from runner.errors import Cancelled, StepFailed, StepTimeout
 from runner.kinds.base import BaseKind, Context, Settings, hash_files
-from runner.providers.docker_lease import PoolLease, lease, pool_image_ids
-from runner.providers.docker_script import run_script
+from runner.providers.docker.script import run_script
 from runner.rubric.cache import cache_key
+from runner.rubric.lease import PoolLease, lease, pool_image_ids
 from runner.rubric.model import Criterion
 from runner.rubric.outcome import GradingOutcome, interpret, parse_report, refused
 from runner.rubric.patches import refusal
@@ -121,7 +121,8 @@ class RubricShellKind(BaseKind):
                                    criterion=settings.criterion_value(),
                                    solution=settings.solution, cache_key=key, started_at=started,
                                    finished_at=now_iso())
-        pool = lease(ctx, settings.pool, settings.require_lockdown)
+        pool = lease(ctx.connections, ctx.docker(), settings.pool, ctx.outputs(settings.pool),
+                     settings.require_lockdown)
         attempt = pool.attempt(str(ctx.address))
         runs, container = [], None
         for run in range(settings.runs):
@@ -138,11 +139,11 @@ class RubricShellKind(BaseKind):
         pool, or is discarded and replaced when what ran in it cannot be trusted."""
         if not pool.has_free():
             ctx.log(f"waiting for a free container of {pool.pool}")
-        member = pool.acquire(ctx)
+        member = pool.acquire(ctx.call(), ctx.stopping)
         discard = True
         try:
             ctx.log(f"grading{f' (run {run})' if settings.runs > 1 else ''} in {member.name}")
-            result = run_script(ctx, member.name, grading_script(job),
+            result = run_script(ctx.docker(), member.name, grading_script(job), ctx.call(),
                                 watchdog=job.watchdog_seconds,
                                 limit=job.output_limit + OUTPUT_SLACK)
             if result.stopped == "cancelled":
@@ -162,7 +163,7 @@ class RubricShellKind(BaseKind):
             return outcome, member.name
         finally:
             if discard:
-                pool.discard(ctx, member)
+                pool.discard(ctx.owner(), member, ctx.log)
             else:
                 pool.release(member)
 

@@ -12,13 +12,12 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from runner.content import stacks, templates
+from runner.content import llm_choice, stacks, templates
 from runner.content.keys import KeyNotFound, find_scenarios, key_of
 from runner.content.scenarios import Pipeline, Rejection
 from runner.errors import StepFailed, TaskformError
 from runner.fingerprint import digest
 from runner.kinds.base import BaseKind, Context, Settings, hash_files
-from runner.providers import llm as llm_provider
 from runner.providers.llm import Call
 from runner.state.base import Record
 from runner.vocabulary import UNKNOWN
@@ -99,7 +98,7 @@ class ScenarioSetKind(BaseKind):
             return {"generated": kept[:count], "rejected": earlier.get("rejected") or [],
                     "generation": generation, "usage": earlier.get("usage") or {}}
         accepted = kept or _cached(ctx, generation)
-        llm = llm_provider.llm_for(ctx.workspace, ctx.connections, settings.generate.provider,
+        llm = llm_choice.llm_for(ctx.workspace, ctx.connections, settings.generate.provider,
                                    settings.generate.model)
         facts = _facts(ctx, settings, competencies, key, resolution)
         pipeline = Pipeline(llm, facts, _conversation(ctx, facts), Call(ctx.log, ctx.cancelled),
@@ -159,7 +158,7 @@ def _generation_components(ctx: Context, settings: ScenarioSetSettings) -> dict[
     if provider == "template":
         bank = templates.require(ws, "scenarios/bank.yaml", "the offline scenario bank")
         out["template:scenarios/bank.yaml"] = templates.digest(bank)
-    out.update(llm_provider.fingerprint(ws, settings.generate.provider, settings.generate.model))
+    out.update(llm_choice.fingerprint(ws, settings.generate.provider, settings.generate.model))
     return out
 
 

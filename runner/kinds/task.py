@@ -15,12 +15,18 @@ from typing import Any
 
 from pydantic import Field
 
+from runner.address import Address
 from runner.content import publish, taskdir, verify
-from runner.content.settings import PublishSettings, VerifySettings, docker_verify
+from runner.content.settings import (
+    DockerVerifySettings,
+    PublishSettings,
+    VerifySettings,
+    docker_verify,
+)
 from runner.kinds import task_draft
 from runner.kinds.base import BaseKind, Child, Context, Expansion
 from runner.kinds.task_draft import Draft, TaskSpecSettings, make_draft, read_draft
-from runner.providers.docker import workspace_tag
+from runner.providers.docker.labels import workspace_tag
 from runner.state.base import Record
 from runner.vocabulary import Observation
 
@@ -52,8 +58,9 @@ class TaskKind(BaseKind):
         options = docker_verify(settings.verify)
         if options is None:
             return None
-        return verify.children(ctx.address, repo_name(ctx, settings),
-                               workspace_tag(ctx.workspace), dict(expansion.raw), options)
+        return verify_children(ctx.address, repo_name(ctx, settings),
+                               workspace_tag(str(ctx.workspace.root)), dict(expansion.raw),
+                               options)
 
     def observe(self, ctx: Context, record: Record) -> Observation:
         outputs = record.outputs
@@ -107,3 +114,31 @@ def repo_name(ctx: Context, settings: TaskSettings) -> str:
         return settings.publish.repo
     address = ctx.address
     return "-".join([address.parts[-1], *(str(k) for k in address.key)])
+
+
+def verify_children(task: Address, repo: str, workspace_tag: str, settings: dict[str, Any],
+                    options: DockerVerifySettings) -> list[Child]:
+    """The grading pipeline of the task at `task`; `settings` are the Task's, as written."""
+    draft, image, pool = (str(task.child(k)) for k in (verify.DRAFT, verify.IMAGE, verify.POOL))
+    folder = "{{ ref('" + draft + "').grading.dir }}"
+    draft_settings = {k: settings[k] for k in verify.DRAFT_KEYS if settings.get(k) is not None}
+    grade: dict[str, Any] = {
+        "pool": pool, "task_dir": folder, "file": "rubrics.json", "golden": "golden.patch",
+        "held_out_tests": "held_out_tests.patch", "solutions": [], "original": True,
+        "workdir": "/app", "git_dir": "/srv/pristine.git", "user": "grader",
+        "validate": {"golden_must_pass": True, "original_must_fail": True,
+                     "repeat": options.repeat}}
+    if options.timeout_seconds is not None:
+        grade["timeout_seconds"] = options.timeout_seconds
+    if options.report:
+        grade["report"] = options.report
+    return [
+        Child(key=(verify.DRAFT,), kind="task_draft", settings={**draft_settings, "repo": repo}),
+        Child(key=(verify.IMAGE,), kind="docker_build",
+              settings={"context": folder, "image_tag": verify.image_tag(repo, workspace_tag)}),
+        Child(key=(verify.POOL,), kind="docker_pool",
+              settings={"image_id": "{{ ref('" + image + "').image_id }}",
+                        "pool_size": options.pool_size, "parameters": list(verify.LOCKED_DOWN)}),
+        # the pool is named by address, not read in a template: say that the step waits for it
+        Child(key=(verify.GRADE,), kind="rubric_set", settings=grade, depends_on=(pool,)),
+    ]

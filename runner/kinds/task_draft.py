@@ -14,14 +14,13 @@ from typing import Any
 from pydantic import Field
 
 from runner.address import Address
-from runner.content import gates, scaffold, stacks, taskdir, templates
+from runner.content import gates, llm_choice, scaffold, stacks, taskdir, templates
 from runner.content.generate import Generated, TaskInputs, generate, prompt_fingerprint
 from runner.content.keys import key_of
 from runner.content.settings import REPO_NAME, GeneratorSettings, ScenarioChoice
 from runner.errors import StepFailed, TaskformError
 from runner.fingerprint import digest
 from runner.kinds.base import BaseKind, Context, Settings
-from runner.providers import llm as llm_provider
 from runner.providers.llm import Call
 from runner.state.base import Record
 from runner.vocabulary import UNKNOWN, Observation
@@ -117,7 +116,7 @@ def make_draft(ctx: Context, settings: TaskSpecSettings, repo: str, task: Addres
         ctx.log("reusing the task generated earlier from the same inputs")
         generated, meta = cached
     else:
-        llm = llm_provider.llm_for(ctx.workspace, ctx.connections, settings.generator.provider,
+        llm = llm_choice.llm_for(ctx.workspace, ctx.connections, settings.generator.provider,
                                    settings.generator.model)
         generated = generate(ctx.workspace, llm, inputs, Call(ctx.log, ctx.cancelled),
                              settings.generator.regenerations)
@@ -211,7 +210,7 @@ def _input_components(ctx: Context, settings: TaskSpecSettings,
     provider = settings.generator.provider or ws.config.llm.provider
     if provider == "template":
         out.update(scaffold.fingerprint(ws, settings.generator.scaffold or resolution.stack.scaffold))
-    out.update(llm_provider.fingerprint(ws, settings.generator.provider, settings.generator.model))
+    out.update(llm_choice.fingerprint(ws, settings.generator.provider, settings.generator.model))
     return out
 
 

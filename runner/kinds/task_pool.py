@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
+from runner.content.catalogue import is_deployed
 from runner.content.settings import GeneratorSettings, PublishSettings, VerifySettings
 from runner.kinds.base import BaseKind, Child, Context, Expansion, Settings
 from runner.state.base import Record
@@ -39,17 +40,6 @@ class TaskPoolSettings(Settings):
             raise ValueError(f"max_total ({self.max_total}) must be at least min_available "
                              f"({self.min_available})")
         return self
-
-
-def is_deployed(address: str, recorded: Mapping[str, Record]) -> bool:
-    """True when a recorded deployment names this task (its settings' or outputs' `task`)."""
-    for record in recorded.values():
-        if record.kind != "deployment" or record.status != RecordStatus.OK:
-            continue
-        named = {str((record.settings or {}).get("task") or ""), str(record.outputs.get("task") or "")}
-        if address in named:
-            return True
-    return False
 
 
 def pool_children(pool: str, recorded: Mapping[str, Record]) -> dict[int, Record]:

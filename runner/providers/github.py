@@ -9,13 +9,25 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from pydantic import Field
 
 from runner.errors import ProviderError, StepFailed
 from runner.providers.git import Pushed
+from runner.strict import StrictModel
 
-if TYPE_CHECKING:
-    from runner.workspace import GithubSettings, Workspace
+
+class GithubSettings(StrictModel):
+    """Publishing to GitHub (or GitHub Enterprise: its API URL), with the token read from the
+    declared secret variable `token_variable`."""
+
+    base_url: str = "https://api.github.com"
+    token_variable: str | None = None
+    timeout_seconds: float = Field(default=30, gt=0)
+    seconds_between_requests: float = Field(default=0.25, ge=0)  # GitHub's secondary rate
+    seconds_between_writes: float = Field(default=1.0, ge=0)     # limits want writes spaced
+
 
 TOPIC = "taskform"
 
@@ -167,8 +179,3 @@ def _reason(exc: Any) -> str:
     data = getattr(exc, "data", None)
     message = data.get("message") if isinstance(data, dict) else None
     return f"HTTP {getattr(exc, 'status', '?')}: {message or exc}"
-
-
-def token(ws: Workspace) -> str:
-    """The token, read only from the declared secret variable `github.token_variable`."""
-    return ws.secret(ws.config.github.token_variable, "github.token_variable", "GitHub token")

@@ -9,21 +9,42 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from runner.errors import Cancelled, StepFailed
-
-if TYPE_CHECKING:
-    from runner.connections import Connections
-    from runner.workspace import LLMSettings, Workspace
+from runner.providers.call import Call
+from runner.strict import StrictModel
 
 MAX_BACKOFF_SECONDS = 60.0
 PROVIDERS = ("template", "openai")
+
+
+class LLMPrices(StrictModel):
+    """US dollars per million tokens, to record the cost of each resource's calls."""
+
+    input_per_million: float = Field(default=0.0, ge=0)
+    output_per_million: float = Field(default=0.0, ge=0)
+
+
+class LLMSettings(StrictModel):
+    """Content generation. `template` is offline and deterministic; `openai` is any
+    OpenAI-compatible endpoint, its key read from the declared secret variable `api_key_variable`."""
+
+    provider: Literal["template", "openai"] = "template"
+    base_url: str | None = None
+    model: str = "gpt-4o-mini"
+    review_model: str | None = None
+    api_key_variable: str | None = None
+    timeout_seconds: float = Field(default=120, gt=0)
+    retries: int = Field(default=4, ge=0, le=20)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    fix_attempts: int = Field(default=2, ge=0, le=10)
+    response_format: Literal["json_schema", "json_object", "text"] = "json_schema"
+    prices: LLMPrices = Field(default_factory=LLMPrices)
 
 
 class InvalidReply(StepFailed):
@@ -70,14 +91,6 @@ class Reply:
     model: str
 
 
-@dataclass
-class Call:
-    """How one call may behave: where progress goes, when to give up."""
-
-    log: Callable[[str], None] = lambda line: None
-    cancelled: threading.Event = field(default_factory=threading.Event)
-
-
 class LLM(Protocol):
     name: str
     model: str
@@ -87,19 +100,18 @@ class LLM(Protocol):
 
 
 class TemplateLLM:
-    """Offline answers rendered from `templates/`: same inputs, same answer."""
+    """Offline answers: `answer` (given by whoever knows the content: the scaffolds in
+    `templates/`) makes the same answer from the same request."""
 
     name = "template"
     model = "template"
     deterministic = True
 
-    def __init__(self, ws: Workspace):
-        self.ws = ws
+    def __init__(self, answer: Callable[[Request], Any]):
+        self.answer = answer
 
     def complete(self, request: Request, call: Call) -> Reply:
-        from runner.content.offline import answer
-
-        value = answer(self.ws, request)
+        value = self.answer(request)
         try:
             return Reply(request.schema.model_validate(value), Usage(calls=1), self.model)
         except ValidationError as exc:
@@ -244,35 +256,3 @@ def describe_invalid(exc: Exception) -> str:
             parts.append(f"{where}: {err['msg']}")
         return "; ".join(parts)
     return str(exc)
-
-
-def llm_for(ws: Workspace, connections: Connections, provider: str | None = None,
-            model: str | None = None) -> LLM:
-    """The provider a resource asked for (or taskform.yaml's), shared within a run."""
-    settings = ws.config.llm
-    name = provider or settings.provider
-    if name == "template":
-        return connections.get("llm", "template", lambda: TemplateLLM(ws))
-    key = api_key(ws)
-    chosen = model or settings.model
-    return connections.get("llm", f"openai {settings.base_url} {chosen}",
-                         lambda: OpenAILLM(settings, key, chosen))
-
-
-def api_key(ws: Workspace) -> str:
-    """The key, read only from the declared secret variable `llm.api_key_variable`."""
-    return ws.secret(ws.config.llm.api_key_variable, "llm.api_key_variable", "API key")
-
-
-def fingerprint(ws: Workspace, provider: str | None, model: str | None) -> dict[str, str]:
-    """The provider settings that decide a generated result."""
-    from runner.fingerprint import digest
-
-    settings = ws.config.llm
-    name = provider or settings.provider
-    values = {"provider": name}
-    if name != "template":
-        values.update({"base_url": str(settings.base_url), "model": model or settings.model,
-                       "review_model": str(settings.review_model),
-                       "response_format": settings.response_format})
-    return {f"llm:{k}": digest(v) for k, v in values.items()}

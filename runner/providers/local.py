@@ -27,7 +27,7 @@ class ProcessResult:
     seconds: float
 
 
-class _Tail:
+class Tail:
     """Keeps the last `limit` bytes of a stream."""
 
     def __init__(self, limit: int):
@@ -54,7 +54,7 @@ def run_process(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None
     proc = subprocess.Popen(list(argv), cwd=cwd, env=dict(env) if env is not None else None,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, start_new_session=True)
-    tails = {"stdout": _Tail(limit), "stderr": _Tail(limit)}
+    tails = {"stdout": Tail(limit), "stderr": Tail(limit)}
     partial = {"stdout": b"", "stderr": b""}
     sel = selectors.DefaultSelector()
     assert proc.stdout and proc.stderr

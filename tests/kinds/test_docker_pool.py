@@ -121,20 +121,18 @@ def test_destroy_leaves_no_labelled_container(dws):
 
 
 def test_a_member_replaced_in_place_stays_in_sync_and_is_destroyed_with_the_pool(dws):
-    from runner.address import parse_address
-    from runner.connections import Connections
-    from runner.kinds.base import Context
-    from runner.providers.docker_containers import recreate
-    from runner.workspace import open_workspace
+    from runner.providers.docker.containers import recreate
+    from runner.providers.docker.engine import DockerEngine, engine_address
+    from runner.providers.docker.labels import Owner
 
     pool(dws, 2, f", parameters: {LOCKED_DOWN}")
     dws.apply()
     recorded = dws.outputs("pipeline.p.workers[1]")
-    workspace = open_workspace(dws.root)
-    ctx = Context(workspace=workspace, address=parse_address('pipeline.p.grade["c","s"]'),
-                  connections=Connections(), run_id="r-test")
+    engine = DockerEngine(engine_address(None))
+    owner = Owner(str(dws.root.resolve()), 'pipeline.p.grade["c","s"]', "r-test")
     for _ in range(2):  # a replacement of a replacement still stands for the recorded one
-        fresh = recreate(ctx, recorded["container_name"])
+        replaced = recreate(engine, owner, recorded["container_name"], lambda line: None)
+    fresh = dws.client.containers.get(replaced.id)
     old = dws.client.containers.list(all=True, filters={"id": recorded["container_id"]})
     assert old == [] and fresh.id != recorded["container_id"]
     assert fresh.labels["taskform.replaces"] == recorded["container_id"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from docker_fixtures import BASE_IMAGE
 
-from runner.providers.docker import workspace_tag
+from runner.providers.docker.labels import workspace_tag
 
 pytestmark = pytest.mark.docker
 
@@ -33,7 +33,7 @@ def name(dws, step: str = "box") -> str:
 def workspace_tag_of(dws) -> str:
     from runner.workspace import open_workspace
 
-    return workspace_tag(open_workspace(dws.root))
+    return workspace_tag(str(open_workspace(dws.root).root))
 
 
 def test_create_no_op_and_a_container_removed_outside_is_replaced(dws):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runner.providers.docker_params import ParamError, parse_parameters, sdk_arguments
+from runner.providers.docker.params import ParamError, parse_parameters, sdk_arguments
 
 PARSED = [
     (["-p", "8080:80"], {"ports": {"80/tcp": 8080}}),

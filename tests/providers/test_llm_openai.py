@@ -11,10 +11,11 @@ import pytest
 from doubles.openai_server import OpenAIServer, Reply, chat, error
 
 from runner.connections import Connections
+from runner.content.llm_choice import llm_for
 from runner.content.models import Review
 from runner.errors import StepFailed, WorkspaceError
-from runner.providers.llm import Call, InvalidReply, Request, llm_for
-from runner.workspace import LLMPrices, LLMSettings, Workspace, WorkspaceConfig
+from runner.providers.llm import Call, InvalidReply, LLMPrices, LLMSettings, Request
+from runner.workspace import Workspace, WorkspaceConfig
 
 KEY = "sk-test-key"
 

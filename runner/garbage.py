@@ -7,11 +7,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from runner.providers.docker import LABEL_ADDRESS, LABEL_REPLACES, LABEL_WORKSPACE, short_id
+from runner.providers.docker.engine import DockerEngine
+from runner.providers.docker.labels import LABEL_ADDRESS, LABEL_REPLACES, LABEL_WORKSPACE, short_id
 from runner.state.base import Record
-from runner.workspace import Workspace
 
 ORDER = {"container": 0, "volume": 1, "image": 2}  # what uses what: remove users first
 
@@ -29,19 +28,21 @@ class Orphan:
                 "address": self.address, "reason": self.reason}
 
 
-def find_orphans(client: Any, ws: Workspace, records: Mapping[str, Record]) -> list[Orphan]:
-    """Every labelled object of this workspace that its address's record does not mention."""
-    filters = {"label": f"{LABEL_WORKSPACE}={ws.root}"}
+def find_orphans(engine: DockerEngine, workspace: str,
+                 records: Mapping[str, Record]) -> list[Orphan]:
+    """Every labelled object of the workspace (its folder) that its address's record does not
+    mention."""
+    filters = {"label": f"{LABEL_WORKSPACE}={workspace}"}
     found: list[tuple[str, str, str, dict[str, str]]] = []
-    for c in client.containers.list(all=True, filters=filters):
+    for c in engine.containers(filters):
         found.append(("container", c.id, c.name, c.labels))
-    for v in client.volumes.list(filters=filters):
-        found.append(("volume", v.name, v.name, v.attrs.get("Labels") or {}))
-    for i in client.images.list(all=True, filters=filters):
+    for v in engine.volumes(filters):
+        found.append(("volume", v.name, v.name, v.labels))
+    for i in engine.images(filters):
         found.append(("image", i.id, ", ".join(i.tags) or short_id(i.id), i.labels))
     out = []
     for what, ident, name, labels in found:
-        if labels.get(LABEL_WORKSPACE) != str(ws.root):
+        if labels.get(LABEL_WORKSPACE) != workspace:
             continue  # the engine filtered already; never trust a filter with deletion
         address = labels.get(LABEL_ADDRESS, "")
         reason = _unowned(what, ident, address, records, labels.get(LABEL_REPLACES))
@@ -61,22 +62,15 @@ def _unowned(what: str, ident: str, address: str, records: Mapping[str, Record],
     return f"{address} records another {what}"
 
 
-def remove_orphan(client: Any, orphan: Orphan) -> None:
-    """Remove one listed orphan (containers forcibly: they are ours and unowned)."""
-    import docker
-
-    try:
-        if orphan.what == "container":
-            client.containers.get(orphan.ident).remove(force=True)
-        elif orphan.what == "volume":
-            client.volumes.get(orphan.ident).remove()
-        else:
-            image = client.images.get(orphan.ident)
-            for tag in image.tags:
-                client.images.remove(tag, noprune=True)
-            try:
-                client.images.remove(orphan.ident)
-            except docker.errors.ImageNotFound:
-                pass  # untagging the last tag already deleted it
-    except docker.errors.NotFound:
-        pass  # gone since it was listed
+def remove_orphan(engine: DockerEngine, orphan: Orphan) -> None:
+    """Remove one listed orphan (containers forcibly: they are ours and unowned); one gone
+    since it was listed is fine."""
+    if orphan.what == "container":
+        engine.remove_container(orphan.ident)
+    elif orphan.what == "volume":
+        engine.remove_volume(orphan.ident)
+    else:
+        image = engine.image(orphan.ident)
+        for tag in image.tags if image else ():
+            engine.remove_image(tag, noprune=True)
+        engine.remove_image(orphan.ident)  # untagging the last tag may have deleted it

@@ -1,5 +1,5 @@
 """Run one generated script as root in a running container, in one exec, with a host-side
-watchdog: the host stops waiting at the watchdog, the step's deadline or a cancellation, and
+watchdog: the host stops waiting at the watchdog, the call's deadline or a cancellation, and
 says which one fired (the caller then discards the container: whatever ran in it is unknown).
 
 The script travels as the argument of `bash -c`; one too large for an argument (the kernel
@@ -7,19 +7,16 @@ caps a single one at 128 KiB) is copied in first as a root-only file that remove
 
 from __future__ import annotations
 
-import io
 import queue
-import tarfile
 import threading
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from runner.kinds.base import Context
-from runner.providers.docker import api_errors, engine
-from runner.providers.docker_exec import kill_exec
-from runner.providers.local import _Tail
+from runner.providers.call import Call
+from runner.providers.docker.engine import DockerEngine
+from runner.providers.local import Tail
 
 ARGUMENT_LIMIT = 96 * 1024
 # read the script from the file on stdin, so the file can go before anything else runs
@@ -34,42 +31,26 @@ class ScriptRun:
     seconds: float
 
 
-def run_script(ctx: Context, container: str, script: str, *, watchdog: float,
-               limit: int) -> ScriptRun:
+def run_script(engine: DockerEngine, container: str, script: str, call: Call, *,
+               watchdog: float, limit: int) -> ScriptRun:
     """Run `script` with bash as root in `container`; wait at most `watchdog` seconds."""
-    api = engine(ctx).client.api
-    argv = ["bash", "-c", script] if len(script.encode()) <= ARGUMENT_LIMIT \
-        else ["bash", "-c", FROM_FILE, _copy_in(api, container, script)]
+    argv = ["bash", "-c", script]
+    if len(script.encode()) > ARGUMENT_LIMIT:
+        name = f"taskform-grade-{uuid.uuid4().hex}.sh"
+        engine.put_file(container, "/tmp", name, script.encode())
+        argv = ["bash", "-c", FROM_FILE, f"/tmp/{name}"]
     started = time.monotonic()
-    with api_errors(f"exec in container {container}"):
-        exec_id = api.exec_create(container, argv, user="0", workdir="/")["Id"]
-        stream = api.exec_start(exec_id, stream=True)
-    tail = _Tail(limit)
-    stopped = _collect(ctx, stream, tail, started + watchdog)
+    exec_id, stream = engine.exec_start(container, argv, user="0", workdir="/")
+    tail = Tail(limit)
+    stopped = _collect(call, stream, tail, started + watchdog)
     seconds = time.monotonic() - started
     if stopped is not None:
-        kill_exec(ctx, api, exec_id)
+        engine.kill_exec(exec_id)
         return ScriptRun(tail.text(), stopped, None, seconds)
-    with api_errors(f"inspect exec in container {container}"):
-        code = api.exec_inspect(exec_id).get("ExitCode")
-    return ScriptRun(tail.text(), None, code, seconds)
+    return ScriptRun(tail.text(), None, engine.exec_exit_code(exec_id), seconds)
 
 
-def _copy_in(api: Any, container: str, script: str) -> str:
-    """The script as /tmp/taskform-grade-<random>.sh, owned by root, mode 0600."""
-    name = f"taskform-grade-{uuid.uuid4().hex}.sh"
-    data = script.encode()
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        info = tarfile.TarInfo(name)
-        info.size, info.mode, info.uid, info.gid = len(data), 0o600, 0, 0
-        archive.addfile(info, io.BytesIO(data))
-    with api_errors(f"copy the grading script into container {container}"):
-        api.put_archive(container, "/tmp", buffer.getvalue())
-    return f"/tmp/{name}"
-
-
-def _collect(ctx: Context, stream: Any, tail: _Tail, watchdog_at: float) -> str | None:
+def _collect(call: Call, stream: Any, tail: Tail, watchdog_at: float) -> str | None:
     """Read the exec's output until it ends; or return what made us stop waiting."""
     chunks: queue.Queue[bytes | None] = queue.Queue()
 
@@ -84,12 +65,12 @@ def _collect(ctx: Context, stream: Any, tail: _Tail, watchdog_at: float) -> str 
 
     threading.Thread(target=read, daemon=True, name="grading-exec").start()
     while True:
-        if ctx.cancelled.is_set():
+        if call.cancelled.is_set():
             return "cancelled"
         now = time.monotonic()
         if now > watchdog_at:
             return "watchdog"
-        if ctx.deadline is not None and now > ctx.deadline:
+        if call.deadline is not None and now > call.deadline:
             return "deadline"
         try:
             item = chunks.get(timeout=0.05)

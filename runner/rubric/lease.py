@@ -5,21 +5,25 @@ stopping (a grading still waiting has not started: it is left for the next apply
 whose work ended badly (a timeout, a broken reset) is discarded and replaced in place before it
 is lent again.
 
-One lease per pool and run, shared through `ctx.connections`; before lending anything it checks
-that the pool is locked down (no network, limits, no capabilities beyond what the root-side
-harness needs, no-new-privileges, an init process)."""
+One lease per pool and run, shared through the run's connections; before lending anything it
+checks that the pool is locked down (no network, limits, no capabilities beyond what the
+root-side harness needs, no-new-privileges, an init process). Containers are reached only
+through the Docker door."""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from runner.connections import Connections
 from runner.errors import Cancelled, NotStarted, StepFailed, StepTimeout
-from runner.kinds.base import Context
-from runner.providers import docker_containers as containers
+from runner.providers.call import Call
+from runner.providers.docker import containers
+from runner.providers.docker.engine import DockerEngine
+from runner.providers.docker.labels import Owner
 from runner.vocabulary import UNKNOWN
 
 # what the grading script needs as root, and nothing more: hand the tree to the grading user
@@ -52,7 +56,9 @@ def pool_image_ids(outputs: Any) -> list[str]:
 class PoolLease:
     """The containers of one pool, lent one at a time; `broken` ones are never lent again."""
 
-    def __init__(self, pool: str, names: list[str], members: list[Member] | None = None):
+    def __init__(self, engine: DockerEngine, pool: str, names: list[str],
+                 members: list[Member] | None = None):
+        self.engine = engine
         self.pool = pool
         self.names = names
         self.members: list[Member] = list(members or [])  # given: already checked
@@ -62,12 +68,12 @@ class PoolLease:
         self._cond = threading.Condition()
         self._attempts: Counter[str] = Counter()
 
-    def check(self, ctx: Context, require_lockdown: bool) -> None:
+    def check(self, require_lockdown: bool) -> None:
         """Once per run: every member is there and fit for untrusted code."""
         with self._cond:
             if not self.members and self._problem is None:
                 try:
-                    self.members = [_inspect(ctx, self.pool, n, require_lockdown)
+                    self.members = [_inspect(self.engine, self.pool, n, require_lockdown)
                                     for n in self.names]
                     self._free.extend(self.members)
                 except StepFailed as exc:
@@ -85,19 +91,20 @@ class PoolLease:
         with self._cond:
             return bool(self._free)
 
-    def acquire(self, ctx: Context) -> Member:
-        """A free container; waits for one until the step's deadline or a cancellation."""
+    def acquire(self, call: Call, stopping: threading.Event) -> Member:
+        """A free container; waits for one until the call's deadline or a cancellation, and
+        gives up (NotStarted) when the run begins stopping."""
         with self._cond:
             while not self._free:
                 if len(self._broken) == len(self.members):
                     raise StepFailed(f"no usable container is left in pool {self.pool}: "
                                      + "; ".join(f"{n}: {why}" for n, why in self._broken.items())
                                      + "; the next apply recreates them", retryable=False)
-                if ctx.cancelled.is_set():
-                    raise Cancelled(str(ctx.address))
-                if ctx.stopping.is_set():  # first Ctrl-C or --fail-fast: it has not begun
-                    raise NotStarted(str(ctx.address))
-                remaining = ctx.remaining()
+                if call.cancelled.is_set():
+                    raise Cancelled(call.what)
+                if stopping.is_set():  # first Ctrl-C or --fail-fast: it has not begun
+                    raise NotStarted(call.what)
+                remaining = call.remaining()
                 if remaining is not None and remaining <= 0:
                     raise StepTimeout(f"no container of pool {self.pool} became free before the "
                                       "step's timeout")
@@ -109,11 +116,11 @@ class PoolLease:
             self._free.append(member)
             self._cond.notify()
 
-    def discard(self, ctx: Context, member: Member) -> None:
+    def discard(self, owner: Owner, member: Member, log: Callable[[str], None]) -> None:
         """Replace the container in place (same name, labels, configuration), then lend it
         again; one that cannot be replaced is never lent again in this run."""
         try:
-            containers.recreate(ctx, member.name)
+            containers.recreate(self.engine, owner, member.name, log)
         except StepFailed as exc:
             with self._cond:
                 self._broken[member.name] = exc.message
@@ -122,9 +129,10 @@ class PoolLease:
         self.release(member)
 
 
-def lease(ctx: Context, pool: str, require_lockdown: bool) -> PoolLease:
-    """The run's lease on `pool` (an address), created on first use."""
-    outputs = ctx.outputs(pool)
+def lease(connections: Connections, engine: DockerEngine, pool: str, outputs: Any,
+          require_lockdown: bool) -> PoolLease:
+    """The run's lease on `pool` (an address, whose recorded `outputs` name its members),
+    created on first use."""
     if outputs is UNKNOWN or outputs is None:
         raise StepFailed(f"pool {pool} has no recorded containers; apply it first")
     if not isinstance(outputs, dict) or "members" not in outputs:
@@ -133,23 +141,23 @@ def lease(ctx: Context, pool: str, require_lockdown: bool) -> PoolLease:
     names = [str(m.get("container_name") or "") for m in pool_members(outputs)]
     if not names:
         raise StepFailed(f"pool {pool} has no containers (pool_size is 0)", retryable=False)
-    found = ctx.connections.get("grading-pool", pool, lambda: PoolLease(pool, names))
-    found.check(ctx, require_lockdown)
+    found = connections.get("grading-pool", pool, lambda: PoolLease(engine, pool, names))
+    found.check(require_lockdown)
     return found
 
 
-def _inspect(ctx: Context, pool: str, name: str, require_lockdown: bool) -> Member:
-    container = containers.find(ctx, name) if name else None
+def _inspect(engine: DockerEngine, pool: str, name: str, require_lockdown: bool) -> Member:
+    container = engine.container(name) if name else None
     if container is None:
         raise StepFailed(f"container {name or '?'} of pool {pool} is gone; the next apply "
                          "recreates it")
-    host = container.attrs.get("HostConfig") or {}
+    host = container.host_config
     problems = (lockdown_problems(host) if require_lockdown else []) + harness_problems(host)
     if problems:
         raise StepFailed(f"pool {pool} cannot grade untrusted code: container {name} "
                          f"{'; '.join(problems)}. The pool's parameters should hold: "
                          + ", ".join(LOCKED_DOWN_FLAGS), retryable=False)
-    return Member(name, str(container.attrs.get("Image") or ""))
+    return Member(name, container.image_id)
 
 
 def lockdown_problems(host: dict[str, Any]) -> list[str]:

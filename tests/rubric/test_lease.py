@@ -5,22 +5,19 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from runner.address import parse_address
-from runner.connections import Connections
 from runner.errors import Cancelled, NotStarted, StepTimeout
-from runner.kinds.base import Context
-from runner.providers.docker_lease import (
+from runner.providers.call import Call
+from runner.providers.docker.engine import DockerEngine
+from runner.rubric.lease import (
     Member,
     PoolLease,
     harness_problems,
     lockdown_problems,
     pool_image_ids,
 )
-from runner.workspace import Workspace, WorkspaceConfig
 
 LOCKED = {"NetworkMode": "none", "Memory": 536870912, "PidsLimit": 256, "NanoCpus": 10**9,
           "CapDrop": ["ALL"], "CapAdd": ["CAP_CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "SETGID",
@@ -28,14 +25,17 @@ LOCKED = {"NetworkMode": "none", "Memory": 536870912, "PidsLimit": 256, "NanoCpu
           "SecurityOpt": ["no-new-privileges"], "Init": True, "Privileged": False}
 
 
-def context(tmp_path: Path, deadline: float | None = None) -> Context:
-    ws = Workspace(root=tmp_path, config=WorkspaceConfig())
-    return Context(workspace=ws, address=parse_address('pipeline.p.grade["c","s"]'),
-                   connections=Connections(), deadline=deadline)
+STOPPING = threading.Event()
+
+
+def call(deadline: float | None = None) -> Call:
+    return Call(deadline=deadline, what='pipeline.p.grade["c","s"]')
 
 
 def lease(*names: str) -> PoolLease:
-    return PoolLease("pipeline.p.pool", list(names), [Member(n, "sha256:img") for n in names])
+    # members given: already checked, so the engine is never asked
+    return PoolLease(DockerEngine("unix:///nonexistent"), "pipeline.p.pool", list(names),
+                     [Member(n, "sha256:img") for n in names])
 
 
 def test_a_locked_down_container_has_no_problems():
@@ -71,13 +71,13 @@ def test_image_ids_of_a_list_pool_and_a_volume_pool():
     assert pool_image_ids(None) == []
 
 
-def test_one_user_per_container_and_a_waiter_gets_the_first_one_released(tmp_path):
+def test_one_user_per_container_and_a_waiter_gets_the_first_one_released():
     pool = lease("c0", "c1")
-    ctx = context(tmp_path)
-    first, second = pool.acquire(ctx), pool.acquire(ctx)
+    ctx = call()
+    first, second = pool.acquire(ctx, STOPPING), pool.acquire(ctx, STOPPING)
     assert {first.name, second.name} == {"c0", "c1"} and not pool.has_free()
     got: list[Member] = []
-    waiter = threading.Thread(target=lambda: got.append(pool.acquire(ctx)))
+    waiter = threading.Thread(target=lambda: got.append(pool.acquire(ctx, STOPPING)))
     waiter.start()
     waiter.join(0.3)
     assert waiter.is_alive() and got == []  # still waiting: nothing is free
@@ -86,34 +86,34 @@ def test_one_user_per_container_and_a_waiter_gets_the_first_one_released(tmp_pat
     assert got == [second]
 
 
-def test_waiting_ends_at_the_steps_deadline(tmp_path):
+def test_waiting_ends_at_the_steps_deadline():
     pool = lease("c0")
-    pool.acquire(context(tmp_path))
+    pool.acquire(call(), STOPPING)
     with pytest.raises(StepTimeout) as info:
-        pool.acquire(context(tmp_path, deadline=time.monotonic() + 0.2))
+        pool.acquire(call(deadline=time.monotonic() + 0.2), STOPPING)
     assert info.value.message == ("no container of pool pipeline.p.pool became free before the "
                                   "step's timeout")
 
 
-def test_waiting_ends_on_cancellation(tmp_path):
+def test_waiting_ends_on_cancellation():
     pool = lease("c0")
-    ctx = context(tmp_path)
-    pool.acquire(ctx)
+    ctx = call()
+    pool.acquire(ctx, STOPPING)
     threading.Timer(0.2, ctx.cancelled.set).start()
     with pytest.raises(Cancelled):
-        pool.acquire(ctx)
+        pool.acquire(ctx, STOPPING)
 
 
-def test_waiting_ends_when_the_run_begins_stopping_but_a_free_container_is_still_lent(tmp_path):
+def test_waiting_ends_when_the_run_begins_stopping_but_a_free_container_is_still_lent():
     pool = lease("c0", "c1")
-    ctx = context(tmp_path)
-    pool.acquire(ctx)
-    ctx.stopping.set()
-    assert pool.acquire(ctx).name == "c1"  # free at once: the grading goes on
+    stopping = threading.Event()
+    pool.acquire(call(), stopping)
+    stopping.set()
+    assert pool.acquire(call(), stopping).name == "c1"  # free at once: the grading goes on
     with pytest.raises(NotStarted):
-        pool.acquire(ctx)
+        pool.acquire(call(), stopping)
 
 
-def test_attempts_are_counted_per_resource(tmp_path):
+def test_attempts_are_counted_per_resource():
     pool = lease("c0")
     assert [pool.attempt("a"), pool.attempt("b"), pool.attempt("a")] == [1, 1, 2]

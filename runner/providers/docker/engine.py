@@ -1,0 +1,456 @@
+"""The Docker door: one engine, reached through the Docker SDK, connected lazily and checked
+once per run. Everything the rest of taskform does to Docker goes through `DockerEngine`'s
+methods and comes back as this module's value types; the SDK's objects never leave it.
+
+An engine that does not answer is one ProviderError naming its address and how to start it;
+a refusal of one request is a StepFailed saying what was being done."""
+
+from __future__ import annotations
+
+import io
+import re
+import tarfile
+import threading
+from collections import deque
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runner.errors import ProviderError, StepFailed
+from runner.providers.call import Call
+
+if TYPE_CHECKING:
+    import docker
+
+LOCAL_SOCKET = "unix:///var/run/docker.sock"
+HOW_TO_START = ("start it with `dockerd &` as root (or `bash scripts/setup.sh`, which also starts "
+                "the test registry), or point docker.host in taskform.yaml or DOCKER_HOST at a "
+                "running engine")
+BUILD_LOG_TAIL_LINES = 50
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    """A container as the engine describes it (`Config`/`HostConfig` as inspect gives them)."""
+
+    id: str
+    name: str
+    status: str
+    image_id: str
+    labels: dict[str, str]
+    exit_code: int | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    host_config: dict[str, Any] = field(default_factory=dict)
+    mounts: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    id: str
+    tags: tuple[str, ...] = ()
+    labels: dict[str, str] = field(default_factory=dict)
+    repo_digests: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VolumeInfo:
+    name: str
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """One build: the context folder (minus `excludes`), the Dockerfile relative to it, the
+    tag, labels, and SDK build options (buildargs, nocache, pull, network_mode, platform,
+    target)."""
+
+    context: Path
+    dockerfile: str
+    tag: str
+    labels: dict[str, str]
+    excludes: tuple[str, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    image_id: str
+    log_tail: str
+
+
+def split_tag(reference: str) -> tuple[str, str]:
+    """`repo[:tag]` -> (repo, tag); a registry port is not a tag (`127.0.0.1:5000/x`)."""
+    repo, sep, tag = reference.rpartition(":")
+    if not sep or "/" in tag:
+        return reference, "latest"
+    return repo, tag
+
+
+class DockerEngine:
+    """One engine at `address` (`unix://…`, `tcp://…`, `ssh://…`). `client` connects on first
+    use and remembers a failure, so an unreachable engine is reported once, not once per
+    resource."""
+
+    def __init__(self, address: str, pool_size: int = 10):
+        self.address = address
+        self.pool_size = pool_size
+        self._lock = threading.Lock()
+        self._client: docker.DockerClient | None = None
+        self._error: ProviderError | None = None
+
+    @property
+    def is_local(self) -> bool:
+        """True when the engine runs on this host (its exec processes can be signalled)."""
+        return self.address == LOCAL_SOCKET
+
+    @property
+    def client(self) -> docker.DockerClient:
+        with self._lock:
+            if self._error is not None:
+                raise self._error
+            if self._client is None:
+                self._client = self._connect()
+            return self._client
+
+    def _connect(self) -> docker.DockerClient:
+        import docker
+        import requests
+
+        try:
+            client = docker.DockerClient(base_url=self.address, timeout=300,
+                                         max_pool_size=self.pool_size)
+            client.ping()
+            return client
+        except (docker.errors.DockerException, requests.RequestException, OSError) as exc:
+            self._error = ProviderError(f"cannot reach the Docker engine at {self.address}: "
+                                        f"{short_error(exc)}; {HOW_TO_START}")
+            raise self._error from None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    # -- looking -----------------------------------------------------------------------
+
+    def image(self, reference: str) -> ImageInfo | None:
+        import docker
+
+        with api_errors(f"inspect image {reference}"):
+            try:
+                return _image(self.client.images.get(reference))
+            except docker.errors.ImageNotFound:
+                return None
+
+    def images(self, filters: Mapping[str, Any]) -> list[ImageInfo]:
+        with api_errors("list images"):
+            return [_image(i) for i in self.client.images.list(all=True, filters=dict(filters))]
+
+    def container(self, name_or_id: str) -> ContainerInfo | None:
+        import docker
+
+        if not name_or_id:
+            return None
+        with api_errors(f"inspect container {name_or_id}"):
+            try:
+                return _container(self.client.containers.get(name_or_id))
+            except docker.errors.NotFound:
+                return None
+
+    def containers(self, filters: Mapping[str, Any]) -> list[ContainerInfo]:
+        with api_errors("list containers"):
+            return [_container(c) for c in
+                    self.client.containers.list(all=True, filters=dict(filters))]
+
+    def volume(self, name: str) -> VolumeInfo | None:
+        import docker
+
+        with api_errors(f"inspect volume {name}"):
+            try:
+                found = self.client.volumes.get(name)
+            except docker.errors.NotFound:
+                return None
+        return VolumeInfo(found.name, dict(found.attrs.get("Labels") or {}))
+
+    def volumes(self, filters: Mapping[str, Any]) -> list[VolumeInfo]:
+        with api_errors("list volumes"):
+            return [VolumeInfo(v.name, dict(v.attrs.get("Labels") or {}))
+                    for v in self.client.volumes.list(filters=dict(filters))]
+
+    # -- containers --------------------------------------------------------------------
+
+    def create_container(self, image: str, command: list[str] | None, *, name: str,
+                         labels: Mapping[str, str], start: bool = True,
+                         **options: Any) -> ContainerInfo:
+        """Create (and start) a container; `options` are the SDK's `containers.create`
+        keyword arguments (from `params.sdk_arguments`)."""
+        with api_errors(f"create container {name}"):
+            container = self.client.containers.create(image, command, name=name, detach=True,
+                                                      labels=dict(labels), **options)
+        if start:
+            with api_errors(f"start container {name}"):
+                container.start()
+            container.reload()
+        return _container(container)
+
+    def clone_container(self, original: ContainerInfo, *, name: str,
+                        labels: Mapping[str, str]) -> ContainerInfo:
+        """Create and start a container with exactly `original`'s configuration (image,
+        command, environment, user, host config with its limits) under `name` and `labels`."""
+        config, api = original.config, self.client.api
+        with api_errors(f"create container {name}"):
+            created = api.create_container(
+                image=config["Image"], command=config.get("Cmd"),
+                entrypoint=config.get("Entrypoint"), environment=config.get("Env"),
+                working_dir=config.get("WorkingDir") or None, user=config.get("User") or None,
+                labels=dict(labels), name=name, host_config=original.host_config,
+                stop_signal=config.get("StopSignal"), tty=bool(config.get("Tty")),
+                stdin_open=bool(config.get("OpenStdin")), healthcheck=config.get("Healthcheck"),
+                use_config_proxy=False)  # Env is copied whole, proxy variables included
+            api.start(created["Id"])
+        found = self.container(created["Id"])
+        if found is None:
+            raise StepFailed(f"container {name} vanished as soon as it was started")
+        return found
+
+    def remove_container(self, container_id: str) -> None:
+        """Remove (forcibly: running or not); one already gone is fine."""
+        import docker
+
+        with api_errors(f"remove container {container_id[:12]}"):
+            try:
+                self.client.api.remove_container(container_id, force=True, v=False)
+            except docker.errors.NotFound:
+                pass
+
+    def kill_container(self, container_id: str) -> None:
+        """SIGKILL every process of the container at once (its init included)."""
+        import docker
+
+        with api_errors(f"kill container {container_id[:12]}"):
+            try:
+                self.client.api.kill(container_id)
+            except docker.errors.APIError as exc:
+                if exc.status_code not in (404, 409):  # gone, or not running: nothing to kill
+                    raise
+
+    def logs(self, container_id: str, tail: int | str = 40) -> str:
+        """The last `tail` lines of its output ("all": everything)."""
+        with api_errors(f"read the logs of container {container_id[:12]}"):
+            data = self.client.api.logs(container_id, tail=tail)
+        return data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
+
+    def wait(self, container_id: str, timeout: float) -> int:
+        """Wait for the container to stop; its exit code."""
+        with api_errors(f"wait for container {container_id[:12]}"):
+            return int(self.client.api.wait(container_id, timeout=timeout)["StatusCode"])
+
+    def put_file(self, container: str, directory: str, name: str, data: bytes,
+                 mode: int = 0o600) -> None:
+        """Copy one root-owned file into a container."""
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as archive:
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.uid, info.gid = len(data), mode, 0, 0
+            archive.addfile(info, io.BytesIO(data))
+        with api_errors(f"copy {name} into container {container}"):
+            self.client.api.put_archive(container, directory, buffer.getvalue())
+
+    # -- exec --------------------------------------------------------------------------
+
+    def exec_start(self, container: str, argv: list[str], *, user: str = "",
+                   workdir: str | None = None, env: Mapping[str, str] | None = None,
+                   demux: bool = False) -> tuple[str, Any]:
+        """Start `argv` in a running container; its exec id and output stream."""
+        api = self.client.api
+        with api_errors(f"exec in container {container[:12]}"):
+            exec_id = api.exec_create(container, argv, workdir=workdir, user=user,
+                                      environment=dict(env) if env else None)["Id"]
+            return exec_id, api.exec_start(exec_id, stream=True, demux=demux)
+
+    def exec_exit_code(self, exec_id: str) -> int | None:
+        with api_errors("inspect exec"):
+            code = self.client.api.exec_inspect(exec_id).get("ExitCode")
+        return None if code is None else int(code)
+
+    def kill_exec(self, exec_id: str) -> None:
+        """Best effort: a local engine's exec process can be killed from the host (killing or
+        discarding the container is what really ends it)."""
+        import os
+        import signal
+
+        import docker
+        import requests
+
+        if not self.is_local:
+            return
+        try:
+            pid = self.client.api.exec_inspect(exec_id).get("Pid")
+            if pid:
+                os.kill(int(pid), signal.SIGKILL)
+        except (ProcessLookupError, PermissionError, docker.errors.APIError,
+                requests.RequestException):
+            pass  # it ended by itself meanwhile, or is not ours to signal
+
+    # -- images ------------------------------------------------------------------------
+
+    def build(self, request: BuildRequest, call: Call) -> BuildResult:
+        """Build, streaming the log to `call.log`; the image id and the log's tail."""
+        from docker.api.build import process_dockerfile
+        from docker.utils import tar
+
+        tail: deque[str] = deque(maxlen=BUILD_LOG_TAIL_LINES)
+        image_id = ""
+        dockerfile = process_dockerfile(request.dockerfile, str(request.context))
+        with api_errors(f"build {request.tag}"):
+            archive = tar(str(request.context), exclude=list(request.excludes),
+                          dockerfile=dockerfile)
+            stream = self.client.api.build(
+                fileobj=archive, custom_context=True, dockerfile=dockerfile[0], tag=request.tag,
+                labels=dict(request.labels), rm=True, forcerm=True, decode=True,
+                **dict(request.options))
+            for chunk in stream:
+                call.check_cancelled()
+                if "error" in chunk:
+                    raise StepFailed(f"build of {request.tag} failed: "
+                                     f"{str(chunk['error']).strip()}", output="\n".join(tail),
+                                     retryable=False)
+                for line in str(chunk.get("stream") or "").splitlines():
+                    if line.strip():
+                        tail.append(line)
+                        call.log(line)
+                image_id = (chunk.get("aux") or {}).get("ID") or image_id
+        if not image_id:
+            found = self.image(request.tag)
+            image_id = found.id if found else ""
+        if not image_id:
+            raise StepFailed(f"build of {request.tag} ended without an image",
+                             output="\n".join(tail))
+        return BuildResult(image_id, "\n".join(tail))
+
+    def pull(self, reference: str, call: Call) -> None:
+        """Pull `reference`, logging each distinct status line."""
+        repo, tag = split_tag(reference)
+        seen: set[str] = set()
+        with api_errors(f"pull {reference}"):
+            for chunk in self.client.api.pull(repo, tag=tag, stream=True, decode=True):
+                call.check_cancelled()
+                if "error" in chunk:
+                    raise StepFailed(f"pull {reference}: {chunk['error']}")
+                status = f"{chunk.get('id', '')} {chunk.get('status', '')}".strip()
+                if status and "progress" not in chunk and status not in seen:
+                    seen.add(status)
+                    call.log(status)
+
+    def tag(self, image_id: str, reference: str) -> None:
+        repo, tag = split_tag(reference)
+        with api_errors(f"tag {image_id[:19]} as {reference}"):
+            self.client.api.tag(image_id, repo, tag)
+
+    def remove_image(self, reference: str, *, noprune: bool = False) -> bool:
+        """Untag (a tag) or delete (an id); False when it was not there."""
+        import docker
+
+        with api_errors(f"remove image {reference}"):
+            try:
+                self.client.api.remove_image(reference, noprune=noprune)
+                return True
+            except docker.errors.ImageNotFound:
+                return False
+
+    # -- volumes -----------------------------------------------------------------------
+
+    def create_volume(self, name: str, labels: Mapping[str, str]) -> VolumeInfo:
+        with api_errors(f"create volume {name}"):
+            found = self.client.volumes.create(name=name, labels=dict(labels))
+        return VolumeInfo(found.name, dict(found.attrs.get("Labels") or {}))
+
+    def remove_volume(self, name: str) -> None:
+        import docker
+
+        with api_errors(f"remove volume {name}"):
+            try:
+                self.client.api.remove_volume(name)
+            except docker.errors.NotFound:
+                pass
+
+
+def _image(image: Any) -> ImageInfo:
+    attrs = image.attrs or {}
+    return ImageInfo(id=str(image.id), tags=tuple(image.tags or ()),
+                     labels=dict(image.labels or {}),
+                     repo_digests=tuple(attrs.get("RepoDigests") or ()))
+
+
+def _container(container: Any) -> ContainerInfo:
+    attrs = container.attrs or {}
+    state = attrs.get("State") or {}
+    return ContainerInfo(
+        id=str(container.id), name=str(attrs.get("Name") or container.name or "").lstrip("/"),
+        status=str(state.get("Status") or container.status), image_id=str(attrs.get("Image") or ""),
+        labels=dict((attrs.get("Config") or {}).get("Labels") or {}),
+        exit_code=state.get("ExitCode"), config=dict(attrs.get("Config") or {}),
+        host_config=dict(attrs.get("HostConfig") or {}),
+        mounts=tuple(attrs.get("Mounts") or ()))
+
+
+@contextmanager
+def api_errors(what: str) -> Iterator[None]:
+    """Turn engine refusals into failed-step results that say what was being done."""
+    import docker
+    import requests
+
+    try:
+        yield
+    except docker.errors.ImageNotFound as exc:
+        raise StepFailed(f"{what}: {_explain(exc)}", retryable=False) from None
+    except docker.errors.APIError as exc:
+        retryable = exc.status_code is None or exc.status_code >= 500
+        raise StepFailed(f"{what}: {_explain(exc)}", retryable=retryable) from None
+    except (requests.RequestException, docker.errors.DockerException) as exc:
+        raise StepFailed(f"{what}: the Docker engine did not answer: {short_error(exc)}"
+                         ) from None
+
+
+@contextmanager
+def observing() -> Iterator[None]:
+    """While planning, an engine that refuses is a provider problem, not a failed step."""
+    try:
+        yield
+    except StepFailed as exc:
+        raise ProviderError(f"refresh failed: {exc.message}") from None
+
+
+def _explain(exc: Any) -> str:
+    explanation = getattr(exc, "explanation", None)
+    text = explanation.decode() if isinstance(explanation, bytes) else explanation
+    return str(text or exc)
+
+
+def short_error(exc: BaseException) -> str:
+    """The root cause (`[Errno 111] Connection refused`), not the HTTP library's wrapping."""
+    text = str(exc)
+    errno = re.search(r"\[Errno -?\d+\] [^'\")]+", text)
+    if errno:
+        return errno.group(0).strip()
+    os_error = re.search(r"\w+Error\(\d+, '([^']+)'", text)
+    if os_error:
+        return os_error.group(1)
+    for marker in ("Error while fetching server API version: ", "Connection aborted.', "):
+        text = text.replace(marker, "")
+    return text.strip("()'\" ") or type(exc).__name__
+
+
+def engine_address(host: str | None) -> str:
+    """The engine to use: `docker.host` from taskform.yaml, else DOCKER_HOST, else the local
+    socket."""
+    import os
+
+    return host or os.environ.get("DOCKER_HOST") or LOCAL_SOCKET
