@@ -78,6 +78,7 @@ def rm(app: App, addresses: tuple[str, ...], lock_timeout: str) -> None:
     """Forget ADDRESSES without destroying anything (taskform stops managing them)."""
     from runner.run import locked_run
     from runner.state.base import Event
+    from runner.vocabulary import RunStatus
 
     wait = seconds(lock_timeout, "-lock-timeout")
     with app.session() as (st, _), locked_run(st, "state rm", wait) as run:
@@ -89,7 +90,7 @@ def rm(app: App, addresses: tuple[str, ...], lock_timeout: str) -> None:
             st.remove(address, Event(run_id=run.run_id, event="forgotten", address=address,
                                      message="removed from state by `taskform state rm`"))
             click.echo(f"Forgot {address} (nothing was destroyed).")
-        run.status = "ok"
+        run.status = RunStatus.OK
 
 
 @state.command()

@@ -13,7 +13,8 @@ from runner.content.models import Review, Solution, TaskDraft
 from runner.content.stacks import Resolution
 from runner.errors import StepFailed
 from runner.providers import git
-from runner.providers.llm import LLM, Call, InvalidReply, Request, Usage
+from runner.providers.llm import LLM, InvalidReply, Request, Usage
+from runner.providers.call import Call
 from runner.workspace import Workspace
 
 STACK_PROMPTS = ("context.j2", "input_and_ask.j2", "instructions.j2")
@@ -171,4 +172,5 @@ def _review(ws: Workspace, llm: LLM, inputs: TaskInputs, out: Generated, call: C
         raise StepFailed(f"gate review: the review call failed: {exc.message}",
                          output=exc.output, retryable=exc.retryable) from None
     out.usage.add(reply.usage)
+    assert isinstance(reply.value, Review)
     return reply.value

@@ -136,7 +136,7 @@ def _upstream(steps: dict[str, dict[str, Any]], name: str, kinds: tuple[str, ...
             continue
         seen.add(dep)
         if any(k in steps[dep] for k in kinds):
-            return dep
+            return str(dep)
         queue.extend(steps[dep].get("depends_on", []))
     return None
 
@@ -219,7 +219,8 @@ def _settings(kind: str, body: Any, rid: Any, out: Converted) -> Any:
     if dropped:
         out.notes.append(f"row {rid}: dropped task-sync bookkeeping {', '.join(dropped)}")
     clean = {k: v for k, v in body.items() if k not in BOOKKEEPING}
-    return CONVERTERS.get(kind, lambda b, r, o: b)(clean, rid, out)
+    convert = CONVERTERS.get(kind)
+    return convert(clean, rid, out) if convert else clean
 
 
 def _file_exists(body: dict[str, Any], rid: Any, out: Converted) -> Any:

@@ -104,7 +104,7 @@ class DockerPullKind(BaseKind):
         settings = record.settings if isinstance(record.settings, dict) else {}
         if not settings.get("remove_on_destroy"):
             return  # pulled images are shared and unlabelled: removed only when asked
-        tag, image_id = record.outputs.get("image_tag"), record.outputs.get("image_id")
+        tag, image_id = str(record.outputs.get("image_tag") or ""), record.outputs.get("image_id")
         image = ctx.docker().image(tag) if tag else None
         if image is None or image.id != image_id:
             return

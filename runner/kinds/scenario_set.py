@@ -18,7 +18,7 @@ from runner.content.scenarios import Pipeline, Rejection
 from runner.errors import StepFailed, TaskformError
 from runner.fingerprint import digest
 from runner.kinds.base import BaseKind, Context, Settings, hash_files
-from runner.providers.llm import Call
+from runner.providers.call import Call
 from runner.state.base import Record
 from runner.vocabulary import UNKNOWN
 

@@ -21,7 +21,7 @@ from runner.content.settings import REPO_NAME, GeneratorSettings, ScenarioChoice
 from runner.errors import StepFailed, TaskformError
 from runner.fingerprint import digest
 from runner.kinds.base import BaseKind, Context, Settings
-from runner.providers.llm import Call
+from runner.providers.call import Call
 from runner.state.base import Record
 from runner.vocabulary import UNKNOWN, Observation
 

@@ -199,10 +199,10 @@ class OpenAILLM:
         headers = response.headers if response is not None else {}
         for header, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
             try:
-                return min(float(headers[header]) * scale, MAX_BACKOFF_SECONDS)
+                return float(min(float(headers[header]) * scale, MAX_BACKOFF_SECONDS))
             except (KeyError, ValueError, TypeError):
                 continue
-        return min(self.settings.backoff_seconds * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS)
+        return float(min(self.settings.backoff_seconds * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS))
 
     def _usage(self, response: Any) -> Usage:
         used = getattr(response, "usage", None)

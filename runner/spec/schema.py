@@ -15,7 +15,7 @@ _REF = "#/$defs/{model}"
 def _settings(model: Any, defs: dict[str, Any]) -> dict[str, Any]:
     schema = model.model_json_schema(ref_template=_REF)
     defs.update(schema.pop("$defs", {}))
-    return schema
+    return dict(schema)
 
 
 def _metadata() -> dict[str, Any]:

@@ -157,7 +157,7 @@ def cached(cache_dir: Path, key_parts: list[bytes], compute: Callable[[], T]) ->
     cache_file = cache_dir / f"{key}.pickle"
     try:
         with cache_file.open("rb") as fh:
-            return pickle.load(fh)
+            return pickle.load(fh)  # type: ignore[no-any-return]  # replaced: issue 9 item 1
     except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, ImportError):
         pass
     result = compute()
