@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import graphlib
 import threading
-import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from runner import journal
+from runner.clock import SYSTEM_CLOCK, Clock
 from runner.connections import Connections
 from runner.errors import TaskformError
 from runner.kinds.registry import KINDS, replaces_on_change
@@ -94,11 +94,13 @@ class Executor:
     def __init__(self, ws: Workspace, state: StateStore, connections: Connections, plan: Plan,
                  resources: dict[str, Resource], records: dict[str, Record], run_id: str,
                  progress: Progress, redactor: Redactor, parallelism: int,
-                 fail_fast: bool = False, saved_plan: bool = False):
+                 fail_fast: bool = False, saved_plan: bool = False,
+                 clock: Clock = SYSTEM_CLOCK):
         self.state, self.plan, self.resources = state, plan, resources
         self.records = dict(records)
         self.run_id, self.progress, self.redactor = run_id, progress, redactor
         self.parallelism, self.fail_fast, self.saved_plan = parallelism, fail_fast, saved_plan
+        self.clock = clock
         self.fresh: dict[str, Any] = {}  # outputs made in this run (unredacted, memory only)
         base = recorded_outputs(self.records)
         self.evaluator = Evaluator(ws, connections,
@@ -156,7 +158,8 @@ class Executor:
                 done, _ = wait(list(self.running), timeout=0.25, return_when=FIRST_COMPLETED)
                 for future in done:
                     run = self.running.pop(future)
-                    self._finish(run.change, future.result(), time.monotonic() - run.started)
+                    self._finish(run.change, future.result(),
+                                 self.clock.monotonic() - run.started)
                     self._done(run.change.address, ready)
                 self._watchdog()
         finally:
@@ -274,7 +277,7 @@ class Executor:
         run = StepRun(change=change, resource=self.resources.get(change.address),
                       record=self.records.get(change.address), evaluator=self.evaluator,
                       run_id=self.run_id, log=self._log, saved_plan=self.saved_plan,
-                      stopping=self.stop)
+                      stopping=self.stop, clock=self.clock)
         self.progress.began(change.address, change.action)
         self.running[pool.submit(run.run)] = run
 
@@ -283,7 +286,7 @@ class Executor:
 
     def _watchdog(self) -> None:
         """A step past its deadline that has not stopped by itself is told to cancel."""
-        now = time.monotonic()
+        now = self.clock.monotonic()
         for run in self.running.values():
             if run.deadline is not None and now > run.deadline + WATCHDOG_GRACE_SECONDS:
                 run.cancelled.set()

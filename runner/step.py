@@ -4,12 +4,12 @@ out unchanged, then apply (or destroy) with retries, backoff and a deadline."""
 from __future__ import annotations
 
 import threading
-import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
 from runner.address import parse_address
+from runner.clock import SYSTEM_CLOCK, Clock
 from runner.errors import Cancelled, NotStarted, PlanError, StepFailed, StepTimeout, TaskformError
 from runner.kinds.base import Can, Context
 from runner.kinds.registry import KINDS
@@ -49,7 +49,12 @@ class StepRun:
     cancelled: threading.Event = field(default_factory=threading.Event)
     stopping: threading.Event = field(default_factory=threading.Event)  # shared by the run
     deadline: float | None = None
-    started: float = field(default_factory=time.monotonic)
+    clock: Clock = SYSTEM_CLOCK
+    started: float = -1.0
+
+    def __post_init__(self) -> None:
+        if self.started < 0:
+            self.started = self.clock.monotonic()
 
     def run(self) -> StepResult:
         try:
@@ -72,7 +77,7 @@ class StepRun:
         resource = self.resource
         timeout = resource.timeout if resource else None
         budget = budget if budget is not None else timeout
-        self.deadline = time.monotonic() + budget if budget else None
+        self.deadline = self.clock.monotonic() + budget if budget else None
         address = resource.address if resource else parse_address(self.change.address)
         return Context(workspace=self.evaluator.ws, address=address,
                        connections=self.evaluator.connections, run_id=self.run_id,
@@ -151,7 +156,7 @@ class StepRun:
                 failure = exc
             except (TaskformError, OSError) as exc:
                 failure = StepFailed(str(exc))
-            if self.deadline is not None and time.monotonic() >= self.deadline \
+            if self.deadline is not None and self.clock.monotonic() >= self.deadline \
                     and not isinstance(failure, StepTimeout):
                 failure = StepTimeout(f"timed out after {resource.timeout:g}s: {failure.message}",
                                       output=failure.output)
@@ -160,7 +165,7 @@ class StepRun:
             delay = min(resource.retry_delay * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS)
             self.log(self.change.address, f"attempt {attempt} failed ({failure.message}); "
                      f"retrying in {delay:g}s")
-            if self.cancelled.wait(delay):
+            if self.clock.wait(self.cancelled, delay):
                 raise Cancelled(self.change.address)
 
     def _failed(self, failure: StepFailed, attempts: int) -> StepResult:

@@ -43,6 +43,9 @@ class GradingSettings(StrictModel):
     timeout_marker: str | None = None
     timeout_seconds: float = Field(default=45, gt=0)
     output_limit: int = Field(default=1024 * 1024, gt=0)
+    watchdog_slack_seconds: float = Field(
+        default=30.0, gt=0, description="how long past a grading's timeout and kill_after the "
+        "host waits for its whole script (reset and patching included) before giving up")
 
 
 class WorkspaceConfig(StrictModel):

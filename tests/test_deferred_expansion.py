@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from kind_kit import register
 
 from runner.errors import StepFailed
 from runner.kinds.base import BaseKind, Can, Child, Context, Expansion, ExpansionDeferred, Settings
-from runner.kinds.registry import KINDS, STEP_TYPES, KindEntry
 from runner.state.base import Record
 
 
@@ -44,13 +44,6 @@ class LinesKind(BaseKind):
             values.append(ctx.outputs(f"{ctx.address}[{i}]")["value"])
             i += 1
         return {"values": values}
-
-
-def register(monkeypatch, kind: BaseKind, *can: Can, fails_with_children: bool = False) -> None:
-    """Make `kind` a pipeline step type for one test, declaring what it can do."""
-    entry = KindEntry(kind.name, kind, can=frozenset(can), fails_with_children=fails_with_children)
-    monkeypatch.setitem(KINDS, kind.name, entry)
-    monkeypatch.setitem(STEP_TYPES, kind.name, entry)
 
 
 @pytest.fixture(autouse=True)

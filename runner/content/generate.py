@@ -13,8 +13,8 @@ from runner.content.models import Review, Solution, TaskDraft
 from runner.content.stacks import Resolution
 from runner.errors import StepFailed
 from runner.providers import git
-from runner.providers.llm import LLM, InvalidReply, Request, Usage
 from runner.providers.call import Call
+from runner.providers.llm import LLM, InvalidReply, Request, Usage
 from runner.workspace import Workspace
 
 STACK_PROMPTS = ("context.j2", "input_and_ask.j2", "instructions.j2")

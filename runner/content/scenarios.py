@@ -13,8 +13,8 @@ from typing import Any
 
 from runner.content.models import ScenarioBatch, ScenarioReview
 from runner.errors import StepFailed
-from runner.providers.llm import LLM, Request, Usage
 from runner.providers.call import Call
+from runner.providers.llm import LLM, Request, Usage
 
 SECTIONS = ("Current Implementation", "Your Task", "Success Criteria")
 MIN_CHARS, MAX_CHARS = 200, 3000

@@ -15,8 +15,8 @@ from runner.content import llm_choice, templates
 from runner.content.models import Verdict
 from runner.errors import StepFailed
 from runner.kinds.base import BaseKind, Context, Settings, hash_files
-from runner.providers.llm import Request
 from runner.providers.call import Call
+from runner.providers.llm import Request
 from runner.state.base import Record
 from runner.vocabulary import Observation
 

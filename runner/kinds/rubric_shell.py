@@ -14,6 +14,7 @@ regrades nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from pydantic import Field
@@ -126,8 +127,9 @@ class RubricShellKind(BaseKind):
         attempt = pool.attempt(str(ctx.address))
         runs, container = [], None
         for run in range(settings.runs):
-            outcome, container = self._grade(ctx, pool, settings.job(patch, tests), settings,
-                                             run + 1)
+            job = dataclasses.replace(settings.job(patch, tests), watchdog_slack=ctx.workspace
+                                      .config.grading.watchdog_slack_seconds)
+            outcome, container = self._grade(ctx, pool, job, settings, run + 1)
             runs.append(outcome)
         return grading_outputs(runs, criterion=settings.criterion_value(),
                                solution=settings.solution, cache_key=key, started_at=started,

@@ -10,9 +10,8 @@ from runner.connections import Connections
 from runner.errors import PlanError
 from runner.kinds.base import Can
 from runner.kinds.registry import KINDS, replaces_on_change
-from runner.plan import Change, Plan, PlanOptions, plan
+from runner.plan import Change, Evaluated, Plan, PlanOptions, plan
 from runner.planning.evaluate import Evaluator
-from runner.plan import Evaluated
 from runner.planning.expand import check_references, expand_all
 from runner.planning.observe import observe_all
 from runner.redact import Redactor

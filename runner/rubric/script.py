@@ -32,11 +32,12 @@ class GradingJob:
     kill_after: float = 2.0
     output_limit: int = 1024 * 1024
     temp_dirs: tuple[str, ...] = field(default=("/tmp", "/var/tmp", "/dev/shm"))
+    watchdog_slack: float = 30.0
 
     @property
     def watchdog_seconds(self) -> float:
         """When the host should give up on the whole script (reset and patching included)."""
-        return self.timeout + self.kill_after + 30.0
+        return self.timeout + self.kill_after + self.watchdog_slack
 
 
 def grading_script(job: GradingJob) -> str:

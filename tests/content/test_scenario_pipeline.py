@@ -17,8 +17,8 @@ from runner.content.scenarios import (
     structure_problems,
 )
 from runner.errors import StepFailed
-from runner.providers.llm import Reply, Request, Usage
 from runner.providers.call import Call
+from runner.providers.llm import Reply, Request, Usage
 
 GOOD = ("**Current Implementation:** The billing API built with Java and Kafka publishes one "
         "event per invoice line, so a 500-line invoice floods the topic and consumers lag by 40 "

@@ -192,14 +192,15 @@ def test_a_pool_that_is_not_locked_down_is_refused_before_anything_runs(dws):
 
 def test_the_host_watchdog_stops_a_grading_that_hangs_outside_the_command(dws):
     # setup commands run as root before the command's own deadline: only the watchdog
-    # (timeout + kill_after + 30 s) can stop one that hangs
+    # (timeout + kill_after + grading.watchdog_slack_seconds) can stop one that hangs
+    (dws.root / "taskform.yaml").write_text("grading: {watchdog_slack_seconds: 2}\n")
     write_task(dws, [("add", ADD, 1, True)], {})
     write_spec(dws, pool_size=1, extra="setup: ['sleep 600']\noriginal: false\n"
                                        "timeout_seconds: 1\nkill_after: 0")
     dws.apply()
     graded = cell(dws, "add", "golden")
     assert graded["status"] == "TIMEOUT"
-    assert graded["reason"].startswith("the host watchdog stopped the grading after 31.")
+    assert graded["reason"].startswith("the host watchdog stopped the grading after 3.")
     assert processes(dws) == {c.name: [] for c in dws.labelled("containers")}
     assert [c.labels.get("taskform.replaces") is not None for c in dws.labelled("containers")] \
         == [True]

@@ -14,8 +14,8 @@ from runner.connections import Connections
 from runner.content.llm_choice import llm_for
 from runner.content.models import Review
 from runner.errors import StepFailed, WorkspaceError
-from runner.providers.llm import InvalidReply, LLMPrices, LLMSettings, Request
 from runner.providers.call import Call
+from runner.providers.llm import InvalidReply, LLMPrices, LLMSettings, Request
 from runner.workspace import Workspace, WorkspaceConfig
 
 KEY = "sk-test-key"
