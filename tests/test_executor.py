@@ -8,8 +8,8 @@ import threading
 from typing import Any
 
 import pytest
-
 from kind_kit import register
+
 from runner.apply import WATCHDOG_GRACE_SECONDS, Executor, SilentProgress
 from runner.connections import Connections
 from runner.errors import StepFailed

@@ -33,7 +33,9 @@ class Entry:
 
 
 def is_deployed(address: str, recorded: Mapping[str, Record]) -> bool:
-    """True when a recorded deployment names this task (its settings' or outputs' `task`)."""
+    """True when a recorded deployment names this task (its settings' or outputs' `task`).
+    No kind makes `deployment` records yet (the Deployment kind is still to come), so today
+    every task counts as undeployed."""
     for record in recorded.values():
         if record.kind != "deployment" or record.status != RecordStatus.OK:
             continue

@@ -65,3 +65,4 @@ def test_a_summary_names_a_function_that_exists() -> None:
         if entry.summary:
             module, _, function = entry.summary.partition(":")
             assert callable(getattr(importlib.import_module(module), function)), name
+
