@@ -44,7 +44,8 @@ def list_(app: App, prefix: str | None, as_json: bool) -> None:
 @json_option
 @pass_app
 def show(app: App, address: str, events: int, as_json: bool) -> None:
-    """Show everything recorded for ADDRESS: settings, outputs, status, error, history."""
+    """Show everything recorded for ADDRESS: settings, outputs, status, error and output,
+    history."""
     with app.session() as (st, _):
         record = st.records().get(address)
         history = st.events(address=address, limit=events)
@@ -64,6 +65,8 @@ def show(app: App, address: str, events: int, as_json: bool) -> None:
     click.echo("outputs: " + json.dumps(record.outputs, indent=2, default=str))
     if record.error:
         click.echo("error:\n  " + record.error.replace("\n", "\n  "))
+    if record.output:
+        click.echo("output:\n  " + record.output.replace("\n", "\n  "))
     if history:
         click.echo("history:")
         for e in history:
@@ -78,6 +81,7 @@ def rm(app: App, addresses: tuple[str, ...], lock_timeout: str) -> None:
     """Forget ADDRESSES without destroying anything (taskform stops managing them)."""
     from runner.run import locked_run
     from runner.state.base import Event
+    from runner.vocabulary import RunStatus
 
     wait = seconds(lock_timeout, "-lock-timeout")
     with app.session() as (st, _), locked_run(st, "state rm", wait) as run:
@@ -89,7 +93,7 @@ def rm(app: App, addresses: tuple[str, ...], lock_timeout: str) -> None:
             st.remove(address, Event(run_id=run.run_id, event="forgotten", address=address,
                                      message="removed from state by `taskform state rm`"))
             click.echo(f"Forgot {address} (nothing was destroyed).")
-        run.status = "ok"
+        run.status = RunStatus.OK
 
 
 @state.command()

@@ -35,6 +35,7 @@ class Record:
     prevent_destroy: bool = False
     labels: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    output: str | None = None  # what a failed step printed, kept apart from its error message
     run_id: str = ""
     created_at: str = ""
     updated_at: str = ""

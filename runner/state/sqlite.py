@@ -39,8 +39,21 @@ def _v1(db: Any) -> None:
     db["meta"].insert_all([{"key": "serial", "value": "0"}])
 
 
+# Up to schema 1, apply packed a failed step's output into `error` after this line.
+PACKED_OUTPUT_MARK = "\n--- output ---\n"
+
+
+def _v2(db: Any) -> None:
+    """A failure's output gets its own column; rows written before are split at the old mark."""
+    db["resources"].add_column("output", str)
+    # every expression of SET reads the row as it was, so `error` is split after `output` is cut
+    db.conn.execute("UPDATE resources SET output = substr(error, instr(error, :mark) + "
+                    "length(:mark)), error = substr(error, 1, instr(error, :mark) - 1) "
+                    "WHERE instr(error, :mark) > 0", {"mark": PACKED_OUTPUT_MARK})
+
+
 # Schema migrations, applied in order; PRAGMA user_version holds how many have run.
-MIGRATIONS: list[Callable[[Any], None]] = [_v1]
+MIGRATIONS: list[Callable[[Any], None]] = [_v1, _v2]
 
 
 def _dumps(value: Any) -> str:
@@ -103,7 +116,7 @@ class SqliteState:
         rows = self.conn.execute(
             "SELECT address, kind, status, '[' || fingerprint || ',' || settings || ',' || "
             "outputs || ',' || depends_on || ',' || labels || ']', parent, prevent_destroy, "
-            "error, run_id, created_at, updated_at FROM resources")
+            "error, output, run_id, created_at, updated_at FROM resources")
         loads = json.loads
         out = {}
         for r in rows:
@@ -111,7 +124,8 @@ class SqliteState:
             out[r[0]] = Record(address=r[0], kind=r[1], status=r[2], fingerprint=fingerprint,
                                settings=settings, outputs=outputs, depends_on=tuple(depends_on),
                                parent=r[4], prevent_destroy=bool(r[5]), labels=labels,
-                               error=r[6], run_id=r[7], created_at=r[8], updated_at=r[9])
+                               error=r[6], output=r[7], run_id=r[8], created_at=r[9],
+                               updated_at=r[10])
         return out
 
     def serial(self) -> int:
@@ -122,17 +136,17 @@ class SqliteState:
         with self._transaction():
             self.conn.execute(
                 "INSERT INTO resources (address, kind, status, fingerprint, settings, outputs, "
-                "depends_on, parent, prevent_destroy, labels, error, run_id, created_at, "
-                "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(address) DO UPDATE "
+                "depends_on, parent, prevent_destroy, labels, error, output, run_id, created_at, "
+                "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(address) DO UPDATE "
                 "SET kind=excluded.kind, status=excluded.status, fingerprint=excluded.fingerprint,"
                 " settings=excluded.settings, outputs=excluded.outputs, depends_on="
                 "excluded.depends_on, parent=excluded.parent, prevent_destroy="
                 "excluded.prevent_destroy, labels=excluded.labels, error=excluded.error, "
-                "run_id=excluded.run_id, updated_at=excluded.updated_at",
+                "output=excluded.output, run_id=excluded.run_id, updated_at=excluded.updated_at",
                 (record.address, record.kind, record.status, _dumps(record.fingerprint),
                  _dumps(record.settings), _dumps(record.outputs), _dumps(list(record.depends_on)),
                  record.parent, int(record.prevent_destroy), _dumps(record.labels), record.error,
-                 record.run_id, record.created_at or record.updated_at, record.updated_at))
+                 record.output, record.run_id, record.created_at or record.updated_at, record.updated_at))
             self._insert_event(event)
             self._bump()
 

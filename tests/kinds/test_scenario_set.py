@@ -135,9 +135,11 @@ def test_a_shortfall_fails_and_keeps_what_was_accepted(ws) -> None:  # type: ign
     result = ws.run("apply", "-auto-approve")
     assert result.returncode == 1
     record = ws.state().records()["scenario_set.fastapi"]
-    assert record.error.startswith(
+    assert record.error == (
         "only 1 of 2 generated scenario(s) passed the quality pipeline in 2 round(s); the "
-        "accepted ones are kept for the next apply\n--- output ---\nrejected:\n"
+        "accepted ones are kept for the next apply")
+    assert record.output.startswith(
+        "rejected:\n"
         "  [structure] 9 characters; expected 200 to 3000; no **Current Implementation:** "
         "section; no **Your Task:** section; no **Success Criteria:** section: 'too short'\n"
         "  [duplicate] 1.00 similar to an existing scenario")

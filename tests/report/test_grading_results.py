@@ -80,7 +80,7 @@ def test_an_infrastructure_failure_is_an_error_cell_with_its_output(state):
     commit_grading(state, PARENT, {"solution1": "PP-", "golden": "PPP"})
     commit_failed_child(state, PARENT, "whitespace", "solution1",
                         "docker exec failed: container tf-pool-2 is not running (after 3 "
-                        "attempts)\n--- output ---\nError response from daemon: ...")
+                        "attempts)", output="Error response from daemon: ...")
     [m] = matrices(state.records())
     cell = m.cell("whitespace", "solution1")
     assert cell is not None and cell.status is Status.ERROR

@@ -40,9 +40,32 @@ def test_schema_version_is_recorded_and_newer_is_refused(tmp_path):
     conn.execute(f"PRAGMA user_version={len(MIGRATIONS) + 1}")
     conn.commit()
     conn.close()
-    with pytest.raises(StateError, match="has schema version 2, newer than this taskform "
-                                         r"understands \(1\): upgrade taskform"):
+    with pytest.raises(StateError) as err:
         SqliteState(path)
+    assert str(err.value) == (f"state {path} has schema version {len(MIGRATIONS) + 1}, newer "
+                              f"than this taskform understands ({len(MIGRATIONS)}): upgrade "
+                              "taskform")
+
+
+def test_schema_1_records_get_their_packed_output_split_out(tmp_path):
+    import sqlite_utils
+
+    path = tmp_path / "s.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    MIGRATIONS[0](sqlite_utils.Database(conn))
+    conn.execute("PRAGMA user_version=1")
+    packed = "command exited with code 3\n--- output ---\nstarting\n--- output ---\noops"
+    for address, error in (("pipeline.p.bad", packed), ("pipeline.p.plain", "no output")):
+        conn.execute("INSERT INTO resources (address, kind, status, fingerprint, settings, "
+                     "outputs, depends_on, parent, prevent_destroy, labels, error, run_id, "
+                     "created_at, updated_at) VALUES (?, 'shell', 'failed', '{}', 'null', '{}', "
+                     "'[]', NULL, 0, '{}', ?, 'r1', 't', 't')", (address, error))
+    conn.close()
+    records = SqliteState(path).records()
+    assert (records["pipeline.p.bad"].error, records["pipeline.p.bad"].output) == (
+        "command exited with code 3", "starting\n--- output ---\noops")
+    assert (records["pipeline.p.plain"].error, records["pipeline.p.plain"].output) == (
+        "no output", None)
 
 
 def test_a_corrupt_file_is_a_clear_error(tmp_path):
