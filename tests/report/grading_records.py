@@ -1,4 +1,4 @@
-"""Grading records committed through the real SQLite state API, shaped exactly as
+"""Grading records committed through the real state API (any backend), shaped exactly as
 docs/grading.md says `rubric_shell` and `rubric_set` records are."""
 
 from __future__ import annotations

@@ -12,17 +12,14 @@ from runner.report.grading import render_json, render_markdown, render_table, se
 from runner.report.grading_html import render_html
 from runner.rubric.results import matrices
 from runner.rubric.score import ValidateSettings
-from runner.state.sqlite import SqliteState
 
 PARENT = "pipeline.durations.grade"
 TABLE = {"solution1": "PPP", "solution2": "PFF", "golden": "PPP", "original": "FFT"}
 
 
 @pytest.fixture
-def state(tmp_path):
-    st = SqliteState(tmp_path / "state.db")
-    yield st
-    st.close()
+def state(state_store):
+    return state_store
 
 
 def test_table(state):
