@@ -28,7 +28,7 @@ from runner.spec.templating import (
     refs_of,
     render,
 )
-from runner.state.base import Record
+from runner.state.base import Facts, MemoryFacts, Record
 from runner.vocabulary import Observation
 from runner.workspace import Workspace
 
@@ -48,8 +48,9 @@ class Evaluator:
 
     def __init__(self, ws: Workspace, providers: Providers, outputs: Callable[[str], Any],
                  redact: Callable[[Any], Any] = lambda value: value,
-                 recorded: Mapping[str, Record] | None = None):
+                 recorded: Mapping[str, Record] | None = None, facts: Facts | None = None):
         self.ws = ws
+        self.facts: Facts = facts if facts is not None else MemoryFacts()
         self.providers = providers
         self.outputs = outputs
         self.recorded: Mapping[str, Record] = recorded if recorded is not None else {}
@@ -61,7 +62,7 @@ class Evaluator:
 
     def context(self, resource: Resource, **extra: Any) -> Context:
         return Context(workspace=self.ws, address=resource.address, providers=self.providers,
-                       outputs=self.outputs, recorded=self.recorded, **extra)
+                       outputs=self.outputs, recorded=self.recorded, facts=self.facts, **extra)
 
     def render(self, resource: Resource) -> Any:
         if not iter_templates(resource.settings):
@@ -207,7 +208,8 @@ def observe_all(records: Iterable[Record], evaluator: Evaluator, resources: Mapp
         resource = resources.get(record.address)
         address = resource.address if resource else parse_address(record.address)
         ctx = Context(workspace=evaluator.ws, address=address, providers=evaluator.providers,
-                      outputs=evaluator.outputs, recorded=evaluator.recorded)
+                      outputs=evaluator.outputs, recorded=evaluator.recorded,
+                      facts=evaluator.facts)
         return record.address, KINDS[record.kind].kind.observe(ctx, record)
 
     if not todo:

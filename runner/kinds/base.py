@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from runner.address import Address
 from runner.errors import Cancelled
-from runner.state.base import Record
+from runner.state.base import Facts, MemoryFacts, Record
 from runner.vocabulary import IN_SYNC, Observation
 
 if TYPE_CHECKING:
@@ -69,6 +69,7 @@ class Context:
     recorded: Mapping[str, Record] = field(default_factory=dict)  # the state as planning saw it
     raw_settings: Any = None  # for expand: the settings as written, templates not yet rendered
     depends_on: tuple[str, ...] = ()  # for expand: the addresses this resource depends on
+    facts: Facts = field(default_factory=MemoryFacts)  # what kinds remember, in the state store
 
     def path(self, relative: str, what: str = "path") -> Path:
         """A path inside the workspace (paths escaping it are refused)."""
