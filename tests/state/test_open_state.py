@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 
 from runner import state as state_module
 from runner.errors import StateError
 from runner.state import open_state
 from runner.state.sqlite import SqliteState
-from runner.workspace import open_workspace
+from runner.workspace import StateSettings, open_workspace
 
 
 def test_the_default_backend_is_sqlite_at_its_path(ws) -> None:  # type: ignore[no-untyped-def]
@@ -30,3 +32,8 @@ def test_a_backend_the_settings_allow_but_the_table_lacks_is_named(ws, monkeypat
     with pytest.raises(StateError) as err:
         open_state(open_workspace(ws.root))
     assert str(err.value) == "state backend 'sqlite' is not available; known backends: other"
+
+
+def test_the_settings_allow_exactly_the_backends_the_table_has() -> None:
+    allowed = get_args(StateSettings.model_fields["backend"].annotation)
+    assert sorted(allowed) == sorted(state_module.BACKENDS)
