@@ -28,6 +28,7 @@ from runner.state.base import (
     Record,
     StateStore,
 )
+from runner.state.facts import StoredFacts
 from runner.step import StepResult, StepRun
 from runner.vocabulary import Action, Outcome, RunStatus, StepStatus
 from runner.workspace import Workspace
@@ -105,7 +106,8 @@ class Executor:
         base = recorded_outputs(self.records)
         self.evaluator = Evaluator(ws, connections,
                                    lambda a: self.fresh[a] if a in self.fresh else base(a),
-                                   redact=redactor.value, recorded=records)
+                                   redact=redactor.value, recorded=records,
+                                   facts=StoredFacts(state, run_id))
         self.report = ApplyReport()
         self.interrupts = 0
         # set: no new work starts, and steps still waiting to begin theirs give up

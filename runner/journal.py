@@ -10,7 +10,7 @@ from runner.redact import Redactor
 from runner.resource import Resource
 from runner.state.base import Record, now_iso
 from runner.step import StepResult
-from runner.vocabulary import Outcome, RecordStatus
+from runner.vocabulary import Outcome, RecordStatus, StepStatus
 
 
 def success(change: Change, result: StepResult, resource: Resource, prior: Record | None,
@@ -20,7 +20,7 @@ def success(change: Change, result: StepResult, resource: Resource, prior: Recor
     ts = now_iso()
     return Record(
         address=change.address, kind=resource.kind,
-        status=RecordStatus.OK if result.status == "done" else RecordStatus.SKIPPED,
+        status=RecordStatus.OK if result.status == StepStatus.DONE else RecordStatus.SKIPPED,
         fingerprint=result.fingerprint, settings=redactor.value(result.rendered),
         outputs=redactor.value(result.outputs),
         depends_on=tuple(str(d) for d in resource.depends_on),
@@ -33,7 +33,6 @@ def failure(change: Change, outcome: Outcome, resource: Resource | None, prior: 
             run_id: str) -> Record:
     """The record of a failed resource: its error and output, its last good outputs kept."""
     ts = now_iso()
-    error = outcome.message + (f"\n--- output ---\n{outcome.output}" if outcome.output else "")
     base = prior or Record(address=change.address, kind=change.kind, status=RecordStatus.FAILED,
                            fingerprint={}, settings=None, outputs={}, created_at=ts,
                            parent=change.parent)
@@ -42,4 +41,5 @@ def failure(change: Change, outcome: Outcome, resource: Resource | None, prior: 
                        depends_on=tuple(str(d) for d in resource.depends_on),
                        parent=str(resource.parent) if resource.parent else None,
                        labels=dict(resource.labels), prevent_destroy=resource.prevent_destroy)
-    return replace(base, status=RecordStatus.FAILED, error=error, run_id=run_id, updated_at=ts)
+    return replace(base, status=RecordStatus.FAILED, error=outcome.message,
+                   output=outcome.output or None, run_id=run_id, updated_at=ts)

@@ -83,7 +83,8 @@ class StepRun:
                        connections=self.evaluator.connections, run_id=self.run_id,
                        deadline=self.deadline, timeout=timeout, cancelled=self.cancelled,
                        stopping=self.stopping, log=lambda line: self.log(self.change.address, line),
-                       outputs=self.evaluator.outputs, recorded=self.evaluator.recorded)
+                       outputs=self.evaluator.outputs, recorded=self.evaluator.recorded,
+                       facts=self.evaluator.facts)
 
     def _destroy(self) -> StepResult:
         assert self.record is not None

@@ -6,12 +6,13 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from state_backends import BACKENDS, harness_for
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -46,9 +47,11 @@ class Workspace:
                               env=subprocess_env(env), cwd=self.root)
 
     def state(self):  # type: ignore[no-untyped-def]
-        from runner.state.sqlite import SqliteState
+        """The workspace's state, opened as taskform opens it (the backend its config names)."""
+        from runner.state import open_state
+        from runner.workspace import open_workspace
 
-        return SqliteState(self.root / ".taskform" / "state.db")
+        return open_state(open_workspace(self.root))
 
 
 def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -65,6 +68,14 @@ def ws(tmp_path: Path) -> Workspace:
     root.mkdir()
     (root / "taskform.yaml").write_text("")
     return Workspace(root)
+
+
+@pytest.fixture(params=BACKENDS)
+def state_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
+    """An empty state on each backend the tests know, opened as taskform opens it."""
+    store = harness_for(request.param, tmp_path / "state-ws").open()
+    yield store
+    store.close()
 
 
 @pytest.fixture

@@ -222,8 +222,8 @@ def test_a_parent_made_of_its_children_fails_with_them(ws, monkeypatch):
         '  pipeline.p.w["part"]: command exited with code 3\n')
     record = ws.state().records()["pipeline.p.w"]
     assert record.status == "failed"
-    assert record.error == ('pipeline.p.w["part"] failed: command exited with code 3\n'
-                            "--- output ---\nbroken")
+    assert (record.error, record.output) == (
+        'pipeline.p.w["part"] failed: command exited with code 3', "broken")
     assert "pipeline.p.after" not in ws.state().records()
     plan = ws.cli("plan").output
     assert "      # the last apply failed: pipeline.p.w[\"part\"] failed: command exited with " \

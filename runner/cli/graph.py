@@ -19,12 +19,14 @@ def graph(app: App, fmt: str) -> None:
     from runner.planning.evaluate import Evaluator
     from runner.planning.expand import expand_all
     from runner.spec.load import load_specs
+    from runner.state.facts import StoredFacts
 
     ws = app.workspace
     specs = load_specs(ws)
     with app.session() as (state, connections):
         records = state.records()
-        evaluator = Evaluator(ws, connections, recorded_outputs(records), recorded=records)
+        evaluator = Evaluator(ws, connections, recorded_outputs(records), recorded=records,
+                              facts=StoredFacts(state))
         resources = expand_all(specs.resources, evaluator)
     g = Graph({a: [str(d) for d in r.depends_on] for a, r in resources.items()})
     labels = {a: r.kind for a, r in resources.items()}

@@ -44,7 +44,8 @@ def list_(app: App, prefix: str | None, as_json: bool) -> None:
 @json_option
 @pass_app
 def show(app: App, address: str, events: int, as_json: bool) -> None:
-    """Show everything recorded for ADDRESS: settings, outputs, status, error, history."""
+    """Show everything recorded for ADDRESS: settings, outputs, status, error and output,
+    history."""
     with app.session() as (st, _):
         record = st.records().get(address)
         history = st.events(address=address, limit=events)
@@ -64,6 +65,8 @@ def show(app: App, address: str, events: int, as_json: bool) -> None:
     click.echo("outputs: " + json.dumps(record.outputs, indent=2, default=str))
     if record.error:
         click.echo("error:\n  " + record.error.replace("\n", "\n  "))
+    if record.output:
+        click.echo("output:\n  " + record.output.replace("\n", "\n  "))
     if history:
         click.echo("history:")
         for e in history:

@@ -24,7 +24,7 @@ from runner.errors import Cancelled
 from runner.providers.call import Call
 from runner.providers.docker.engine import DockerEngine, engine_address
 from runner.providers.docker.labels import Owner, object_name
-from runner.state.base import Record
+from runner.state.base import Facts, MemoryFacts, Record
 from runner.strict import StrictModel
 from runner.vocabulary import IN_SYNC, Observation
 
@@ -71,6 +71,7 @@ class Context:
     log: Callable[[str], None] = lambda line: None
     outputs: Callable[[str], Any] = lambda address: None
     recorded: Mapping[str, Record] = field(default_factory=dict)  # the state as planning saw it
+    facts: Facts = field(default_factory=MemoryFacts)  # what kinds remember, in the state store
 
     def path(self, relative: str, what: str = "path") -> Path:
         """A path inside the workspace (paths escaping it are refused)."""

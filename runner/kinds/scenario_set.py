@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field
@@ -20,6 +19,7 @@ from runner.fingerprint import digest
 from runner.kinds.base import BaseKind, Context, Settings, hash_files
 from runner.providers.call import Call
 from runner.state.base import Record
+from runner.state.facts import ACCEPTED_SCENARIOS
 from runner.vocabulary import UNKNOWN
 
 SCENARIO_PROMPTS = ("prompts/_shared/scenarios.j2", "prompts/_shared/scenario_review.j2")
@@ -79,7 +79,7 @@ class ScenarioSetKind(BaseKind):
         return outputs
 
     def destroy(self, ctx: Context, record: Record) -> None:
-        _cache(ctx).unlink(missing_ok=True)
+        ctx.facts.put(ACCEPTED_SCENARIOS, str(ctx.address), None)
 
     def _generated(self, ctx: Context, settings: ScenarioSetSettings, competencies: list[dict[str, Any]],
                    key: str, resolution: stacks.Resolution, written: list[str],
@@ -187,25 +187,18 @@ def _conversation(ctx: Context, facts: dict[str, Any]) -> Any:
     return messages
 
 
-def _cache(ctx: Context) -> Path:
-    return ctx.workspace.state_dir / "scenarios" / f"{ctx.address.parts[-1]}.json"
-
-
 def _cached(ctx: Context, generation: str) -> list[str]:
-    """Scenarios accepted by an earlier attempt that did not reach the count: not paid twice."""
-    try:
-        data = json.loads(_cache(ctx).read_text())
-    except (OSError, ValueError):
+    """Scenarios accepted by an earlier attempt that did not reach the count: not paid twice.
+    A fact in the state, not the record's outputs: a failed apply keeps the last good outputs."""
+    data = ctx.facts.get(ACCEPTED_SCENARIOS, str(ctx.address))
+    if not isinstance(data, dict) or data.get("generation") != generation:
         return []
-    return list(data.get("accepted") or []) if data.get("generation") == generation else []
+    return [str(s) for s in data.get("accepted") or []]
 
 
 def _remember(ctx: Context, generation: str, accepted: list[str]) -> None:
-    path = _cache(ctx)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"generation": generation, "accepted": accepted}, indent=2))
-    tmp.replace(path)
+    ctx.facts.put(ACCEPTED_SCENARIOS, str(ctx.address),
+                  {"generation": generation, "accepted": accepted})
 
 
 def _shortfall(count: int, accepted: list[str], rejected: list[Rejection], rounds: int) -> StepFailed:

@@ -1,14 +1,19 @@
 """`TaskPool` document: keeps at least `min_available` ready tasks (generated, gates passed,
 not deployed) for a competency set, never more than `max_total`, generating in batches. It
 expands into `task` children `task_pool.<name>[<id>]`; ids only grow, so they never restart or
-collide, even after a child is destroyed. The pool never destroys a task itself."""
+collide, even after a child is destroyed. The pool never destroys a task itself.
+
+The next id is also a fact in the state store (`POOL_NEXT_ID`, keyed by the pool's address):
+a pool destroyed and made again, by this runner or another sharing the state, goes on from it.
+Plan only reads it (plan changes nothing); apply raises it over every id in use in one
+transaction, so it never goes down. Two runners never plan the same new id: apply holds the
+state lock from planning to the end, and a saved plan is refused once the state (facts
+included) changed since it was made."""
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 from pydantic import Field, model_validator
@@ -16,7 +21,8 @@ from pydantic import Field, model_validator
 from runner.content.catalogue import is_deployed
 from runner.content.settings import GeneratorSettings, PublishSettings, VerifySettings
 from runner.kinds.base import BaseKind, Child, Context, Expansion, Settings
-from runner.state.base import Record
+from runner.state.base import Record, stored_id
+from runner.state.facts import POOL_NEXT_ID
 from runner.vocabulary import RecordStatus
 
 
@@ -127,9 +133,9 @@ class TaskPoolKind(BaseKind):
         deployed = [i for i in ids if is_deployed(f"{me}[{i}]", ctx.recorded)]
         ready = [i for i in ids if i not in deployed
                  and isinstance(ctx.outputs(f"{me}[{i}]"), Mapping)]
-        next_id = max([int((prior.outputs if prior else {}).get("next_id") or 0),
-                       _high_water(ctx), *(i + 1 for i in ids)])
-        _remember_high_water(ctx, next_id)
+        in_use = max([int((prior.outputs if prior else {}).get("next_id") or 0),
+                      *(i + 1 for i in ids)])
+        next_id = ctx.facts.next_id(POOL_NEXT_ID, me, count=0, floor=in_use)
         ctx.log(f"{len(ready)} ready, {len(deployed)} deployed, {len(ids)} in all "
                 f"(keeps {settings.min_available} ready, at most {settings.max_total})")
         return {"next_id": next_id, "ids": ids, "ready": ready, "deployed": deployed,
@@ -137,22 +143,8 @@ class TaskPoolKind(BaseKind):
                 "max_total": settings.max_total}
 
 
-def _high_water_file(ctx: Context) -> Path:
-    return ctx.workspace.state_dir / "pools" / f"{ctx.address.parts[-1]}.json"
-
-
 def _high_water(ctx: Context) -> int:
-    """The next id, kept outside the state too: a pool destroyed and made again (its children's
+    """The next id remembered in the state: a pool destroyed and made again (its children's
     repositories kept) must not hand out the same ids, and so adopt their repositories."""
-    try:
-        return int(json.loads(_high_water_file(ctx).read_text())["next_id"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return 0
-
-
-def _remember_high_water(ctx: Context, next_id: int) -> None:
-    path = _high_water_file(ctx)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"next_id": next_id}) + "\n")
-    tmp.replace(path)
+    me = str(ctx.address)
+    return stored_id(POOL_NEXT_ID, me, ctx.facts.get(POOL_NEXT_ID, me))

@@ -18,6 +18,7 @@ from runner.redact import Redactor
 from runner.resource import Resource
 from runner.spec.load import Specs, load_specs
 from runner.state.base import Record, StateStore
+from runner.state.facts import StoredFacts
 from runner.vocabulary import UNKNOWN, RecordStatus
 from runner.workspace import Workspace
 
@@ -47,7 +48,8 @@ def make_plan(ws: Workspace, state: StateStore, connections: Connections, option
     records = state.records()
     check_known_kinds(records)
     serial = state.serial()
-    evaluator = Evaluator(ws, connections, recorded_outputs(records), recorded=records)
+    evaluator = Evaluator(ws, connections, recorded_outputs(records), recorded=records,
+                          facts=StoredFacts(state))
     if options.destroy_all:
         resources = {str(a): r for a, r in specs.resources.items()}
     else:
@@ -143,6 +145,7 @@ def load_saved(ws: Workspace, state: StateStore, connections: Connections, saved
     check_fresh(saved, state.serial(), specs.digest)
     records = state.records()
     check_known_kinds(records)
-    evaluator = Evaluator(ws, connections, recorded_outputs(records), recorded=records)
+    evaluator = Evaluator(ws, connections, recorded_outputs(records), recorded=records,
+                          facts=StoredFacts(state))
     resources = expand_all(specs.resources, evaluator)
     return Planned(plan=saved, specs=specs, resources=resources, records=records)

@@ -25,7 +25,7 @@ from runner.spec.templating import (
     iter_templates,
     render,
 )
-from runner.state.base import Record
+from runner.state.base import Facts, MemoryFacts, Record
 from runner.vocabulary import UNKNOWN
 from runner.workspace import Workspace
 
@@ -35,8 +35,9 @@ class Evaluator:
 
     def __init__(self, ws: Workspace, connections: Connections, outputs: Callable[[str], Any],
                  redact: Callable[[Any], Any] = lambda value: value,
-                 recorded: Mapping[str, Record] | None = None):
+                 recorded: Mapping[str, Record] | None = None, facts: Facts | None = None):
         self.ws = ws
+        self.facts: Facts = facts if facts is not None else MemoryFacts()
         self.connections = connections
         self.outputs = outputs
         self.recorded: Mapping[str, Record] = recorded if recorded is not None else {}
@@ -52,7 +53,8 @@ class Evaluator:
     def context_at(self, address: Address, **extra: Any) -> Context:
         """A context for a kind's call about `address` (a resource, or a record only)."""
         return Context(workspace=self.ws, address=address, connections=self.connections,
-                       outputs=self.outputs, recorded=self.recorded, **extra)
+                       outputs=self.outputs, recorded=self.recorded, facts=self.facts,
+                       **extra)
 
     def render(self, resource: Resource) -> Any:
         if not iter_templates(resource.settings):

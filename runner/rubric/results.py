@@ -27,9 +27,9 @@ from runner.rubric.score import (
 )
 from runner.rubric.status import Status
 from runner.state.base import Record
+from runner.vocabulary import RecordStatus
 
 CHILD_KIND = "rubric_shell"
-OUTPUT_MARK = "\n--- output ---\n"  # how apply appends a failure's output to its error
 
 
 def grading_outputs(runs: Sequence[GradingOutcome], *, criterion: Criterion, solution: str,
@@ -198,13 +198,13 @@ def _status(cell: Cell | None) -> Status | None:
 
 def _cell(criterion: str, solution: str, record: Record) -> Cell:
     out = record.outputs or {}
-    if record.status == "failed":  # an infrastructure failure after every retry: ERROR
-        message, _, output = (record.error or "failed").partition(OUTPUT_MARK)
+    if record.status == RecordStatus.FAILED:  # an infrastructure failure after every retry: ERROR
+        message, output = record.error or "failed", record.output or ""
         reason = (message.strip().splitlines() or ["failed"])[0]
         return Cell(record.address, criterion, solution, Status.ERROR, reason=reason,
                     output=output or message.strip(), output_bytes=len(output.encode()),
                     finished_at=record.updated_at)
-    if record.status != "ok" or out.get("status") not in Status.__members__:
+    if record.status != RecordStatus.OK or out.get("status") not in Status.__members__:
         return Cell(record.address, criterion, solution, None,
                     reason=f"not graded ({record.status})", finished_at=record.updated_at)
     repeats = tuple(Status(s) for s in out.get("repeats") or () if s in Status.__members__)

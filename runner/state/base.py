@@ -5,10 +5,13 @@ from __future__ import annotations
 import getpass
 import os
 import socket
+import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
+
+from runner.errors import StateError
 
 
 def now_iso() -> str:
@@ -35,6 +38,7 @@ class Record:
     prevent_destroy: bool = False
     labels: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    output: str | None = None  # what a failed step printed, kept apart from its error message
     run_id: str = ""
     created_at: str = ""
     updated_at: str = ""
@@ -107,8 +111,80 @@ class RunInfo:
     pid: int = field(default_factory=os.getpid)
 
 
+class Facts(Protocol):
+    """What a kind remembers besides its record's outputs: facts that must outlive the record
+    (a task pool's next id survives the pool's destruction) or a failed apply (scenarios already
+    accepted). Kept in the state store, so every runner sharing the state sees the same ones.
+    `namespace` says what the fact is (`task_pool.next_id`); `key` is the full address of the
+    resource it belongs to. Values are JSON."""
+
+    def get(self, namespace: str, key: str) -> Any | None:
+        """The value stored, or None."""
+        ...
+
+    def put(self, namespace: str, key: str, value: Any | None) -> None:
+        """Store `value`; None forgets the fact."""
+        ...
+
+    def next_id(self, namespace: str, key: str, *, count: int = 1, floor: int = 0) -> int:
+        """Hand out `count` consecutive ids in one transaction and return the first: the larger
+        of the stored next id (0 when none) and `floor`. The stored next id becomes first +
+        count, so it never goes down, and no two callers ever get the same id. `count=0` only
+        raises the stored id to `floor` (to cover ids already in use) and returns it."""
+        ...
+
+
+class MemoryFacts:
+    """Facts in a dict: what a context holds when no state store is behind it (tests, tools)."""
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, namespace: str, key: str) -> Any | None:
+        return self.values.get((namespace, key))
+
+    def put(self, namespace: str, key: str, value: Any | None) -> None:
+        with self._lock:
+            if value is None:
+                self.values.pop((namespace, key), None)
+            else:
+                self.values[(namespace, key)] = value
+
+    def next_id(self, namespace: str, key: str, *, count: int = 1, floor: int = 0) -> int:
+        with self._lock:
+            first = max(stored_id(namespace, key, self.values.get((namespace, key))), floor)
+            self.values[(namespace, key)] = first + count
+            return first
+
+
+def stored_id(namespace: str, key: str, value: Any) -> int:
+    """The next id a fact holds (0 when none); anything but a whole number is an error."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise StateError(f"fact {namespace} of {key} holds {value!r}, not a next id")
+    return value
+
+
+def ids_event(event: Event, namespace: str, first: int, count: int) -> Event:
+    """The history line of a `next_id`: what was handed out and where the next id now is (then
+    the event's own message, if any)."""
+    handed = f"handed out {first}..{first + count - 1}, " if count else ""
+    told = f" {event.message}" if event.message else ""
+    return replace(event, message=f"{namespace}: {handed}next id {first + count}{told}",
+                   data={**event.data, "namespace": namespace, "first": first, "count": count})
+
+
 class StateStore(Protocol):
-    """A journal of records: one transaction per resource, never a whole rewrite."""
+    """A journal of records: one transaction per resource, never a whole rewrite.
+
+    Besides the records: `serial` counts committed changes (a saved plan is bound to it);
+    `events` is the append-only history (oldest first, the last `limit`, optionally of one
+    address or run); `runs` the runs, newest first; the lock admits one writer at a time and
+    names its holder; facts are what kinds remember (see `Facts`), each change of one bumping
+    the serial and writing its event in the same transaction. A backend refuses a schema newer
+    than it knows, with upgrade advice, and migrates an older one when opened."""
 
     def records(self) -> dict[str, Record]: ...
     def serial(self) -> int: ...
@@ -124,4 +200,20 @@ class StateStore(Protocol):
     def release_lock(self, lock_id: str) -> None: ...
     def current_lock(self) -> LockInfo | None: ...
     def force_unlock(self, lock_id: str) -> LockInfo: ...
+
+    def fact(self, namespace: str, key: str) -> Any | None:
+        """The fact stored under (namespace, key), or None."""
+        ...
+
+    def set_fact(self, namespace: str, key: str, value: Any | None, event: Event) -> None:
+        """Store a JSON value (None deletes it) and its event in one transaction; storing what
+        is already there changes nothing and writes no event."""
+        ...
+
+    def next_id(self, namespace: str, key: str, event: Event, *, count: int = 1,
+                floor: int = 0) -> int:
+        """`Facts.next_id`, atomic across threads and processes sharing the state; the event
+        is written through `ids_event` unless nothing changed."""
+        ...
+
     def close(self) -> None: ...

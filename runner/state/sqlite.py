@@ -8,39 +8,36 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner.errors import StateError, StateLocked
-from runner.state.base import Event, LockInfo, Record, RunInfo, holder_is_gone, now_iso
+from runner.state.base import (
+    Event,
+    LockInfo,
+    Record,
+    RunInfo,
+    holder_is_gone,
+    ids_event,
+    now_iso,
+    stored_id,
+)
+from runner.state.sqlite_schema import MIGRATIONS
+
+if TYPE_CHECKING:
+    from runner.workspace import Workspace
 
 LOCK_POLL_SECONDS = 0.2
 OPEN_TIMEOUT_SECONDS = 30.0
 
 
-def _v1(db: Any) -> None:
-    db["meta"].create({"key": str, "value": str}, pk="key")
-    db["resources"].create({
-        "address": str, "kind": str, "status": str, "fingerprint": str, "settings": str,
-        "outputs": str, "depends_on": str, "parent": str, "prevent_destroy": int, "labels": str,
-        "error": str, "run_id": str, "created_at": str, "updated_at": str}, pk="address")
-    db["runs"].create({"id": str, "command": str, "started_at": str, "finished_at": str,
-                       "status": str, "user": str, "host": str, "pid": int, "summary": str},
-                      pk="id")
-    db["events"].create({"id": int, "run_id": str, "ts": str, "address": str, "event": str,
-                         "message": str, "data": str}, pk="id")
-    db["events"].create_index(["address"])
-    db["events"].create_index(["run_id"])
-    db["lock"].create({"id": int, "lock_id": str, "run_id": str, "operation": str, "user": str,
-                       "host": str, "pid": int, "pid_start": str, "since": str}, pk="id")
-    db["meta"].insert_all([{"key": "serial", "value": "0"}])
-
-
-# Schema migrations, applied in order; PRAGMA user_version holds how many have run.
-MIGRATIONS: list[Callable[[Any], None]] = [_v1]
+def open_sqlite(ws: Workspace) -> SqliteState:
+    """The backend `state.backend: sqlite` names: the file at `state.path` in the workspace."""
+    return SqliteState(ws.resolve(ws.config.state.path, "state.path"))
 
 
 def _dumps(value: Any) -> str:
@@ -52,6 +49,9 @@ class SqliteState:
 
     def __init__(self, path: Path):
         self.path = path
+        # apply's workers reach facts while its main thread commits: one connection, so one
+        # transaction at a time (SQLite has no nested BEGIN)
+        self._lock = threading.RLock()
         path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + OPEN_TIMEOUT_SECONDS
         while True:
@@ -100,10 +100,11 @@ class SqliteState:
 
     def records(self) -> dict[str, Record]:
         # the five JSON columns joined into one array: one decode per row, not five
-        rows = self.conn.execute(
-            "SELECT address, kind, status, '[' || fingerprint || ',' || settings || ',' || "
-            "outputs || ',' || depends_on || ',' || labels || ']', parent, prevent_destroy, "
-            "error, run_id, created_at, updated_at FROM resources")
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT address, kind, status, '[' || fingerprint || ',' || settings || ',' || "
+                "outputs || ',' || depends_on || ',' || labels || ']', parent, prevent_destroy, "
+                "error, output, run_id, created_at, updated_at FROM resources").fetchall()
         loads = json.loads
         out = {}
         for r in rows:
@@ -111,28 +112,30 @@ class SqliteState:
             out[r[0]] = Record(address=r[0], kind=r[1], status=r[2], fingerprint=fingerprint,
                                settings=settings, outputs=outputs, depends_on=tuple(depends_on),
                                parent=r[4], prevent_destroy=bool(r[5]), labels=labels,
-                               error=r[6], run_id=r[7], created_at=r[8], updated_at=r[9])
+                               error=r[6], output=r[7], run_id=r[8], created_at=r[9],
+                               updated_at=r[10])
         return out
 
     def serial(self) -> int:
-        row = self.conn.execute("SELECT value FROM meta WHERE key='serial'").fetchone()
+        with self._lock:
+            row = self.conn.execute("SELECT value FROM meta WHERE key='serial'").fetchone()
         return int(row[0])
 
     def commit(self, record: Record, event: Event) -> None:
         with self._transaction():
             self.conn.execute(
                 "INSERT INTO resources (address, kind, status, fingerprint, settings, outputs, "
-                "depends_on, parent, prevent_destroy, labels, error, run_id, created_at, "
-                "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(address) DO UPDATE "
+                "depends_on, parent, prevent_destroy, labels, error, output, run_id, created_at, "
+                "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(address) DO UPDATE "
                 "SET kind=excluded.kind, status=excluded.status, fingerprint=excluded.fingerprint,"
                 " settings=excluded.settings, outputs=excluded.outputs, depends_on="
                 "excluded.depends_on, parent=excluded.parent, prevent_destroy="
                 "excluded.prevent_destroy, labels=excluded.labels, error=excluded.error, "
-                "run_id=excluded.run_id, updated_at=excluded.updated_at",
+                "output=excluded.output, run_id=excluded.run_id, updated_at=excluded.updated_at",
                 (record.address, record.kind, record.status, _dumps(record.fingerprint),
                  _dumps(record.settings), _dumps(record.outputs), _dumps(list(record.depends_on)),
                  record.parent, int(record.prevent_destroy), _dumps(record.labels), record.error,
-                 record.run_id, record.created_at or record.updated_at, record.updated_at))
+                 record.output, record.run_id, record.created_at or record.updated_at, record.updated_at))
             self._insert_event(event)
             self._bump()
 
@@ -147,13 +150,14 @@ class SqliteState:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
 
     # -- history -------------------------------------------------------------------------
 
@@ -178,7 +182,8 @@ class SqliteState:
         sql = "SELECT run_id, event, address, message, data, ts FROM events"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        rows = self.conn.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+        with self._lock:
+            rows = self.conn.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
         return [Event(run_id=r[0], event=r[1], address=r[2], message=r[3], data=json.loads(r[4]),
                       ts=r[5]) for r in reversed(rows)]
 
@@ -195,9 +200,10 @@ class SqliteState:
                               (now_iso(), status, _dumps(summary), run_id))
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
-        rows = self.conn.execute("SELECT id, command, started_at, finished_at, status, user, "
-                                 "host, pid, summary FROM runs ORDER BY started_at DESC LIMIT ?",
-                                 (limit,)).fetchall()
+        with self._lock:
+            rows = self.conn.execute("SELECT id, command, started_at, finished_at, status, user, "
+                                     "host, pid, summary FROM runs ORDER BY started_at DESC "
+                                     "LIMIT ?", (limit,)).fetchall()
         keys = ("id", "command", "started_at", "finished_at", "status", "user", "host", "pid")
         return [dict(zip(keys, r[:8], strict=True), summary=json.loads(r[8] or "{}")) for r in rows]
 
@@ -228,8 +234,9 @@ class SqliteState:
             self.conn.execute("DELETE FROM lock WHERE lock_id=?", (lock_id,))
 
     def current_lock(self) -> LockInfo | None:
-        row = self.conn.execute("SELECT lock_id, run_id, operation, user, host, pid, pid_start, "
-                                "since FROM lock WHERE id=1").fetchone()
+        with self._lock:
+            row = self.conn.execute("SELECT lock_id, run_id, operation, user, host, pid, "
+                                    "pid_start, since FROM lock WHERE id=1").fetchone()
         return LockInfo(*row) if row else None
 
     def force_unlock(self, lock_id: str) -> LockInfo:
@@ -243,5 +250,44 @@ class SqliteState:
             self.conn.execute("DELETE FROM lock WHERE lock_id=?", (lock_id,))
         return held
 
+    # -- facts ---------------------------------------------------------------------------
+
+    def fact(self, namespace: str, key: str) -> Any | None:
+        with self._lock:
+            row = self.conn.execute("SELECT value FROM facts WHERE namespace=? AND key=?",
+                                    (namespace, key)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_fact(self, namespace: str, key: str, value: Any | None, event: Event) -> None:
+        with self._transaction():
+            if self.fact(namespace, key) == value:
+                return
+            self._store_fact(namespace, key, value, event)
+
+    def next_id(self, namespace: str, key: str, event: Event, *, count: int = 1,
+                floor: int = 0) -> int:
+        # BEGIN IMMEDIATE takes the write lock before the read: no other process reads the same
+        # next id until this one is stored
+        with self._transaction():
+            stored = stored_id(namespace, key, self.fact(namespace, key))
+            first = max(stored, floor)
+            if first + count != stored:
+                self._store_fact(namespace, key, first + count,
+                                 ids_event(event, namespace, first, count))
+        return first
+
+    def _store_fact(self, namespace: str, key: str, value: Any | None, event: Event) -> None:
+        if value is None:
+            self.conn.execute("DELETE FROM facts WHERE namespace=? AND key=?", (namespace, key))
+        else:
+            self.conn.execute("INSERT INTO facts (namespace, key, value, run_id, updated_at) "
+                              "VALUES (?,?,?,?,?) ON CONFLICT(namespace, key) DO UPDATE SET "
+                              "value=excluded.value, run_id=excluded.run_id, "
+                              "updated_at=excluded.updated_at",
+                              (namespace, key, _dumps(value), event.run_id, now_iso()))
+        self._insert_event(event)
+        self._bump()
+
     def close(self) -> None:
-        self.conn.close()
+        with self._lock:
+            self.conn.close()

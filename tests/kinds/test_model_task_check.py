@@ -79,9 +79,9 @@ def test_a_failing_verdict_fails_the_step(ws) -> None:  # type: ignore[no-untype
     assert result.returncode == 1
     record = ws.state().records()["pipeline.review.check"]
     assert record.status == "failed"
-    assert record.error == ("the model task check failed: 1 problem(s) found\n--- output ---\n"
-                            "- criterion c1 runs tests/test_b.py, which the held-out patch does "
-                            "not add")
+    assert record.error == "the model task check failed: 1 problem(s) found"
+    assert record.output == ("- criterion c1 runs tests/test_b.py, which the held-out patch does "
+                             "not add")
     files(ws, [criterion("python3 -m unittest tests.test_a")], PATCH)
     plan = ws.run("plan")
     assert "# file task/rubrics.json changed" not in plan.stdout  # failed: rerun anyway

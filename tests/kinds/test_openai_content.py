@@ -14,6 +14,7 @@ from doubles.content import COMPETENCIES, SCENARIO, needs_git
 from doubles.openai_server import OpenAIServer, chat, error
 
 from runner.content import scaffold
+from runner.state.facts import ACCEPTED_SCENARIOS
 from runner.workspace import Workspace, WorkspaceConfig
 
 pytestmark = needs_git
@@ -142,11 +143,11 @@ def test_an_invalid_task_json_is_a_failed_schema_gate(ws, server, tmp_path) -> N
     ws.spec(TASK, "task.yaml")
     result = ws.run("apply", "-auto-approve", env=env)
     assert result.returncode == 1
-    error_text = ws.state().records()["task.catalogue"].error
-    assert error_text.startswith("1 quality gate(s) failed (schema); the task was not published")
+    record = ws.state().records()["task.catalogue"]
+    assert record.error == "1 quality gate(s) failed (schema); the task was not published"
     assert ("schema: task: the model's reply was still not valid after 3 attempts: name: Value "
-            "error, name must be kebab-case") in error_text
-    assert "attempts: 2;" in error_text  # one regeneration, each with two fix attempts
+            "error, name must be kebab-case") in record.output
+    assert "attempts: 2;" in record.output  # one regeneration, each with two fix attempts
     assert len(server.requests("task")) == 6
 
 
@@ -217,4 +218,23 @@ def test_a_scenario_review_call_that_errors_fails_the_set(ws, server) -> None:  
     assert record.error.startswith(
         "the scenario review failed, so nothing was accepted: scenario_review: the model's reply "
         "was still not valid after 3 attempts: the reply is not JSON (it starts with 'Yes.')")
-    assert not (ws.root / ".taskform/scenarios/fastapi.json").exists()  # nothing was accepted
+    assert ws.state().fact(ACCEPTED_SCENARIOS, "scenario_set.fastapi") is None  # none accepted
+
+
+def test_scenarios_accepted_before_a_shortfall_are_not_paid_for_again(ws, server) -> None:  # type: ignore[no-untyped-def]
+    env = configure(ws, server)
+    server.script("scenarios", chat({"scenarios": [scenario(0), scenario(1)]}),
+                  chat({"scenarios": [scenario(2)]}))
+    server.script("scenario_review",
+                  chat({"evaluations": [{"index": 0, "pass": True},
+                                        {"index": 1, "pass": False, "reason": "vague"}]}),
+                  chat({"evaluations": [{"index": 0, "pass": True}]}))
+    ws.spec(SET.replace("provider: openai}", "provider: openai, regenerations: 0}"), "set.yaml")
+    assert ws.run("apply", "-auto-approve", env=env).returncode == 1
+    kept = ws.state().fact(ACCEPTED_SCENARIOS, "scenario_set.fastapi")
+    assert kept["accepted"] == [scenario(0)]
+    result = ws.run("apply", "-auto-approve", env=env)
+    assert result.returncode == 0, result.stdout
+    assert ws.state().records()["scenario_set.fastapi"].outputs["generated"] == [scenario(0),
+                                                                                scenario(2)]
+    assert (len(server.requests("scenarios")), len(server.requests("scenario_review"))) == (2, 2)

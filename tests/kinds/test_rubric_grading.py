@@ -170,7 +170,7 @@ def test_a_failing_setup_command_is_an_infrastructure_error_retried_then_failed(
     assert record.status == "failed"
     assert record.error.startswith("grading in tf-g-pool-")
     assert "a setup command failed: preparing (after 2 attempts)" in record.error.splitlines()[0]
-    assert "setup command 1 failed with exit code 3: echo preparing; exit 3" in record.error
+    assert "setup command 1 failed with exit code 3: echo preparing; exit 3" in record.output
     report = dws.cli("report", "g")
     assert "add × golden: ERROR — grading in tf-g-pool-" in report.output
 

@@ -8,6 +8,8 @@ import json
 
 from doubles.content import COMPETENCIES, SCENARIO
 
+from runner.state.facts import ACCEPTED_SCENARIOS
+
 SET = """
 apiVersion: taskform/v1
 kind: ScenarioSet
@@ -135,11 +137,15 @@ def test_a_shortfall_fails_and_keeps_what_was_accepted(ws) -> None:  # type: ign
     result = ws.run("apply", "-auto-approve")
     assert result.returncode == 1
     record = ws.state().records()["scenario_set.fastapi"]
-    assert record.error.startswith(
+    assert record.error == (
         "only 1 of 2 generated scenario(s) passed the quality pipeline in 2 round(s); the "
-        "accepted ones are kept for the next apply\n--- output ---\nrejected:\n"
+        "accepted ones are kept for the next apply")
+    assert record.output.startswith(
+        "rejected:\n"
         "  [structure] 9 characters; expected 200 to 3000; no **Current Implementation:** "
         "section; no **Your Task:** section; no **Success Criteria:** section: 'too short'\n"
         "  [duplicate] 1.00 similar to an existing scenario")
-    cache = json.loads((ws.root / ".taskform/scenarios/fastapi.json").read_text())
-    assert len(cache["accepted"]) == 1
+    kept = ws.state().fact(ACCEPTED_SCENARIOS, "scenario_set.fastapi")
+    assert [s.split(" is slow")[0] for s in kept["accepted"]] == [
+        "**Current Implementation:** A service in Python - FastAPI"]
+    assert not (ws.root / ".taskform/scenarios").exists()  # in the state, not a side file

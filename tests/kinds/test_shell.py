@@ -42,8 +42,10 @@ def test_failure_shows_output_skips_dependents_and_continues_elsewhere(ws):
     state = ws.state()
     records = state.records()
     assert records["pipeline.p.bad"].status == "failed"
-    assert records["pipeline.p.bad"].error == ("command exited with code 3\n--- output ---\n"
-                                               "starting\noops")
+    assert records["pipeline.p.bad"].error == "command exited with code 3"
+    assert records["pipeline.p.bad"].output == "starting\noops"
+    shown = ws.cli("state", "show", "pipeline.p.bad").output
+    assert "\nerror:\n  command exited with code 3\noutput:\n  starting\n  oops\nhistory:\n" in shown
     assert "pipeline.p.after_bad" not in records
     assert ws.cli("plan").output.splitlines()[2:4] == [
         "  + pipeline.p.after_after  (value, create)", "      # not yet created"]

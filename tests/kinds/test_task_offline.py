@@ -146,8 +146,8 @@ def test_a_failed_gate_blocks_publishing_and_exits_1(ws) -> None:  # type: ignor
         "  task.items-api: 2 quality gate(s) failed (readme, leaks); the task was not published\n")
     record = ws.state().records()["task.items-api"]
     assert record.status == "failed"
-    assert record.error == (
-        "2 quality gate(s) failed (readme, leaks); the task was not published\n--- output ---\n"
+    assert record.error == "2 quality gate(s) failed (readme, leaks); the task was not published"
+    assert record.output == (
         "  readme: README.md has no section 'Helpful Tips'\n"
         "  leaks: starter file SOLUTION.md looks like solution or grading material\n"
         'attempts: 1; usage: {"calls": 2, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0}\n'

@@ -13,7 +13,8 @@ from runner.address import parse_address
 from runner.connections import Connections
 from runner.kinds.base import Context, Expansion
 from runner.kinds.task_pool import TaskPoolKind, TaskPoolSettings, census, to_add
-from runner.state.base import Record
+from runner.state.base import MemoryFacts, Record
+from runner.state.facts import POOL_NEXT_ID
 from runner.workspace import Workspace, WorkspaceConfig
 
 pytestmark = needs_git
@@ -27,10 +28,11 @@ def record(address: str, kind: str = "task", status: str = "ok", parent: str | N
                   outputs=outputs or {}, parent=parent)
 
 
-def expand(tmp_path: Path, records: list[Record], **settings: Any) -> list[int]:
+def expand(tmp_path: Path, records: list[Record], facts: MemoryFacts | None = None,
+           **settings: Any) -> list[int]:
     ws = Workspace(root=tmp_path, config=WorkspaceConfig())
     ctx = Context(workspace=ws, address=parse_address(POOL), connections=Connections(),
-                  recorded={r.address: r for r in records})
+                  recorded={r.address: r for r in records}, facts=facts or MemoryFacts())
     base = {"competencies": ["python-fastapi"], "background": "shop", "min_available": 2,
             "max_total": 10, "batch": 1}
     written = {**base, **settings}
@@ -69,6 +71,14 @@ def test_ids_never_restart_after_a_child_is_gone(tmp_path: Path) -> None:
     pool = record(POOL, kind="task_pool", parent=None, outputs={"next_id": 5})
     records = [pool, record(f"{POOL}[3]")]  # 0-2 and 4 were destroyed
     assert expand(tmp_path, records) == [3, 5]
+
+
+def test_ids_go_on_from_the_next_id_the_state_remembers(tmp_path: Path) -> None:
+    facts = MemoryFacts()
+    facts.next_id(POOL_NEXT_ID, POOL, count=0, floor=7)  # the pool was destroyed at 7
+    facts.next_id(POOL_NEXT_ID, "task_pool.other", count=0, floor=30)
+    assert expand(tmp_path, [], facts) == [7, 8]
+    assert expand(tmp_path, [record(f"{POOL}[9]")], facts, min_available=3) == [9, 10, 11]
 
 
 def test_failed_children_are_retried_not_multiplied(tmp_path: Path) -> None:
@@ -133,10 +143,25 @@ def test_ids_do_not_restart_when_the_pool_is_made_again(ws) -> None:  # type: ig
     assert ws.run("apply", "-auto-approve").returncode == 0
     assert ws.run("destroy", "-auto-approve").returncode == 0
     assert (ws.root / ".taskform/repos/fastapi-0.git/HEAD").is_file()  # kept by default
+    assert POOL not in ws.state().records()
+    assert ws.state().fact(POOL_NEXT_ID, POOL) == 2  # in the state, not a side file
+    assert not (ws.root / ".taskform/pools").exists()
     plan = ws.run("plan")
     assert "+ task_pool.fastapi[2]  (task, create)" in plan.stdout
     assert "+ task_pool.fastapi[3]  (task, create)" in plan.stdout
     assert "task_pool.fastapi[0]" not in plan.stdout
+
+
+def test_a_next_id_an_older_taskform_kept_in_a_side_file_is_kept(ws) -> None:  # type: ignore[no-untyped-def]
+    ws.spec(COMPETENCIES, "competencies.yaml")
+    ws.spec(SPEC, "pool.yaml")
+    ws.write(".taskform/pools/fastapi.json", '{"next_id": 4}\n')  # as it wrote it
+    plan = ws.run("plan")
+    assert "+ task_pool.fastapi[4]  (task, create)" in plan.stdout
+    assert "+ task_pool.fastapi[5]  (task, create)" in plan.stdout
+    assert "task_pool.fastapi[0]" not in plan.stdout
+    assert ws.run("apply", "-auto-approve").returncode == 0
+    assert ws.state().fact(POOL_NEXT_ID, POOL) == 6
 
 
 def test_adding_a_scenario_keeps_the_pool_s_tasks(ws) -> None:  # type: ignore[no-untyped-def]

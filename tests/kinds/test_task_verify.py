@@ -114,7 +114,11 @@ def test_a_draft_failing_a_quality_gate_fails_the_task_and_nothing_is_built(ws) 
     assert f'task.items-api: FAILED: task.items-api["draft"] failed: {failure}' in result.stdout
     record = ws.state().records()["task.items-api"]
     assert record.status == "failed"
-    assert record.error.startswith(f'task.items-api["draft"] failed: {failure}\n--- output ---\n')
+    assert record.error == f'task.items-api["draft"] failed: {failure}'
+    assert record.output == (
+        "  leaks: starter file SOLUTION.md looks like solution or grading material\n"
+        'attempts: 1; usage: {"calls": 2, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0}\n'
+        "the rejected generation is kept in .taskform/tasks/items-api.failed")
     assert not (ws.root / ".taskform/repos").exists()
     listing = ws.cli("tasks", "list").output.splitlines()
     assert listing[0].startswith("task.items-api  failed    Python - FastAPI")
@@ -174,7 +178,8 @@ def test_a_task_whose_golden_patch_fails_is_failed_naming_the_criterion(dws) -> 
         assert record.status == "failed"
         assert record.error == (
             'task.items-api["grade"] failed: validation gates failed: the golden patch fails 1 '
-            f"criterion: {pagination} (FAIL)\n--- output ---\n"
+            f"criterion: {pagination} (FAIL)")
+        assert record.output == (
             f"the golden patch fails 1 criterion: {pagination} (FAIL)\ncriteria:\n"
             f"  #2 {pagination}: GET /items pages with limit (1-100, default 20) and offset "
             "(>= 0), reports the total, and rejects out-of-range values with 422.")

@@ -3,10 +3,12 @@ the door does not import the Docker SDK (only a call does)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
-from conftest import subprocess_env
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_docker_engine_implements_the_door() -> None:
@@ -24,5 +26,5 @@ def test_importing_the_door_and_the_kinds_imports_no_sdk() -> None:
             "print(sorted(m for m in ('docker', 'requests', 'openai', 'github') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=subprocess_env(), check=True).stdout
+                         env={**os.environ, "PYTHONPATH": str(REPO)}, check=True).stdout
     assert out == "[]\n"

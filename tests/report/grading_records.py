@@ -1,4 +1,4 @@
-"""Grading records committed through the real SQLite state API, shaped exactly as
+"""Grading records committed through the real state API (any backend), shaped exactly as
 docs/grading.md says `rubric_shell` and `rubric_set` records are."""
 
 from __future__ import annotations
@@ -85,8 +85,9 @@ def commit_grading(state: Any, parent: str, table: dict[str, str], *,
 
 
 def commit_failed_child(state: Any, parent: str, criterion: str, solution: str,
-                        error: str) -> None:
+                        error: str, output: str | None = None) -> None:
     """What apply records for a child whose every attempt failed (no prior record)."""
     commit(state, Record(address=child(parent, criterion, solution), kind="rubric_shell",
                          status="failed", fingerprint={}, settings=None, outputs={},
-                         error=error, run_id="r-test", created_at=TS, updated_at=TS))
+                         error=error, output=output, run_id="r-test", created_at=TS,
+                         updated_at=TS))

@@ -14,7 +14,8 @@ from grading_records import commit_grading
 from runner.report.grading_html import render_html
 from runner.rubric.results import matrices
 from runner.rubric.score import ValidateSettings
-from runner.state.sqlite import SqliteState
+from runner.state import open_state
+from runner.workspace import Workspace, WorkspaceConfig
 
 TABLE = {"solution1": "PPP", "solution2": "PFF", "solution3": "EEE", "golden": "PPP",
          "original": "FFT"}
@@ -25,7 +26,7 @@ pytestmark = needs_chromium
 @pytest.fixture(scope="module")
 def page(tmp_path_factory) -> Path:
     """The report of a 3 × 5 grading, written under artifacts/ next to its screenshot."""
-    state = SqliteState(tmp_path_factory.mktemp("state") / "state.db")
+    state = open_state(Workspace(root=tmp_path_factory.mktemp("state"), config=WorkspaceConfig()))
     commit_grading(state, "pipeline.durations.grade", TABLE, validate=ValidateSettings())
     html = render_html(matrices(state.records()), generated_at="2025-06-01 12:00:00 UTC",
                        workspace="/srv/tasks")

@@ -12,17 +12,14 @@ from runner.report.grading import render_json, render_markdown, render_table, se
 from runner.report.grading_html import render_html
 from runner.rubric.results import matrices
 from runner.rubric.score import ValidateSettings
-from runner.state.sqlite import SqliteState
 
 PARENT = "pipeline.durations.grade"
 TABLE = {"solution1": "PPP", "solution2": "PFF", "golden": "PPP", "original": "FFT"}
 
 
 @pytest.fixture
-def state(tmp_path):
-    st = SqliteState(tmp_path / "state.db")
-    yield st
-    st.close()
+def state(state_store):
+    return state_store
 
 
 def test_table(state):
@@ -52,7 +49,7 @@ def test_table_with_failed_gates_flaky_golden_and_an_infrastructure_error(state)
     commit_grading(state, PARENT, {"solution1": "PP-", "golden": "PPP", "original": "PFF"},
                    validate=ValidateSettings(repeat=2), repeats={"whitespace": "PF"})
     commit_failed_child(state, PARENT, "whitespace", "solution1",
-                        "container tf-pool-1 is gone\n--- output ---\nNo such container")
+                        "container tf-pool-1 is gone", output="No such container")
     assert render_table(matrices(state.records())) == """\
 pipeline.durations.grade  (3 criteria × 3 solutions · rubric TASK_DATA.md)
 
@@ -116,7 +113,7 @@ output of rejects-garbage for solution1
 def test_markdown_fences_outlast_backticks_in_the_output_and_escape_html(state):
     commit_grading(state, PARENT, {"solution1": "PP-"})
     commit_failed_child(state, PARENT, "whitespace", "solution1",
-                        "bad <tag> & co\n--- output ---\n```\nnested fence\n```")
+                        "bad <tag> & co", output="```\nnested fence\n```")
     text = render_markdown(matrices(state.records()))
     assert "× solution1: ⚠️ ERROR — bad &lt;tag&gt; &amp; co</summary>" in text
     assert "\n````text\n```\nnested fence\n```\n````\n" in text
@@ -146,7 +143,7 @@ def test_json_carries_every_cell_with_its_output(state):
 def test_html_escapes_whatever_a_test_printed(state):
     commit_grading(state, PARENT, {"solution1": "PP-"})
     commit_failed_child(state, PARENT, "whitespace", "solution1",
-                        "x\n--- output ---\n<script>alert(1)</script>")
+                        "x", output="<script>alert(1)</script>")
     page = render_html(matrices(state.records()), generated_at="now")
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -1,4 +1,4 @@
-"""Reading grading records back from the real SQLite state into matrices: order, scores,
+"""Reading grading records back from a real state (each backend) into matrices: order, scores,
 gates, infrastructure failures, and records without their parent."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from grading_records import commit_failed_child, commit_grading
 from runner.rubric.results import matrices, solution_order
 from runner.rubric.score import ValidateSettings
 from runner.rubric.status import Status
-from runner.state.sqlite import SqliteState
 
 PARENT = "pipeline.durations.grade"
 TABLE = {"solution1": "PPP", "solution2": "PFF", "solution3": "EEE", "golden": "PPP",
@@ -17,10 +16,8 @@ TABLE = {"solution1": "PPP", "solution2": "PFF", "solution3": "EEE", "golden": "
 
 
 @pytest.fixture
-def state(tmp_path):
-    st = SqliteState(tmp_path / ".taskform" / "state.db")
-    yield st
-    st.close()
+def state(state_store):
+    return state_store
 
 
 def test_a_matrix_per_rubric_step_in_rubric_and_solution_order(state):
@@ -80,7 +77,7 @@ def test_an_infrastructure_failure_is_an_error_cell_with_its_output(state):
     commit_grading(state, PARENT, {"solution1": "PP-", "golden": "PPP"})
     commit_failed_child(state, PARENT, "whitespace", "solution1",
                         "docker exec failed: container tf-pool-2 is not running (after 3 "
-                        "attempts)\n--- output ---\nError response from daemon: ...")
+                        "attempts)", output="Error response from daemon: ...")
     [m] = matrices(state.records())
     cell = m.cell("whitespace", "solution1")
     assert cell is not None and cell.status is Status.ERROR
