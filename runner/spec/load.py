@@ -6,14 +6,14 @@ import hashlib
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from runner.address import Address
 from runner.errors import SpecError, SpecIssue
 from runner.graph import Graph
 from runner.resource import Resource
+from runner.spec import parsecache
+from runner.spec.cachestore import open_store
 from runner.spec.documents import DocumentReader, Loaded
-from runner.spec.yamlsrc import cached, parse_text
 from runner.workspace import Workspace
 
 
@@ -45,14 +45,15 @@ def load_specs(ws: Workspace) -> Specs:
     digest.update(json.dumps(ws.config.model_dump(), sort_keys=True, default=str).encode())
     digest.update(json.dumps(ws.variables, sort_keys=True, default=repr).encode())
     files = spec_files(ws)
-    cache = ws.state_dir / "cache" / "specs"
-    salt = json.dumps(ws.variables, sort_keys=True, default=repr).encode()
+    store = open_store(ws.state_dir, ws.root)
     for path in files:
         display = ws.relative(path)
-        digest.update(display.encode() + b"\0" + path.read_bytes() + b"\0")
-        parse_issues, results = read_file(path, display, cache, salt, ws.variables)
+        data = path.read_bytes()
+        digest.update(display.encode() + b"\0" + data + b"\0")
+        docs, parse_issues = parsecache.parse(store, data, display)
         issues.extend(parse_issues)
-        for result in results:
+        for doc in docs:  # always validated: what the cache holds never decides an outcome
+            result = DocumentReader(doc, ws.variables).read()
             issues.extend(result.issues)
             loaded.append(result)
     resources = _collect(loaded, issues)
@@ -63,21 +64,6 @@ def load_specs(ws: Workspace) -> Specs:
     final = {a: _with_deps(r, dependencies[a]) for a, r in resources.items()}
     return Specs(resources=final, files=[ws.relative(p) for p in files],
                  digest=digest.hexdigest(), documents=len(loaded), dependencies=dependencies)
-
-
-def read_file(path: Path, display: str, cache: Path, salt: bytes, variables: dict[str, Any]
-              ) -> tuple[list[SpecIssue], list[Loaded]]:
-    """One file's documents read into resources; cached by content, variables and version."""
-    data = path.read_bytes()
-
-    def read() -> tuple[list[SpecIssue], list[Loaded]]:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return [SpecIssue(display, 1, 1, "", f"not UTF-8 text: {exc}")], []
-        docs, issues = parse_text(text, display)
-        return issues, [DocumentReader(doc, variables).read() for doc in docs]
-    return cached(cache, [data, display.encode(), salt], read)
 
 
 def _collect(loaded: list[Loaded], issues: list[SpecIssue]) -> dict[Address, Resource]:
