@@ -61,16 +61,17 @@ class CacheStore:
             return None  # authentic, but written under another name: not what was asked for
         return sealed.get("data")
 
-    def write(self, name: str, data: Any, limit: int) -> None:
-        """Store `data` as `name` (0600, atomically), unless JSON cannot hold it exactly or it
-        is larger than `limit` bytes; a cache that cannot be written only costs speed."""
+    def write(self, name: str, data: Any, limit: int) -> bool:
+        """Store `data` as `name` (0600, atomically), unless JSON cannot hold it or it is larger
+        than `limit` bytes; False when nothing was stored (that only costs speed)."""
         try:
             payload = json.dumps({"entry": name, "data": data}, separators=(",", ":"),
                                  default=_not_json).encode()
         except (TypeError, ValueError, RecursionError):
-            return
-        if len(payload) + _TAG_BYTES + 1 <= limit and self._is_writable():
-            _write_private_file(self.directory / name, self._tag(payload) + b"\n" + payload)
+            return False
+        if len(payload) + _TAG_BYTES + 1 > limit or not self._is_writable():
+            return False
+        return _write_private_file(self.directory / name, self._tag(payload) + b"\n" + payload)
 
     def remove(self, name: str) -> None:
         try:
@@ -173,18 +174,20 @@ def _read_regular_file(path: Path, limit: int, private: bool = False) -> bytes |
     return content if len(content) <= limit else None
 
 
-def _write_private_file(path: Path, content: bytes) -> None:
+def _write_private_file(path: Path, content: bytes) -> bool:
     """Replace `path` atomically with a 0600 file; a failure leaves the old one (or none)."""
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")  # 0600, O_EXCL
     except OSError:
-        return
+        return False
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(content)
         os.replace(tmp, path)  # replaces a planted symlink itself, never writes through it
+        return True
     except OSError:
         Path(tmp).unlink(missing_ok=True)
+        return False
 
 
 def _is_private_directory(directory: Path) -> bool:

@@ -41,6 +41,7 @@ class Loaded:
     references: list[tuple[Address, Address, SpecIssue]] = field(default_factory=list)
     document: tuple[str, str] | None = None  # (kind, name)
     name_place: SpecIssue | None = None     # where metadata.name is written
+    variables: set[str] = field(default_factory=set)  # every variable its templates name
 
 
 class DocumentReader:
@@ -282,6 +283,7 @@ class DocumentReader:
         except TemplateProblem as exc:
             self.issue(path, str(exc))
             return None
+        self.out.variables |= refs.vars
         undeclared = sorted(refs.vars - set(self.variables))
         for name in undeclared:
             declared = ", ".join(sorted(self.variables)) or "none"

@@ -6,15 +6,17 @@ import hashlib
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from runner.address import Address
 from runner.errors import SpecError, SpecIssue
 from runner.graph import Graph
 from runner.resource import Resource
-from runner.spec import parsecache
-from runner.spec.cachestore import open_store
+from runner.spec import loadedcache, parsecache
+from runner.spec.cachestore import CacheStore, open_store
 from runner.spec.documents import DocumentReader, Loaded
-from runner.workspace import Workspace
+from runner.spec.yamlsrc import parse_bytes
+from runner.workspace import VariableDecl, Workspace
 
 
 @dataclass
@@ -46,14 +48,14 @@ def load_specs(ws: Workspace) -> Specs:
     digest.update(json.dumps(ws.variables, sort_keys=True, default=repr).encode())
     files = spec_files(ws)
     store = open_store(ws.state_dir, ws.root)
+    secret = secret_variables(ws)
     for path in files:
         display = ws.relative(path)
         data = path.read_bytes()
         digest.update(display.encode() + b"\0" + data + b"\0")
-        docs, parse_issues = parsecache.parse(store, data, display)
+        parse_issues, results = _read_file(store, data, display, ws.variables, secret)
         issues.extend(parse_issues)
-        for doc in docs:  # always validated: what the cache holds never decides an outcome
-            result = DocumentReader(doc, ws.variables).read()
+        for result in results:
             issues.extend(result.issues)
             loaded.append(result)
     resources = _collect(loaded, issues)
@@ -64,6 +66,40 @@ def load_specs(ws: Workspace) -> Specs:
     final = {a: _with_deps(r, dependencies[a]) for a, r in resources.items()}
     return Specs(resources=final, files=[ws.relative(p) for p in files],
                  digest=digest.hexdigest(), documents=len(loaded), dependencies=dependencies)
+
+
+def _read_file(store: CacheStore | None, data: bytes, display: str, variables: dict[str, Any],
+               secret: frozenset[str]) -> tuple[list[SpecIssue], list[Loaded]]:
+    """One file's documents read into resources: from the cache's validated layer when it holds
+    them for these bytes, variables and code; else validated, from its parse layer if it can."""
+    if store is None:
+        docs, issues = parse_bytes(data, display)
+        return issues, [DocumentReader(doc, variables).read() for doc in docs]
+    found = loadedcache.find(store, data, display, variables, secret)
+    if found is not None:
+        return [], found
+    cached_docs = parsecache.find(store, data, display)
+    docs, issues = (cached_docs, []) if cached_docs is not None else parse_bytes(data, display)
+    results = [DocumentReader(doc, variables).read() for doc in docs]
+    if issues:
+        return issues, results  # parsed afresh each time, so its messages stay exact
+    kept = loadedcache.keep(store, data, display, variables, secret, results)
+    # the parse layer serves when the validated one cannot: files that read a secret, or whose
+    # variables may differ next time; writing it for every file would only slow a cold run
+    if cached_docs is None and (not kept or any(result.variables for result in results)):
+        parsecache.keep(store, data, docs)
+    return issues, results
+
+
+def secret_variables(ws: Workspace) -> frozenset[str]:
+    """The variables declared `secret: true`, and any other holding a secret's value: what
+    they render is never cached."""
+    names = {name for name, value in ws.variables.items()
+             if isinstance(value, str) and value in ws.secrets}
+    for name, decl in ws.config.variables.items():
+        if isinstance(decl, dict) and VariableDecl.model_validate(decl).secret:
+            names.add(name)
+    return frozenset(names)
 
 
 def _collect(loaded: list[Loaded], issues: list[SpecIssue]) -> dict[Address, Resource]:

@@ -7,29 +7,25 @@ of `cachestore.environment()`), so it can only ever stand for those bytes.
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any
 
-from runner.errors import SpecIssue
 from runner.spec.cachestore import CacheStore, entry_name
-from runner.spec.yamlsrc import Path_, SourceDoc, parse_bytes
+from runner.spec.yamlsrc import Path_, SourceDoc
 
 
-def parse(store: CacheStore | None, data: bytes, display: str
-          ) -> tuple[list[SourceDoc], list[SpecIssue]]:
-    """What `parse_bytes(data, display)` returns, from the store when it holds this parse."""
-    if store is None:
-        return parse_bytes(data, display)
-    name = entry_name("parse", data)
-    docs = _decode(store.read(name, size_limit(data)), display)
-    if docs is not None:
-        return docs, []
-    docs, issues = parse_bytes(data, display)
-    if not issues:  # a file with problems is parsed afresh each time: its issues stay exact
-        try:
-            store.write(name, [_encode(doc) for doc in docs], size_limit(data))
-        except (KeyError, ValueError, RecursionError):
-            pass  # positions the walk cannot account for: parse this file each time
-    return docs, issues
+def find(store: CacheStore, data: bytes, display: str) -> list[SourceDoc] | None:
+    """The documents `parse_bytes(data, display)` gives, if the store holds them."""
+    return _decode(store.read(entry_name("parse", data), size_limit(data)), display)
+
+
+def keep(store: CacheStore, data: bytes, docs: list[SourceDoc]) -> bool:
+    """Store the documents parsed from `data` (which must have parsed without an issue)."""
+    try:
+        plain = [_encode(doc) for doc in docs]
+    except ValueError:
+        return False  # positions the walk cannot account for: parse this file each time
+    return store.write(entry_name("parse", data), plain, size_limit(data))
 
 
 def size_limit(data: bytes) -> int:
@@ -39,11 +35,12 @@ def size_limit(data: bytes) -> int:
 
 
 def _encode(doc: SourceDoc) -> list[Any]:
+    # the parser records positions in the order `_paths` walks: check it, then copy them as is
     value_paths, key_paths = _paths(doc.value)
-    if len(value_paths) != len(doc.positions) or len(key_paths) != len(doc.key_positions):
+    if list(doc.positions) != value_paths or list(doc.key_positions) != key_paths:
         raise ValueError("positions that the value does not account for")
-    return [doc.index, doc.value, _flat(doc.positions, value_paths),
-            _flat(doc.key_positions, key_paths)]
+    return [doc.index, doc.value, list(chain.from_iterable(doc.positions.values())),
+            list(chain.from_iterable(doc.key_positions.values()))]
 
 
 def _decode(data: Any, display: str) -> list[SourceDoc] | None:
@@ -79,10 +76,6 @@ def _paths(value: Any) -> tuple[list[Path_], list[Path_]]:
                 visit(child, path + (i,))
     visit(value, ())
     return value_paths, key_paths
-
-
-def _flat(places: dict[Path_, tuple[int, int]], paths: list[Path_]) -> list[int]:
-    return [number for path in paths for number in places[path]]
 
 
 def _unflat(paths: list[Path_], numbers: list[int]) -> dict[Path_, tuple[int, int]]:

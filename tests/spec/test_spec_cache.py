@@ -4,19 +4,27 @@ entry changes nothing, a change of taskform's code invalidates it, and no secret
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 import shutil
 import stat
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from runner.spec import parsecache
+from runner.address import Address
+from runner.errors import SpecIssue
+from runner.resource import Origin, Resource
+from runner.spec import loadedcache, parsecache
 from runner.spec.cachestore import CacheStore, entry_name, user_key
+from runner.spec.documents import Loaded
+from runner.spec.load import load_specs
 from runner.spec.yamlsrc import parse_bytes
+from runner.workspace import open_workspace
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,6 +37,7 @@ VALID = """
         a: {value: {input: 1}}
         b: {value: {input: 2}, depends_on: [a]}
     """
+VALID_OUTPUT = "Valid: 1 document, 2 resources in 1 file.\n"
 INVALID = """
     apiVersion: taskform/v1
     kind: Pipeline
@@ -39,6 +48,14 @@ INVALID = """
     """
 INVALID_MESSAGE = ("Error: 1 error in the specs:\n  specs/main.yaml:6:27: spec.steps.a.value.inptu: "
                    "unknown key 'inptu'; expected one of: input\n")
+GREETING = """
+    apiVersion: taskform/v1
+    kind: Pipeline
+    metadata: {name: g}
+    spec:
+      steps:
+        a: {value: {input: "{{ var.greeting }}"}}
+    """
 
 
 @pytest.fixture
@@ -54,8 +71,11 @@ def entries(ws) -> list[Path]:
     return sorted(folder.iterdir()) if folder.is_dir() else []
 
 
-def parse_entry(ws, spec: Path) -> Path:
-    return ws.root / ".taskform" / "cache" / "specs" / entry_name("parse", spec.read_bytes())
+def entry(ws, layer: str, spec: Path) -> Path:
+    """Where the `layer` entry of `spec` lives: anyone can compute it."""
+    display = spec.relative_to(ws.root).as_posix().encode()
+    parts = [spec.read_bytes(), display] if layer == "loaded" else [spec.read_bytes()]
+    return ws.root / ".taskform" / "cache" / "specs" / entry_name(layer, *parts)
 
 
 class Payload:
@@ -90,18 +110,70 @@ PARSES = {
 def test_a_cached_parse_is_the_parse(tmp_path, text):
     store = CacheStore(tmp_path / ".taskform" / "cache" / "specs", b"k" * 32)
     data = text.encode()
-    fresh = parse_bytes(data, "specs/x.yaml")
-    assert parsecache.parse(store, data, "specs/x.yaml") == fresh
-    assert (store.directory / entry_name("parse", data)).is_file()
-    assert parsecache.parse(store, data, "specs/y.yaml") == parse_bytes(data, "specs/y.yaml")
+    docs, issues = parse_bytes(data, "specs/x.yaml")
+    assert issues == []
+    assert parsecache.find(store, data, "specs/x.yaml") is None
+    assert parsecache.keep(store, data, docs)
+    assert parsecache.find(store, data, "specs/x.yaml") == docs
+    assert parsecache.find(store, data, "specs/y.yaml") == parse_bytes(data, "specs/y.yaml")[0]
 
 
-def test_a_value_json_cannot_hold_is_parsed_each_time(tmp_path):
+def test_a_value_json_cannot_hold_is_not_kept(tmp_path):
     store = CacheStore(tmp_path / ".taskform" / "cache" / "specs", b"k" * 32)
     data = b"blob: !!binary aGVsbG8=\n"
-    assert parsecache.parse(store, data, "x.yaml") == parse_bytes(data, "x.yaml")
-    assert parsecache.parse(store, data, "x.yaml")[0][0].value == {"blob": b"hello"}
-    assert not store.directory.exists()
+    docs, _ = parse_bytes(data, "x.yaml")
+    assert docs[0].value == {"blob": b"hello"}
+    assert not parsecache.keep(store, data, docs)
+    assert parsecache.find(store, data, "x.yaml") is None
+
+
+def test_every_resource_field_survives_the_validated_layer(tmp_path):
+    """Fails when Resource gains a field that the layer does not carry yet."""
+    settings = {"s": "t", "n": [1, 2.5, None, True, {"deep": []}]}
+    values = dict(address=Address(("pipeline", "p", "a")), kind="value", settings=settings,
+                  origin=Origin("specs/x.yaml", 3, 5),
+                  depends_on=(Address(("pipeline", "p", "b")), Address(("pool",), (2, "k"))),
+                  when="var.on", retries=3, retry_delay=2.5, timeout=9.0, labels={"team": "x"},
+                  prevent_destroy=True, pipeline="p", parent=Address(("pipeline", "p")),
+                  expansion_deferred="waits for b")
+    assert set(values) == {f.name for f in fields(Resource)}
+    place = SpecIssue("specs/x.yaml", 7, 9, "spec.x", "")
+    loaded = Loaded(resources=[Resource(**values)], references=[(values["address"],
+                    Address(("task",), ("t",)), place)], document=("Pipeline", "p"),
+                    name_place=place, variables={"on"})
+    assert set(vars(loaded)) == {"resources", "issues", "references", "document", "name_place",
+                                 "variables"}
+    store = CacheStore(tmp_path / "specs", b"k" * 32)
+    assert loadedcache.keep(store, b"data", "specs/x.yaml", {"on": True}, set(), [loaded])
+    assert loadedcache.find(store, b"data", "specs/x.yaml", {"on": True}, set()) == [loaded]
+    assert loadedcache.find(store, b"data", "specs/x.yaml", {"on": 1}, set()) is None
+    assert loadedcache.find(store, b"data", "specs/x.yaml", {}, set()) is None
+
+
+def test_a_rendered_value_json_would_change_is_validated_each_time(ws, user_cache):
+    ws.spec("""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: p}
+        spec:
+          steps:
+            a: {value: {input: "{{ {1: 'one'} }}"}}
+        """)
+    for _ in range(2):
+        specs = load_specs(open_workspace(ws.root))
+        assert specs.resources[Address(("pipeline", "p", "a"))].settings == {"input": {1: "one"}}
+    assert [p.name.split(".")[1] for p in entries(ws)] == ["parse"]
+
+
+def test_a_variable_change_is_seen_and_its_value_cached_per_value(ws, user_cache):
+    ws.write("taskform.yaml", "variables: {greeting: {value: hello}}\n")
+    ws.spec(GREETING)
+    address = Address(("pipeline", "g", "a"))
+    for greeting in ("hi", "bye", "hi", None, None):
+        overrides = {"greeting": greeting} if greeting else {}
+        specs = load_specs(open_workspace(ws.root, overrides=overrides))
+        assert specs.resources[address].settings == {"input": greeting or "hello"}
+    assert sorted(p.name.split(".")[1] for p in entries(ws)) == ["loaded", "parse"]
 
 
 def test_a_file_with_parse_errors_is_not_cached(ws, user_cache):
@@ -114,60 +186,88 @@ def test_a_file_with_parse_errors_is_not_cached(ws, user_cache):
     assert entries(ws) == []
 
 
+def test_an_invalid_file_keeps_only_its_parse(ws, user_cache):
+    spec = ws.spec(INVALID)
+    for _ in range(2):
+        result = ws.cli("validate")
+        assert (result.exit_code, result.output) == (1, INVALID_MESSAGE)
+    assert entries(ws) == [entry(ws, "parse", spec)]
+
+
 def test_planted_pickle_runs_no_code(ws, user_cache, tmp_path):
     spec = ws.spec(VALID)
     marker = tmp_path / "code-ran"
     evil = pickle.dumps(Payload(marker))
     folder = ws.root / ".taskform" / "cache" / "specs"
     folder.mkdir(parents=True)
-    planted = [folder / old_pickle_name(spec, "specs/main.yaml"), parse_entry(ws, spec)]
+    planted = [folder / old_pickle_name(spec, "specs/main.yaml"), entry(ws, "parse", spec),
+               entry(ws, "loaded", spec)]
     for path in planted:
         path.write_bytes(evil)
-    proc = ws.run("validate")
-    assert (proc.returncode, proc.stdout, proc.stderr) == (
-        0, "Valid: 1 document, 2 resources in 1 file.\n", "")
+    for _ in range(2):
+        proc = ws.run("validate")
+        assert (proc.returncode, proc.stdout, proc.stderr) == (0, VALID_OUTPUT, "")
     assert not marker.exists()
-    assert planted[1].read_bytes() != evil  # replaced by a genuine entry
+    assert planted[2].read_bytes() != evil  # replaced by a genuine entry
     pickle.loads(evil)  # the payload is live: unpickled, it would have left the marker
     assert marker.exists()
 
 
-def test_planted_entry_cannot_make_an_invalid_spec_valid(ws, user_cache):
-    """The attacker knows the algorithm and writes a well-formed entry claiming a valid parse
-    of the invalid file; without the user's key it reads as missing."""
+def test_planted_entries_cannot_make_an_invalid_spec_valid(ws, user_cache, tmp_path):
+    """The attacker knows the algorithm and writes well-formed entries claiming that the
+    invalid file parses and validates like a valid one; without the user's key they read as
+    missing."""
     spec = ws.spec(INVALID)
-    valid_parse = parse_bytes(ws.spec(VALID, name="valid.yaml").read_bytes(), "specs/main.yaml")[0]
+    data = spec.read_bytes()
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "specs").mkdir(parents=True)
+    (elsewhere / "taskform.yaml").write_text("")
+    valid = (elsewhere / "specs" / "main.yaml")
+    valid.write_text(VALID.replace("\n    ", "\n"))
+    valid_docs = parse_bytes(valid.read_bytes(), "specs/main.yaml")[0]
+    valid_resources = list(load_specs(open_workspace(elsewhere)).resources.values())
+    assert len(valid_resources) == 2
     attacker = CacheStore(ws.root / ".taskform" / "cache" / "specs", b"attacker key".ljust(32))
-    name = entry_name("parse", spec.read_bytes())
-    attacker.write(name, [parsecache._encode(doc) for doc in valid_parse], 1 << 20)
-    assert parsecache.parse(attacker, spec.read_bytes(), "specs/main.yaml")[0] == valid_parse
-    (ws.root / "specs" / "valid.yaml").unlink()
+    assert parsecache.keep(attacker, data, valid_docs)
+    assert loadedcache.keep(attacker, data, "specs/main.yaml", {}, set(),
+                            [Loaded(resources=valid_resources)])
+    assert loadedcache.find(attacker, data, "specs/main.yaml", {}, set()) == \
+        [Loaded(resources=valid_resources)]  # what the attacker's own key would accept
     result = ws.cli("validate")
     assert (result.exit_code, result.output) == (1, INVALID_MESSAGE)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip a byte", "empty", "tag only"])
-def test_a_damaged_entry_is_ignored_and_replaced(ws, user_cache, damage):
-    spec = ws.spec(VALID)
+DAMAGE = {"truncate": lambda b: b[: len(b) // 2],
+          "flip a byte": lambda b: b[:-3] + bytes([b[-3] ^ 1]) + b[-2:],
+          "empty": lambda b: b"",
+          "tag only": lambda b: b[:65]}
+
+
+@pytest.mark.parametrize("layer", ["loaded", "parse"])
+@pytest.mark.parametrize("damage", DAMAGE.values(), ids=DAMAGE.keys())
+def test_a_damaged_entry_is_ignored_and_replaced(ws, user_cache, layer, damage):
+    ws.write("taskform.yaml", "variables: {greeting: {value: hello}}\n")
+    spec = ws.spec(GREETING)  # reads a variable: both layers are kept
     assert ws.cli("validate").exit_code == 0
-    entry = parse_entry(ws, spec)
-    genuine = entry.read_bytes()
-    damaged = {"truncate": genuine[: len(genuine) // 2],
-               "flip a byte": genuine[:-3] + bytes([genuine[-3] ^ 1]) + genuine[-2:],
-               "empty": b"", "tag only": genuine[:65]}[damage]
-    entry.write_bytes(damaged)
+    genuine = {p: p.read_bytes() for p in entries(ws)}
+    damaged = entry(ws, layer, spec)
+    assert damaged in genuine
+    damaged.write_bytes(damage(genuine[damaged]))
+    if layer == "parse":
+        entry(ws, "loaded", spec).unlink()  # so that the parse layer is read
     result = ws.cli("validate")
-    assert (result.exit_code, result.output) == (0, "Valid: 1 document, 2 resources in 1 file.\n")
-    assert entry.read_bytes() == genuine
+    assert (result.exit_code, result.output) == (0, "Valid: 1 document, 1 resource in 1 file.\n")
+    assert {p: p.read_bytes() for p in entries(ws)} == genuine
 
 
 def test_an_entry_renamed_to_another_file_is_not_used(ws, user_cache):
-    """A genuine entry of a valid file, copied under the invalid file's entry name."""
+    """Genuine entries of a valid file, copied under the invalid file's entry names."""
     valid = ws.spec(VALID)
     assert ws.cli("validate").exit_code == 0
-    genuine = parse_entry(ws, valid).read_bytes()
+    genuine = entry(ws, "loaded", valid).read_bytes()
     invalid = ws.spec(INVALID)
-    parse_entry(ws, invalid).write_bytes(genuine)
+    entry(ws, "loaded", invalid).write_bytes(genuine)
+    entry(ws, "parse", invalid).write_bytes(genuine)
     result = ws.cli("validate")
     assert (result.exit_code, result.output) == (1, INVALID_MESSAGE)
 
@@ -176,21 +276,21 @@ def test_a_planted_symlink_is_replaced_not_written_through(ws, user_cache, tmp_p
     spec = ws.spec(VALID)
     outside = tmp_path / "outside.txt"
     outside.write_text("keep me")
-    entry = parse_entry(ws, spec)
-    entry.parent.mkdir(parents=True)
-    entry.symlink_to(outside)
+    planted = entry(ws, "loaded", spec)
+    planted.parent.mkdir(parents=True)
+    planted.symlink_to(outside)
     assert ws.cli("validate").exit_code == 0
     assert outside.read_text() == "keep me"
-    assert not entry.is_symlink() and entry.stat().st_size > 0
+    assert not planted.is_symlink() and planted.stat().st_size > 0
 
 
 def test_a_planted_fifo_does_not_hang_validate(ws, user_cache):
     spec = ws.spec(VALID)
-    entry = parse_entry(ws, spec)
-    entry.parent.mkdir(parents=True)
-    os.mkfifo(entry)
+    planted = entry(ws, "loaded", spec)
+    planted.parent.mkdir(parents=True)
+    os.mkfifo(planted)
     proc = ws.run("validate", timeout=60)
-    assert (proc.returncode, proc.stdout) == (0, "Valid: 1 document, 2 resources in 1 file.\n")
+    assert (proc.returncode, proc.stdout) == (0, VALID_OUTPUT)
 
 
 def test_a_linked_cache_folder_is_not_written_to(ws, user_cache, tmp_path):
@@ -204,17 +304,16 @@ def test_a_linked_cache_folder_is_not_written_to(ws, user_cache, tmp_path):
 
 
 def test_cache_files_and_folders_are_private(ws, user_cache):
-    ws.spec(VALID)
+    ws.write("taskform.yaml", "variables: {greeting: {value: hello}}\n")
+    ws.spec(GREETING)
     assert ws.cli("validate").exit_code == 0
     cache = ws.root / ".taskform" / "cache"
-    modes = {str(p.relative_to(ws.root)): stat.S_IMODE(p.stat().st_mode)
-             for p in [cache, cache / "specs", *entries(ws)]}
-    modes.update({str(p.relative_to(user_cache)): stat.S_IMODE(p.stat().st_mode)
-                  for p in [user_cache / "taskform", user_cache / "taskform" / "key"]})
-    assert set(modes.values()) <= {0o700, 0o600}
-    assert modes[".taskform/cache"] == modes[".taskform/cache/specs"] == modes["taskform"] == 0o700
-    assert [m for name, m in modes.items() if name.endswith(".json") or name.endswith("key")] == \
-        [0o600] * (len(entries(ws)) + 1)
+    assert len(entries(ws)) == 2
+    modes = {p: stat.S_IMODE(p.stat().st_mode) for p in
+             [cache, cache / "specs", user_cache / "taskform"]}
+    modes.update({p: stat.S_IMODE(p.stat().st_mode) for p in
+                  [*entries(ws), user_cache / "taskform" / "key"]})
+    assert list(modes.values()) == [0o700] * 3 + [0o600] * 3
 
 
 def test_a_key_others_can_read_is_replaced(user_cache):
@@ -239,8 +338,8 @@ def test_no_cache_when_the_key_would_live_in_the_workspace(ws, monkeypatch):
 def test_runner_has_no_object_constructing_serialiser():
     found = [f"{path.relative_to(REPO)}:{n}" for path in sorted((REPO / "runner").rglob("*.py"))
              for n, line in enumerate(path.read_text().splitlines(), 1)
-             if any(word in line for word in ("pickle", "marshal", "shelve", "dill", "jsonpickle",
-                                                "yaml.load(", "yaml.unsafe_load", "FullLoader"))]
+             if any(word in line for word in ("pickle", "marshal", "shelve", "dill",
+                                                "yaml.load(", "unsafe_load", "FullLoader"))]
     assert found == []
 
 
@@ -250,7 +349,7 @@ def test_a_changed_settings_model_is_seen_by_the_next_validate(ws, user_cache, t
     ws.spec(VALID)
     for _ in range(2):  # the second run reads what the first one cached
         proc = ws.run("validate")
-        assert (proc.returncode, proc.stdout) == (0, "Valid: 1 document, 2 resources in 1 file.\n")
+        assert (proc.returncode, proc.stdout) == (0, VALID_OUTPUT)
     copy = tmp_path / "changed"
     shutil.copytree(REPO / "runner", copy / "runner",
                     ignore=shutil.ignore_patterns("__pycache__"))
@@ -266,7 +365,12 @@ def test_a_changed_settings_model_is_seen_by_the_next_validate(ws, user_cache, t
         "  specs/main.yaml:7:17: spec.steps.b.value.input: unknown key 'input'; expected one "
         "of: given\n"))
     proc = ws.run("validate")
-    assert (proc.returncode, proc.stdout) == (0, "Valid: 1 document, 2 resources in 1 file.\n")
+    assert (proc.returncode, proc.stdout) == (0, VALID_OUTPUT)
+
+
+def cache_files(ws, user_cache: Path) -> list[Path]:
+    return [p for folder in (ws.root / ".taskform" / "cache", user_cache)
+            for p in folder.rglob("*") if p.is_file()]
 
 
 def test_a_secret_value_enters_no_cache_file(ws, user_cache):
@@ -283,14 +387,34 @@ def test_a_secret_value_enters_no_cache_file(ws, user_cache):
         spec:
           steps:
             a: {value: {input: "{{ var.token }}"}}
-            b: {value: {input: "{{ var.plain }}"}}
         """)
-    ws.spec(VALID.replace("name: p", "name: q"), name="other.yaml")
+    ws.spec(GREETING.replace("greeting", "plain"), name="plain.yaml")
     env = {"TF_TEST_TOKEN": secret}
-    assert ws.cli("validate", env=env).exit_code == 0
-    assert ws.cli("plan", env=env).exit_code == 0
-    assert ws.cli("validate", env=env).exit_code == 0
-    files = [p for folder in (ws.root / ".taskform" / "cache", user_cache)
-             for p in folder.rglob("*") if p.is_file()]
-    assert len(entries(ws)) >= 2  # the cache was written: the check below is not vacuous
-    assert [p for p in files if secret.encode() in p.read_bytes()] == []
+    for command in ("validate", "plan", "validate"):
+        assert ws.cli(command, env=env).exit_code == 0
+    layers = sorted(p.name.split(".", 1)[1] for p in entries(ws))
+    assert layers == ["loaded.json", "parse.json", "parse.json"]  # none for the secret's file
+    found = {p.name.split(".")[1] for p in cache_files(ws, user_cache)
+             if b"visible-value-31c" in p.read_bytes()}
+    assert found == {"loaded"}  # what a variable renders is cached, and found by this scan
+    assert [p for p in cache_files(ws, user_cache) if secret.encode() in p.read_bytes()] == []
+
+
+def test_an_entry_whose_variable_became_secret_is_removed(ws, user_cache):
+    ws.write("taskform.yaml", "variables: {greeting: {value: soon-secret-77d}}\n")
+    spec = ws.spec(GREETING)
+    assert ws.cli("validate").exit_code == 0
+    assert b"soon-secret-77d" in entry(ws, "loaded", spec).read_bytes()
+    ws.write("taskform.yaml", "variables: {greeting: {value: soon-secret-77d, secret: true}}\n")
+    assert ws.cli("validate").exit_code == 0
+    assert not entry(ws, "loaded", spec).exists()
+    assert [p for p in cache_files(ws, user_cache) if b"soon-secret-77d" in p.read_bytes()] == []
+
+
+def test_entries_are_json(ws, user_cache):
+    ws.write("taskform.yaml", "variables: {greeting: {value: hello}}\n")
+    ws.spec(GREETING)
+    assert ws.cli("validate").exit_code == 0
+    for path in entries(ws):
+        tag, payload = path.read_bytes().split(b"\n", 1)
+        assert len(tag) == 64 and json.loads(payload)["entry"] == path.name
