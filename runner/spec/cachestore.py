@@ -27,9 +27,9 @@ from typing import Any
 
 import jinja2
 import pydantic
-import yaml
 
 import runner
+from runner.spec.yamlsrc import LOADER
 
 FORMAT = 1  # bump when the layout of any entry changes
 KEY_BYTES = 32
@@ -91,6 +91,8 @@ class CacheStore:
 def open_store(state_dir: Path, workspace: Path) -> CacheStore | None:
     """The workspace's spec cache (`.taskform/cache/specs`); None when the key cannot be kept
     private, and then nothing is cached."""
+    if not code_digest():
+        return None  # no sources to digest: a change of code could not be told apart
     key_dir = key_directory()
     if key_dir.resolve().is_relative_to(workspace.resolve()):
         return None  # the workspace's author could plant the key
@@ -110,22 +112,22 @@ def entry_name(layer: str, *parts: bytes) -> str:
 def environment() -> str:
     """What decides an entry besides its own inputs: taskform's source, the libraries that
     parse, template and validate, Python, and the entry format."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader).__name__
-    return "\0".join([str(FORMAT), runner.__version__, code_digest(), f"PyYAML {yaml.__version__}",
-                      loader, f"pydantic {pydantic.VERSION}", f"Jinja2 {jinja2.__version__}",
-                      sys.version])
+    return "\0".join([str(FORMAT), runner.__version__, code_digest(), LOADER,
+                      f"pydantic {pydantic.VERSION}", f"Jinja2 {jinja2.__version__}", sys.version])
 
 
 @functools.lru_cache(maxsize=1)
 def code_digest() -> str:
     """A digest of every .py file of the `runner` package, read once per process (a few ms):
-    any change of taskform's code, a kind's settings model included, makes new entries."""
+    any change of taskform's code, a kind's settings model included, makes new entries.
+    Empty for an install without sources, which then caches nothing."""
     root = Path(runner.__file__).parent
+    sources = sorted(root.rglob("*.py"))
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
+    for path in sources:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+    return digest.hexdigest() if sources else ""
 
 
 def key_directory() -> Path:

@@ -418,3 +418,11 @@ def test_entries_are_json(ws, user_cache):
     for path in entries(ws):
         tag, payload = path.read_bytes().split(b"\n", 1)
         assert len(tag) == 64 and json.loads(payload)["entry"] == path.name
+
+
+def test_an_install_without_sources_caches_nothing(ws, user_cache, monkeypatch):
+    from runner.spec import cachestore
+
+    assert cachestore.open_store(ws.root / ".taskform", ws.root) is not None
+    monkeypatch.setattr(cachestore, "code_digest", lambda: "")
+    assert cachestore.open_store(ws.root / ".taskform", ws.root) is None
