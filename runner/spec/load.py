@@ -127,8 +127,11 @@ def _collect(loaded: list[Loaded], issues: list[SpecIssue]) -> dict[Address, Res
 
 def _dependencies(resources: dict[Address, Resource], loaded: list[Loaded],
                   issues: list[SpecIssue]) -> dict[Address, tuple[Address, ...]]:
-    deps: dict[Address, dict[Address, None]] = {
-        a: dict.fromkeys(r.depends_on) for a, r in resources.items()}
+    # each resource's depends_on, then what its references add, without repeats; a mapping is
+    # made only where something can repeat (most steps depend on at most one other)
+    deps = {a: r.depends_on if len(r.depends_on) < 2 else tuple(dict.fromkeys(r.depends_on))
+            for a, r in resources.items()}
+    added: dict[Address, dict[Address, None]] = {}
     for result in loaded:
         for source, target, place in result.references:
             if target.parent not in resources:
@@ -136,8 +139,9 @@ def _dependencies(resources: dict[Address, Resource], loaded: list[Loaded],
             elif target.parent == source:
                 issues.append(replace(place, message=f"{source} cannot reference itself"))
             elif source in deps:
-                deps[source][target] = None
-    return {a: tuple(d) for a, d in deps.items()}
+                added.setdefault(source, dict.fromkeys(deps[source]))[target] = None
+    deps.update((a, tuple(d)) for a, d in added.items())
+    return deps
 
 
 def _check_cycles(resources: dict[Address, Resource], deps: dict[Address, tuple[Address, ...]],

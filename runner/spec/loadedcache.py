@@ -36,7 +36,8 @@ def find(store: CacheStore, data: bytes, display: str, variables: Mapping[str, A
             return None
         if entry["values"] != values_digest(names, variables):
             return None
-        return [_loaded(document, display) for document in entry["documents"]]
+        addresses = [Address(tuple(parts), tuple(key)) for parts, key in entry["addresses"]]
+        return [_loaded(document, display, addresses) for document in entry["documents"]]
     except (KeyError, IndexError, TypeError, ValueError):  # no entry (None), or not this layout
         return None
 
@@ -48,11 +49,13 @@ def keep(store: CacheStore, data: bytes, display: str, variables: Mapping[str, A
     names = sorted(set().union(*(result.variables for result in results)))
     if any(result.issues for result in results) or any(n in secret for n in names):
         return False
+    addresses = _Addresses()
     try:
-        documents = [_plain_loaded(result) for result in results]
+        documents = [_plain_loaded(result, addresses) for result in results]
     except ValueError:
         return False
-    entry = {"variables": names, "values": values_digest(names, variables), "documents": documents}
+    entry = {"variables": names, "values": values_digest(names, variables),
+             "addresses": addresses.plain(), "documents": documents}
     return store.write(entry_name("loaded", data, display.encode()), entry, size_limit(data))
 
 
@@ -64,40 +67,55 @@ def values_digest(names: list[str], variables: Mapping[str, Any]) -> str:
     return hashlib.sha256(repr(values).encode()).hexdigest()
 
 
-def _plain_loaded(result: Loaded) -> list[Any]:
-    return [[_plain_resource(r) for r in result.resources],
-            [[_plain_address(s), _plain_address(t), _plain_place(p)] for s, t, p in result.references],
+class _Addresses:
+    """Each address of an entry once; resources and references name them by position, which
+    keeps entries small and builds each Address once when they are read."""
+
+    def __init__(self) -> None:
+        self.position: dict[Address, int] = {}
+
+    def __call__(self, address: Address) -> int:
+        return self.position.setdefault(address, len(self.position))
+
+    def plain(self) -> list[list[list[str | int]]]:
+        return [[list(a.parts), list(a.key)] for a in self.position]
+
+
+def _plain_loaded(result: Loaded, at: _Addresses) -> list[Any]:
+    return [[_plain_resource(r, at) for r in result.resources],
+            [[at(s), at(t), _plain_place(p)] for s, t, p in result.references],
             result.document and list(result.document),
             result.name_place and _plain_place(result.name_place),
             sorted(result.variables)]
 
 
-def _loaded(plain: list[Any], display: str) -> Loaded:
+def _loaded(plain: list[Any], display: str, addresses: list[Address]) -> Loaded:
     resources, references, document, name_place, variables = plain
-    return Loaded(resources=[_resource(r, display) for r in resources],
-                  references=[(_address(s), _address(t), _place(p, display))
+    return Loaded(resources=[_resource(r, display, addresses) for r in resources],
+                  references=[(addresses[s], addresses[t], _place(p, display))
                               for s, t, p in references],
                   document=document and (document[0], document[1]),
                   name_place=name_place and _place(name_place, display),
                   variables=set(variables))
 
 
-def _plain_resource(r: Resource) -> list[Any]:
-    return [_plain_address(r.address), r.kind, _exact(r.settings), [r.origin.line, r.origin.col],
-            [_plain_address(a) for a in r.depends_on], r.when, r.retries, r.retry_delay,
-            r.timeout, _exact(dict(r.labels)), r.prevent_destroy, r.pipeline,
-            r.parent and _plain_address(r.parent), r.expansion_deferred]
+def _plain_resource(r: Resource, at: _Addresses) -> list[Any]:
+    return [at(r.address), r.kind, _exact(r.settings), r.origin.line, r.origin.col,
+            [at(a) for a in r.depends_on], r.when, r.retries, r.retry_delay, r.timeout,
+            _exact(dict(r.labels)), r.prevent_destroy, r.pipeline,
+            None if r.parent is None else at(r.parent), r.expansion_deferred]
 
 
-def _resource(plain: list[Any], display: str) -> Resource:
-    (address, kind, settings, (line, col), depends_on, when, retries, retry_delay, timeout,
+def _resource(plain: list[Any], display: str, addresses: list[Address]) -> Resource:
+    (address, kind, settings, line, col, depends_on, when, retries, retry_delay, timeout,
      labels, prevent_destroy, pipeline, parent, expansion_deferred) = plain
-    return Resource(address=_address(address), kind=kind, settings=settings,
+    return Resource(address=addresses[address], kind=kind, settings=settings,
                     origin=Origin(display, line, col),
-                    depends_on=tuple(_address(a) for a in depends_on), when=when,
+                    depends_on=tuple([addresses[a] for a in depends_on]), when=when,
                     retries=retries, retry_delay=retry_delay, timeout=timeout, labels=labels,
                     prevent_destroy=prevent_destroy, pipeline=pipeline,
-                    parent=parent and _address(parent), expansion_deferred=expansion_deferred)
+                    parent=None if parent is None else addresses[parent],
+                    expansion_deferred=expansion_deferred)
 
 
 def _exact(value: Any) -> Any:
@@ -118,14 +136,6 @@ def _exact(value: Any) -> Any:
 
 
 _SCALARS = (str, int, float, bool, type(None))
-
-
-def _plain_address(a: Address) -> list[Any]:
-    return [a.parts, a.key] if a.key else [a.parts]
-
-
-def _address(plain: list[Any]) -> Address:
-    return Address(tuple(plain[0]), tuple(plain[1])) if len(plain) > 1 else Address(tuple(plain[0]))
 
 
 def _plain_place(place: SpecIssue) -> list[Any]:
