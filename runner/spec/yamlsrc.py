@@ -1,7 +1,7 @@
 """YAML documents with the file, line and column of every value.
 
-Parsing uses libyaml when present. Spec files are parsed through `parsecache`, which keeps
-parses of unchanged files as authenticated JSON.
+Parsing uses libyaml when present. The spec loader keeps what unchanged files parse to in
+`parsecache` (as authenticated JSON: never anything that constructs objects when read).
 """
 
 from __future__ import annotations
