@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import importlib.metadata
 import json
 import os
 import stat
@@ -25,7 +26,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import pydantic
 
 import runner
@@ -113,7 +113,7 @@ def environment() -> str:
     """What decides an entry besides its own inputs: taskform's source, the libraries that
     parse, template and validate, Python, and the entry format."""
     return "\0".join([str(FORMAT), runner.__version__, code_digest(), LOADER,
-                      f"pydantic {pydantic.VERSION}", f"Jinja2 {jinja2.__version__}", sys.version])
+                      f"pydantic {pydantic.VERSION}", f"Jinja2 {_version('Jinja2')}", sys.version])
 
 
 @functools.lru_cache(maxsize=1)
@@ -128,6 +128,15 @@ def code_digest() -> str:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest() if sources else ""
+
+
+def _version(distribution: str) -> str:
+    # from the installed metadata: importing Jinja2 only for its version would cost a cached
+    # validate, which never renders, ~20 ms
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def key_directory() -> Path:

@@ -20,7 +20,7 @@ from runner.address import Address
 from runner.errors import SpecIssue
 from runner.resource import Origin, Resource
 from runner.spec.cachestore import CacheStore, entry_name
-from runner.spec.documents import Loaded
+from runner.spec.loaded import Loaded
 from runner.spec.parsecache import size_limit
 
 

@@ -21,8 +21,8 @@ from runner.errors import SpecIssue
 from runner.resource import Origin, Resource
 from runner.spec import loadedcache, parsecache
 from runner.spec.cachestore import CacheStore, entry_name, user_key
-from runner.spec.documents import Loaded
 from runner.spec.load import load_specs
+from runner.spec.loaded import Loaded
 from runner.spec.yamlsrc import parse_bytes
 from runner.workspace import open_workspace
 
@@ -426,3 +426,16 @@ def test_an_install_without_sources_caches_nothing(ws, user_cache, monkeypatch):
     assert cachestore.open_store(ws.root / ".taskform", ws.root) is not None
     monkeypatch.setattr(cachestore, "code_digest", lambda: "")
     assert cachestore.open_store(ws.root / ".taskform", ws.root) is None
+
+
+def test_a_validate_answered_from_the_cache_loads_no_kind(ws, user_cache):
+    ws.spec(VALID)
+    probe = ("import sys\nfrom runner.spec.load import load_specs\n"
+             "from runner.workspace import open_workspace\n"
+             f"load_specs(open_workspace({str(ws.root)!r}))\n"
+             "print(sorted(m for m in sys.modules if m.startswith(('runner.kinds', 'jinja2'))))\n")
+    runs = [subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120)
+            for _ in range(2)]
+    assert "'runner.kinds.value'" in runs[0].stdout  # the first one validated
+    assert (runs[1].returncode, runs[1].stdout, runs[1].stderr) == (0, "[]\n", "")
