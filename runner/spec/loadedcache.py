@@ -7,7 +7,7 @@ and the pydantic, Jinja2 and YAML versions); inside, it names the variables its 
 with a digest of their values, which must match the current ones. Validation reads nothing
 else, so an entry says what validating again would say. Only files that load without an issue
 are kept, never one whose templates name a secret variable (a value rendered from a secret
-never reaches the disk), and only when reading the entry back gives the very same results.
+never reaches the disk), and only when JSON gives every setting back exactly as it is.
 """
 
 from __future__ import annotations
