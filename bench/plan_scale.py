@@ -1,8 +1,9 @@
 """Plan/apply at scale: N `value` steps in chains of 10 (step i depends on i-1 unless i % 10 == 0).
 
-For each N: validate (cold), first apply, no-op plan, plan after changing one leaf, and apply
-(which plans, then applies) after changing that leaf again; wall time and peak RSS of each
-command. Each change edits the spec file, so both of those parse it cold. When `terraform` is on PATH the same shape runs
+For each N: validate (cold, then warm: the same files again, so whatever taskform caches is
+reused), first apply, no-op plan, plan after changing one leaf, and apply (which plans, then
+applies) after changing that leaf again; wall time and peak RSS of each command. Each change
+edits the spec file, so both of those parse it cold. When `terraform` is on PATH the same shape runs
 with `terraform_data` resources in the same run, and the ratios are printed.
 
     python3 bench/plan_scale.py                    # N = 100, 1000, 5000
@@ -78,6 +79,7 @@ def run_taskform(n: int, root: Path) -> dict[str, Sample]:
     spec = ws / "specs" / "bench.yaml"
     spec.write_text(spec_text(n, n - 1))
     out = {"validate (cold)": measure(taskform("validate"), ws),
+           "validate (warm)": measure(taskform("validate"), ws),
            "first apply": measure(taskform("apply", "-auto-approve"), ws),
            "no-op plan": measure(taskform("plan", "-detailed-exitcode"), ws)}
     spec.write_text(spec_text(n, -1))
@@ -95,6 +97,7 @@ def run_terraform(n: int, root: Path) -> dict[str, Sample]:
     main.write_text(terraform_text(n, n - 1))
     measure(["terraform", "init", "-input=false"], ws)
     out = {"validate (cold)": measure(["terraform", "validate"], ws),
+           "validate (warm)": measure(["terraform", "validate"], ws),
            "first apply": measure(["terraform", "apply", "-auto-approve", "-input=false"], ws),
            "no-op plan": measure(["terraform", "plan", "-input=false", "-detailed-exitcode"], ws)}
     main.write_text(terraform_text(n, -1))

@@ -61,6 +61,13 @@ def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+@pytest.fixture(autouse=True)
+def own_cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The spec cache's per-user key lives under XDG_CACHE_HOME: a test session has its own,
+    never the developer's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
+
+
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
     """An empty workspace with an empty taskform.yaml."""

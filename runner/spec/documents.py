@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from runner.address import NAME_PATTERN, Address, parse_address
 from runner.duration import parse_duration
-from runner.errors import SpecIssue, TaskformError
+from runner.errors import TaskformError
 from runner.kinds.registry import DOCUMENTS, STEP_TYPES, KindEntry
 from runner.resource import Origin, Resource
+from runner.spec.loaded import Loaded
 from runner.spec.templating import Scope, TemplateProblem, analyse, is_template, render
 from runner.spec.validation import validate
 from runner.spec.yamlsrc import Path_, SourceDoc
@@ -29,18 +29,6 @@ def document_kinds() -> list[str]:
 def address_type(document: str) -> str:
     """`TaskPool` -> `task_pool`."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", document).lower()
-
-
-@dataclass
-class Loaded:
-    """Resources from one document, with the references to check once all are loaded."""
-
-    resources: list[Resource] = field(default_factory=list)
-    issues: list[SpecIssue] = field(default_factory=list)
-    # (resource address, referenced address, where the reference is written)
-    references: list[tuple[Address, Address, SpecIssue]] = field(default_factory=list)
-    document: tuple[str, str] | None = None  # (kind, name)
-    name_place: SpecIssue | None = None     # where metadata.name is written
 
 
 class DocumentReader:
@@ -282,6 +270,7 @@ class DocumentReader:
         except TemplateProblem as exc:
             self.issue(path, str(exc))
             return None
+        self.out.variables |= refs.vars
         undeclared = sorted(refs.vars - set(self.variables))
         for name in undeclared:
             declared = ", ".join(sorted(self.variables)) or "none"

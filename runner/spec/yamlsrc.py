@@ -1,19 +1,15 @@
 """YAML documents with the file, line and column of every value.
 
-Parsing uses libyaml when present. Parsed files are cached by content hash, so an unchanged
-workspace is not parsed again: a no-op plan of thousands of steps stays well under a second.
+Parsing uses libyaml when present. The spec loader keeps what unchanged files parse to in
+`parsecache` (as authenticated JSON: never anything that constructs objects when read).
 """
 
 from __future__ import annotations
 
 import datetime
-import hashlib
-import os
-import pickle
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -21,9 +17,8 @@ from yaml.constructor import SafeConstructor
 from runner.errors import SpecIssue
 
 Path_ = tuple[str | int, ...]
-T = TypeVar("T")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_CACHE_VERSION = 6  # bump when Loaded, Resource or SourceDoc change shape
+LOADER = f"{_Loader.__name__} of PyYAML {yaml.__version__}"  # what decides how text parses
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -141,36 +136,13 @@ def parse_text(text: str, file: str) -> tuple[list[SourceDoc], list[SpecIssue]]:
 
 def parse_file(path: Path, display: str) -> tuple[list[SourceDoc], list[SpecIssue]]:
     """Parse every document of one YAML file."""
+    return parse_bytes(path.read_bytes(), display)
+
+
+def parse_bytes(data: bytes, display: str) -> tuple[list[SourceDoc], list[SpecIssue]]:
+    """Parse every document of one YAML file's content, which must be UTF-8."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return [], [SpecIssue(display, 1, 1, "", f"not UTF-8 text: {exc}")]
     return parse_text(text, display)
-
-
-def cached(cache_dir: Path, key_parts: list[bytes], compute: Callable[[], T]) -> T:
-    """`compute()`, reused from the cache while the key parts and taskform's version match."""
-    from runner import __version__
-
-    key = hashlib.sha256(b"\0".join([*key_parts, __version__.encode(),
-                                      bytes([_CACHE_VERSION])])).hexdigest()
-    cache_file = cache_dir / f"{key}.pickle"
-    try:
-        with cache_file.open("rb") as fh:
-            return pickle.load(fh)  # type: ignore[no-any-return]  # replaced: issue 9 item 1
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, ImportError):
-        pass
-    result = compute()
-    _write_cache(cache_file, result)
-    return result
-
-
-def _write_cache(cache_file: Path, result: object) -> None:
-    try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(cache_file)
-    except (OSError, pickle.PickleError):
-        pass  # a cache that cannot be written only costs speed
