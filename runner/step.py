@@ -65,6 +65,8 @@ class StepRun:
             return StepResult(StepStatus.CANCELLED, message="cancelled by interrupt")
         except NotStarted:
             return StepResult(StepStatus.NOT_STARTED, message="the run stopped before it began")
+        except StepFailed as exc:  # destroy's failures: a result, like apply's
+            return self._failed(exc, 1)
         except (PlanError, TaskformError) as exc:
             return StepResult(StepStatus.FAILED, message=str(exc))
         except Exception as exc:  # a bug in a kind must not take the whole apply down

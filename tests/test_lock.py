@@ -57,4 +57,4 @@ def test_lock_timeout_waits_for_the_holder(ws):
     first.wait(timeout=60)
     assert first.returncode == 0
     assert second.returncode == 0, second.stderr
-    assert second.stdout == "No changes. 1 resource match the specs.\n"
+    assert second.stdout == "No changes. 1 resource matches the specs.\n"

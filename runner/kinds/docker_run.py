@@ -36,6 +36,16 @@ class ContainerSettings(Settings):
             parse_parameters(value)
         return value
 
+    @field_validator("command")
+    @classmethod
+    def _command(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(value, str) and "{{" not in value:  # a template is checked once rendered
+            try:
+                shlex.split(value)
+            except ValueError as exc:
+                raise ValueError(f"cannot split the command like a shell would: {exc}") from None
+        return value
+
     @model_validator(mode="after")
     def _image(self) -> ContainerSettings:
         if not self.image_id and not self.image_tag:

@@ -46,7 +46,7 @@ def test_create_no_op_and_a_container_removed_outside_is_replaced(dws):
     assert container.status == "running"
     assert container.labels["taskform.address"] == "pipeline.svc.box"
     assert container.labels["taskform.config-hash"] == out["config_hash"]
-    assert dws.plan_lines() == ["No changes. 1 resource match the specs."]
+    assert dws.plan_lines() == ["No changes. 1 resource matches the specs."]
 
     dws.docker("rm", "-f", name(dws))
     assert dws.plan_lines() == [
@@ -56,7 +56,7 @@ def test_create_no_op_and_a_container_removed_outside_is_replaced(dws):
     ]
     dws.apply()
     assert dws.client.containers.get(name(dws)).id == dws.outputs("pipeline.svc.box")["container_id"]
-    assert dws.plan_lines() == ["No changes. 1 resource match the specs."]
+    assert dws.plan_lines() == ["No changes. 1 resource matches the specs."]
 
 
 def test_stopped_and_changed_outside_are_drift(dws):
@@ -108,7 +108,7 @@ def test_a_command_runs_and_its_exit_is_not_drift_without_keep_forever(dws):
     spec(dws, f'image_tag: {BASE_IMAGE}, command: ["sh", "-c", "echo done"]')
     dws.apply()
     dws.client.containers.get(name(dws)).wait(timeout=30)
-    assert dws.plan_lines() == ["No changes. 1 resource match the specs."]
+    assert dws.plan_lines() == ["No changes. 1 resource matches the specs."]
     assert dws.client.containers.get(name(dws)).logs() == b"done\n"
 
 

@@ -134,7 +134,7 @@ def test_when_false_is_skipped_and_recorded(ws):
     assert "pipeline.p.maybe: skipped: when: var.enabled is false" in result.output
     assert not (ws.root / "ran").exists()
     assert ws.state().records()["pipeline.p.maybe"].status == "skipped"
-    assert ws.cli("plan").output == "No changes. 1 resource match the specs.\n"
+    assert ws.cli("plan").output == "No changes. 1 resource matches the specs.\n"
     ws.write("taskform.yaml", "variables:\n  enabled: true\n")
     assert ws.cli("apply", "-auto-approve").exit_code == 0
     assert (ws.root / "ran").exists()
