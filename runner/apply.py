@@ -9,6 +9,7 @@ from __future__ import annotations
 import graphlib
 import threading
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -23,12 +24,8 @@ from runner.planning import recorded_outputs
 from runner.planning.evaluate import Evaluator
 from runner.redact import Redactor
 from runner.resource import Resource
-from runner.state.base import (
-    Event,
-    Record,
-    StateStore,
-)
-from runner.state.facts import StoredFacts
+from runner.state.base import Event, Record, StateStore, now_iso
+from runner.state.facts import INTENTS, StoredFacts
 from runner.step import StepResult, StepRun
 from runner.vocabulary import Action, Outcome, RunStatus, StepStatus
 from runner.workspace import Workspace
@@ -160,8 +157,12 @@ class Executor:
                 done, _ = wait(list(self.running), timeout=0.25, return_when=FIRST_COMPLETED)
                 for future in done:
                     run = self.running.pop(future)
-                    self._finish(run.change, future.result(),
-                                 self.clock.monotonic() - run.started)
+                    result = future.result()
+                    if run.began_work and result.status is StepStatus.NOT_STARTED:
+                        self.state.set_fact(INTENTS, run.change.address, None, Event(
+                            run_id=self.run_id, event="not-started",
+                            address=run.change.address, message="it had not begun its work"))
+                    self._finish(run.change, result, self.clock.monotonic() - run.started)
                     self._done(run.change.address, ready)
                 self._watchdog()
         finally:
@@ -279,9 +280,23 @@ class Executor:
         run = StepRun(change=change, resource=self.resources.get(change.address),
                       record=self.records.get(change.address), evaluator=self.evaluator,
                       run_id=self.run_id, log=self._log, saved_plan=self.saved_plan,
-                      stopping=self.stop, clock=self.clock)
+                      stopping=self.stop, clock=self.clock,
+                      on_start=self._intent(change))
         self.progress.began(change.address, change.action)
         self.running[pool.submit(run.run)] = run
+
+    def _intent(self, change: Change) -> Callable[[], None] | None:
+        """Records, before a kind with side effects acts, that this run began it: a run killed
+        before committing the result leaves the intent, and the next plan names it."""
+        record = self.records.get(change.address)
+        kind = record.kind if change.action is Action.DESTROY and record else change.kind
+        if kind in KINDS and not KINDS[kind].side_effects:
+            return None
+        return lambda: self.state.set_fact(
+            INTENTS, change.address, {"run": self.run_id, "action": change.action.value,
+                                      "since": now_iso()},
+            Event(run_id=self.run_id, event="started", address=change.address,
+                  message=f"{change.action.value} started"))
 
     def _log(self, address: str, line: str) -> None:
         self.progress.log(address, self.redactor.text(line))

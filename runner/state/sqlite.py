@@ -21,6 +21,7 @@ from runner.state.base import (
     LockInfo,
     Record,
     RunInfo,
+    check_fence,
     holder_is_gone,
     ids_event,
     now_iso,
@@ -52,6 +53,7 @@ class SqliteState:
         # apply's workers reach facts while its main thread commits: one connection, so one
         # transaction at a time (SQLite has no nested BEGIN)
         self._lock = threading.RLock()
+        self._held: str | None = None  # the lock id this store took, for fencing
         path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + OPEN_TIMEOUT_SECONDS
         while True:
@@ -122,7 +124,7 @@ class SqliteState:
         return int(row[0])
 
     def commit(self, record: Record, event: Event) -> None:
-        with self._transaction():
+        with self._transaction(fenced=True):
             self.conn.execute(
                 "INSERT INTO resources (address, kind, status, fingerprint, settings, outputs, "
                 "depends_on, parent, prevent_destroy, labels, error, output, run_id, created_at, "
@@ -140,7 +142,7 @@ class SqliteState:
             self._bump()
 
     def remove(self, address: str, event: Event) -> None:
-        with self._transaction():
+        with self._transaction(fenced=True):
             self.conn.execute("DELETE FROM resources WHERE address=?", (address,))
             self._insert_event(event)
             self._bump()
@@ -149,10 +151,14 @@ class SqliteState:
         self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='serial'")
 
     @contextmanager
-    def _transaction(self) -> Iterator[None]:
+    def _transaction(self, fenced: bool = False) -> Iterator[None]:
+        """One write transaction. `fenced`: refused once this store's lock was taken from it
+        (force-unlock), so a run that lost the lock records nothing more."""
         with self._lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
+                if fenced and self._held is not None:
+                    check_fence(self._held, self.current_lock())
                 yield
             except BaseException:
                 self.conn.execute("ROLLBACK")
@@ -162,7 +168,7 @@ class SqliteState:
     # -- history -------------------------------------------------------------------------
 
     def append(self, event: Event) -> None:
-        with self._transaction():
+        with self._transaction(fenced=True):
             self._insert_event(event)
 
     def _insert_event(self, e: Event) -> None:
@@ -221,6 +227,7 @@ class SqliteState:
                                       "(1,?,?,?,?,?,?,?,?)",
                                       (info.lock_id, info.run_id, info.operation, info.user,
                                        info.host, info.pid, info.pid_start, info.since))
+                    self._held = info.lock_id
                     return held
             if time.monotonic() >= deadline:
                 waited = f" (waited {timeout:g}s)" if timeout else ""
@@ -232,6 +239,8 @@ class SqliteState:
     def release_lock(self, lock_id: str) -> None:
         with self._transaction():
             self.conn.execute("DELETE FROM lock WHERE lock_id=?", (lock_id,))
+        if self._held == lock_id:
+            self._held = None
 
     def current_lock(self) -> LockInfo | None:
         with self._lock:
@@ -252,6 +261,12 @@ class SqliteState:
 
     # -- facts ---------------------------------------------------------------------------
 
+    def facts(self, namespace: str) -> dict[str, Any]:
+        with self._lock:
+            rows = self.conn.execute("SELECT key, value FROM facts WHERE namespace=?",
+                                     (namespace,)).fetchall()
+        return {key: json.loads(value) for key, value in rows}
+
     def fact(self, namespace: str, key: str) -> Any | None:
         with self._lock:
             row = self.conn.execute("SELECT value FROM facts WHERE namespace=? AND key=?",
@@ -259,7 +274,7 @@ class SqliteState:
         return json.loads(row[0]) if row else None
 
     def set_fact(self, namespace: str, key: str, value: Any | None, event: Event) -> None:
-        with self._transaction():
+        with self._transaction(fenced=True):
             if self.fact(namespace, key) == value:
                 return
             self._store_fact(namespace, key, value, event)
@@ -268,7 +283,7 @@ class SqliteState:
                 floor: int = 0) -> int:
         # BEGIN IMMEDIATE takes the write lock before the read: no other process reads the same
         # next id until this one is stored
-        with self._transaction():
+        with self._transaction(fenced=True):
             stored = stored_id(namespace, key, self.fact(namespace, key))
             first = max(stored, floor)
             if first + count != stored:

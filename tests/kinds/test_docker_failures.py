@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-
 from docker_fixtures import BASE_IMAGE
 
 pytestmark = pytest.mark.docker
