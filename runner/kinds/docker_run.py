@@ -101,6 +101,9 @@ class DockerRunKind(BaseKind):
     name = "docker_run"
     settings_model = DockerRunSettings
 
+    def claims(self, settings: DockerRunSettings) -> list[str]:
+        return [f"container name {settings.container_name}"] if settings.container_name else []
+
     def fingerprint(self, ctx: Context, settings: DockerRunSettings) -> dict[str, str]:
         with observing():
             return containers.image_fingerprint(ctx.docker(), settings.image_id,

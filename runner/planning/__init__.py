@@ -11,6 +11,7 @@ from runner.errors import PlanError
 from runner.kinds.base import Can
 from runner.kinds.registry import KINDS, replaces_on_change
 from runner.plan import Change, Evaluated, Plan, PlanOptions, plan
+from runner.planning.claims import claim_conflicts
 from runner.planning.evaluate import Evaluator
 from runner.planning.expand import check_references, expand_all
 from runner.planning.observe import observe_all
@@ -63,6 +64,8 @@ def make_plan(ws: Workspace, state: StateStore, connections: Connections, option
                 desired[address] = evaluator.evaluate(resource)
             except PlanError as exc:
                 errors.append(str(exc))
+    errors += [str(issue) for issue in claim_conflicts(
+        (e.resource, e.rendered) for e in desired.values())]
     if errors:
         raise PlanError("\n".join(errors))
     observed = {}

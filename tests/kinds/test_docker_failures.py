@@ -40,12 +40,13 @@ CAUSES = {
 
 @pytest.mark.parametrize("cause", sorted(CAUSES))
 def test_a_failed_create_fails_cleanly_and_the_next_apply_converges(dws, cause):
-    from runner.providers.docker.labels import workspace_tag
+    from runner.providers.docker.labels import object_name
 
     body, message = CAUSES[cause]
     clash = f"tf-test-foreign-{uuid.uuid4().hex[:8]}"
     body, message = body.replace("CLASH", clash), message.replace("CLASH", clash)
-    message = message.replace("{ws}", workspace_tag(str(dws.root.resolve())))
+    message = message.replace("tf-p-box-{ws}", object_name(str(dws.root.resolve()),
+                                                           "pipeline.p.box", ["p", "box"]))
     if cause == "clash":
         dws.docker("run", "-d", "--name", clash, BASE_IMAGE, "sleep", "600")
     try:
