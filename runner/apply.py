@@ -325,9 +325,10 @@ class Executor:
     def _commit(self, change: Change, result: StepResult, outcome: Outcome) -> None:
         event = Event(run_id=self.run_id, event=result.status, address=change.address,
                       message=outcome.message,
-                      data={"action": change.action.value, "attempts": result.attempts,
-                            **({"output": outcome.output} if outcome.output else {}),
-                            **result.data})
+                      data=self.redactor.value({
+                          "action": change.action.value, "attempts": result.attempts,
+                          **({"output": outcome.output} if outcome.output else {}),
+                          **result.data}))
         if result.status in (StepStatus.BLOCKED, StepStatus.UNCHANGED, StepStatus.NOT_STARTED) or (
                 result.status == StepStatus.CANCELLED and change.action is Action.DESTROY):
             self.state.append(event)

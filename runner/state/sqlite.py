@@ -7,6 +7,7 @@ durable against a process crash, and nothing is ever rewritten whole.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -41,6 +42,17 @@ def open_sqlite(ws: Workspace) -> SqliteState:
     return SqliteState(ws.resolve(ws.config.state.path, "state.path"))
 
 
+def _private(path: Path) -> None:
+    """The state holds outputs and history: only its owner reads it (SQLite gives its -wal and
+    -shm files the database's mode)."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    except OSError as exc:
+        raise StateError(f"cannot open state {path}: {exc.strerror}") from None
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
@@ -55,6 +67,7 @@ class SqliteState:
         self._lock = threading.RLock()
         self._held: str | None = None  # the lock id this store took, for fencing
         path.parent.mkdir(parents=True, exist_ok=True)
+        _private(path)
         deadline = time.monotonic() + OPEN_TIMEOUT_SECONDS
         while True:
             try:
