@@ -78,6 +78,25 @@ class ApplyReport:
             return RunStatus.OK
         return RunStatus.INTERRUPTED if self.interrupted else RunStatus.FAILED
 
+    def root_of(self, address: str) -> str:
+        """What a blocked change waited on, followed to the change that really failed."""
+        seen = {address}
+        outcome = self.outcomes.get(address)
+        while outcome is not None and outcome.status is StepStatus.BLOCKED and outcome.cause \
+                and outcome.cause not in seen:
+            address = outcome.cause
+            seen.add(address)
+            outcome = self.outcomes.get(address)
+        return address
+
+    def blocked_by_root(self) -> dict[str, list[str]]:
+        """The changes not applied, grouped by the failure that kept them back."""
+        groups: dict[str, list[str]] = {}
+        for address, outcome in sorted(self.outcomes.items()):
+            if outcome.status is StepStatus.BLOCKED:
+                groups.setdefault(self.root_of(address), []).append(address)
+        return groups
+
     def summary(self) -> dict[str, int]:
         out = {ed: self.count(StepStatus.DONE, Action(a)) for a, ed in
                (("create", "created"), ("update", "updated"), ("replace", "replaced"),
@@ -261,12 +280,14 @@ class Executor:
             return None
         for dep in change.depends_on:
             outcome = self.report.outcomes.get(dep)
-            if outcome and outcome.status in (StepStatus.FAILED, StepStatus.BLOCKED, StepStatus.CANCELLED):
+            if outcome and outcome.status in (StepStatus.FAILED, StepStatus.BLOCKED,
+                                              StepStatus.CANCELLED):
                 why = "failed" if outcome.status == StepStatus.FAILED else "was not applied"
                 if outcome.status != StepStatus.CANCELLED and self._is_part(change.address, dep):
                     return StepResult(StepStatus.FAILED, message=f"{dep} {why}: {outcome.message}",
                                       output=outcome.output)
-                return StepResult(StepStatus.BLOCKED, message=f"dependency {dep} {why}")
+                return StepResult(StepStatus.BLOCKED, message=f"dependency {dep} {why}",
+                                  cause=dep)
         return None
 
     def _is_part(self, address: str, dep: str) -> bool:
@@ -313,7 +334,8 @@ class Executor:
     def _finish(self, change: Change, result: StepResult, seconds: float = 0.0) -> None:
         outcome = Outcome(change.address, change.action, result.status, seconds=seconds,
                           message=self.redactor.text(result.message),
-                          output=self.redactor.text(result.output), attempts=result.attempts)
+                          output=self.redactor.text(result.output), attempts=result.attempts,
+                          cause=result.cause)
         self._commit(change, result, outcome)
         self.report.outcomes[change.address] = outcome
         self.progress.finished(outcome)

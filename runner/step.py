@@ -34,6 +34,7 @@ class StepResult:
     output: str = ""
     attempts: int = 1
     data: dict[str, Any] = field(default_factory=dict)
+    cause: str | None = None  # blocked by this dependency
 
 
 @dataclass
