@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel
 
-from runner.address import Address
+from runner.address import Address, Selection
 from runner.errors import Cancelled
 from runner.providers.call import Call
 from runner.providers.docker.engine import DockerEngine, engine_address
@@ -161,7 +161,7 @@ class Kind(Protocol):
     def observe(self, ctx: Context, record: Record) -> Observation: ...
     def destroy(self, ctx: Context, record: Record) -> None: ...
     def expand(self, ctx: Context, settings: Any, expansion: Expansion) -> list[Child] | None: ...
-    def references(self, settings: Any) -> Iterable[str]: ...
+    def references(self, settings: Any) -> Iterable[str | Selection]: ...
     def expansion_reads(self, settings: Any, dependency: str) -> bool: ...
     def dependency_view(self, ctx: Context, settings: Any, dependency: str, outputs: Any) -> Any: ...
     def time_budget(self, settings: Any, timeout: float) -> float: ...
@@ -189,7 +189,9 @@ class BaseKind:
     def expand(self, ctx: Context, settings: Any, expansion: Expansion) -> list[Child] | None:
         return None
 
-    def references(self, settings: Any) -> Iterable[str]:
+    def references(self, settings: Any) -> Iterable[str | Selection]:
+        """Addresses the settings name outside templates, and label selections of documents
+        (`Selection`): each becomes a dependency edge, checked when the specs load."""
         return ()
 
     def expansion_reads(self, settings: Any, dependency: str) -> bool:

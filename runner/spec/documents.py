@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from runner.address import NAME_PATTERN, Address, parse_address
+from runner.address import NAME_PATTERN, Address, Selection, parse_address
 from runner.duration import parse_duration
 from runner.errors import TaskformError
 from runner.kinds.registry import DOCUMENTS, STEP_TYPES, KindEntry
@@ -233,6 +233,10 @@ class DocumentReader:
             return None
         if model is not None:
             for ref in entry.kind.references(model):
+                if isinstance(ref, Selection):  # resolved once every document is loaded
+                    place = self.doc.issue(path + ref.at, "")
+                    self.out.selections.append((address, ref, place))
+                    continue
                 if is_template(ref):  # a setting that waits for outputs names nothing yet
                     continue
                 if ref.startswith("steps.") and pipeline is not None:  # a sibling step
