@@ -13,6 +13,7 @@ from runner.errors import SpecError, SpecIssue, WorkspaceError
 from runner.providers.docker.settings import DockerSettings
 from runner.providers.github import GithubSettings
 from runner.providers.llm import LLMSettings
+from runner.providers.ssh.settings import SshSettings
 from runner.spec.validation import validate
 from runner.spec.yamlsrc import SourceDoc, parse_file
 from runner.strict import StrictModel
@@ -59,6 +60,7 @@ class WorkspaceConfig(StrictModel):
     docker: DockerSettings = Field(default_factory=DockerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     github: GithubSettings = Field(default_factory=GithubSettings)
+    ssh: SshSettings = Field(default_factory=SshSettings)
 
 
 class Unset:

@@ -95,6 +95,12 @@ KINDS: dict[str, KindEntry] = {e.name: e for e in [
               can=frozenset({_E, _R})),
     KindEntry("model_task_check", _K + "model_task_check:ModelTaskCheckKind",
               can=frozenset({_O, _F})),
+    KindEntry("droplet", _K + "droplet:DropletKind", document="Droplet",
+              can=frozenset({_O, _D})),
+    KindEntry("deployment", _K + "deployment:DeploymentKind", document="Deployment",
+              can=frozenset({_E, _R})),
+    KindEntry("deployment_replica", _K + "deployment_replica:DeploymentReplicaKind",
+              internal=True, can=frozenset({_O, _D, _F, _N})),
 ]}
 
 DOCUMENTS: dict[str, KindEntry] = {e.document: e for e in KINDS.values() if e.document}

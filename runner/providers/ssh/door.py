@@ -130,6 +130,10 @@ class RemoteFiles(Protocol):
         """Remove a file; nothing when it is already gone."""
         ...
 
+    def rmdir(self, path: str) -> None:
+        """Remove an empty folder; nothing when it is already gone."""
+        ...
+
 
 class Host(Protocol):
     """One SSH host, connected on first use and shared by a run."""

@@ -91,3 +91,9 @@ class SftpFiles:
             self.sftp.remove(path)
         except FileNotFoundError:
             pass
+
+    def rmdir(self, path: str) -> None:
+        try:
+            self.sftp.rmdir(path)
+        except FileNotFoundError:
+            pass
