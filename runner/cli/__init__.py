@@ -59,6 +59,7 @@ def cli(ctx: click.Context, workspace: str, no_color: bool) -> None:
 def _register() -> None:
     # one command per line: each part of taskform adds its own line here
     from runner.cli.apply import apply
+    from runner.cli.deployments import deployments
     from runner.cli.destroy import destroy
     from runner.cli.gc import gc
     from runner.cli.graph import graph
@@ -81,6 +82,7 @@ def _register() -> None:
         state,
         report,
         tasks,
+        deployments,
         watch,
         gc,
         force_unlock,

@@ -178,6 +178,8 @@ def _held(ctx: Context, prior: Record) -> dict[str, Any] | None:
     if not generation or claims.draw(ctx.facts, me, generation):
         return None
     claim = claims.current(ctx.facts, me, generation)
+    if claim is not None and claim.released:
+        return None  # reset by its holder: deployed again now
     holder = claim.holder if claim else "a candidate"
     ctx.log(f"claimed by {holder}: left as it is until it is released")
     return {**prior.outputs, "held_by": holder, "pending": True}
