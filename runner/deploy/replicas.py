@@ -48,7 +48,7 @@ def replicas(records: Mapping[str, Record], facts: Facts,
              deployment: str | None = None) -> list[Replica]:
     """Every recorded replica (of one deployment), in address order."""
     out = []
-    for address, record in sorted(records.items(), key=lambda item: parse_address(item[0])):
+    for _, record in sorted(records.items(), key=lambda item: parse_address(item[0])):
         if record.kind != REPLICA or (deployment and record.parent != deployment):
             continue
         out.append(_replica(record, facts))
