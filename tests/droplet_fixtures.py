@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,3 +159,78 @@ def lone_droplet(tmp_path: Path) -> Iterator[Fleet]:
     started = start_fleet(tmp_path / "lone", count=1)
     yield started
     started[0].stop()
+
+
+RUN_SH = """#!/bin/sh
+set -e
+echo "run $TASKFORM_SLOT" >> runs.log
+nohup sleep {nap} > /dev/null 2>&1 &
+echo $! > app.pid
+echo "started in slot $TASKFORM_SLOT"
+"""
+KILL_SH = """#!/bin/sh
+[ -f app.pid ] && kill "$(cat app.pid)" 2>/dev/null || true
+rm -f app.pid
+echo reset >> ../resets.log
+"""
+HEALTH = 'kill -0 "$(cat app.pid)"'
+
+
+class Lab:
+    """A workspace (the `ws` fixture) wired to the fleet: the login key in keys/, droplets
+    written as documents, a remote folder of the test's own on the droplets (this machine),
+    and a small app whose run.sh starts a `sleep` with a duration no other test uses."""
+
+    def __init__(self, ws: object, fleet: Fleet, remote: Path):
+        self.ws, self.fleet, self.remote = ws, fleet, remote
+        self.nap = f"600.{uuid.uuid4().int % 10**6}"
+        key = ws.root / "keys" / "id_ed25519"  # type: ignore[attr-defined]
+        key.parent.mkdir(exist_ok=True)
+        key.write_text(fleet.key_text)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.ws, name)
+
+    def droplet(self, index: int, name: str, *, labels: str = "{region: lab}", capacity: int = 1,
+                trust: str | None = None, extra: str = "") -> str:
+        sshd = self.fleet[index]
+        trust = trust or f'host_key: "{sshd.host_key}"'
+        return (f"apiVersion: taskform/v1\nkind: Droplet\nmetadata: {{name: {name}, labels: "
+                f"{labels}}}\nspec:\n  address: {sshd.address}\n  port: {sshd.port}\n"
+                f"  ssh_key: {{path: keys/id_ed25519}}\n  {trust}\n  capacity: {capacity}\n"
+                f"  remote_dir: {self.remote}\n  docker: false\n{extra}")
+
+    def app(self, folder: str = "app", run: str | None = None, kill: str | None = None) -> None:
+        self.ws.write(f"{folder}/run.sh", run or RUN_SH.format(nap=self.nap))  # type: ignore[attr-defined]
+        self.ws.write(f"{folder}/kill.sh", kill or KILL_SH)  # type: ignore[attr-defined]
+        self.ws.write(f"{folder}/index.html", "hello\n")  # type: ignore[attr-defined]
+
+    def running(self) -> int:
+        """How many of this test's app processes run on the droplets (this machine)."""
+        found = subprocess.run(["pgrep", "-cfx", f"sleep {self.nap}"], capture_output=True,
+                               text=True, timeout=30)
+        return int(found.stdout.strip() or 0)
+
+    def stop_leftovers(self) -> None:
+        """Stop, by pid, what this test's app started and a failed test left running."""
+        found = subprocess.run(["pgrep", "-fx", f"sleep {self.nap}"], capture_output=True,
+                               text=True, timeout=30)
+        for pid in found.stdout.split():
+            try:
+                os.kill(int(pid), 15)
+            except ProcessLookupError:
+                pass
+
+    def tree(self) -> list[str]:
+        """Everything under the remote folder, as paths relative to it."""
+        return sorted(str(p.relative_to(self.remote)) for p in self.remote.rglob("*"))
+
+
+@pytest.fixture
+def lab(ws: object, fleet: Fleet) -> Iterator[Lab]:
+    remote = Path(f"/tmp/tf-lab-{uuid.uuid4().hex[:10]}")
+    made = Lab(ws, fleet, remote)
+    yield made
+    made.ws.cli("destroy", "-auto-approve")  # type: ignore[attr-defined]
+    made.stop_leftovers()
+    shutil.rmtree(remote, ignore_errors=True)

@@ -157,8 +157,8 @@ class DeploymentReplicaKind(BaseKind):
         try:
             return _look(ctx, droplet, settings, out, claim)
         except ProviderError as exc:
-            raise ProviderError(f"droplet.{droplet.name} ({droplet.where}), where {me} is "
-                                f"deployed: {exc}; {REFRESH_ADVICE}") from None
+            raise ProviderError(f"droplet.{droplet.name}: {exc} ({me} is deployed there); "
+                                f"{REFRESH_ADVICE}") from None
 
     def destroy(self, ctx: Context, record: Record) -> None:
         me = str(ctx.address)

@@ -95,8 +95,7 @@ class DropletKind(BaseKind):
                 present = files.exists(Layout(settings.remote_dir).slots)
                 held = slots.holders(files, Layout(settings.remote_dir))
         except ProviderError as exc:
-            raise ProviderError(f"{me} ({settings.user}@{settings.address}:{settings.port}): "
-                                f"{exc}; {REFRESH_ADVICE}") from None
+            raise ProviderError(f"{me}: {exc}; {REFRESH_ADVICE}") from None
         reasons = []
         if presented != record.outputs.get("host_key"):
             reasons.append(f"its host key is now {key_line_fingerprint(presented)} (trusted by "
