@@ -161,29 +161,38 @@ def lone_droplet(tmp_path: Path) -> Iterator[Fleet]:
     started[0].stop()
 
 
+# the app: a small HTTP server on a port of its own (written to app.port), its command line
+# marked with a word no other test uses, so the test can count and stop exactly its processes
+SERVER = ("import http.server, socketserver\n"
+          "s = socketserver.TCPServer(('127.0.0.1', 0), http.server.SimpleHTTPRequestHandler)\n"
+          "open('app.port', 'w').write(str(s.server_address[1]))\n"
+          "s.serve_forever()\n")
 RUN_SH = """#!/bin/sh
 set -e
 echo "run $TASKFORM_SLOT" >> runs.log
-nohup sleep {nap} > /dev/null 2>&1 &
+rm -f app.port
+nohup python3 -c "{server}" {marker} > app.log 2>&1 &
 echo $! > app.pid
 echo "started in slot $TASKFORM_SLOT"
 """
 KILL_SH = """#!/bin/sh
 [ -f app.pid ] && kill "$(cat app.pid)" 2>/dev/null || true
-rm -f app.pid
-echo reset >> ../resets.log
+rm -f app.pid app.port
+[ -z "$RESETS" ] || echo reset >> "$RESETS"
 """
-HEALTH = 'kill -0 "$(cat app.pid)"'
+HEALTH = ("python3 -c \"import urllib.request as u; u.urlopen('http://127.0.0.1:' + "
+          "open('app.port').read() + '/index.html', timeout=2)\"")
 
 
 class Lab:
     """A workspace (the `ws` fixture) wired to the fleet: the login key in keys/, droplets
-    written as documents, a remote folder of the test's own on the droplets (this machine),
-    and a small app whose run.sh starts a `sleep` with a duration no other test uses."""
+    written as documents, a remote folder of the test's own on the droplets (this machine: each
+    droplet gets `<remote>/<name>`, as if it were a machine of its own),
+    and a small app whose run.sh starts an HTTP server marked with a word of this test's own."""
 
     def __init__(self, ws: object, fleet: Fleet, remote: Path):
         self.ws, self.fleet, self.remote = ws, fleet, remote
-        self.nap = f"600.{uuid.uuid4().int % 10**6}"
+        self.marker = f"tf-lab-app-{uuid.uuid4().hex[:10]}"
         key = ws.root / "keys" / "id_ed25519"  # type: ignore[attr-defined]
         key.parent.mkdir(exist_ok=True)
         key.write_text(fleet.key_text)
@@ -198,28 +207,38 @@ class Lab:
         return (f"apiVersion: taskform/v1\nkind: Droplet\nmetadata: {{name: {name}, labels: "
                 f"{labels}}}\nspec:\n  address: {sshd.address}\n  port: {sshd.port}\n"
                 f"  ssh_key: {{path: keys/id_ed25519}}\n  {trust}\n  capacity: {capacity}\n"
-                f"  remote_dir: {self.remote}\n  docker: false\n{extra}")
+                f"  remote_dir: {self.remote}/{name}\n  docker: false\n{extra}")
 
     def app(self, folder: str = "app", run: str | None = None, kill: str | None = None) -> None:
-        self.ws.write(f"{folder}/run.sh", run or RUN_SH.format(nap=self.nap))  # type: ignore[attr-defined]
+        self.ws.write(f"{folder}/run.sh", run or RUN_SH.format(server=SERVER,
+                                                                marker=self.marker))  # type: ignore[attr-defined]
         self.ws.write(f"{folder}/kill.sh", kill or KILL_SH)  # type: ignore[attr-defined]
         self.ws.write(f"{folder}/index.html", "hello\n")  # type: ignore[attr-defined]
 
+    @property
+    def resets_log(self) -> Path:
+        """Where the app's kill.sh notes each reset (outside the droplets' folders)."""
+        return self.remote.parent / f"{self.remote.name}-resets.log"
+
     def running(self) -> int:
         """How many of this test's app processes run on the droplets (this machine)."""
-        found = subprocess.run(["pgrep", "-cfx", f"sleep {self.nap}"], capture_output=True,
-                               text=True, timeout=30)
-        return int(found.stdout.strip() or 0)
+        return len(self._pids())
+
+    def _pids(self) -> list[int]:
+        found = subprocess.run(["pgrep", "-f", "--", f" {self.marker}$"],
+                               capture_output=True, text=True, timeout=30)
+        return [int(pid) for pid in found.stdout.split()]
 
     def stop_leftovers(self) -> None:
         """Stop, by pid, what this test's app started and a failed test left running."""
-        found = subprocess.run(["pgrep", "-fx", f"sleep {self.nap}"], capture_output=True,
-                               text=True, timeout=30)
-        for pid in found.stdout.split():
+        for pid in self._pids():
             try:
-                os.kill(int(pid), 15)
+                os.kill(pid, 15)
             except ProcessLookupError:
                 pass
+        deadline = time.monotonic() + 10
+        while self._pids() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def tree(self) -> list[str]:
         """Everything under the remote folder, as paths relative to it."""
@@ -234,3 +253,4 @@ def lab(ws: object, fleet: Fleet) -> Iterator[Lab]:
     made.ws.cli("destroy", "-auto-approve")  # type: ignore[attr-defined]
     made.stop_leftovers()
     shutil.rmtree(remote, ignore_errors=True)
+    made.resets_log.unlink(missing_ok=True)

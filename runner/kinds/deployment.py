@@ -17,7 +17,7 @@ from runner.address import Selection
 from runner.deploy import claims
 from runner.deploy.capacity import Ledger
 from runner.deploy.settings import DeploymentSettings
-from runner.errors import PlanError
+from runner.errors import StepFailed
 from runner.kinds.base import BaseKind, Child, Context, Expansion
 from runner.state.base import Record
 from runner.vocabulary import UNKNOWN
@@ -67,9 +67,9 @@ class DeploymentKind(BaseKind):
         if short:
             where = f"droplet {droplets[0]}" if settings.droplet else \
                 f"pool {_labels(settings.pool.labels if settings.pool else {})}"
-            raise PlanError(f"{where} has {len(needing) - short} free slot(s) for "
+            raise StepFailed(f"{where} has {len(needing) - short} free slot(s) for "
                             f"{len(needing)} new replica(s) of {me}: {short} slot(s) missing "
-                            f"({ledger.describe(droplets)})")
+                            f"({ledger.describe(droplets)})", retryable=False)
 
     def apply(self, ctx: Context, settings: DeploymentSettings, prior: Record | None
               ) -> dict[str, Any]:
