@@ -245,8 +245,7 @@ class Lab:
         return sorted(str(p.relative_to(self.remote)) for p in self.remote.rglob("*"))
 
 
-@pytest.fixture
-def lab(ws: object, fleet: Fleet) -> Iterator[Lab]:
+def _lab(ws: object, fleet: Fleet) -> Iterator[Lab]:
     remote = Path(f"/tmp/tf-lab-{uuid.uuid4().hex[:10]}")
     made = Lab(ws, fleet, remote)
     yield made
@@ -254,3 +253,15 @@ def lab(ws: object, fleet: Fleet) -> Iterator[Lab]:
     made.stop_leftovers()
     shutil.rmtree(remote, ignore_errors=True)
     made.resets_log.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def lab(ws: object, fleet: Fleet) -> Iterator[Lab]:
+    """A lab on the session's three droplets."""
+    yield from _lab(ws, fleet)
+
+
+@pytest.fixture
+def lone_lab(ws: object, lone_droplet: Fleet) -> Iterator[Lab]:
+    """A lab on a droplet of the test's own (to stop, or to give a new host key)."""
+    yield from _lab(ws, lone_droplet)

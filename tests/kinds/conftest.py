@@ -2,4 +2,4 @@
 for the kind tests."""
 
 from docker_fixtures import docker_client, dws  # noqa: F401
-from droplet_fixtures import fleet, lab, lone_droplet  # noqa: F401
+from droplet_fixtures import fleet, lab, lone_droplet, lone_lab  # noqa: F401
