@@ -36,8 +36,11 @@ class Placement:
 
 
 def place(candidates: Sequence[Droplet], open_host: Callable[[Droplet], Host],
-          holder: slots.Holder, previous: Placement | None, what: str) -> tuple[Droplet, int]:
-    """Claim (or keep) a slot for `holder`; StepFailed saying how full each droplet is."""
+          holder: slots.Holder, previous: Placement | None, what: str, hint: int = 0
+          ) -> tuple[Droplet, int]:
+    """Claim (or keep) a slot for `holder`; StepFailed saying how full each droplet is.
+    `hint`: the slot to try first on a droplet (replica n tries slot n: replicas of one
+    deployment placed at once do not all race for slot 0, and land where one expects)."""
     by_name = {d.name: d for d in candidates}
     if previous is not None and previous.droplet in by_name:
         droplet = by_name[previous.droplet]
@@ -59,7 +62,8 @@ def place(candidates: Sequence[Droplet], open_host: Callable[[Droplet], Host],
         if in_use[droplet.name] >= droplet.capacity:
             continue
         with open_host(droplet).files() as files:
-            slot = slots.claim(files, Layout(droplet.remote_dir), holder, droplet.capacity)
+            slot = slots.claim(files, Layout(droplet.remote_dir), holder, droplet.capacity,
+                               prefer=[hint % droplet.capacity])
         if slot is not None:
             return droplet, slot
         in_use[droplet.name] = droplet.capacity  # taken meanwhile (another workspace)

@@ -132,7 +132,9 @@ class DeploymentReplicaKind(BaseKind):
         holder = Holder(0, lease, me, str(ctx.workspace.root), _hostname(), ctx.run_id,
                         now_iso(), name)
         try:
-            droplet, slot = place(candidates, lambda d: open_on(ctx, d), holder, previous, me)
+            key = ctx.address.key[-1] if ctx.address.key else 0
+            droplet, slot = place(candidates, lambda d: open_on(ctx, d), holder, previous, me,
+                                  hint=key if isinstance(key, int) else 0)
         except ProviderError as exc:
             raise StepFailed(str(exc)) from None
         placed = Placement(droplet.name, slot, name, lease)
