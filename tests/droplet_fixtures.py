@@ -201,13 +201,13 @@ class Lab:
         return getattr(self.ws, name)
 
     def droplet(self, index: int, name: str, *, labels: str = "{region: lab}", capacity: int = 1,
-                trust: str | None = None, extra: str = "") -> str:
+                trust: str | None = None, docker: bool = False, extra: str = "") -> str:
         sshd = self.fleet[index]
         trust = trust or f'host_key: "{sshd.host_key}"'
         return (f"apiVersion: taskform/v1\nkind: Droplet\nmetadata: {{name: {name}, labels: "
                 f"{labels}}}\nspec:\n  address: {sshd.address}\n  port: {sshd.port}\n"
                 f"  ssh_key: {{path: keys/id_ed25519}}\n  {trust}\n  capacity: {capacity}\n"
-                f"  remote_dir: {self.remote}/{name}\n  docker: false\n{extra}")
+                f"  remote_dir: {self.remote}/{name}\n  docker: {str(docker).lower()}\n{extra}")
 
     def app(self, folder: str = "app", run: str | None = None, kill: str | None = None) -> None:
         self.ws.write(f"{folder}/run.sh", run or RUN_SH.format(server=SERVER,
