@@ -177,3 +177,24 @@ def test_the_wrapper_quotes_the_command_and_bounds_it() -> None:
         "'echo '\"'\"'a b'\"'\"''")
     with pytest.raises(ValueError):
         wrap("true", 1, {"A-B": "x"})
+
+
+@pytest.mark.docker
+def test_a_droplets_docker_engine_answers_through_the_door(host) -> None:  # type: ignore[no-untyped-def]
+    """What Docker's ssh:// transport is made of, over the door's own checked connection (the
+    test droplets' sessions reach this machine's engine)."""
+    import docker
+
+    from runner.providers.ssh.tunnel import DockerTunnel
+
+    tunnel = DockerTunnel(host)
+    try:
+        remote = docker.DockerClient(base_url=tunnel.url, timeout=60)
+        local = docker.DockerClient(base_url="unix:///var/run/docker.sock", timeout=60)
+        assert remote.info()["ID"] == local.info()["ID"]
+        assert remote.images.get("taskform/base:bookworm").id == \
+            local.images.get("taskform/base:bookworm").id
+        assert oct(tunnel.path.stat().st_mode & 0o777) == "0o600"
+    finally:
+        tunnel.close()
+    assert not tunnel.path.exists()
