@@ -39,8 +39,9 @@ def place(candidates: Sequence[Droplet], open_host: Callable[[Droplet], Host],
           holder: slots.Holder, previous: Placement | None, what: str, hint: int = 0
           ) -> tuple[Droplet, int]:
     """Claim (or keep) a slot for `holder`; StepFailed saying how full each droplet is.
-    `hint`: the slot to try first on a droplet (replica n tries slot n: replicas of one
-    deployment placed at once do not all race for slot 0, and land where one expects)."""
+    `hint`: the replica's number. Among droplets equally loaded, replica n tries the n-th first
+    (round robin), and there slot n // droplets: replicas of one deployment placed at once
+    spread over the pool instead of racing for one droplet's slot 0."""
     by_name = {d.name: d for d in candidates}
     if previous is not None and previous.droplet in by_name:
         droplet = by_name[previous.droplet]
@@ -57,13 +58,14 @@ def place(candidates: Sequence[Droplet], open_host: Callable[[Droplet], Host],
         if mine is not None:  # a lease an interrupted apply took: it is still ours
             return droplet, mine
         in_use[droplet.name] = sum(1 for n in held if n < droplet.capacity)
-    order = sorted(candidates, key=lambda d: (in_use[d.name] / d.capacity, d.name))
+    turn = {d.name: (i - hint) % len(candidates) for i, d in enumerate(candidates)}
+    order = sorted(candidates, key=lambda d: (in_use[d.name] / d.capacity, turn[d.name]))
     for droplet in order:
         if in_use[droplet.name] >= droplet.capacity:
             continue
         with open_host(droplet).files() as files:
             slot = slots.claim(files, Layout(droplet.remote_dir), holder, droplet.capacity,
-                               prefer=[hint % droplet.capacity])
+                               prefer=[hint // len(candidates) % droplet.capacity])
         if slot is not None:
             return droplet, slot
         in_use[droplet.name] = droplet.capacity  # taken meanwhile (another workspace)
