@@ -18,7 +18,6 @@ from typing import Any
 
 from runner.errors import Cancelled, ProviderError
 from runner.providers.call import Call
-from runner.providers.local import Tail
 from runner.providers.ssh.door import (
     CommandResult,
     Endpoint,
@@ -29,13 +28,12 @@ from runner.providers.ssh.door import (
     sha256_fingerprint,
 )
 from runner.providers.ssh.keys import host_keys_for, load_private_key
+from runner.providers.ssh.pump import PID_MARK, Pump
 from runner.providers.ssh.settings import SshSettings
 from runner.providers.ssh.sftp import SftpFiles
 
-OUTPUT_LIMIT = 64 * 1024
 KILL_AFTER_SECONDS = 5  # the host's `timeout -k`: TERM first, KILL this much later
 LOCAL_GRACE_SECONDS = 10.0  # past the deadline, how long the host gets to report the kill
-PID_MARK = "taskform-pid "
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -138,7 +136,7 @@ class SshHost:
             if stdin:
                 channel.sendall(stdin)
             channel.shutdown_write()
-            pump = _Pump(call)
+            pump = Pump(call)
             timed_out = pump.until_exit(channel, started + seconds + LOCAL_GRACE_SECONDS)
             if pump.pid and (timed_out or call.cancelled.is_set()):
                 self._kill(pump.pid)
@@ -227,65 +225,3 @@ def _connection_error(exc: Any) -> str:
     for error in errors.values():
         return str(getattr(error, "strerror", None) or error)
     return str(exc)
-
-
-class _Pump:
-    """Reads a channel's stdout and stderr as they come, keeping tails and logging lines; the
-    first stderr line is the wrapper's process group id."""
-
-    def __init__(self, call: Call):
-        self.call, self.out, self.err = call, Tail(OUTPUT_LIMIT), Tail(OUTPUT_LIMIT)
-        self.pid: int | None = None
-        self._head: bytes | None = b""  # stderr until the wrapper's first line is seen
-        self._lines = {"out": b"", "err": b""}
-
-    def until_exit(self, channel: Any, deadline: float) -> bool:
-        """Read until the command exits; True when the local deadline passed first."""
-        pause = 0.005
-        while True:
-            moved = self._drain(channel)
-            if channel.exit_status_ready() and not channel.recv_ready() and \
-                    not channel.recv_stderr_ready():
-                self._drain(channel)
-                self._flush()
-                return False
-            if self.call.cancelled.is_set() or time.monotonic() >= deadline:
-                self._flush()
-                return not self.call.cancelled.is_set()
-            pause = 0.005 if moved else min(pause * 2, 0.1)
-            time.sleep(pause)
-
-    def _drain(self, channel: Any) -> bool:
-        moved = False
-        while channel.recv_ready():
-            self._take("out", channel.recv(32768))
-            moved = True
-        while channel.recv_stderr_ready():
-            self._take("err", channel.recv_stderr(32768))
-            moved = True
-        return moved
-
-    def _take(self, stream: str, data: bytes) -> None:
-        if stream == "err" and self._head is not None:
-            self._head += data
-            line, sep, rest = self._head.partition(b"\n")
-            if not sep:
-                return
-            self._head = None
-            text = line.decode("utf-8", "replace")
-            if text.startswith(PID_MARK) and text[len(PID_MARK):].isdigit():
-                self.pid = int(text[len(PID_MARK):])
-                data = rest
-            else:
-                data = line + sep + rest
-        (self.out if stream == "out" else self.err).add(data)
-        buffered = self._lines[stream] + data
-        *complete, self._lines[stream] = buffered.split(b"\n")
-        for line in complete:
-            self.call.log(line.decode("utf-8", "replace"))
-
-    def _flush(self) -> None:
-        for stream, rest in self._lines.items():
-            if rest:
-                self.call.log(rest.decode("utf-8", "replace"))
-                self._lines[stream] = b""
