@@ -37,7 +37,8 @@ class Pump:
                 self._flush()
                 return not self.call.cancelled.is_set()
             pause = 0.005 if moved else min(pause * 2, 0.1)
-            time.sleep(pause)
+            # wakes at once when the command exits; output arriving meanwhile waits `pause`
+            channel.status_event.wait(pause)
 
     def _drain(self, channel: Any) -> bool:
         moved = False
