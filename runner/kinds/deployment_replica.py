@@ -199,9 +199,9 @@ def _look(ctx: Context, droplet: Droplet, settings: ReplicaSettings, out: dict[s
                        f"held by {other.describe()}")
     if not present:
         reasons.append(f"remote directory {target.directory} on droplet {droplet.name} is gone")
-    if claim is not None:
-        return Observation(reasons=tuple(reasons), notes=(f"claimed by {claim.holder} since "
-                                                          f"{claim.since}",))
+    if claim is not None:  # the holder's now: nothing is done to it until it is released
+        return Observation(notes=(f"claimed by {claim.holder} since {claim.since}",
+                                  *reasons))
     if present and settings.health is not None and not reasons:
         result = check_health(target, settings, ctx.call())
         if not result.ok:

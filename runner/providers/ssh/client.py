@@ -138,11 +138,12 @@ class SshHost:
             channel.shutdown_write()
             pump = Pump(call)
             timed_out = pump.until_exit(channel, started + seconds + LOCAL_GRACE_SECONDS)
-            if pump.pid and (timed_out or call.cancelled.is_set()):
-                self._kill(pump.pid)
-            if call.cancelled.is_set():
-                raise Cancelled(call.what)
-            code = -1 if timed_out else channel.recv_exit_status()
+            stopped = timed_out or call.cancelled.is_set()
+            code = -1 if stopped else channel.recv_exit_status()
+        if stopped and pump.pid:  # after its session is given back: the kill needs one
+            self._kill(pump.pid)
+        if call.cancelled.is_set():
+            raise Cancelled(call.what)
         elapsed = time.monotonic() - started
         timed_out = timed_out or (code in (124, 137) and elapsed >= seconds - 0.5)
         return CommandResult(code, pump.out.text(), pump.err.text(), timed_out, elapsed)
