@@ -188,3 +188,14 @@ def test_a_droplet_holding_deployments_is_not_forgotten(lab: Lab) -> None:
     assert (outputs(lab, "deployment.web[0]")["droplet"], resets(lab)) == ("lab-2", ["reset"])
     apply(lab)
     assert "droplet.lab-1" not in lab.state().records()
+
+
+def test_replace_resets_and_deploys_again_in_its_slot(deployed: Lab) -> None:
+    """The seed's reset_task: reset with kill.sh, then a fresh deploy; the slot is kept."""
+    before = outputs(deployed, "deployment.web[0]")
+    apply(deployed, "-replace", "deployment.web[0]")
+    after = outputs(deployed, "deployment.web[0]")
+    assert (after["droplet"], after["slot"], after["uploaded"], resets(deployed)) == \
+        ("lab-1", before["slot"], ["index.html", "kill.sh", "run.sh"], ["reset"])
+    assert after["generation"] != before["generation"]
+    assert ((folder(deployed) / "runs.log").read_text(), deployed.running()) == ("run 0\n", 1)
