@@ -102,8 +102,8 @@ class DeploymentReplicaKind(BaseKind):
         healthy = _healthy_before(ctx, target, settings, prior)
         if not healthy:
             ctx.log("not healthy: stopped and run again")
-        force = prior is None or prior.status != RecordStatus.OK or not healthy or any(
-            (prior.settings or {}).get(k) != settings.model_dump().get(k) for k in RUN_SETTINGS)
+        force = prior is None or prior.status != RecordStatus.OK or not healthy or \
+            _run_settings_changed(prior, settings)
         done = deploy(target, settings, local, previous, ctx.call(), force_run=force)
         old = (earlier.outputs or {}) if earlier is not None else {}
         fresh = done.created or old.get("directory") != target.directory
@@ -223,6 +223,16 @@ def _healthy_before(ctx: Context, target: Target, settings: ReplicaSettings,
         if not files.exists(target.directory):
             return True
     return check_health(target, settings, ctx.call()).ok
+
+
+def _run_settings_changed(prior: Record, settings: ReplicaSettings) -> bool:
+    """True when what `run` is or how it runs changed (defaults filled in on both sides)."""
+    try:
+        before = ReplicaSettings.model_validate(prior.settings).model_dump()
+    except ValueError:
+        return True
+    now = settings.model_dump()
+    return any(before.get(k) != now.get(k) for k in RUN_SETTINGS)
 
 
 def _previous_files(earlier: Record | None, placed: Placement) -> list[str]:

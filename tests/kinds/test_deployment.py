@@ -199,3 +199,17 @@ def test_replace_resets_and_deploys_again_in_its_slot(deployed: Lab) -> None:
         ("lab-1", before["slot"], ["index.html", "kill.sh", "run.sh"], ["reset"])
     assert after["generation"] != before["generation"]
     assert ((folder(deployed) / "runs.log").read_text(), deployed.running()) == ("run 0\n", 1)
+
+
+def test_a_change_of_the_health_check_alone_neither_sends_nor_runs(deployed: Lab) -> None:
+    deployed.spec(deployed.droplet(0, "lab-1", capacity=2) + "---\n" +
+                  web(deployed).replace("retries: 40", "retries: 30"))
+    assert plan_lines(deployed) == [
+        "  ~ deployment.web  (deployment, update)", "      # setting health changed",
+        "      # deployment.web[0] will change",
+        "  ~ deployment.web[0]  (deployment_replica, update)", "      # setting health changed",
+        "Plan: 0 to create, 2 to update, 0 to replace, 0 to destroy, 1 unchanged."]
+    apply(deployed)
+    out = outputs(deployed, "deployment.web[0]")
+    assert (out["uploaded"], out["ran"], out["health_tries"]) == ([], False, 1)
+    assert (folder(deployed) / "runs.log").read_text() == "run 0\n"
