@@ -20,7 +20,7 @@ from runner.deploy.identity import workspace_id
 from runner.deploy.layout import deployment_name, lease_id
 from runner.deploy.lifecycle import Target, check_health, deploy, outputs_of, reset
 from runner.deploy.placement import Placement, place
-from runner.deploy.settings import ReplicaSettings
+from runner.deploy.settings import DeploySpec, ReplicaSettings
 from runner.deploy.slots import Holder, release, verify
 from runner.deploy.sync import LocalFile, local_files
 from runner.errors import ProviderError, StepFailed
@@ -138,7 +138,10 @@ class DeploymentReplicaKind(BaseKind):
         except ProviderError as exc:
             raise StepFailed(str(exc)) from None
         placed = Placement(droplet.name, slot, name, lease)
-        ctx.facts.put(claims.PLACEMENT, me, placed.as_fact())
+        # what destroy needs when no record says it (a first apply that failed records no
+        # settings): never the environment, which may hold secrets
+        ctx.facts.put(claims.PLACEMENT, me, {**placed.as_fact(), "reset": settings.reset,
+                                             "timeout": settings.timeout})
         ctx.log(f"slot {slot} on droplet {droplet.name}")
         return Target(droplet, open_on(ctx, droplet), name, slot), placed
 
@@ -167,8 +170,7 @@ class DeploymentReplicaKind(BaseKind):
         placed = Placement.from_mapping(record.outputs) or \
             Placement.from_mapping(claims.placement(ctx.facts, me))
         if placed is not None:
-            settings = ReplicaSettings.model_validate(record.settings)
-            _reset_and_release(ctx, settings, placed)
+            _reset_and_release(ctx, _reset_spec(ctx, record), placed)
         ctx.facts.put(claims.PLACEMENT, me, None)
         claims.forget(ctx.facts, me)
 
@@ -242,12 +244,22 @@ def _previous_files(earlier: Record | None, placed: Placement) -> list[str]:
     return list(out.get("files") or {})
 
 
+def _reset_spec(ctx: Context, record: Record) -> DeploySpec:
+    """How to reset the replica: its recorded settings, or what its placement kept."""
+    if record.settings is not None:
+        return ReplicaSettings.model_validate(record.settings)
+    kept = claims.placement(ctx.facts, str(ctx.address)) or {}
+    return DeploySpec.model_validate({"source": {"dir": "."},
+                                      "reset": kept.get("reset") or "kill.sh",
+                                      "timeout": kept.get("timeout") or "10m"})
+
+
 def _move_out(ctx: Context, settings: ReplicaSettings, previous: Placement) -> None:
     ctx.log(f"droplet {previous.droplet} is no longer among its droplets: moving")
     _reset_and_release(ctx, settings, previous)
 
 
-def _reset_and_release(ctx: Context, settings: ReplicaSettings, placed: Placement) -> None:
+def _reset_and_release(ctx: Context, settings: DeploySpec, placed: Placement) -> None:
     outputs = ctx.outputs(f"droplet.{placed.droplet}")
     if outputs is UNKNOWN:
         record = ctx.recorded.get(f"droplet.{placed.droplet}")

@@ -84,6 +84,8 @@ class DropletKind(BaseKind):
                 "docker_version": version, "slots_in_use": len(held)}
 
     def observe(self, ctx: Context, record: Record) -> Observation:
+        if not record.outputs.get("host_key") or record.settings is None:
+            return Observation(exists=False, reasons=("it was never reached",))
         settings = DropletSettings.model_validate(record.settings)
         me = f"droplet.{name_of(ctx)}"
         try:
@@ -108,6 +110,8 @@ class DropletKind(BaseKind):
         return Observation(reasons=tuple(reasons), notes=(note,)) if reasons or held else IN_SYNC
 
     def destroy(self, ctx: Context, record: Record) -> None:
+        if not record.outputs.get("host_key") or record.settings is None:
+            return  # never reached: nothing was made there, nothing can be held
         settings = DropletSettings.model_validate(record.settings)
         try:
             found = open_droplet(ctx, settings, record)

@@ -213,3 +213,22 @@ def test_a_change_of_the_health_check_alone_neither_sends_nor_runs(deployed: Lab
     out = outputs(deployed, "deployment.web[0]")
     assert (out["uploaded"], out["ran"], out["health_tries"]) == ([], False, 1)
     assert (folder(deployed) / "runs.log").read_text() == "run 0\n"
+
+
+def test_a_failed_first_deploy_is_reset_and_its_slot_given_back(lab: Lab) -> None:
+    # the environment is not kept for a reset without a record (it may hold secrets): this
+    # kill.sh names its log itself
+    lab.app(run="#!/bin/sh\necho broken >&2\nexit 3\n",
+            kill=f"#!/bin/sh\necho reset >> {lab.resets_log}\n")
+    lab.spec(lab.droplet(0, "lab-1") + "---\n" + web(lab))
+    result = lab.cli("apply", "-auto-approve")
+    assert result.exit_code == 1
+    name = lab.state().records()["deployment.web[0]"]
+    assert name.status == "failed" and name.error is not None
+    assert name.error.startswith("run.sh exited with code 3 on droplet lab-1 (")
+    assert name.output == "broken"
+    assert [p.name for p in (lab.remote / "lab-1/.taskform/slots").iterdir()] == ["0"]
+    lab.spec(lab.droplet(0, "lab-1"))
+    apply(lab)
+    assert (lab.tree(), resets(lab)) == (["lab-1", "lab-1/.taskform", "lab-1/.taskform/slots",
+                                          "lab-1/.taskform/tmp", "lab-1/deployments"], ["reset"])

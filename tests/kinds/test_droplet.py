@@ -86,3 +86,31 @@ def test_a_stopped_droplet_is_a_plan_error_naming_it(lone_lab: Lab) -> None:
     result = lone_lab.cli("plan", "-refresh=false")
     assert (result.exit_code, result.output) == (0, "No changes. 1 resource matches the specs.\n")
     sshd.start()
+
+
+def test_a_droplet_whose_docker_does_not_answer_is_refused(ws, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+    import uuid
+
+    from droplet_fixtures import start_fleet
+
+    if not shutil.which("docker"):
+        pytest.skip("the docker CLI is missing (scripts/setup.sh installs docker.io)")
+    # this droplet's sessions point Docker at a socket where no engine listens
+    dead = f"unix:///tmp/tf-no-engine-{uuid.uuid4().hex[:8]}.sock"
+    fleet = start_fleet(tmp_path / "fleet", count=1, extra=f"SetEnv DOCKER_HOST={dead}\n")
+    lab = Lab(ws, fleet, tmp_path / "remote")
+    try:
+        lab.spec(lab.droplet(0, "lab-1", docker=True))
+        result = lab.cli("apply", "-auto-approve")
+        assert result.exit_code == 1
+        failed = next(line for line in result.output.splitlines()
+                      if line.startswith("droplet.lab-1: FAILED"))
+        assert re.sub(r" \[[0-9.]+s\]", "", failed) == (
+            "droplet.lab-1: FAILED: droplet lab-1: Docker does not answer on it: Cannot connect "
+            f"to the Docker daemon at {dead}. Is the docker daemon running? (set docker: false "
+            "for a droplet without Docker)")
+        lab.spec(lab.droplet(0, "lab-1", docker=False))
+        assert lab.cli("apply", "-auto-approve").exit_code == 0
+    finally:
+        fleet[0].stop()
