@@ -30,7 +30,7 @@ from runner.kinds.base import (
 from runner.rubric import score
 from runner.rubric.lease import pool_image_ids
 from runner.rubric.model import Rubric
-from runner.rubric.parse import JSON_NAME, load_rubric
+from runner.rubric.parse import JSON_NAME, MARKDOWN_NAME, load_rubric
 from runner.rubric.patches import DEFAULT_PROTECTED
 from runner.rubric.results import CHILD_KIND, grading_statuses, parent_outputs
 from runner.rubric.score import GOLDEN, ORIGINAL, ValidateSettings, check_gates, score_solution
@@ -47,8 +47,8 @@ class RubricSetSettings(Settings):
                       "grade: a step name (pool), or an address (pipeline.shared.pool)")
     task_dir: str = Field(default=".", description="folder (in the workspace) holding the rubric "
                           "and the patches")
-    file: str = Field(default="TASK_DATA.md", description="the rubric, in task_dir; a "
-                      "rubrics.json next to it wins")
+    file: str | None = Field(default=None, description="the rubric, in task_dir; when not "
+                             "set: rubrics.json if it exists, else TASK_DATA.md")
     solutions: list[str] | dict[str, str] | None = Field(
         default=None, description="candidate patch files (named after the file: "
         "solution1.patch → solution1), or {name: file}; default: every solution*.patch in task_dir")
@@ -150,7 +150,8 @@ class RubricSetKind(BaseKind):
 
     def fingerprint(self, ctx: Context, settings: RubricSetSettings) -> dict[str, str]:
         folder = Path(settings.task_dir)
-        return hash_files(ctx, [str(folder / settings.file), str(folder / JSON_NAME)], "file")
+        names = [settings.file] if settings.file else [JSON_NAME, MARKDOWN_NAME]
+        return hash_files(ctx, [str(folder / name) for name in names], "file")
 
     def expansion_reads(self, settings: Any, dependency: str) -> bool:
         """The criteria and solutions come from files a dependency may write; not the pool."""
@@ -227,10 +228,11 @@ class RubricSetKind(BaseKind):
 
     def _rubric(self, ctx: Context, model: RubricSetSettings,
                 waits: tuple[str, ...] = ()) -> Rubric:
-        path = self._task_file(ctx, model, model.file, "file", waits)
-        sibling = path.parent / JSON_NAME
-        if sibling.is_file():  # rubrics.json wins over TASK_DATA.md
-            path = sibling
+        name = model.file
+        if name is None:  # discovered only when not set: an explicit file always wins
+            folder = ctx.path(model.task_dir, "task_dir")
+            name = JSON_NAME if (folder / JSON_NAME).is_file() else MARKDOWN_NAME
+        path = self._task_file(ctx, model, name, "file", waits)
         return load_rubric(path, ctx.workspace.relative(path))
 
     def _solutions(self, ctx: Context, model: RubricSetSettings,

@@ -144,6 +144,21 @@ def test_a_new_rubrics_json_wins_and_the_plan_says_why(ws):
     ]
 
 
+
+def test_an_explicit_file_wins_over_a_rubrics_json_beside_it(ws):
+    task(ws)
+    ws.write("task/rubrics.json", '[{"rubricItemId": "only", "score": 1, "forms": '
+                                  '{"f": {"criterion_test_command": "true"}}}]')
+    spec(ws, "        task_dir: task\n        file: TASK_DATA.md\n"
+             "        solutions: [solution1.patch]\n        golden: null")
+    assert [line for line in plan_lines(ws) if "original" in line] == [
+        '  + pipeline.p.grade["compound","original"]  (rubric_shell, create)',
+        '  + pipeline.p.grade["garbage","original"]  (rubric_shell, create)',
+    ]
+    ws.write("task/rubrics.json", "[]")  # not the rubric: editing it plans nothing
+    assert ws.cli("apply", "-auto-approve", "-target", "pipeline.p.pool").exit_code == 0
+    assert not [line for line in plan_lines(ws) if "rubrics.json" in line]
+
 PLAN_ERRORS = [
     ("a missing patch", "        task_dir: task\n        solutions: [solution9.patch]",
      "solutions: task/solution9.patch does not exist"),
@@ -151,7 +166,7 @@ PLAN_ERRORS = [
      "solutions: solution name 'golden' is reserved: use golden: <patch> for the reference "
      "patch; the original is graded with original: true"),
     ("an escaping path", "        task_dir: ../elsewhere",
-     "file '../elsewhere/TASK_DATA.md' is outside the workspace"),
+     "task_dir '../elsewhere' is outside the workspace"),
     ("a rubric that does not parse", "        task_dir: task\n        file: broken.md",
      "1 error in rubric task/broken.md:\n  task/broken.md:1: section \"### #1: x\": "
      "**Held-out tests** is missing; expected '**Held-out tests**:' followed by a fenced "
