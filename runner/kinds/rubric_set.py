@@ -117,13 +117,19 @@ class RubricSetSettings(Settings):
             raise ValueError("validate.original_must_fail needs the original (original is false)")
         return self
 
+    def rubric_files(self) -> list[str]:
+        names = [self.file] if self.file else [JSON_NAME, MARKDOWN_NAME]
+        return [str(Path(self.task_dir) / name) for name in names]
+
 
 class RubricSetKind(BaseKind):
     name = "rubric_set"
     settings_model = RubricSetSettings
 
     def references(self, settings: RubricSetSettings) -> list[str]:
-        return [] if "." in settings.pool else [f"steps.{settings.pool}"]
+        """The pool is a dependency, a sibling step or any address: the gradings wait for it,
+        and an address that names nothing is a load error."""
+        return [settings.pool] if "." in settings.pool else [f"steps.{settings.pool}"]
 
     def expand(self, ctx: Context, settings: RubricSetSettings,
                expansion: Expansion) -> list[Child] | None:
@@ -149,9 +155,7 @@ class RubricSetKind(BaseKind):
         return children
 
     def fingerprint(self, ctx: Context, settings: RubricSetSettings) -> dict[str, str]:
-        folder = Path(settings.task_dir)
-        names = [settings.file] if settings.file else [JSON_NAME, MARKDOWN_NAME]
-        return hash_files(ctx, [str(folder / name) for name in names], "file")
+        return hash_files(ctx, settings.rubric_files(), "file")
 
     def expansion_reads(self, settings: Any, dependency: str) -> bool:
         """The criteria and solutions come from files a dependency may write; not the pool."""

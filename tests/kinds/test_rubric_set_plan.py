@@ -294,3 +294,47 @@ def test_grading_in_a_step_that_is_not_a_pool_fails_saying_so(ws):
     errors = {r.error for a, r in ws.state().records().items() if r.status == "failed"}
     assert errors == {"pipeline.p.pool is not a docker_pool or docker_volume_pool step: it "
                       "records no members to grade in"}
+
+
+def test_validate_parses_the_rubric_and_names_its_lines_and_the_step(ws):
+    task(ws)
+    ws.write("task/TASK_DATA.md", RUBRIC.replace("**Score**: 2\n", ""))
+    spec(ws, "        task_dir: task")
+    result = ws.cli("validate")
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: 1 error in the specs:\n"
+        "  task/TASK_DATA.md:6:1: section \"### crit-02: garbage\": **Score** is missing; "
+        "expected a line like '**Score**: 10' (the rubric of pipeline.p.grade, specs/main.yaml:8:5)\n")
+
+
+def test_validate_leaves_a_rubric_that_is_not_there_yet_to_the_plan(ws):
+    spec(ws, "        task_dir: later")
+    result = ws.cli("validate")
+    assert (result.exit_code, result.output) == (
+        0, "Valid: 1 document, 2 resources in 1 file.\n")
+
+
+def test_a_pool_in_another_pipeline_is_a_dependency_and_one_that_does_not_exist_an_error(ws):
+    task(ws)
+    ws.spec("""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: shared}
+        spec:
+          steps:
+            pool:
+              value: {input: stand-in}
+        """, "shared.yaml")
+    spec(ws, "        task_dir: task")
+    ws.write("specs/main.yaml", (ws.root / "specs/main.yaml").read_text()
+             .replace("pool: pool", "pool: pipeline.shared.pool"))
+    graph = ws.cli("graph").output
+    assert '"pipeline.shared.pool" -> "pipeline.p.grade";' in graph
+    ws.write("specs/main.yaml", (ws.root / "specs/main.yaml").read_text()
+             .replace("pipeline.shared.pool", "pipeline.nowhere.pool"))
+    result = ws.cli("validate")
+    assert result.exit_code == 1
+    assert result.output == ("Error: 1 error in the specs:\n  specs/main.yaml:10:9: "
+                             "spec.steps.grade.rubric_set: references pipeline.nowhere.pool, "
+                             "which is not defined\n")
