@@ -276,11 +276,16 @@ class RubricSetKind(BaseKind):
 
     def _write_report(self, ctx: Context, rel: str, outputs: dict[str, Any],
                       children: dict[tuple[str, str], Any], gates: Any) -> dict[str, str]:
+        from runner.redact import Redactor
         from runner.report.grading_html import render_step
 
         failed = gates is not None and not gates.ok
-        cells = {str(ctx.address.child(c, s)): out for (c, s), out in children.items()
+        # this run's outputs are not redacted yet (the state stores them redacted): the page
+        # must show what `taskform report -o` shows, secrets masked
+        redact = Redactor(ctx.workspace.secrets).value
+        cells = {str(ctx.address.child(c, s)): redact(out) for (c, s), out in children.items()
                  if isinstance(out, dict)}
+        outputs = redact(outputs)
         now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         html = render_step(str(ctx.address), self.name, outputs, cells, failed=failed,
                            generated_at=now, workspace=str(ctx.workspace.root))

@@ -356,3 +356,18 @@ def test_a_solution_rewriting_the_held_out_tests_package_init_is_refused(dws):
     graded = cell(dws, "add", "solution1")
     assert (graded["status"], graded["reason"]) == (
         "ERROR", "solution modifies the package of the held-out tests: tests/__init__.py")
+
+
+def test_the_report_written_during_apply_masks_secrets_like_report_o(dws, monkeypatch):
+    monkeypatch.setenv("TF_TEST_TOKEN", "hunter2-s3cr3t")
+    dws.write("taskform.yaml", "variables:\n  token: {env: TF_TEST_TOKEN, secret: true}\n")
+    write_task(dws, [("leak", "cat /tmp/token; exit 1", 1, False)], {})
+    write_spec(dws, pool_size=1, extra="setup: ['echo {{ var.token }} > /tmp/token']\n"
+                                       "original: false\nreport: reports/g.html")
+    dws.apply()
+    page = (dws.root / "reports/g.html").read_text()
+    assert "hunter2-s3cr3t" not in page
+    assert "(sensitive)" in page
+    written = dws.cli("report", "g", "--format", "html", "-o", str(dws.root / "reports/o.html"))
+    assert written.exit_code == 0, written.output
+    assert "(sensitive)" in (dws.root / "reports/o.html").read_text()
