@@ -34,7 +34,7 @@ from pathlib import Path
 
 from common import BASE_IMAGE, taskform
 
-from runner.rubric.lease import LOCKED_DOWN_FLAGS
+from runner.rubric.lockdown import LOCKED_DOWN_FLAGS
 
 POOL = 4
 TAG = "taskform/bench-grading:latest"

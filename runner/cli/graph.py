@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -40,7 +40,7 @@ def graph(app: App, fmt: str) -> None:
 
 
 @contextmanager
-def _read_only_state(app: App) -> Iterator[tuple[Mapping[str, Record], Facts, Connections]]:
+def _read_only_state(app: App) -> Iterator[tuple[dict[str, Record], Facts, Connections]]:
     """The recorded state, when there is one. A workspace never applied has no state file, and
     graph only reads: it must not create one (opening SQLite would)."""
     from runner.connections import Connections

@@ -8,7 +8,6 @@ needs no Docker."""
 
 from __future__ import annotations
 
-import datetime
 import os
 from pathlib import Path
 from typing import Any
@@ -28,9 +27,11 @@ from runner.kinds.base import (
     hash_files,
 )
 from runner.rubric import score
+from runner.rubric.grading import Isolation, ResultsFormat
 from runner.rubric.lease import pool_image_ids
 from runner.rubric.model import Rubric
 from runner.rubric.parse import JSON_NAME, MARKDOWN_NAME, load_rubric
+from runner.rubric.patch_rules import default_solution_paths
 from runner.rubric.patches import DEFAULT_PROTECTED
 from runner.rubric.results import CHILD_KIND, grading_statuses, parent_outputs
 from runner.rubric.score import GOLDEN, ORIGINAL, ValidateSettings, check_gates, score_solution
@@ -71,17 +72,30 @@ class RubricSetSettings(Settings):
                       "name, or uid:gid)")
     timeout_seconds: float | None = Field(default=None, gt=0, description="per held-out command "
                                           "(default: grading.timeout_seconds in taskform.yaml)")
-    kill_after: float = Field(default=2.0, ge=0, le=60, description="seconds between SIGTERM and "
-                              "SIGKILL at the deadline")
+    kill_after: float = Field(default=0.25, ge=0, le=60, description="seconds between SIGTERM "
+                              "and SIGKILL at the deadline, inside the container (the host "
+                              "kills the container 0.75 s after the deadline in any case)")
     output_limit: int | None = Field(default=None, gt=0, description="bytes of output kept per "
                                      "grading (default: grading.output_limit)")
     protected: list[str] = Field(default_factory=lambda: list(DEFAULT_PROTECTED),
                                  description="test-harness file names a solution may not touch")
+    solution_paths: list[str] | None = Field(
+        default=None, description="globs of the paths a solution may touch (`src/**`); "
+        "default: the top-level folders (and top-level files) the golden patch touches")
     validate_: ValidateSettings | None = Field(default=None, alias="validate",
                                                description="gates: {golden_must_pass, "
                                                "original_must_fail, repeat}")
     require_lockdown: bool = Field(default=True, description="refuse a pool that is not locked "
-                                   "down (network, limits, capabilities, no-new-privileges, init)")
+                                   "down (network, limits, capabilities, no-new-privileges, init, "
+                                   "no host paths or devices)")
+    isolation: Isolation = Field(default="fresh", description="fresh: every grading in a "
+                                 "sandbox of its own, removed afterwards; reuse: gradings take "
+                                 "turns in the pool's containers, reset in between (trusted "
+                                 "content only: not tamper-resistant)")
+    results: ResultsFormat = Field(default="auto", description="how a criterion proves it "
+                                   "passed: auto (the results of the test runner its command "
+                                   "starts, else exit code and markers), markers, or junit / "
+                                   "go-json (files the command writes into $TASKFORM_RESULTS)")
     report: str | None = Field(default=None, description="write the HTML report to this file "
                                "(in the workspace) after grading, e.g. reports/grading.html")
     files: list[str] | dict[str, Any] | None = Field(
@@ -228,7 +242,18 @@ class RubricSetKind(BaseKind):
             "output_limit": model.output_limit or grading.output_limit,
             "markers": {"pass_marker": grading.pass_marker, "fail_marker": grading.fail_marker,
                         "timeout_marker": grading.timeout_marker},
-            "protected": list(model.protected), "require_lockdown": model.require_lockdown}
+            "protected": list(model.protected), "require_lockdown": model.require_lockdown,
+            "isolation": model.isolation, "results": model.results,
+            "solution_paths": self._solution_paths(ctx, model, waits)}
+
+    def _solution_paths(self, ctx: Context, model: RubricSetSettings,
+                        waits: tuple[str, ...]) -> list[str]:
+        if model.solution_paths is not None:
+            return list(model.solution_paths)
+        if model.golden is None:
+            return []
+        golden = self._task_file(ctx, model, model.golden, "golden", waits)
+        return list(default_solution_paths(golden.read_text(encoding="utf-8", errors="replace")))
 
     def _rubric(self, ctx: Context, model: RubricSetSettings,
                 waits: tuple[str, ...] = ()) -> Rubric:
@@ -276,26 +301,17 @@ class RubricSetKind(BaseKind):
 
     def _write_report(self, ctx: Context, rel: str, outputs: dict[str, Any],
                       children: dict[tuple[str, str], Any], gates: Any) -> dict[str, str]:
-        from runner.redact import Redactor
-        from runner.report.grading_html import render_step
+        from runner.report.grading_file import write_step_report
 
-        failed = gates is not None and not gates.ok
-        # this run's outputs are not redacted yet (the state stores them redacted): the page
-        # must show what `taskform report -o` shows, secrets masked
-        redact = Redactor(ctx.workspace.secrets).value
-        cells = {str(ctx.address.child(c, s)): redact(out) for (c, s), out in children.items()
-                 if isinstance(out, dict)}
-        outputs = redact(outputs)
-        now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        html = render_step(str(ctx.address), self.name, outputs, cells, failed=failed,
-                           generated_at=now, workspace=str(ctx.workspace.root))
         path = ctx.path(rel, "report")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        partial.write_text(html, encoding="utf-8")
-        partial.replace(path)  # a reader never sees half a page
+        write_step_report(path, address=str(ctx.address), kind=self.name, outputs=outputs,
+                          cells={str(ctx.address.child(c, s)): out
+                                 for (c, s), out in children.items() if isinstance(out, dict)},
+                          failed=gates is not None and not gates.ok,
+                          workspace=str(ctx.workspace.root), secrets=ctx.workspace.secrets)
         ctx.log(f"wrote the grading report to {rel}")
         return {"path": ctx.workspace.relative(path), "sha256": file_digest(path)}
+
 
 def pool_address(ctx: Context, pool: str) -> str:
     """A pool step name is a sibling of this step; a dotted one is a full address."""

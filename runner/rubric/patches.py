@@ -1,5 +1,6 @@
-"""What a patch touches, decided from its text: a solution that touches the held-out test
-files, or test-harness files that change how every test runs, is refused before grading."""
+"""What a patch touches, read from its text: paths (with renames, copies and git's quoted
+names), the files it adds, and the held-out and harness files among them. The rules that
+refuse a solution are in `patch_rules`."""
 
 from __future__ import annotations
 
@@ -33,9 +34,9 @@ def touched_paths(patch: str) -> set[str]:
         elif (header := _GIT_HEADER.match(line)) is not None:
             paths.update(_git_header_paths(header.group(1)))
         elif (match := _OLD_NEW.match(line)) is not None:
-            paths.update(_strip_prefix(_unquote(match.group(1).split("\t")[0].rstrip())))
+            paths.update(strip_prefix(unquote(match.group(1).split("\t")[0].rstrip())))
         elif (match := _RENAME_COPY.match(line)) is not None:
-            paths.add(_unquote(match.group(1)))
+            paths.add(unquote(match.group(1)))
     paths.discard("")
     return paths
 
@@ -44,22 +45,22 @@ def _git_header_paths(rest: str) -> set[str]:
     """`a/x b/x` (quoted when names are unusual); ambiguous spaces are split where both halves
     name the same file, which is the common case."""
     if rest.startswith('"'):
-        first, remainder = _take_quoted(rest)
-        return _strip_prefix(first) | _strip_prefix(_unquote(remainder.strip()))
+        first, remainder = take_quoted(rest)
+        return strip_prefix(first) | strip_prefix(unquote(remainder.strip()))
     for i, char in enumerate(rest):
         if char == " " and rest[i + 1:].startswith("b/") and rest[2:i] == rest[i + 3:]:
             return {rest[2:i]}
     parts = rest.split(" ")
-    return _strip_prefix(parts[0]) | _strip_prefix(parts[-1]) if len(parts) == 2 else set()
+    return strip_prefix(parts[0]) | strip_prefix(parts[-1]) if len(parts) == 2 else set()
 
 
-def _strip_prefix(path: str) -> set[str]:
+def strip_prefix(path: str) -> set[str]:
     if path == "/dev/null":
         return set()
     return {path.split("/", 1)[1] if "/" in path else path}
 
 
-def _take_quoted(text: str) -> tuple[str, str]:
+def take_quoted(text: str) -> tuple[str, str]:
     """The C-quoted string at the start of `text`, and what follows it."""
     out, i = [], 1
     while i < len(text) and text[i] != '"':
@@ -78,8 +79,8 @@ def _take_quoted(text: str) -> tuple[str, str]:
     return raw.encode("latin-1", "ignore").decode("utf-8", "replace"), text[i + 1:]
 
 
-def _unquote(path: str) -> str:
-    return _take_quoted(path)[0] if path.startswith('"') else path
+def unquote(path: str) -> str:
+    return take_quoted(path)[0] if path.startswith('"') else path
 
 
 def held_out_conflicts(solution_patch: str, tests_patch: str) -> list[str]:
@@ -112,9 +113,9 @@ def added_paths(patch: str) -> set[str]:
         if line.startswith("--- "):
             old = line[4:].split("\t")[0].rstrip()
         elif line.startswith("+++ ") and old == "/dev/null":
-            added |= _strip_prefix(_unquote(line[4:].split("\t")[0].rstrip()))
+            added |= strip_prefix(unquote(line[4:].split("\t")[0].rstrip()))
         elif (match := re.match(r"^(?:rename|copy) to (.+)$", line)) is not None:
-            added.add(_unquote(match.group(1)))
+            added.add(unquote(match.group(1)))
     return added
 
 
@@ -131,24 +132,3 @@ def stdlib_shadows(solution_patch: str) -> list[str]:
             found.append(path)
     return sorted(found)
 
-
-def refusal(solution_patch: str | None, tests_patch: str,
-            protected: tuple[str, ...] = DEFAULT_PROTECTED) -> str | None:
-    """Why a solution must not be graded at all (an ERROR without running), or None."""
-    if not solution_patch:
-        return None
-    conflicts = held_out_conflicts(solution_patch, tests_patch)
-    if conflicts:
-        return "solution modifies held-out tests: " + ", ".join(conflicts)
-    packages = held_out_packages(solution_patch, tests_patch)
-    if packages:
-        return "solution modifies the package of the held-out tests: " + ", ".join(packages)
-    harness = protected_touched(solution_patch, protected)
-    if harness:
-        return ("solution modifies test-harness files: " + ", ".join(harness)
-                + f" (protected: {', '.join(protected)})")
-    shadows = stdlib_shadows(solution_patch)
-    if shadows:
-        return ("solution adds a module named like one of Python's standard library, which the "
-                "work dir would shadow: " + ", ".join(shadows))
-    return None

@@ -288,6 +288,9 @@ def test_when_on_the_rubric_step_holds_for_every_grading(ws):
 def test_grading_in_a_step_that_is_not_a_pool_fails_saying_so(ws):
     task(ws, ("solution1",))
     ws.write("task/TASK_DATA.md", "### #1: only\n**Score**: 1\n**Held-out tests**: `true`\n")
+    for name in ("solution1", "golden"):  # patches git can read: nothing refuses them first
+        ws.write(f"task/{name}.patch", "diff --git a/x.py b/x.py\nnew file mode 100644\n"
+                                       "--- /dev/null\n+++ b/x.py\n@@ -0,0 +1 @@\n+x = 1\n")
     spec(ws, "        task_dir: task\n        original: false")
     result = ws.cli("apply", "-auto-approve")
     assert result.exit_code == 1

@@ -14,7 +14,7 @@ from grading_kit import git, make_repo, run_grading
 
 from runner.rubric.outcome import GradingOutcome, refused
 from runner.rubric.parse import find_rubric, load_rubric
-from runner.rubric.patches import refusal
+from runner.rubric.patch_rules import refusal
 from runner.rubric.score import ValidateSettings, check_gates, score_solution
 from runner.rubric.script import GradingJob
 from runner.rubric.status import Status

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from runner.rubric.model import Criterion
-from runner.rubric.patches import held_out_conflicts, refusal, stdlib_shadows, touched_paths
+from runner.rubric.patch_rules import PatchRules, refusal
+from runner.rubric.patches import held_out_conflicts, stdlib_shadows, touched_paths
 from runner.rubric.score import (
     ValidateSettings,
     check_gates,
@@ -163,7 +164,7 @@ def test_a_solution_adding_test_harness_files_is_refused():
     assert refusal(patch, TESTS) == (
         "solution modifies test-harness files: pkg/conftest.py (protected: conftest.py, "
         "sitecustomize.py, usercustomize.py, *.pth, pytest.ini)")
-    assert refusal(patch, TESTS, protected=()) is None
+    assert refusal(patch, TESTS, PatchRules(protected=())) is None
 
 
 def test_the_original_and_innocent_patches_are_graded():
@@ -195,9 +196,12 @@ def test_new_modules_shadowing_the_standard_library(patch, expected):
 
 
 def test_a_solution_shadowing_the_standard_library_is_refused():
-    assert refusal(_new("unittest.py"), TESTS) == (
+    assert refusal(_new("json/__init__.py"), TESTS) == (
         "solution adds a module named like one of Python's standard library, which the work "
-        "dir would shadow: unittest.py")
+        "dir would shadow: json/__init__.py")
+    assert refusal(_new("unittest.py"), TESTS) == (
+        "solution adds a module named like the test framework, which the work dir would "
+        "shadow: unittest.py")
 
 
 def test_a_solution_touching_the_held_out_tests_package_init_is_refused():

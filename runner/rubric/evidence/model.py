@@ -1,0 +1,54 @@
+"""The values the evidence layer passes around: one test's result, and what a criterion's
+command is expected to prove."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """One test as its runner reported it. `id` is the runner's own name for it (a unittest
+    id, a pytest node id, a Go test name); `message` the first lines of why it failed."""
+
+    id: str
+    outcome: Outcome
+    message: str = ""
+    seconds: float = 0.0
+    suite: str = ""  # the Go package, the results file of a JUnit report
+
+    def to_dict(self) -> dict[str, object]:
+        return {"id": self.id, "outcome": str(self.outcome), "message": self.message,
+                "seconds": self.seconds}
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One run of a known test runner found in a command: the tests it names (empty: what it
+    discovers) and whether those names are all it runs (`-k` patterns make them open)."""
+
+    runner: str  # unittest | pytest | go | node
+    names: tuple[str, ...] = ()
+    exact: bool = True
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a command's evidence must show. `required`: results must exist (a known runner was
+    found, or the step declared a results format); else the exit code and markers decide, and
+    results that appear anyway can only make it fail."""
+
+    invocations: tuple[Invocation, ...] = ()
+    declared: str | None = None  # a results format the command writes itself (junit, go-json)
+
+    @property
+    def required(self) -> bool:
+        return bool(self.invocations) or self.declared is not None
