@@ -89,12 +89,15 @@ def test_a_child_carries_exactly_what_decides_its_grading(ws):
         '      pool = "pipeline.p.pool"',
         '      held_out_tests = "task/held_out_tests.patch"',
         "      timeout_seconds = 12.0",
-        "      kill_after = 2.0",
+        "      kill_after = 0.25",
         "      output_limit = 1048576",
         '      markers = {"pass_marker": null, "fail_marker": "#F#", "timeout_marker": null}',
         '      protected = ["conftest.py", "sitecustomize.py", "usercustomize.py", "*.pth", '
         '"pytest.ini"]',
         "      require_lockdown = true",
+        '      isolation = "fresh"',
+        '      results = "auto"',
+        "      solution_paths = []",
         '      criterion = {"id": "garbage", "counter": 2, "score": 2.0, "required": false, '
         '"title": "crit-02", "text": ""}',
         '      command = "python3 -m unittest \\\\\\n  tests.test_hidden.Garbage"',
@@ -193,9 +196,9 @@ LOAD_ERRORS = [
     ("a pool that is not a step", "        pool_typo: 1",
      "specs/main.yaml:11:9: spec.steps.grade.rubric_set.pool_typo: unknown key 'pool_typo'; "
      "expected one of: expected_tree, file, files, git_dir, golden, held_out_test, "
-     "held_out_tests, kill_after, original, output_limit, pool, pre_patch, pristine, protected, "
-     "report, require_lockdown, setup, solutions, task_dir, timeout_seconds, user, validate, "
-     "workdir"),
+     "held_out_tests, isolation, kill_after, original, output_limit, pool, pre_patch, pristine, "
+     "protected, report, require_lockdown, results, setup, solution_paths, solutions, task_dir, "
+     "timeout_seconds, user, validate, workdir"),
     ("gates without a golden patch", "        golden: null\n        validate: {}",
      "specs/main.yaml:10:9: spec.steps.grade.rubric_set: validate.golden_must_pass needs a golden "
      "patch (golden is null)"),
