@@ -21,7 +21,7 @@ PHASES = ("reset", "setup", "patch", "tests_patch", "run")
 MODES = ("fresh", "reuse")
 # how long after the command's deadline the host kills its container, whatever runs in it:
 # long enough for `timeout` inside to end an ordinary command and the script to report
-HOST_GRACE_SECONDS = 0.75
+HOST_GRACE_SECONDS = 0.5
 MESSAGE_LIMIT = 64 * 1024  # bytes of a failing phase's message
 RESULTS_LIMIT = 4 * 1024 * 1024  # bytes of results files per grading, all together
 

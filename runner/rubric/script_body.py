@@ -161,6 +161,9 @@ run_command() {
              TASKFORM_ROOTDIR="$APP" PYTHONDONTWRITEBYTECODE=1 PYTHONNOUSERSITE=1
              PYTHONPYCACHEPREFIX="$WORK/pyc" TASKFORM_CANARY_UNITTEST="$CANARY_UNITTEST"
              TASKFORM_CANARY_PYTEST="$CANARY_PYTEST")
+  # from here on only the protocol goes to stdout: bash's own notes ("Killed" for a job a
+  # signal ended) and any stray diagnostics go to a file
+  exec 2> "$WORK/script.err"
   printf '%s\n' '::taskform-run::'
   capture < "$WORK/out" & reader=$!
   mark t

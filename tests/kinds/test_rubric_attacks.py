@@ -12,7 +12,6 @@ left."""
 
 from __future__ import annotations
 
-import importlib.util
 import py_compile
 import tempfile
 from pathlib import Path
@@ -61,7 +60,7 @@ def passing_bytecode() -> bytes:
         return out.read_bytes()
 
 
-TAG = importlib.util.cache_tag or "cpython-311"
+TAG = "cpython-311"  # the grading image's python3 (Debian bookworm)
 BOMB = ("import os, signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
         "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
         "while True:\n    try:\n        if os.fork() == 0:\n            {child}\n"
@@ -69,8 +68,7 @@ BOMB = ("import os, signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\
 FORGED = ('import os\nd = os.environ.get("TASKFORM_RESULTS", "/tmp")\n'
           'open(os.path.join(d, "unittest-1-forged.xml"), "w").write(\n'
           '    \'<testsuite><testcase classname="tests.test_hidden.Add" name="test_add"/>\'\n'
-          '    \'<testcase classname="taskform_canary_x.TaskformCanary" name="test_canary">\'\n'
-          '    \'<failure message="x"/></testcase></testsuite>\')\nos._exit(0)')
+          '    \'</testsuite>\')\nos._exit(0)')
 
 # (solution, files, status, reason): the reason exactly, or its start when it ends with "…"
 ATTACKS = [
@@ -143,7 +141,9 @@ def graded(tmp_path_factory, docker_client):
                        {f"solution{n}": patch(files) for n, (_, files, _, _) in
                         enumerate(ATTACKS, 1)})
             write_spec(dws, pool_size=2, extra=f"timeout_seconds: {TIMEOUT}")
-            dws.apply()
+            result = dws.cli("apply", "-auto-approve")
+            assert result.exit_code == 0, "\n".join(
+                line for line in result.output.splitlines() if "FAILED" in line)[-4000:]
             yield dws
             left(dws)
         finally:
@@ -163,7 +163,7 @@ def left(dws) -> None:
                          ids=[a[0] for a in ATTACKS])
 def test_no_attack_passes(graded, solution, status, reason):
     found = cell(graded, "add", solution)
-    assert found["status"] == status, found["output"][-2000:]
+    assert found["status"] == status, (found["reason"], found["output"][-2000:])
     if reason.endswith("…"):
         assert found["reason"].startswith(reason[:-1])
     else:
@@ -204,13 +204,16 @@ PLANT = ("echo x > /tmp/left; echo x > /var/tmp/left; echo x > /run/lock/left; "
          "setsid sleep 300 < /dev/null > /dev/null 2>&1 & "
          "ls -A /tmp /var/tmp /run/lock /dev/shm /dev/mqueue; ipcs -m -q -s | grep -c '^0x'; "
          "exit 1")
+# the grading user's processes running `sleep` (what PLANT left behind), counted from /proc
+SLEEPERS = ("python3 -c \"import os; print(sum(open(f'/proc/{p}/cmdline', 'rb').read()"
+            ".startswith(b'sleep') and os.stat(f'/proc/{p}').st_uid != 0 for p in "
+            "os.listdir('/proc') if p.isdigit()), 'sleeping')\"")
 LOOK = ("ls -A /var/tmp /run/lock /dev/shm /dev/mqueue; ls -A /app | grep -x left; "
-        "ipcs -m -q -s | grep -c '^0x'; ps -eo user=,args= | grep -v -e '^root' -e 'ps -eo'; "
-        "exit 1")
+        f"ipcs -m -q -s | grep -c '^0x'; {SLEEPERS}; exit 1")
 
 
 def test_what_a_grading_leaves_is_invisible_to_the_next_one(dws):
-    write_task(dws, [("plant", PLANT, 1, False)], {}, dockerfile_extra="")
+    write_task(dws, [("plant", PLANT, 1, False)], {})
     write_spec(dws, pool_size=1, extra="original: false")
     dws.apply()
     planted = cell(dws, "plant", "golden")["output"]
@@ -218,16 +221,19 @@ def test_what_a_grading_leaves_is_invisible_to_the_next_one(dws):
     write_task(dws, [("plant", PLANT, 1, False), ("look", LOOK, 1, False)], {})
     dws.apply()
     assert cell(dws, "look", "golden")["output"] == (
-        "/dev/mqueue:\n\n/dev/shm:\n\n/run/lock:\n\n/var/tmp:\n0\n")
+        "/dev/mqueue:\n\n/dev/shm:\n\n/run/lock:\n\n/var/tmp:\n0\n0 sleeping\n")
     left(dws)
 
 
-def test_reuse_mode_is_not_tamper_resistant_and_says_so_by_leaving_ipc(dws):
-    # documented: isolation: reuse resets the repository and sweeps the user's processes and
-    # temp files, but an IPC object outlives the grading that made it
+def test_reuse_mode_is_not_tamper_resistant_as_documented(dws):
+    # isolation: reuse resets the repository and sweeps the user's processes and temp files,
+    # but IPC objects and other writable places outlive the grading that made them
     write_task(dws, [("plant", PLANT, 1, False)], {})
     write_spec(dws, pool_size=1, extra="original: false\nisolation: reuse")
     dws.apply()
     write_task(dws, [("plant", PLANT, 1, False), ("look", LOOK, 1, False)], {})
     dws.apply()
-    assert cell(dws, "look", "golden")["output"] == "?"
+    # swept: the user's processes, /var/tmp and /dev/shm, the repository; left: a POSIX
+    # message queue, a file in /run/lock and three System V objects
+    assert cell(dws, "look", "golden")["output"] == (
+        "/dev/mqueue:\nleft\n\n/dev/shm:\n\n/run/lock:\nleft\n\n/var/tmp:\n3\n0 sleeping\n")

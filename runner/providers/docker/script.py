@@ -24,7 +24,6 @@ from runner.providers.local import Tail
 ARGUMENT_LIMIT = 96 * 1024
 # read the script from the file on stdin, so the file can go before anything else runs
 FROM_FILE = 'exec < "$0" && rm -f -- "$0" && exec bash -s'
-DRAIN_SECONDS = 2.0  # after a kill, how long to wait for what the engine still sends
 
 
 @dataclass(frozen=True)
@@ -68,12 +67,15 @@ def run_script(engine: DockerEngine, container: str, script: str, call: Call, *,
     tail = Tail(limit)
     chunks = _reader(stream)
     stopped = _collect(call, chunks, tail, clock)
+    now = time.monotonic()
     if stopped == "killed":
-        _kill(engine, container)
+        # the grading ends now: the kill (which waits for a fork bomb's every process) goes on
+        # behind it, and the caller throws the container away in any case
+        threading.Thread(target=_kill, args=(engine, container), daemon=True,
+                         name="grading-kill").start()
         _drain(chunks, tail)
     elif stopped is not None:
         engine.kill_exec(exec_id)
-    now = time.monotonic()
     run_seconds = None if clock.run_started is None else now - clock.run_started
     code = None if stopped is not None else engine.exec_exit_code(exec_id)
     return ScriptRun(bytes(tail.data), stopped, code, now - started, run_seconds)
@@ -125,11 +127,10 @@ def _kill(engine: DockerEngine, container: str) -> None:
 
 
 def _drain(chunks: queue.Queue[bytes | None], tail: Tail) -> None:
-    """What the engine still delivers of a killed container's output, briefly."""
-    until = time.monotonic() + DRAIN_SECONDS
-    while (left := until - time.monotonic()) > 0:
+    """What the engine already delivered of a killed container's output."""
+    while True:
         try:
-            item = chunks.get(timeout=left)
+            item = chunks.get_nowait()
         except queue.Empty:
             return
         if item is None:
