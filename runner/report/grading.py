@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from runner.rubric.evidence.model import headline
 from runner.rubric.model import format_score
 from runner.rubric.results import Cell, CriterionInfo, GradingMatrix
 from runner.rubric.score import ORIGINAL
@@ -54,7 +55,7 @@ def failed_test_lines(cell: Cell, indent: str = "      ") -> list[str]:
     shown = cell.failed_tests[:TESTS_SHOWN]
     lines = []
     for test in shown:
-        message = (str(test.get("message") or "").strip().splitlines() or [""])[-1]
+        message = headline(str(test.get("message") or ""))
         if len(message) > MESSAGE_SHOWN:
             message = message[:MESSAGE_SHOWN - 1] + "…"
         lines.append(f"{indent}✗ {test.get('id')}" + (f": {message}" if message else ""))

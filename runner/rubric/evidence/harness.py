@@ -83,7 +83,10 @@ class Canary:
                 f"        self.assertEqual('taskform canary', '{self.nonce}')\n")
 
     def pytest_source(self) -> str:
-        return f"def test_canary():\n    assert 'taskform canary' == '{self.nonce}'\n"
+        # named after the canary: pytest's node id of a file outside its rootdir keeps only
+        # the function's name
+        return (f"def test_{self.name}():\n"
+                f"    assert 'taskform canary' == '{self.nonce}'\n")
 
 
 def new_canary() -> Canary:

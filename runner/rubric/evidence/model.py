@@ -19,6 +19,8 @@ class TestResult:
     """One test as its runner reported it. `id` is the runner's own name for it (a unittest
     id, a pytest node id, a Go test name); `message` the first lines of why it failed."""
 
+    __test__ = False  # a value, not a test class (pytest collects `Test*` names)
+
     id: str
     outcome: Outcome
     message: str = ""
@@ -28,6 +30,14 @@ class TestResult:
     def to_dict(self) -> dict[str, object]:
         return {"id": self.id, "outcome": str(self.outcome), "message": self.message,
                 "seconds": self.seconds}
+
+
+def headline(message: str) -> str:
+    """The line of a failure that says what went wrong: pytest's first `E ` line (`assert -1
+    == 5`), else the last line of a traceback (`AssertionError: -1 != 5`)."""
+    lines = [line.rstrip() for line in message.strip().splitlines() if line.strip()]
+    explained = [line[1:].strip() for line in lines if line.startswith("E ")]
+    return explained[0] if explained else (lines[-1] if lines else "")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from runner.rubric.evidence.gotest import parse_go_json
 from runner.rubric.evidence.harness import Canary
 from runner.rubric.evidence.junit import ResultsError, parse_junit
-from runner.rubric.evidence.model import Expectation, Outcome, TestResult
+from runner.rubric.evidence.model import Expectation, Outcome, TestResult, headline
 from runner.rubric.status import Status
 
 TAMPERED = "test framework tampered with"
@@ -54,6 +54,7 @@ def decide(expectation: Expectation, files: Mapping[str, bytes], refused: Mappin
            canary: Canary | None, exit_code: int | None) -> Evidence:
     """The evidence's verdict for a command that ended with `exit_code`. `refused`: results
     files the grading script would not read (links, too large), with why."""
+    files = {name: data for name, data in files.items() if data}  # made, never written
     results, problems = parse_files(files)
     problems += [f"{name}: {why}" for name, why in refused.items()]
     shown = tuple(r for r in results if not _is_canary(r, canary))
@@ -86,7 +87,7 @@ def _failures(expectation: Expectation, files: Mapping[str, bytes], results: lis
         return None
     listed = ", ".join(r.id for r in failed[:SHOWN_FAILURES])
     more = f" and {len(failed) - SHOWN_FAILURES} more" if len(failed) > SHOWN_FAILURES else ""
-    first = (failed[0].message.strip().splitlines() or [str(failed[0].outcome)])[-1]
+    first = headline(failed[0].message) or str(failed[0].outcome)
     return Status.FAIL, f"{len(failed)} of {len(shown)} tests failed: {listed}{more} ({first})"
 
 
