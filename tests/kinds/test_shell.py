@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -77,11 +78,20 @@ def test_fail_fast_lets_running_steps_finish_and_starts_nothing_new(ws, fail_fas
         assert (ws.root / "later.done").exists()  # ...and the rest converges
 
 
+def is_running(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie is dead, only not yet reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def test_timeout_kills_the_whole_process_group(ws, tmp_path):
-    marker = tmp_path / "child-survived"
+    pid_file = tmp_path / "child.pid"
     pipeline(ws, f"""
     slow:
-      shell: {{command: "(sleep 3; touch {marker}) & sleep 30"}}
+      shell: {{command: "sh -c 'echo $$ > {pid_file}; exec sleep 30' & sleep 30"}}
       timeout: 1s
     """)
     started = time.monotonic()
@@ -91,8 +101,16 @@ def test_timeout_kills_the_whole_process_group(ws, tmp_path):
     assert "pipeline.p.slow: FAILED" in result.output
     assert "timed out after 1." in result.output
     assert elapsed < 10
-    time.sleep(3.5)
-    assert not marker.exists(), "a child of the timed-out command survived the deadline"
+    # the background child sleeps 30 s: still running once the kill had time to land, it
+    # survived the deadline (asked directly instead of waiting for it to leave a mark)
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while is_running(child) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    survived = is_running(child)
+    if survived:
+        os.kill(child, 9)  # not left behind for the rest of the run
+    assert not survived, "a child of the timed-out command survived the deadline"
 
 
 def test_retries_with_backoff_then_success(ws):
