@@ -1,5 +1,6 @@
 """The repository's default workspace and examples/task-pool apply offline, converge, and
-publish tasks to local git."""
+publish tasks to local git. The default workspace is applied through real `python -m runner`
+processes, as a user runs it; the example through CliRunner."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from doubles.content import needs_git
 
-from tests.conftest import REPO, subprocess_env
+from tests.conftest import REPO, Workspace, subprocess_env
 
 pytestmark = needs_git
 
@@ -44,10 +45,11 @@ def test_task_pool_example(tmp_path: Path) -> None:
     root = tmp_path / "example"
     shutil.copytree(REPO / "examples" / "task-pool", root,
                     ignore=shutil.ignore_patterns(".taskform"))
-    result = run(root, "apply", "-auto-approve")
-    assert result.returncode == 0, result.stdout + result.stderr
-    listing = run(root, "tasks", "list", "--status", "ready").stdout.splitlines()
+    example = Workspace(root)
+    result = example.cli("apply", "-auto-approve")
+    assert result.exit_code == 0, result.output
+    listing = example.cli("tasks", "list", "--status", "ready").stdout.splitlines()
     assert listing[-1] == "4 task(s): 4 ready, 0 deployed, 0 failed"
-    watched = run(root, "watch", "--cycles", "1", "--interval", "0s")
-    assert watched.returncode == 0
+    watched = example.cli("watch", "--cycles", "1", "--interval", "0s")
+    assert watched.exit_code == 0
     assert "watch: cycle 1 done in" in watched.stdout and "no changes" in watched.stdout
