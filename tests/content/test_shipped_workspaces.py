@@ -1,6 +1,6 @@
 """The repository's default workspace and examples/task-pool apply offline, converge, and
-publish tasks to local git. The default workspace is applied through real `python -m runner`
-processes, as a user runs it; the example through CliRunner."""
+publish tasks to local git. The default workspace is applied through a real `python -m runner`
+process, as a user runs it; everything else here goes through CliRunner."""
 
 from __future__ import annotations
 
@@ -33,11 +33,12 @@ def test_default_workspace_generates_and_publishes(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.rstrip().endswith("Complete: 11 created, 0 updated, 0 replaced, 0 "
                                            "destroyed.")
-    listing = run(root, "tasks", "list").stdout
+    # what the real apply left behind, read back in-process
+    listing = Workspace(root).cli("tasks", "list").stdout
     assert listing.splitlines()[-1] == "3 task(s): 3 ready, 0 deployed, 0 failed"
     for repo in ("inventory-api", "inventory-api-answers", "fastapi-pool-0", "fastapi-pool-1"):
         assert (root / ".taskform/repos" / f"{repo}.git" / "HEAD").is_file()
-    plan = run(root, "plan", *docker).stdout
+    plan = Workspace(root).cli("plan", *docker).stdout
     assert "No changes. 11 resources match the specs." in plan
 
 
