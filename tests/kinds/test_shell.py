@@ -103,7 +103,9 @@ def test_timeout_kills_the_whole_process_group(ws, tmp_path):
     assert elapsed < 10
     # the background child sleeps 30 s: still running once the kill had time to land, it
     # survived the deadline (asked directly instead of waiting for it to leave a mark)
-    child = int(pid_file.read_text())
+    recorded = pid_file.read_text().strip() if pid_file.exists() else ""
+    assert recorded, "the background child had not started when the timeout struck"
+    child = int(recorded)
     deadline = time.monotonic() + 5
     while is_running(child) and time.monotonic() < deadline:
         time.sleep(0.02)
