@@ -80,7 +80,10 @@ class Workspace:
     root: Path
     config: WorkspaceConfig
     variables: dict[str, Any] = field(default_factory=dict)
+    # the values to mask everywhere: declared secrets, and (added while rendering) every value a
+    # template derived from one; Redactors read this list as it grows
     secrets: list[str] = field(default_factory=list)
+    secret_names: frozenset[str] = frozenset()  # the variables declared `secret: true`
 
     @property
     def state_dir(self) -> Path:
@@ -140,6 +143,10 @@ def open_workspace(directory: str | os.PathLike[str] = ".",
     ws.variables, ws.secrets, issues = _resolve_variables(model.variables, doc, overrides or {})
     if issues:
         raise SpecError(issues)
+    ws.secret_names = frozenset(
+        name for name, raw in model.variables.items()
+        if (isinstance(raw, dict) and raw.get("secret") is True)
+        or (isinstance(ws.variables.get(name), str) and ws.variables[name] in ws.secrets))
     return ws
 
 
@@ -168,5 +175,7 @@ def _resolve_variables(decls: dict[str, Any], doc: SourceDoc, overrides: dict[st
         if name not in values:
             issues.append(SpecIssue("-var", 1, 1, name, f"variable {name!r} is not declared in "
                                     f"{CONFIG_NAME}"))
+        if isinstance(decls.get(name), dict) and decls[name].get("secret") is True and value:
+            secrets.append(value)  # a secret given on the command line is masked like any other
         values[name] = value
     return values, secrets, issues

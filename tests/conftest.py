@@ -41,7 +41,9 @@ class Workspace:
 
     def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 120,
             input: str | None = None) -> subprocess.CompletedProcess[str]:
-        """Run taskform as a real subprocess (`python -m runner`)."""
+        """Run taskform as a real subprocess (`python -m runner`). Only for the few tests
+        about the process boundary (start-up, a real exit status and stderr, signals): each
+        call costs an interpreter start and the imports; everything else uses `cli`."""
         return subprocess.run([sys.executable, "-m", "runner", "-C", str(self.root), *args],
                               capture_output=True, text=True, timeout=timeout, input=input,
                               env=subprocess_env(env), cwd=self.root)

@@ -35,8 +35,9 @@ def render_plan(plan: Plan, color: bool = False, verb: str = "") -> str:
     changes = plan.actionable
     counts = plan.counts()
     if not changes:
-        return (f"No changes. {counts['no-op']} resource{'s' if counts['no-op'] != 1 else ''} "
-                "match the specs.\n")
+        one = counts["no-op"] == 1
+        return (f"No changes. {counts['no-op']} resource{'' if one else 's'} "
+                f"match{'es' if one else ''} the specs.\n")
     lines = ["taskform will perform these actions:", ""]
     for change in changes:
         lines.extend(_change_lines(change, color))

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from runner.errors import StateError
+from runner.errors import StateError, StateLocked
 
 
 def now_iso() -> str:
@@ -96,6 +96,14 @@ def holder_is_gone(info: LockInfo) -> bool:
         return False
     start = process_start(info.pid)
     return not start or (bool(info.pid_start) and start != info.pid_start)
+
+
+def check_fence(held: str, current: LockInfo | None) -> None:
+    """Refuse a write by a run whose lock `held` is no longer the state's lock."""
+    if current is None or current.lock_id != held:
+        now = f"it is now held by {current.describe()}" if current else "the state is unlocked"
+        raise StateLocked(f"this run's state lock {held} was removed (force-unlock); {now}. "
+                          "Nothing more is recorded by this run: make a new plan")
 
 
 def new_run_id() -> str:
@@ -184,7 +192,11 @@ class StateStore(Protocol):
     address or run); `runs` the runs, newest first; the lock admits one writer at a time and
     names its holder; facts are what kinds remember (see `Facts`), each change of one bumping
     the serial and writing its event in the same transaction. A backend refuses a schema newer
-    than it knows, with upgrade advice, and migrates an older one when opened."""
+    than it knows, with upgrade advice, and migrates an older one when opened.
+
+    Fencing: once a store has taken the lock, its writes of records, events and facts are
+    refused (StateLocked, see `check_fence`) if that lock was removed meanwhile (force-unlock),
+    so a run that lost the lock cannot overwrite the work of the one that took it."""
 
     def records(self) -> dict[str, Record]: ...
     def serial(self) -> int: ...
@@ -203,6 +215,10 @@ class StateStore(Protocol):
 
     def fact(self, namespace: str, key: str) -> Any | None:
         """The fact stored under (namespace, key), or None."""
+        ...
+
+    def facts(self, namespace: str) -> dict[str, Any]:
+        """Every fact of a namespace, by key."""
         ...
 
     def set_fact(self, namespace: str, key: str, value: Any | None, event: Event) -> None:

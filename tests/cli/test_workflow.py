@@ -115,8 +115,9 @@ def test_saved_plan_applies_exactly_and_refuses_when_stale(ws):
     assert applied.exit_code == 0, applied.output
     assert "Complete: 3 created" in applied.output
     again = ws.cli("apply", str(plan_file))
+    # 5: three records, and the intent recorded before each of the two shell steps
     assert again.output.startswith("Error: saved plan is stale: the state changed since the plan "
-                                   "was made (state version 0 then, 3 now)")
+                                   "was made (state version 0 then, 5 now)")
 
 
 def test_apply_without_tty_needs_auto_approve(ws):

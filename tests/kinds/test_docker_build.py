@@ -219,6 +219,6 @@ def test_the_workspace_as_context_leaves_the_state_out(dws):
     assert not any(k.startswith("file:.taskform")
                    for k in dws.state().records()["pipeline.app.build"].fingerprint)
     # the state changed with that apply; the image does not depend on it
-    assert dws.plan_lines() == ["No changes. 1 resource match the specs."]
+    assert dws.plan_lines() == ["No changes. 1 resource matches the specs."]
     out = dws.docker("run", "--rm", f"{dws.tag}:dev", "sh", "-c", "ls -A /app").stdout.split()
     assert ".taskform" not in out and "main.py" in out and "specs" in out

@@ -264,6 +264,42 @@ def test_force_unlock_needs_the_holder_s_lock_id(harness: Harness) -> None:
     assert str(err.value) == "the state is not locked"
 
 
+def test_a_run_whose_lock_was_forced_away_records_nothing_more(harness: Harness) -> None:
+    first, second = harness.open(), harness.open()
+    mine = new_lock_info("r-first", "apply")
+    first.acquire_lock(mine, 0)
+    first.commit(record("pipeline.p.a"), done("pipeline.p.a", "r-first"))
+    second.force_unlock(mine.lock_id)
+    theirs = new_lock_info("r-second", "apply")
+    second.acquire_lock(theirs, 0)
+    writes = [lambda: first.commit(record("pipeline.p.b"), done("pipeline.p.b", "r-first")),
+              lambda: first.remove("pipeline.p.a", done("pipeline.p.a", "r-first")),
+              lambda: first.append(done("pipeline.p.a", "r-first")),
+              lambda: first.set_fact(NS, POOL, 3, Event("r-first", "fact")),
+              lambda: first.next_id(NS, POOL, Event("r-first", "fact"))]
+    for write in writes:
+        with pytest.raises(StateLocked) as err:
+            write()
+        assert str(err.value) == (
+            f"this run's state lock {mine.lock_id} was removed (force-unlock); it is now held "
+            f"by {theirs.describe()}. Nothing more is recorded by this run: make a new plan")
+    assert set(second.records()) == {"pipeline.p.a"} and second.fact(NS, POOL) is None
+    first.finish_run("r-first", "failed", {})  # its own history still closes
+    first.release_lock(mine.lock_id)  # and letting go of a lock it lost changes nothing
+    assert second.current_lock() == theirs
+    second.commit(record("pipeline.p.b"), done("pipeline.p.b", "r-second"))
+
+
+def test_facts_of_a_namespace_are_listed_by_key(harness: Harness) -> None:
+    store = harness.open()
+    store.set_fact("taskform.intent", "pipeline.p.a", {"run": "r1"}, Event("r1", "started"))
+    store.set_fact("taskform.intent", "pipeline.p.b", {"run": "r2"}, Event("r2", "started"))
+    store.set_fact("other", "pipeline.p.a", 1, Event("r1", "fact"))
+    assert harness.open().facts("taskform.intent") == {"pipeline.p.a": {"run": "r1"},
+                                                       "pipeline.p.b": {"run": "r2"}}
+    assert store.facts("nothing") == {}
+
+
 # -- facts --------------------------------------------------------------------------------
 
 
