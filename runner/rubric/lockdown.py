@@ -70,7 +70,8 @@ def _reach(host: Mapping[str, Any], mounts: list[Mapping[str, Any]],
     problems = []
     host_paths = sorted({f"{m.get('Source')}:{m.get('Destination')}" for m in mounts
                          if m.get("Type") == "bind"}
-                        | {b for b in host.get("Binds") or [] if str(b).startswith("/")}
+                        | {":".join(str(b).split(":")[:2]) for b in host.get("Binds") or []
+                           if str(b).startswith("/")}
                         | {f"{m.get('Source')}:{m.get('Target')}" for m in host.get("Mounts")
                            or [] if m.get("Type") == "bind"})
     if host_paths:

@@ -217,6 +217,20 @@ def test_a_pool_that_is_not_locked_down_is_refused_before_anything_runs(dws):
         c.name: [] for c in dws.labelled("containers")}  # nothing ran
 
 
+def test_a_pool_that_mounts_host_paths_is_refused_naming_them(dws):
+    write_task(dws, [("add", ADD, 1, True)], {})
+    write_spec(dws, pool_size=1, parameters=[*LOCKED_DOWN, "-v /etc:/host-etc:ro"])
+    result = dws.cli("apply", "-auto-approve")
+    assert result.exit_code == 1
+    record = dws.state().records()['pipeline.g.grade["add","golden"]']
+    problem = record.error.split(": container tf-g-pool-0-", 1)[1].split(" ", 1)[1]
+    assert problem.startswith("mounts host paths (-v /etc:/host-etc). The pool's parameters "
+                              "should hold: --network none,")
+    assert problem.endswith(", and no -v, --device or --volumes-from")
+    members = {m["container_name"] for m in dws.outputs("pipeline.g.pool")["members"]}
+    assert {c.name for c in dws.labelled("containers")} == members  # no sandbox was made
+
+
 def test_the_host_watchdog_stops_a_grading_that_hangs_outside_the_command(dws):
     # setup commands run as root before the command's deadline starts: the host's watchdog
     # (grading.watchdog_slack_seconds) stops one that hangs

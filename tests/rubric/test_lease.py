@@ -63,7 +63,7 @@ def test_every_way_out_of_the_container_is_named():
     mounts = [{"Type": "bind", "Source": "/srv/data", "Destination": "/data"}]
     assert lockdown_problems(host, mounts) == [
         "turns confinement off (--security-opt seccomp=unconfined)",
-        "mounts host paths (-v /etc:/host-etc:ro, /srv/data:/data)",
+        "mounts host paths (-v /etc:/host-etc, /srv/data:/data)",
         "has devices (--device /dev/kvm)", "mounts other containers' volumes (--volumes-from "
         "other)", "shares the host's PID namespace (--pid host)",
         "shares db's IPC namespace (--ipc container:db)",
