@@ -126,7 +126,7 @@ apply_patches() {
 install_harness() {  # the evidence harness: stand-ins for the test runners, read-only
   H="$WORK/h"
   RESULTS=$(mktemp -d "$WORK/r.XXXXXXXXXX") || fail setup 1 "cannot create the results folder"
-  mkdir -p "$H/real" "$WORK/pyc"
+  mkdir -p "$H/real"
   [ -s "$WORK/harness.tar" ] && tar -xf "$WORK/harness.tar" -C "$H" --no-same-owner 2>/dev/null
   local name real found  # each program as the grading user finds it on the PATH
   local find='for n in python3 python pytest py.test go node; do p=$(command -v "$n") && printf "%s %s\n" "$n" "$p"; done'
@@ -159,8 +159,7 @@ run_command() {
   mkdir -p "$home" && mkfifo "$WORK/out"
   local env=(HOME="$home" PATH="$H/bin:$PATH" TASKFORM_HARNESS="$H" TASKFORM_RESULTS="$RESULTS"
              TASKFORM_ROOTDIR="$APP" PYTHONDONTWRITEBYTECODE=1 PYTHONNOUSERSITE=1
-             PYTHONPYCACHEPREFIX="$WORK/pyc" TASKFORM_CANARY_UNITTEST="$CANARY_UNITTEST"
-             TASKFORM_CANARY_PYTEST="$CANARY_PYTEST")
+             TASKFORM_CANARY_UNITTEST="$CANARY_UNITTEST" TASKFORM_CANARY_PYTEST="$CANARY_PYTEST")
   # from here on only the protocol goes to stdout: bash's own notes ("Killed" for a job a
   # signal ended) and any stray diagnostics go to a file
   exec 2> "$WORK/script.err"
