@@ -13,6 +13,7 @@ them; a symbolic link can point a test at anything."""
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 import sys
 from collections.abc import Iterable
@@ -63,6 +64,7 @@ def refusal(solution_patch: str | None, tests_patch: str,
     return None
 
 
+@functools.lru_cache(maxsize=128)  # a solution is read once, not once per criterion
 def read_patch(patch: str) -> list[FileChange]:
     """The patch's files as git will apply them; ValueError when git cannot read it or reads
     other paths than its headers name."""

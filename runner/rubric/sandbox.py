@@ -123,8 +123,9 @@ class SandboxSupplier:
         self._starter.shutdown(wait=True)
         with self._cond:
             spares, self._ready = list(self._ready), deque()
-        for sandbox in spares:
-            self._remover.submit(self._remove, sandbox.id)
+        # the run waits for these: remove the unused spares all at once, not two at a time
+        with ThreadPoolExecutor(max(1, len(spares)), thread_name_prefix="sandbox-remove") as end:
+            list(end.map(self._remove, [sandbox.id for sandbox in spares]))
         self._remover.shutdown(wait=True)
 
     # -- starting and removing ------------------------------------------------------------

@@ -10,6 +10,7 @@ finds no runner in it)."""
 
 from __future__ import annotations
 
+import functools
 import io
 import secrets
 import tarfile
@@ -93,11 +94,16 @@ def new_canary() -> Canary:
     return Canary(secrets.token_hex(16))
 
 
+@functools.lru_cache(maxsize=4)
+def _source(module: str) -> bytes:
+    return (HARNESS_FILES / module).read_bytes()
+
+
 def harness_tar(canary: Canary | None) -> bytes:
     """The harness as a tar the grading script unpacks (modes kept, owner its own)."""
     files: dict[str, tuple[bytes, int]] = {"bin/taskform-shim": (SHIM.encode(), 0o755)}
     for module in ("taskform_unittest.py", "taskform_evidence.py"):
-        files[f"py/{module}"] = ((HARNESS_FILES / module).read_bytes(), 0o644)
+        files[f"py/{module}"] = (_source(module), 0o644)
     if canary is not None:
         files[f"canary/{canary.name}.py"] = (canary.unittest_source().encode(), 0o644)
         files[f"canary/test_{canary.name}.py"] = (canary.pytest_source().encode(), 0o644)
