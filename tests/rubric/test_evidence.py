@@ -11,7 +11,7 @@ from runner.rubric.evidence.commands import invocations
 from runner.rubric.evidence.gotest import parse_go_json
 from runner.rubric.evidence.harness import Canary
 from runner.rubric.evidence.junit import ResultsError, parse_junit
-from runner.rubric.evidence.model import Expectation, Invocation, Outcome, TestResult
+from runner.rubric.evidence.model import Expectation, Invocation, Outcome, TestResult, headline
 from runner.rubric.evidence.verdict import decide, matches
 from runner.rubric.status import Status
 
@@ -164,3 +164,20 @@ MATCHES = [("unittest", "t.C", "t.C.test_a", True), ("unittest", "t.C", "t.Cx.te
 @pytest.mark.parametrize(("runner", "name", "test_id", "expected"), MATCHES)
 def test_a_named_test_and_the_results_that_belong_to_it(runner, name, test_id, expected):
     assert matches(runner, name, test_id) is expected
+
+
+HEADLINES = [
+    ("Traceback (most recent call last):\n  File \"t.py\", line 3\nAssertionError: -1 != 5",
+     "AssertionError: -1 != 5"),
+    ("Traceback (most recent call last):\nAssertionError: '5400s' != '1h30m'\n- 5400s\n"
+     "+ 1h30m\n", "AssertionError: '5400s' != '1h30m'"),
+    ("    def test_add():\n>       assert add(2, 3) == 5\nE       assert -1 == 5\n"
+     "E        +  where -1 = add(2, 3)\n\ntests/t.py:5: AssertionError", "assert -1 == 5"),
+    ("x_test.go:9: got 1, want 2", "x_test.go:9: got 1, want 2"),
+    ("", ""),
+]
+
+
+@pytest.mark.parametrize(("message", "line"), HEADLINES)
+def test_the_line_that_says_what_went_wrong(message, line):
+    assert headline(message) == line

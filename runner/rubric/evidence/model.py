@@ -3,6 +3,7 @@ command is expected to prove."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -32,12 +33,19 @@ class TestResult:
                 "seconds": self.seconds}
 
 
+_EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Failure|Exit|Interrupt)\b")
+
+
 def headline(message: str) -> str:
     """The line of a failure that says what went wrong: pytest's first `E ` line (`assert -1
-    == 5`), else the last line of a traceback (`AssertionError: -1 != 5`)."""
+    == 5`), else a traceback's last exception line (`AssertionError: '5400s' != '1h30m'`, not
+    the diff unittest prints under it), else its last line."""
     lines = [line.rstrip() for line in message.strip().splitlines() if line.strip()]
     explained = [line[1:].strip() for line in lines if line.startswith("E ")]
-    return explained[0] if explained else (lines[-1] if lines else "")
+    if explained:
+        return explained[0]
+    raised = [line for line in lines if _EXCEPTION.match(line)]
+    return raised[-1] if raised else (lines[-1] if lines else "")
 
 
 @dataclass(frozen=True)
