@@ -15,7 +15,7 @@ from runner.resource import Resource
 from runner.spec import loadedcache, parsecache
 from runner.spec.cachestore import CacheStore, open_store
 from runner.spec.loaded import Loaded
-from runner.spec.yamlsrc import parse_bytes
+from runner.spec.yamlsrc import parse_bytes, read_limited
 from runner.workspace import VariableDecl, Workspace
 
 
@@ -31,12 +31,22 @@ class Specs:
 
 
 def spec_files(ws: Workspace) -> list[Path]:
+    """The files the `specs:` globs match, as found (a symlink is not resolved here)."""
     seen: dict[Path, None] = {}
     for pattern in ws.config.specs:
         for path in sorted(ws.root.glob(pattern)):
             if path.is_file() and ".taskform" not in path.parts:
                 seen.setdefault(path, None)
     return list(seen)
+
+
+def read_spec(ws: Workspace, path: Path, display: str) -> tuple[bytes, SpecIssue | None]:
+    """A spec file's bytes, unless it leads outside the workspace (a symlink: a spec cannot
+    read files outside its workspace) or is too large to read."""
+    if not path.resolve().is_relative_to(ws.root):
+        return b"", SpecIssue(display, 1, 1, "", "the file is a symbolic link to a file outside "
+                              "the workspace; a spec cannot read files outside its workspace")
+    return read_limited(path, display)
 
 
 def load_specs(ws: Workspace) -> Specs:
@@ -49,9 +59,12 @@ def load_specs(ws: Workspace) -> Specs:
     files = spec_files(ws)
     store = open_store(ws.state_dir, ws.root)
     secret = secret_variables(ws)
-    for path in files:
-        display = ws.relative(path)
-        data = path.read_bytes()
+    displays = [str(path.relative_to(ws.root)) for path in files]  # globbed under the root
+    for path, display in zip(files, displays, strict=True):
+        data, refused = read_spec(ws, path, display)
+        if refused:
+            issues.append(refused)
+            continue
         digest.update(display.encode() + b"\0" + data + b"\0")
         parse_issues, results = _read_file(store, data, display, ws.variables, secret)
         issues.extend(parse_issues)
@@ -64,7 +77,7 @@ def load_specs(ws: Workspace) -> Specs:
     if issues:
         raise SpecError(issues)
     final = {a: _with_deps(r, dependencies[a]) for a, r in resources.items()}
-    return Specs(resources=final, files=[ws.relative(p) for p in files],
+    return Specs(resources=final, files=displays,
                  digest=digest.hexdigest(), documents=len(loaded), dependencies=dependencies)
 
 

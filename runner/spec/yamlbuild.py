@@ -1,0 +1,402 @@
+"""Plain values from a YAML event stream, with the position of every value, within limits.
+
+PyYAML's composer and constructors recurse (a deeply nested file crashed the C loader), copy
+aliases without bound (a "billion laughs" file hung while memory grew), and drop or construct
+tags a spec never means (`!!python/...`). Reading the parser's events instead builds values
+without recursion, counts what aliases and merge keys copy, refuses unknown tags and scalars
+that do not construct, and names the line of each problem. The limits are in the README.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
+
+from runner.errors import SpecIssue
+
+Path_ = tuple[str | int, ...]
+Places = dict[Path_, tuple[int, int]]
+
+MAX_DEPTH = 100  # far below the interpreter's recursion limit, which later walks still use
+MAX_VALUES = 200_000  # values written in one file (bytes alone do not bound it: `[1,1,...]`)
+MAX_COPIED = 100_000  # values that aliases and merge keys may copy in one file
+
+_Y = "tag:yaml.org,2002:"
+_STR, _MERGE, _MAP, _SEQ = _Y + "str", _Y + "merge", _Y + "map", _Y + "seq"
+_EXPECTED = {_Y + "int": "an integer", _Y + "float": "a number", _Y + "bool": "true or false",
+             _Y + "null": "null", _Y + "timestamp": "a date like 2024-05-31 or a time like "
+             "2024-05-31T12:00:00Z"}
+_EXPECT_KEY, _DISCARD = object(), object()  # a mapping's state besides "the value of key k"
+
+
+class Refused(Exception):
+    """A problem after which the rest of the file cannot be read safely."""
+
+    def __init__(self, issue: SpecIssue):
+        super().__init__(issue.message)
+        self.issue = issue
+
+
+@dataclass
+class Built:
+    """One document: its value and where each value and mapping key starts."""
+
+    index: int
+    value: Any = None
+    positions: Places = field(default_factory=dict)
+    key_positions: Places = field(default_factory=dict)
+    merged: bool = False
+
+
+@dataclass(slots=True)
+class _Frame:
+    value: Any  # dict or list
+    is_map: bool
+    path: Path_
+    positions: Places
+    key_positions: Places
+    anchor: str | None
+    line: int
+    col: int
+    key: Any = _EXPECT_KEY
+    first_line: dict[str, int] = field(default_factory=dict)
+    size: int = 1
+    height: int = 1
+    merge: bool = False
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    value: Any
+    size: int
+    height: int
+
+
+def format_path(path: Path_) -> str:
+    """`spec.steps.build.docker_build.files[0]` style."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def short_tag(tag: str) -> str:
+    return "!!" + tag[len(_Y):] if tag.startswith(_Y) else tag
+
+
+class Builder:
+    """Turns the events of one YAML stream into `Built` documents and issues."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.docs: list[Built] = []
+        self.issues: list[SpecIssue] = []
+        self.stack: list[_Frame] = []
+        self.anchors: dict[str, _Anchor] = {}
+        self.copied = 0
+        self.values = 0
+        self.plain: dict[str, Any] = {}  # plain scalars already read: the same text, the same value
+        # PyYAML's resolver is untyped: its one method, typed
+        self.resolve: Callable[[type, str, tuple[bool, bool]], str] = Resolver().resolve
+        self.constructor = SafeConstructor()
+
+    def run(self, parser: Any) -> None:
+        """Read every event of `parser` (a PyYAML loader); stop at the first problem that makes
+        the rest unsafe to read."""
+        handlers: dict[type, Callable[[Any], None]] = {yaml.ScalarEvent: self._scalar, yaml.AliasEvent: self._alias,
+                    yaml.SequenceStartEvent: self._start, yaml.MappingStartEvent: self._start,
+                    yaml.SequenceEndEvent: self._end, yaml.MappingEndEvent: self._end,
+                    yaml.DocumentStartEvent: self._document, yaml.DocumentEndEvent: self._finish}
+        try:
+            event = parser.get_event()
+            while not isinstance(event, yaml.StreamEndEvent):
+                handler = handlers.get(type(event))
+                if handler is not None:
+                    handler(event)
+                event = parser.get_event()
+        except Refused as exc:
+            self.issues.append(exc.issue)
+            self.docs = []  # what was read so far is incomplete: nothing of it is checked further
+
+    def issue(self, line: int, col: int, path: Path_, message: str) -> SpecIssue:
+        found = SpecIssue(self.file, line, col, format_path(path), message)
+        self.issues.append(found)
+        return found
+
+    def refuse(self, event: yaml.Event, path: Path_, message: str) -> Refused:
+        line, col = place(event)
+        shown = format_path(path[:6]) + ("..." if len(path) > 6 else "")  # deep paths are long
+        return Refused(SpecIssue(self.file, line, col, shown, message))
+
+    # documents
+
+    def _document(self, event: yaml.Event) -> None:
+        self.docs.append(Built(index=len(self.docs)))
+        self.anchors = {}  # anchors belong to their document
+
+    def _finish(self, event: yaml.Event) -> None:
+        doc = self.docs[-1]
+        if doc.merged:  # merged keys moved: put the places back in the order of the value
+            value_paths, key_paths = walk(doc.value)
+            doc.positions = {p: doc.positions[p] for p in value_paths if p in doc.positions}
+            doc.key_positions = {p: doc.key_positions[p] for p in key_paths
+                                 if p in doc.key_positions}
+
+    # where the next value goes
+
+    def _slot(self) -> tuple[Path_, Places, Places]:
+        if not self.stack:
+            doc = self.docs[-1]
+            return (), doc.positions, doc.key_positions
+        top = self.stack[-1]
+        if not top.is_map:
+            return top.path + (len(top.value),), top.positions, top.key_positions
+        if top.key is _EXPECT_KEY or top.key is _DISCARD:  # read, then thrown away
+            return top.path + ("?",), {}, {}
+        return top.path + (top.key,), top.positions, top.key_positions
+
+    def _is_key(self) -> bool:
+        return bool(self.stack) and self.stack[-1].is_map and self.stack[-1].key is _EXPECT_KEY
+
+    def _attach(self, value: Any, size: int, height: int, line: int, col: int) -> None:
+        if not self.stack:
+            self.docs[-1].value = value
+            return
+        top = self.stack[-1]
+        top.size += size
+        top.height = max(top.height, height + 1)
+        if not top.is_map:
+            top.value.append(value)
+        elif top.key is _EXPECT_KEY:  # a list or mapping used as a key
+            self.issue(line, col, top.path, "mapping keys must be plain strings")
+            top.key = _DISCARD
+        else:
+            if top.key is not _DISCARD:
+                top.value[top.key] = value
+            top.key = _EXPECT_KEY
+
+    # scalars and keys
+
+    def _scalar(self, event: yaml.ScalarEvent) -> None:
+        line, col = place(event)
+        if self._is_key():
+            self._key(event, line, col)
+            return
+        path, positions, _ = self._slot()
+        positions[path] = (line, col)
+        self._written(event, path)
+        value = self._construct(event, path, line, col)
+        if event.anchor:
+            self.anchors[event.anchor] = _Anchor(value, 1, 0)
+        self._attach(value, 1, 0, line, col)
+
+    def _construct(self, event: yaml.ScalarEvent, path: Path_, line: int, col: int) -> Any:
+        tag = event.tag
+        if tag is None:
+            if not event.implicit[0]:  # quoted: text (the common case, kept short)
+                return event.value
+            if event.value in self.plain:
+                return self.plain[event.value]
+        if tag is None or tag == "!":
+            tag = self.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag == _STR or tag == _MERGE:
+            return event.value
+        if tag not in _EXPECTED:
+            self.issue(line, col, path, unsupported(tag))
+            return event.value
+        try:
+            value = self.constructor.yaml_constructors[tag](
+                self.constructor, yaml.ScalarNode(tag, event.value))
+        except Exception:  # noqa: BLE001  (each constructor fails its own way on bad text)
+            hint = "" if event.tag else " (quote it to keep it as text)"
+            shown = event.value if len(event.value) <= 60 else event.value[:57] + "..."
+            self.issue(line, col, path, f"expected {_EXPECTED[tag]} for {short_tag(tag)}, got "
+                       f"{shown!r}{hint}")
+            return event.value
+        if isinstance(value, (datetime.date, datetime.datetime)):
+            value = value.isoformat()
+        if event.tag is None:
+            self.plain[event.value] = value
+        return value
+
+    def _written(self, event: yaml.Event, path: Path_) -> None:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise self.refuse(event, path, f"the file holds more than {MAX_VALUES} values, the "
+                              "limit for one spec file; split it into several files")
+
+    def _key(self, event: yaml.ScalarEvent, line: int, col: int) -> None:
+        top = self.stack[-1]
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.resolve(yaml.ScalarNode, event.value, event.implicit)
+        elif tag != _STR:
+            self.issue(line, col, top.path + (event.value,), unsupported(tag))
+        key = event.value
+        if key in top.first_line:
+            self.issue(line, col, top.path + (key,), f"duplicate key {key!r} (first defined at "
+                       f"line {top.first_line[key]})")
+            top.key = _DISCARD
+            return
+        top.first_line[key] = line
+        top.merge = top.merge or tag == _MERGE
+        top.key_positions[top.path + (key,)] = (line, col)
+        top.key = key
+
+    # collections
+
+    def _start(self, event: yaml.CollectionStartEvent) -> None:
+        path, positions, key_positions = self._slot()
+        if len(self.stack) >= MAX_DEPTH:
+            raise self.refuse(event, path, f"nested deeper than {MAX_DEPTH} levels")
+        self._written(event, path)
+        line, col = place(event)
+        positions[path] = (line, col)
+        is_map = isinstance(event, yaml.MappingStartEvent)
+        if event.tag not in (None, "!", _MAP if is_map else _SEQ):
+            self.issue(line, col, path, unsupported(event.tag))
+        self.stack.append(_Frame({} if is_map else [], is_map, path, positions, key_positions,
+                                 event.anchor, line, col))
+
+    def _end(self, event: yaml.Event) -> None:
+        frame = self.stack.pop()
+        if frame.merge:
+            self._merge(frame, event)
+        if frame.anchor:
+            self.anchors[frame.anchor] = _Anchor(frame.value, frame.size, frame.height)
+        self._attach(frame.value, frame.size, frame.height, frame.line, frame.col)
+
+    # anchors, aliases, merge keys
+
+    def _alias(self, event: yaml.AliasEvent) -> None:
+        line, col = place(event)
+        name = event.anchor or ""
+        path, positions, key_positions = self._slot()
+        if any(frame.anchor == name for frame in self.stack):
+            raise self.refuse(event, path, f"alias *{name} is used inside its own anchor "
+                              f"&{name}: the value would contain itself")
+        anchor = self.anchors.get(name)
+        if anchor is None:
+            self.issue(line, col, path, f"unknown alias *{name}: an anchor &{name} must come "
+                       "before it, in the same document")
+            anchor = _Anchor(None, 1, 0)
+        if self._is_key():
+            self._alias_key(anchor, line, col)
+            return
+        if len(self.stack) + anchor.height > MAX_DEPTH:
+            raise self.refuse(event, path, f"alias *{name} makes the value nested deeper than "
+                              f"{MAX_DEPTH} levels")
+        self._count(event, path, anchor.size, f"alias *{name}")
+        value = copy_value(anchor.value)
+        place_all(value, path, (line, col), positions, key_positions)
+        self._attach(value, anchor.size, anchor.height, line, col)
+
+    def _alias_key(self, anchor: _Anchor, line: int, col: int) -> None:
+        top = self.stack[-1]
+        if not isinstance(anchor.value, str):
+            self.issue(line, col, top.path, "mapping keys must be plain strings")
+            top.key = _DISCARD
+            return
+        event = yaml.ScalarEvent(None, None, (False, True), anchor.value)
+        self._key(event, line, col)
+
+    def _count(self, event: yaml.Event, path: Path_, size: int, what: str) -> None:
+        self.copied += size
+        if self.copied > MAX_COPIED:
+            raise self.refuse(event, path, f"{what} takes the values copied by aliases and "
+                              f"merge keys in this file past the limit of {MAX_COPIED}")
+
+    def _merge(self, frame: _Frame, event: yaml.Event) -> None:
+        """`<<: *base` (or a list of them): the merged mappings' keys come first, keys written
+        here win, and among merged mappings the first one wins (YAML's merge key)."""
+        source_path = frame.path + ("<<",)
+        source = frame.value.pop("<<")
+        sources = [source] if isinstance(source, dict) else source
+        if not isinstance(sources, list) or not all(isinstance(s, dict) for s in sources):
+            line, col = frame.positions.get(source_path, (frame.line, frame.col))
+            self.issue(line, col, source_path, "expected a mapping or a list of mappings to "
+                       "merge into this one")
+            sources = []
+        merged: dict[str, Any] = {}
+        for i, each in enumerate(sources):
+            at = source_path if each is source else source_path + (i,)
+            for key, value in each.items():
+                if key in merged or key in frame.value:
+                    continue
+                merged[key] = value
+                key_place = frame.key_positions.pop(at + (key,), None)
+                if key_place is not None:
+                    frame.key_positions[frame.path + (key,)] = key_place
+                moved = move_places(value, at + (key,), frame.path + (key,), frame.positions,
+                                    frame.key_positions)
+                self._count(event, frame.path, moved, "merge key <<")
+        move_places(source, source_path, None, frame.positions, frame.key_positions)
+        frame.key_positions.pop(source_path, None)
+        frame.value = {**merged, **frame.value}
+        self.docs[-1].merged = True
+
+
+def place(event: yaml.Event) -> tuple[int, int]:
+    """Where an event starts, 1-based."""
+    mark = event.start_mark
+    return (mark.line + 1, mark.column + 1) if mark else (1, 1)
+
+
+def unsupported(tag: str) -> str:
+    return (f"unsupported YAML tag {short_tag(tag)}: specs hold text, numbers, true/false, "
+            "null, lists and mappings")
+
+
+def walk(value: Any, prefix: Path_ = ()) -> tuple[list[Path_], list[Path_]]:
+    """Every value's path and every mapping key's path below `prefix`, depth first."""
+    value_paths: list[Path_] = []
+    key_paths: list[Path_] = []
+
+    def visit(item: Any, path: Path_) -> None:
+        value_paths.append(path)
+        if type(item) is dict:
+            for key, child in item.items():
+                key_paths.append(path + (key,))
+                visit(child, path + (key,))
+        elif type(item) is list:
+            for i, child in enumerate(item):
+                visit(child, path + (i,))
+    visit(value, prefix)
+    return value_paths, key_paths
+
+
+def copy_value(value: Any) -> Any:
+    if type(value) is dict:
+        return {k: copy_value(v) for k, v in value.items()}
+    if type(value) is list:
+        return [copy_value(v) for v in value]
+    return value
+
+
+def place_all(value: Any, path: Path_, place: tuple[int, int], positions: Places,
+              key_positions: Places) -> None:
+    """An alias's values are placed where the alias is written: that is where they are used."""
+    value_paths, key_paths = walk(value, path)
+    positions.update(dict.fromkeys(value_paths, place))
+    key_positions.update(dict.fromkeys(key_paths, place))
+
+
+def move_places(value: Any, old: Path_, new: Path_ | None, positions: Places,
+                key_positions: Places) -> int:
+    """Move the places of `value` from `old` to `new` (None: forget them); how many values."""
+    value_paths, key_paths = walk(value)
+    for places, paths in ((positions, value_paths), (key_positions, key_paths)):
+        for rel in paths:
+            place = places.pop(old + rel, None)
+            if place is not None and new is not None:
+                places[new + rel] = place
+    return len(value_paths)
