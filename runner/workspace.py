@@ -5,19 +5,21 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from runner.errors import SpecError, SpecIssue, WorkspaceError
 from runner.providers.docker.settings import DockerSettings
 from runner.providers.github import GithubSettings
 from runner.providers.llm import LLMSettings
+from runner.spec.paths import PathCheck, WorkspacePath
 from runner.spec.validation import validate
 from runner.spec.yamlsrc import SourceDoc, parse_file
 from runner.strict import StrictModel
 
 CONFIG_NAME = "taskform.yaml"
+SpecGlob = Annotated[str, AfterValidator(PathCheck(empty=False))]  # globbed under the root
 
 
 class VariableDecl(StrictModel):
@@ -32,7 +34,7 @@ class VariableDecl(StrictModel):
 
 class StateSettings(StrictModel):
     backend: Literal["sqlite"] = "sqlite"
-    path: str = ".taskform/state.db"
+    path: WorkspacePath = ".taskform/state.db"
 
 
 class GradingSettings(StrictModel):
@@ -51,7 +53,7 @@ class GradingSettings(StrictModel):
 class WorkspaceConfig(StrictModel):
     """Everything in `taskform.yaml`; every setting has a default, so an empty file is valid."""
 
-    specs: list[str] = Field(default_factory=lambda: ["specs/**/*.yaml", "specs/**/*.yml"])
+    specs: list[SpecGlob] = Field(default_factory=lambda: ["specs/**/*.yaml", "specs/**/*.yml"])
     parallelism: int = Field(default=10, ge=1, le=256)
     state: StateSettings = Field(default_factory=StateSettings)
     variables: dict[str, Any] = Field(default_factory=dict)
@@ -126,6 +128,8 @@ def open_workspace(directory: str | os.PathLike[str] = ".",
         raise WorkspaceError(f"no {CONFIG_NAME} in {root}: a workspace needs one (an empty file "
                              "is valid); use -C DIR to run in another folder")
     docs, issues = parse_file(config_file, CONFIG_NAME)
+    issues += [d.issue((), "taskform.yaml holds one YAML document; remove this second one")
+               for d in docs[1:]]
     if issues:
         raise SpecError(issues)
     doc = docs[0] if docs else SourceDoc(CONFIG_NAME, 0, {})
