@@ -58,7 +58,7 @@ def describe(err: Any, model: type[BaseModel], loc: Path_) -> str:
         if msg.startswith(prefix):
             msg = ("expected " if prefix == "Input should be " else "") + msg[len(prefix):]
     if kind not in ("value_error", "assertion_error") and "input" in err:
-        msg += f", got {_show(err['input'])}"
+        msg += f", got {show(err['input'])}"
     return msg
 
 
@@ -110,7 +110,8 @@ def _clean_loc(loc: tuple[Any, ...]) -> Path_:
     return tuple(out)
 
 
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
+    """A value as an error message quotes it: short, and never a whole list or mapping."""
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
