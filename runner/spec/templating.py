@@ -165,9 +165,13 @@ def render_text(text: str, scope: Scope) -> Any:
 
 def evaluate(expression: str, scope: Scope) -> Any:
     """Evaluate a `when:` condition (bare expression or one `{{ }}`); UNKNOWN if not yet known."""
-    whole = _WHOLE_EXPRESSION.match(expression)
-    text = expression if whole else "{{ " + expression + " }}"
-    return render_text(text, scope)
+    return render_text(condition_template(expression), scope)
+
+
+def condition_template(expression: str) -> str:
+    """A `when:` condition as the template it is evaluated as, so that loading finds the same
+    references (edges, dangling names) that evaluating it reads."""
+    return expression if _WHOLE_EXPRESSION.match(expression) else "{{ " + expression + " }}"
 
 
 def _ref_function(scope: Scope) -> Callable[[str], Any]:
