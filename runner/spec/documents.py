@@ -10,6 +10,7 @@ from runner.duration import parse_duration
 from runner.errors import TaskformError
 from runner.kinds.registry import DOCUMENTS, STEP_TYPES, KindEntry
 from runner.resource import Origin, Resource
+from runner.spec.budget import Budget
 from runner.spec.loaded import Loaded
 from runner.spec.templating import (
     Scope,
@@ -42,9 +43,10 @@ def address_type(document: str) -> str:
 class DocumentReader:
     """Reads one document; collects every issue instead of stopping at the first."""
 
-    def __init__(self, doc: SourceDoc, variables: dict[str, Any]):
+    def __init__(self, doc: SourceDoc, variables: dict[str, Any], budget: Budget | None = None):
         self.doc = doc
         self.variables = variables
+        self.budget = budget or Budget()  # what its templates may spend (shared by a load)
         self.out = Loaded()
 
     def issue(self, path: Path_, message: str, key: bool = False) -> None:
@@ -277,7 +279,7 @@ class DocumentReader:
             deferred.add(rel)
             return value
         try:
-            return protect(render(value, Scope(var=self.variables)))
+            return protect(render(value, Scope(var=self.variables, budget=self.budget)))
         except (TemplateProblem, TaskformError) as exc:
             self.issue(base + rel, str(exc))
             return _INVALID

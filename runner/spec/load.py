@@ -13,6 +13,7 @@ from runner.errors import SpecError, SpecIssue
 from runner.graph import Graph
 from runner.resource import Resource
 from runner.spec import loadedcache, parsecache
+from runner.spec.budget import Budget
 from runner.spec.cachestore import CacheStore, open_store
 from runner.spec.loaded import Loaded
 from runner.spec.yamlsrc import parse_bytes, read_limited
@@ -59,6 +60,7 @@ def load_specs(ws: Workspace) -> Specs:
     files = spec_files(ws)
     store = open_store(ws.state_dir, ws.root)
     secret = secret_variables(ws)
+    budget = Budget()  # every template the load renders shares it
     displays = [str(path.relative_to(ws.root)) for path in files]  # globbed under the root
     for path, display in zip(files, displays, strict=True):
         data, refused = read_spec(ws, path, display)
@@ -66,7 +68,7 @@ def load_specs(ws: Workspace) -> Specs:
             issues.append(refused)
             continue
         digest.update(display.encode() + b"\0" + data + b"\0")
-        parse_issues, results = _read_file(store, data, display, ws.variables, secret)
+        parse_issues, results = _read_file(store, data, display, ws.variables, secret, budget)
         issues.extend(parse_issues)
         for result in results:
             issues.extend(result.issues)
@@ -82,7 +84,7 @@ def load_specs(ws: Workspace) -> Specs:
 
 
 def _read_file(store: CacheStore | None, data: bytes, display: str, variables: dict[str, Any],
-               secret: frozenset[str]) -> tuple[list[SpecIssue], list[Loaded]]:
+               secret: frozenset[str], budget: Budget) -> tuple[list[SpecIssue], list[Loaded]]:
     """One file's documents read into resources: from the cache's validated layer when it holds
     them for these bytes, variables and code; else validated, from its parse layer if it can."""
     found = loadedcache.find(store, data, display, variables, secret) if store else None
@@ -94,10 +96,10 @@ def _read_file(store: CacheStore | None, data: bytes, display: str, variables: d
 
     if store is None:
         docs, issues = parse_bytes(data, display)
-        return issues, [DocumentReader(doc, variables).read() for doc in docs]
+        return issues, [DocumentReader(doc, variables, budget).read() for doc in docs]
     cached_docs = parsecache.find(store, data, display)
     docs, issues = (cached_docs, []) if cached_docs is not None else parse_bytes(data, display)
-    results = [DocumentReader(doc, variables).read() for doc in docs]
+    results = [DocumentReader(doc, variables, budget).read() for doc in docs]
     if issues:
         return issues, results  # parsed afresh each time, so its messages stay exact
     kept = loadedcache.keep(store, data, display, variables, secret, results)
