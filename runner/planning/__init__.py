@@ -14,6 +14,7 @@ from runner.plan import Change, Evaluated, Plan, PlanOptions, plan
 from runner.planning.evaluate import Evaluator
 from runner.planning.expand import check_references, expand_all
 from runner.planning.observe import observe_all
+from runner.planning.paths import linked_out
 from runner.redact import Redactor
 from runner.resource import Resource
 from runner.spec.load import Specs, load_specs
@@ -63,6 +64,7 @@ def make_plan(ws: Workspace, state: StateStore, connections: Connections, option
                 desired[address] = evaluator.evaluate(resource)
             except PlanError as exc:
                 errors.append(str(exc))
+    errors += linked_out(ws.root, desired)
     if errors:
         raise PlanError("\n".join(errors))
     observed = {}

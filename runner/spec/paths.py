@@ -8,6 +8,7 @@ symbolic links can change without the spec changing, so they are resolved at eve
 
 from __future__ import annotations
 
+import functools
 import json
 import typing
 from collections.abc import Iterator
@@ -38,6 +39,7 @@ class PathCheck:
 
 
 WorkspacePath = Annotated[str, AfterValidator(PathCheck())]
+TaskDirPath = Annotated[str, AfterValidator(PathCheck(within="task_dir"))]  # rubric kinds' files
 
 
 def is_template(value: Any) -> bool:
@@ -51,7 +53,7 @@ def escape_problem(path: str, base: str | None = None) -> str | None:
         return "it holds a NUL character"
     if path.startswith("/"):
         return "absolute paths are refused"
-    joined = f"{base}/{path}" if base and not is_template(base) else path
+    joined = f"{base}/{path}" if base and base != "." and not is_template(base) else path
     depth = 0
     for part in joined.split("/"):
         if part == "..":
@@ -65,22 +67,36 @@ def escape_problem(path: str, base: str | None = None) -> str | None:
 
 
 def path_settings(model: type[BaseModel], settings: Any) -> Iterator[tuple[str, str, str | None]]:
-    """(field, path, base) for every setting of `settings` (as written, validated against
-    `model`) that names a workspace path; templates are skipped (checked once rendered)."""
+    """(field, path, base) for every setting of `settings` (validated against `model`) that
+    names a workspace path; templates and values not known yet are skipped."""
     if not isinstance(settings, dict):
         return
-    for name, info in model.model_fields.items():
-        value = settings.get(info.alias or name)
+    for name, key, within, submodels in path_fields(model):
+        value = settings.get(key)
         if value is None:
             continue
-        for check in _checks(info.annotation, info.metadata):
-            base = settings.get(check.within) if check.within else None
+        if within is not None:
+            base = settings.get(within) if within else None
             for path in _strings(value):
                 if not is_template(path):
                     yield name, path, base if isinstance(base, str) else None
-        for sub in _submodels(info.annotation):
+        for sub in submodels:
             for field, path, base in path_settings(sub, value):
                 yield f"{name}.{field}", path, base
+
+
+@functools.cache
+def path_fields(model: type[BaseModel]) -> list[tuple[str, str, str | None, list[Any]]]:
+    """(name, key, within, submodels) of the fields that name paths or hold models that do;
+    `within` is "" for a path relative to the workspace, None for a field holding none."""
+    out = []
+    for name, info in model.model_fields.items():
+        checks = _checks(info.annotation, info.metadata)
+        submodels = _submodels(info.annotation)
+        if checks or submodels:
+            within = (checks[0].within or "") if checks else None
+            out.append((name, info.alias or name, within, submodels))
+    return out
 
 
 def _checks(annotation: Any, metadata: list[Any]) -> list[PathCheck]:

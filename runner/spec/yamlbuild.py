@@ -112,10 +112,11 @@ class Builder:
     def run(self, parser: Any) -> None:
         """Read every event of `parser` (a PyYAML loader); stop at the first problem that makes
         the rest unsafe to read."""
-        handlers: dict[type, Callable[[Any], None]] = {yaml.ScalarEvent: self._scalar, yaml.AliasEvent: self._alias,
-                    yaml.SequenceStartEvent: self._start, yaml.MappingStartEvent: self._start,
-                    yaml.SequenceEndEvent: self._end, yaml.MappingEndEvent: self._end,
-                    yaml.DocumentStartEvent: self._document, yaml.DocumentEndEvent: self._finish}
+        handlers: dict[type, Callable[[Any], None]] = {
+            yaml.ScalarEvent: self._scalar, yaml.AliasEvent: self._alias,
+            yaml.SequenceStartEvent: self._start, yaml.MappingStartEvent: self._start,
+            yaml.SequenceEndEvent: self._end, yaml.MappingEndEvent: self._end,
+            yaml.DocumentStartEvent: self._document, yaml.DocumentEndEvent: self._finish}
         try:
             event = parser.get_event()
             while not isinstance(event, yaml.StreamEndEvent):
