@@ -9,29 +9,28 @@ that do not construct, and names the line of each problem. The limits are in the
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from yaml.constructor import SafeConstructor
-from yaml.resolver import Resolver
 
 from runner.errors import SpecIssue
-
-Path_ = tuple[str | int, ...]
-Places = dict[Path_, tuple[int, int]]
+from runner.spec.yamlplaces import (
+    Path_,
+    Places,
+    copy_value,
+    format_path,
+    move_places,
+    place_all,
+    walk,
+)
+from runner.spec.yamlscalars import MAP, MERGE, SEQ, STR, Scalars, unsupported
 
 MAX_DEPTH = 100  # far below the interpreter's recursion limit, which later walks still use
 MAX_VALUES = 200_000  # values written in one file (bytes alone do not bound it: `[1,1,...]`)
 MAX_COPIED = 100_000  # values that aliases and merge keys may copy in one file
 
-_Y = "tag:yaml.org,2002:"
-_STR, _MERGE, _MAP, _SEQ = _Y + "str", _Y + "merge", _Y + "map", _Y + "seq"
-_EXPECTED = {_Y + "int": "an integer", _Y + "float": "a number", _Y + "bool": "true or false",
-             _Y + "null": "null", _Y + "timestamp": "a date like 2024-05-31 or a time like "
-             "2024-05-31T12:00:00Z"}
 _EXPECT_KEY, _DISCARD = object(), object()  # a mapping's state besides "the value of key k"
 
 
@@ -78,21 +77,6 @@ class _Anchor:
     height: int
 
 
-def format_path(path: Path_) -> str:
-    """`spec.steps.build.docker_build.files[0]` style."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
-def short_tag(tag: str) -> str:
-    return "!!" + tag[len(_Y):] if tag.startswith(_Y) else tag
-
-
 class Builder:
     """Turns the events of one YAML stream into `Built` documents and issues."""
 
@@ -104,10 +88,7 @@ class Builder:
         self.anchors: dict[str, _Anchor] = {}
         self.copied = 0
         self.values = 0
-        self.plain: dict[str, Any] = {}  # plain scalars already read: the same text, the same value
-        # PyYAML's resolver is untyped: its one method, typed
-        self.resolve: Callable[[type, str, tuple[bool, bool]], str] = Resolver().resolve
-        self.constructor = SafeConstructor()
+        self.scalars = Scalars()
 
     def run(self, parser: Any) -> None:
         """Read every event of `parser` (a PyYAML loader); stop at the first problem that makes
@@ -195,39 +176,12 @@ class Builder:
         path, positions, _ = self._slot()
         positions[path] = (line, col)
         self._written(event, path)
-        value = self._construct(event, path, line, col)
+        value, problem = self.scalars.read(event.value, event.tag, event.implicit)
+        if problem:
+            self.issue(line, col, path, problem)
         if event.anchor:
             self.anchors[event.anchor] = _Anchor(value, 1, 0)
         self._attach(value, 1, 0, line, col)
-
-    def _construct(self, event: yaml.ScalarEvent, path: Path_, line: int, col: int) -> Any:
-        tag = event.tag
-        if tag is None:
-            if not event.implicit[0]:  # quoted: text (the common case, kept short)
-                return event.value
-            if event.value in self.plain:
-                return self.plain[event.value]
-        if tag is None or tag == "!":
-            tag = self.resolve(yaml.ScalarNode, event.value, event.implicit)
-        if tag == _STR or tag == _MERGE:
-            return event.value
-        if tag not in _EXPECTED:
-            self.issue(line, col, path, unsupported(tag))
-            return event.value
-        try:
-            value = self.constructor.yaml_constructors[tag](
-                self.constructor, yaml.ScalarNode(tag, event.value))
-        except Exception:  # noqa: BLE001  (each constructor fails its own way on bad text)
-            hint = "" if event.tag else " (quote it to keep it as text)"
-            shown = event.value if len(event.value) <= 60 else event.value[:57] + "..."
-            self.issue(line, col, path, f"expected {_EXPECTED[tag]} for {short_tag(tag)}, got "
-                       f"{shown!r}{hint}")
-            return event.value
-        if isinstance(value, (datetime.date, datetime.datetime)):
-            value = value.isoformat()
-        if event.tag is None:
-            self.plain[event.value] = value
-        return value
 
     def _written(self, event: yaml.Event, path: Path_) -> None:
         self.values += 1
@@ -237,10 +191,8 @@ class Builder:
 
     def _key(self, event: yaml.ScalarEvent, line: int, col: int) -> None:
         top = self.stack[-1]
-        tag = event.tag
-        if tag is None or tag == "!":
-            tag = self.resolve(yaml.ScalarNode, event.value, event.implicit)
-        elif tag != _STR:
+        tag = self.scalars.tag(event.value, event.tag, event.implicit)
+        if event.tag not in (None, "!", STR):
             self.issue(line, col, top.path + (event.value,), unsupported(tag))
         key = event.value
         if key in top.first_line:
@@ -249,7 +201,7 @@ class Builder:
             top.key = _DISCARD
             return
         top.first_line[key] = line
-        top.merge = top.merge or tag == _MERGE
+        top.merge = top.merge or tag == MERGE
         top.key_positions[top.path + (key,)] = (line, col)
         top.key = key
 
@@ -263,7 +215,7 @@ class Builder:
         line, col = place(event)
         positions[path] = (line, col)
         is_map = isinstance(event, yaml.MappingStartEvent)
-        if event.tag not in (None, "!", _MAP if is_map else _SEQ):
+        if event.tag not in (None, "!", MAP if is_map else SEQ):
             self.issue(line, col, path, unsupported(event.tag))
         self.stack.append(_Frame({} if is_map else [], is_map, path, positions, key_positions,
                                  event.anchor, line, col))
@@ -350,54 +302,3 @@ def place(event: yaml.Event) -> tuple[int, int]:
     """Where an event starts, 1-based."""
     mark = event.start_mark
     return (mark.line + 1, mark.column + 1) if mark else (1, 1)
-
-
-def unsupported(tag: str) -> str:
-    return (f"unsupported YAML tag {short_tag(tag)}: specs hold text, numbers, true/false, "
-            "null, lists and mappings")
-
-
-def walk(value: Any, prefix: Path_ = ()) -> tuple[list[Path_], list[Path_]]:
-    """Every value's path and every mapping key's path below `prefix`, depth first."""
-    value_paths: list[Path_] = []
-    key_paths: list[Path_] = []
-
-    def visit(item: Any, path: Path_) -> None:
-        value_paths.append(path)
-        if type(item) is dict:
-            for key, child in item.items():
-                key_paths.append(path + (key,))
-                visit(child, path + (key,))
-        elif type(item) is list:
-            for i, child in enumerate(item):
-                visit(child, path + (i,))
-    visit(value, prefix)
-    return value_paths, key_paths
-
-
-def copy_value(value: Any) -> Any:
-    if type(value) is dict:
-        return {k: copy_value(v) for k, v in value.items()}
-    if type(value) is list:
-        return [copy_value(v) for v in value]
-    return value
-
-
-def place_all(value: Any, path: Path_, place: tuple[int, int], positions: Places,
-              key_positions: Places) -> None:
-    """An alias's values are placed where the alias is written: that is where they are used."""
-    value_paths, key_paths = walk(value, path)
-    positions.update(dict.fromkeys(value_paths, place))
-    key_positions.update(dict.fromkeys(key_paths, place))
-
-
-def move_places(value: Any, old: Path_, new: Path_ | None, positions: Places,
-                key_positions: Places) -> int:
-    """Move the places of `value` from `old` to `new` (None: forget them); how many values."""
-    value_paths, key_paths = walk(value)
-    for places, paths in ((positions, value_paths), (key_positions, key_paths)):
-        for rel in paths:
-            place = places.pop(old + rel, None)
-            if place is not None and new is not None:
-                places[new + rel] = place
-    return len(value_paths)

@@ -14,8 +14,8 @@ import yaml
 
 from runner.errors import SpecIssue
 from runner.spec.yamlbuild import Builder
-from runner.spec.yamlbuild import Path_ as Path_
-from runner.spec.yamlbuild import format_path as format_path
+from runner.spec.yamlplaces import Path_ as Path_
+from runner.spec.yamlplaces import format_path as format_path
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 LOADER = f"{_Loader.__name__} of PyYAML {yaml.__version__} (events)"  # decides how text parses
