@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,20 @@ from runner.spec.yamlsrc import SourceDoc, parse_file
 from runner.strict import StrictModel
 
 CONFIG_NAME = "taskform.yaml"
-SpecGlob = Annotated[str, AfterValidator(PathCheck(empty=False))]  # globbed under the root
+
+
+def _glob(pattern: str) -> str:
+    # pathlib refuses some patterns only once it globs ('a**' raises ValueError, '.' an
+    # IndexError): glob a folder that does not exist, which touches nothing, to find out now
+    try:
+        next(Path("/nonexistent/taskform").glob(pattern), None)
+    except (ValueError, IndexError):
+        raise ValueError("expected a glob like specs/**/*.yaml ('**' only as a whole part of "
+                         f"the path), got {json.dumps(pattern)}") from None
+    return pattern
+
+
+SpecGlob = Annotated[str, AfterValidator(PathCheck(empty=False)), AfterValidator(_glob)]
 
 
 class VariableDecl(StrictModel):

@@ -80,8 +80,11 @@ def parse_file(path: Path, display: str) -> tuple[list[SourceDoc], list[SpecIssu
 def read_limited(path: Path, display: str) -> tuple[bytes, SpecIssue | None]:
     """The file's bytes, or an issue when it is larger than MAX_FILE_BYTES (then not read:
     a spec that is a gigabyte, or a never-ending device, must not be read into memory)."""
-    with path.open("rb") as fh:
-        data = fh.read(MAX_FILE_BYTES + 1)
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        return b"", SpecIssue(display, 1, 1, "", f"cannot read the file: {exc.strerror}")
     if len(data) <= MAX_FILE_BYTES:
         return data, None
     return b"", SpecIssue(display, 1, 1, "", f"the file is larger than {MAX_FILE_BYTES // 1024} "

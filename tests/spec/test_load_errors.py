@@ -310,12 +310,16 @@ def test_bad_taskform_yaml(ws):
      '"specs/../../*.yaml" (it climbs out of the workspace with ..)'),
     ("specs: ['']\n",
      "taskform.yaml:1:9: specs[0]: expected a path inside the workspace, got an empty text"),
+    ("specs: ['specs/a**.yaml']\n",
+     "taskform.yaml:1:9: specs[0]: expected a glob like specs/**/*.yaml ('**' only as a whole "
+     'part of the path), got "specs/a**.yaml"'),
     ("state: {path: /tmp/state.db}\n",
      'taskform.yaml:1:15: state.path: expected a path inside the workspace, got '
      '"/tmp/state.db" (absolute paths are refused)'),
     ("grading: {timeout_seconds: .inf}\n",
      "taskform.yaml:1:28: grading.timeout_seconds: expected a finite number, got Infinity"),
-], ids=["second document", "absolute glob", "climbing glob", "empty glob", "state outside",
+], ids=["second document", "absolute glob", "climbing glob", "empty glob", "bad glob",
+        "state outside",
         "infinite number"])
 def test_taskform_yaml_that_reaches_outside_or_is_not_one_document(ws, config, expected):
     ws.write("taskform.yaml", config)
