@@ -181,7 +181,9 @@ def render_text(text: str, scope: Scope) -> Any:
         raise  # a variable reading an unset environment variable says so itself
     except Exception as exc:  # noqa: BLE001  (the template is the user's code: any error is theirs)
         shown = text if len(text) <= 80 else text[:77] + "..."
-        raise TemplateProblem(f"cannot render {shown!r}: {_reason(exc)}") from None
+        reason = _reason(exc)  # may quote the user's data, of any length
+        reason = reason if len(reason) <= 300 else reason[:297] + "..."
+        raise TemplateProblem(f"cannot render {shown!r}: {reason}") from None
 
 
 def _render_metered(text: str, context: dict[str, Any]) -> Any:
