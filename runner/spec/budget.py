@@ -24,7 +24,7 @@ OUTPUT_CHARS = 1 << 20  # what one template makes, and any text or list made on 
 TOTAL_SECONDS = 10.0  # every template of one load, or of one plan or apply
 TOTAL_CHARS = 64 << 20
 INT_BITS = 100_000  # about 30000 digits: far more than any spec needs, far less than a hang
-RENDER_MEMORY_MB = 100  # growth of the process's memory while one template renders
+RENDER_MEMORY_MB = 64  # growth of the process's memory while one template renders
 _MEMORY_EVERY = 16  # ticks between looks at the memory (a read of /proc)
 
 
