@@ -38,6 +38,7 @@ class Budget:
 
     seconds: float = TOTAL_SECONDS  # what is left
     chars: int = TOTAL_CHARS
+    render_seconds: float = RENDER_SECONDS  # for one template
 
     def __post_init__(self) -> None:
         self.limits = (self.seconds, self.chars)
@@ -49,7 +50,8 @@ class Budget:
         if self.seconds <= 0:
             raise BudgetExceeded(total)
         started = time.monotonic()
-        meter = _Meter(started + min(RENDER_SECONDS, self.seconds), self.seconds, total)
+        meter = _Meter(started + min(self.render_seconds, self.seconds),
+                       self.seconds < self.render_seconds, total, self.render_seconds)
         token = _current.set(meter)
         try:
             yield
@@ -68,8 +70,9 @@ class Budget:
 @dataclass
 class _Meter:
     deadline: float
-    left: float  # seconds the whole budget had when this rendering began
+    short: bool  # the whole budget had less left than one template may take
     total: str  # what to say when the budget, not this template, ran out
+    render_seconds: float
     ticks: int = 0
     # the process's memory at the first look: most templates never tick often enough to
     # need one, and a look costs tens of microseconds
@@ -108,10 +111,10 @@ def tick() -> None:
             raise BudgetExceeded(f"the template used more than {RENDER_MEMORY_MB} MB of memory, "
                                  "the limit for one template")
     if time.monotonic() > meter.deadline:
-        if meter.left < RENDER_SECONDS:
+        if meter.short:
             raise BudgetExceeded(meter.total)
-        raise BudgetExceeded(f"the template took more than {RENDER_SECONDS:g}s, the limit for "
-                             "one template")
+        raise BudgetExceeded(f"the template took more than {meter.render_seconds:g}s, the limit "
+                             "for one template")
 
 
 def sized(value: Any, what: str = "a value") -> Any:
