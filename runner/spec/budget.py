@@ -13,9 +13,7 @@ from __future__ import annotations
 import os
 import resource
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +23,7 @@ TOTAL_SECONDS = 10.0  # every template of one load, or of one plan or apply
 TOTAL_CHARS = 64 << 20
 INT_BITS = 100_000  # about 30000 digits: far more than any spec needs, far less than a hang
 RENDER_MEMORY_MB = 64  # growth of the process's memory while one template renders
+_CLOCK_EVERY = 8  # ticks between looks at the clock
 _MEMORY_EVERY = 16  # ticks between looks at the memory (a read of /proc)
 
 
@@ -43,21 +42,15 @@ class Budget:
     def __post_init__(self) -> None:
         self.limits = (self.seconds, self.chars)
 
-    @contextmanager
-    def rendering(self) -> Iterator[None]:
-        """Meter one template's rendering; what it spent is taken from the budget."""
-        total = f"the templates of this run took more than {self.limits[0]:g}s altogether"
+    def rendering(self) -> _Rendering:
+        """Meter one template's rendering (a `with` block); what it spent is taken from the
+        budget."""
         if self.seconds <= 0:
-            raise BudgetExceeded(total)
-        started = time.monotonic()
-        meter = _Meter(started + min(self.render_seconds, self.seconds),
-                       self.seconds < self.render_seconds, total, self.render_seconds)
-        token = _current.set(meter)
-        try:
-            yield
-        finally:
-            _current.reset(token)
-            self.seconds -= time.monotonic() - started
+            raise BudgetExceeded(self.total())
+        return _Rendering(self)
+
+    def total(self) -> str:
+        return f"the templates of this run took more than {self.limits[0]:g}s altogether"
 
     def spend(self, chars: int) -> None:
         """Count `chars` of rendered output against the budget."""
@@ -67,11 +60,31 @@ class Budget:
                                  "characters altogether")
 
 
+class _Rendering:
+    # a class, not @contextmanager: it runs for every template, and costs a third as much
+    def __init__(self, budget: Budget):
+        self.budget = budget
+        self.started = 0.0
+        self.token: Token[_Meter | None] | None = None
+
+    def __enter__(self) -> None:
+        budget = self.budget
+        self.started = started = time.monotonic()
+        self.token = _current.set(_Meter(started + min(budget.render_seconds, budget.seconds),
+                                         budget.seconds < budget.render_seconds, budget,
+                                         budget.render_seconds))
+
+    def __exit__(self, *exc: object) -> None:
+        if self.token is not None:
+            _current.reset(self.token)
+        self.budget.seconds -= time.monotonic() - self.started
+
+
 @dataclass
 class _Meter:
     deadline: float
     short: bool  # the whole budget had less left than one template may take
-    total: str  # what to say when the budget, not this template, ran out
+    budget: Budget
     render_seconds: float
     ticks: int = 0
     # the process's memory at the first look: most templates never tick often enough to
@@ -101,6 +114,8 @@ def tick() -> None:
     if meter is None:
         return
     meter.ticks += 1
+    if meter.ticks % _CLOCK_EVERY:
+        return  # a tick is a step of a loop, a call, an attribute: each is far below a second
     # what a template appends to a captured block passes no hook of ours; the clock alone
     # would let it fill memory for a whole second, so the memory is looked at as well
     if meter.ticks % _MEMORY_EVERY == 0:
@@ -112,7 +127,7 @@ def tick() -> None:
                                  "the limit for one template")
     if time.monotonic() > meter.deadline:
         if meter.short:
-            raise BudgetExceeded(meter.total)
+            raise BudgetExceeded(meter.budget.total())
         raise BudgetExceeded(f"the template took more than {meter.render_seconds:g}s, the limit "
                              "for one template")
 

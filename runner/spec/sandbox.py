@@ -22,7 +22,15 @@ from jinja2.runtime import Context, markup_join
 from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
 from jinja2.utils import Namespace
 
-from runner.spec.budget import INT_BITS, BudgetExceeded, check_size, sized, tick
+from runner.spec.budget import (
+    INT_BITS,
+    OUTPUT_CHARS,
+    BudgetExceeded,
+    check_size,
+    sized,
+    tick,
+    too_large,
+)
 
 LOOP_GUARD = "_taskform_loop"
 REFUSED_FILTERS = {"random": "its result changes from one plan to the next"}
@@ -92,10 +100,10 @@ def harden(render_func: Callable[..., Any]) -> None:
 def rendered(chunks: Iterable[str]) -> str:
     """A template's output, refused as soon as it grows past the limit."""
     parts, size = [], 0
-    for chunk in chunks:
-        tick()
+    for chunk in chunks:  # no tick here: what makes chunks (loops, calls) ticks already
         size += len(chunk)
-        check_size(size, "the output")
+        if size > OUTPUT_CHARS:
+            raise too_large("the output")
         parts.append(chunk)
     return "".join(parts)
 

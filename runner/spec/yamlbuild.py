@@ -169,18 +169,30 @@ class Builder:
     # scalars and keys
 
     def _scalar(self, event: yaml.ScalarEvent) -> None:
-        line, col = place(event)
-        if self._is_key():
+        # the most frequent event: the common cases (a key, a quoted or plain value in a
+        # mapping) are written out here rather than through _is_key, _slot and _attach
+        mark = event.start_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        top = self.stack[-1] if self.stack else None
+        if top is not None and top.is_map and top.key is _EXPECT_KEY:
             self._key(event, line, col)
             return
         path, positions, _ = self._slot()
         positions[path] = (line, col)
         self._written(event, path)
-        value, problem = self.scalars.read(event.value, event.tag, event.implicit)
-        if problem:
-            self.issue(line, col, path, problem)
+        if event.tag is None and not event.implicit[0]:
+            value: Any = event.value  # quoted: text
+        else:
+            value, problem = self.scalars.read(event.value, event.tag, event.implicit)
+            if problem:
+                self.issue(line, col, path, problem)
         if event.anchor:
             self.anchors[event.anchor] = _Anchor(value, 1, 0)
+        if top is not None and top.is_map and top.key is not _DISCARD:
+            top.value[top.key] = value
+            top.key = _EXPECT_KEY
+            top.size += 1
+            return
         self._attach(value, 1, 0, line, col)
 
     def _written(self, event: yaml.Event, path: Path_) -> None:

@@ -26,9 +26,15 @@ class Scalars:
         self._resolve: Callable[[type, str, tuple[bool, bool]], str] = Resolver().resolve
         self._constructor = SafeConstructor()
         self._plain: dict[str, Any] = {}
+        self._tags: dict[str, str] = {}
 
     def tag(self, value: str, tag: str | None, implicit: tuple[bool, bool]) -> str:
         """The tag a scalar has, written or resolved from its text."""
+        if tag is None and implicit[0]:  # plain: mostly keys, which repeat
+            found = self._tags.get(value)
+            if found is None:
+                found = self._tags[value] = self._resolve(yaml.ScalarNode, value, implicit)
+            return found
         if tag is None or tag == "!":
             return self._resolve(yaml.ScalarNode, value, implicit)
         return tag
