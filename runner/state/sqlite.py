@@ -21,23 +21,25 @@ from runner.state.base import (
     LockInfo,
     Record,
     RunInfo,
+    StateDump,
     holder_is_gone,
     ids_event,
     now_iso,
     stored_id,
 )
+from runner.state.sqlite_dump import dump_file, restore_file
 from runner.state.sqlite_schema import MIGRATIONS
 
 if TYPE_CHECKING:
-    from runner.workspace import Workspace
+    from runner.workspace import StateSettings, Workspace
 
 LOCK_POLL_SECONDS = 0.2
 OPEN_TIMEOUT_SECONDS = 30.0
 
 
-def open_sqlite(ws: Workspace) -> SqliteState:
+def open_sqlite(ws: Workspace, settings: StateSettings) -> SqliteState:
     """The backend `state.backend: sqlite` names: the file at `state.path` in the workspace."""
-    return SqliteState(ws.resolve(ws.config.state.path, "state.path"))
+    return SqliteState(ws.resolve(settings.path, "state.path"))
 
 
 def _dumps(value: Any) -> str:
@@ -287,6 +289,16 @@ class SqliteState:
                               (namespace, key, _dumps(value), event.run_id, now_iso()))
         self._insert_event(event)
         self._bump()
+
+    # -- moving ----------------------------------------------------------------------------
+
+    def dump(self) -> StateDump:
+        with self._lock:
+            return dump_file(self.conn)
+
+    def restore(self, dump: StateDump) -> None:
+        with self._transaction():
+            restore_file(self.conn, dump)
 
     def close(self) -> None:
         with self._lock:
