@@ -1,4 +1,5 @@
-"""Two applies on one state at once: exactly one runs, the other names the holder."""
+"""Two applies on one state at once, on every backend: exactly one runs, the other names the
+holder (or waits for it with -lock-timeout)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from tests.conftest import subprocess_env
 
 
 @pytest.mark.slow
-def test_two_applies_exactly_one_runs(ws):
+def test_two_applies_exactly_one_runs(backend_ws):
+    ws = backend_ws
     ws.spec("""
         apiVersion: taskform/v1
         kind: Pipeline
@@ -37,7 +39,8 @@ def test_two_applies_exactly_one_runs(ws):
 
 
 @pytest.mark.slow
-def test_lock_timeout_waits_for_the_holder(ws):
+def test_lock_timeout_waits_for_the_holder(backend_ws):
+    ws = backend_ws
     ws.spec("""
         apiVersion: taskform/v1
         kind: Pipeline

@@ -65,7 +65,7 @@ class PostgresState:
         self._lost: Lost | None = None
         self.conn = link.connect(f"state {workspace}")
         try:
-            with talking(link, self.conn, "opening the state"):
+            with talking(link, self.conn, "opening the state", self.where):
                 row = self.conn.execute("SELECT current_database()").fetchone()
                 database = str(row[0]) if row else ""
                 migrate(self.conn, schema, self.where, lock_key("migrate", database, schema, ""))
@@ -89,7 +89,7 @@ class PostgresState:
                                "(force-unlock, or its database session ended) while "
                                f"{doing}: nothing more is recorded. Everything recorded "
                                "before stays; run the command again to go on")
-                with talking(self.link, self.conn, doing):
+                with talking(self.link, self.conn, doing, self.where):
                     if transaction:
                         with self.conn.transaction():
                             yield self.conn

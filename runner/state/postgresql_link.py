@@ -80,17 +80,20 @@ class Lost(StateError):
 
 
 @contextmanager
-def talking(link: Link, conn: psycopg.Connection[Any], doing: str) -> Iterator[None]:
+def talking(link: Link, conn: psycopg.Connection[Any], doing: str,
+            where: str | None = None) -> Iterator[None]:
     """Run database calls, turning psycopg's errors into StateErrors that say what was being
-    done; a broken connection becomes `Lost`, which names what is safe."""
+    done (and where: the URL, or the URL and workspace); a broken connection becomes `Lost`,
+    which names what is safe."""
     import psycopg
 
+    where = where or link.where
     try:
         yield
     except psycopg.Error as exc:
         if conn.broken or conn.closed or isinstance(exc, psycopg.OperationalError):
-            raise Lost(f"lost the connection to the state database {link.where} while "
-                       f"{doing}: {link.reason(exc)}. Everything finished before was "
-                       "recorded; run the command again to go on") from None
-        raise StateError(f"the state database {link.where} refused {doing}: "
+            raise Lost(f"lost the connection to the state database {where} while {doing}: "
+                       f"{link.reason(exc)}. Everything finished before was recorded; run the "
+                       "command again to go on") from None
+        raise StateError(f"the state database {where} refused {doing}: "
                          f"{link.reason(exc)}") from None

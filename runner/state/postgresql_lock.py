@@ -60,6 +60,7 @@ class AdvisoryLock:
 
     def __init__(self, link: Link, schema: str, workspace: str, key: int):
         self.link, self.schema, self.workspace, self.key = link, schema, workspace, key
+        self.where = f"{link.where} (workspace {workspace})"
         self.table = f"{quoted(schema)}.locks"
         self.conn: psycopg.Connection[Any] | None = None
         self.info: LockInfo | None = None
@@ -74,7 +75,7 @@ class AdvisoryLock:
         conn = self._connection()
         started = time.monotonic()
         while True:
-            with talking(self.link, conn, "taking the state lock"):
+            with talking(self.link, conn, "taking the state lock", self.where):
                 got = conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
                 if got and got[0]:
                     return self._claim(conn, info)
@@ -139,7 +140,7 @@ class AdvisoryLock:
     def _connection(self) -> psycopg.Connection[Any]:
         if self.conn is None:
             self.conn = self.link.connect(f"lock {self.workspace}")
-            with talking(self.link, self.conn, "setting up the lock session"):
+            with talking(self.link, self.conn, "setting up the lock session", self.where):
                 self.conn.execute(SERVER_KEEPALIVES)
         return self.conn
 
