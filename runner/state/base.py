@@ -202,8 +202,10 @@ class StateDump:
         return not (self.serial or self.records or self.runs or self.events or self.facts)
 
     def counts(self) -> str:
-        return (f"{len(self.records)} records, {len(self.runs)} runs, {len(self.events)} events "
-                f"and {len(self.facts)} facts (state version {self.serial})")
+        def n(items: tuple[Any, ...], word: str) -> str:
+            return f"{len(items)} {word}{'' if len(items) == 1 else 's'}"
+        return (f"{n(self.records, 'record')}, {n(self.runs, 'run')}, {n(self.events, 'event')} "
+                f"and {n(self.facts, 'fact')} (state version {self.serial})")
 
 
 class StateStore(Protocol):
