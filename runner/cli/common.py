@@ -96,15 +96,19 @@ def json_option(func: F) -> F:
 
 
 def plan_format_options(func: F) -> F:
-    """--format text|markdown|json (markdown: a pull-request comment), and --json for json."""
+    """--format text|markdown|json (markdown: a pull-request comment), --json for json, and
+    --title for the Markdown heading."""
     func = json_option(func)
+    func = click.option("--title", "-title", "title", default="taskform plan", show_default=True,
+                        help="The heading of the Markdown output.")(func)
     return click.option("--format", "-format", "output_format", default="text",
                         type=click.Choice(["text", "markdown", "json"]), show_default=True,
                         help="How to show the plan; markdown is a pull-request comment body "
                              "(cut to GitHub's 65,536 characters).")(func)
 
 
-def echo_plan(plan: Plan, output_format: str, as_json: bool, color: bool) -> None:
+def echo_plan(plan: Plan, output_format: str, as_json: bool, color: bool,
+              title: str = "taskform plan") -> None:
     """Print a (redacted) plan as text, Markdown or JSON."""
     if as_json or output_format == "json":
         from runner import plan_json
@@ -113,7 +117,7 @@ def echo_plan(plan: Plan, output_format: str, as_json: bool, color: bool) -> Non
     elif output_format == "markdown":
         from runner.report.plan_markdown import render_markdown
 
-        click.echo(render_markdown(plan), nl=False)
+        click.echo(render_markdown(plan, title=title), nl=False)
     else:
         from runner.report.plan_text import render_plan
 

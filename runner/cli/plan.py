@@ -30,7 +30,7 @@ from runner.cli.common import (
 @pass_app
 def plan(app: App, targets: tuple[str, ...], excludes: tuple[str, ...], replace: tuple[str, ...],
          labels: tuple[str, ...], destroy_all: bool, refresh: bool, out: str | None,
-         detailed: bool, output_format: str, as_json: bool) -> None:
+         detailed: bool, output_format: str, title: str, as_json: bool) -> None:
     """Show what apply would create, update, replace or destroy, with the reasons."""
     from runner import plan_json
     from runner.planning import make_plan, redacted
@@ -43,7 +43,7 @@ def plan(app: App, targets: tuple[str, ...], excludes: tuple[str, ...], replace:
     shown = redacted(planned.plan, Redactor(ws.secrets))
     if out:
         plan_json.save(shown, Path(out))
-    echo_plan(shown, output_format, as_json, app.color())
+    echo_plan(shown, output_format, as_json, app.color(), title)
     if out and output_format == "text" and not as_json:
         click.echo(f"\nSaved the plan to {out}. Apply exactly it with: taskform apply {out}")
     if detailed and shown.has_changes:

@@ -13,7 +13,7 @@ from runner.cli.common import App, echo_plan, pass_app, plan_format_options
 @click.argument("plan_file", metavar="PLANFILE", type=click.Path(dir_okay=False))
 @plan_format_options
 @pass_app
-def show(app: App, plan_file: str, output_format: str, as_json: bool) -> None:
+def show(app: App, plan_file: str, output_format: str, title: str, as_json: bool) -> None:
     """Show the plan saved in PLANFILE (by `plan -out`) without planning again.
 
     It needs no state and no workspace: a CI job can render the plan a pull request made.
@@ -28,4 +28,4 @@ def show(app: App, plan_file: str, output_format: str, as_json: bool) -> None:
         secrets = app.workspace.secrets
     except WorkspaceError:  # no taskform.yaml here: the plan was redacted when it was saved
         secrets = []
-    echo_plan(redacted(saved, Redactor(secrets)), output_format, as_json, app.color())
+    echo_plan(redacted(saved, Redactor(secrets)), output_format, as_json, app.color(), title)
