@@ -97,3 +97,25 @@ def test_a_schema_newer_than_this_taskform_names_the_database(postgres) -> None:
         store(postgres, "w", schema="future")
     assert str(err.value) == (f"state {postgres.url()} (workspace w) has schema version 9, "
                               "newer than this taskform understands (1): upgrade taskform")
+
+
+def test_a_run_whose_lock_was_forced_away_records_nothing_more(postgres) -> None:  # type: ignore[no-untyped-def]
+    holder = store(postgres, "forced")
+    held = new_lock_info("r-1", "apply")
+    holder.acquire_lock(held, 0)
+    holder.commit(record("pipeline.p.a"), Event("r-1", "done", "pipeline.p.a"))
+    assert store(postgres, "forced").force_unlock(held.lock_id) == held
+    taker = store(postgres, "forced")
+    assert taker.acquire_lock(new_lock_info("r-2", "apply"), 0) is None
+    message = (f"this run no longer holds the state lock of {postgres.url()} (workspace forced) "
+               "(force-unlock, or its database session ended) while recording pipeline.p.b: "
+               "nothing more is recorded. Everything recorded before stays; run the command "
+               "again to go on")
+    with pytest.raises(StateError) as err:
+        holder.commit(record("pipeline.p.b"), Event("r-1", "done", "pipeline.p.b"))
+    assert str(err.value) == message
+    with pytest.raises(StateError) as again:  # and every later call says the same
+        holder.finish_run("r-1", "failed", {})
+    assert str(again.value) == message
+    holder.release_lock(held.lock_id)  # releasing a lock already gone is quiet
+    assert list(taker.records()) == ["pipeline.p.a"] and taker.current_lock() is not None
