@@ -38,6 +38,7 @@ _RECORD = ("address, kind, status, '[' || fingerprint || ',' || settings || ',' 
            "updated_at")
 _COLUMNS = ("kind, status, fingerprint, settings, outputs, depends_on, parent, prevent_destroy, "
             "labels, error, output, run_id, updated_at")
+_UPDATE = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS.split(", "))  # created_at stays
 
 
 def open_postgresql(ws: Workspace, settings: StateSettings) -> PostgresState:
@@ -122,12 +123,11 @@ class PostgresState:
         return int(row[0]) if row else 0
 
     def commit(self, record: Record, event: Event) -> None:
-        sets = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS.split(", "))
         with self._talk(f"recording {record.address}", writes=True) as conn:
             conn.execute(
                 f"WITH r AS (INSERT INTO {self.s}.resources (workspace, address, created_at, "
                 f"{_COLUMNS}) VALUES ({', '.join(['%s'] * 16)}) ON CONFLICT (workspace, address) "
-                f"DO UPDATE SET {sets}), e AS ({self._event_insert()}) {self._bump()}",
+                f"DO UPDATE SET {_UPDATE}), e AS ({self._event_insert()}) {self._bump()}",
                 (self.workspace, record.address, record.created_at or record.updated_at,
                  record.kind, record.status, dumps(record.fingerprint), dumps(record.settings),
                  dumps(record.outputs), dumps(list(record.depends_on)), record.parent,

@@ -38,14 +38,15 @@ def dump_workspace(conn: psycopg.Connection[Any], s: str, workspace: str) -> Sta
     row = conn.execute(f"SELECT serial FROM {s}.workspaces WHERE name = %s",
                        (workspace,)).fetchone()
     where = "WHERE workspace = %s"
-    records = conn.execute(f"SELECT {_RECORD} FROM {s}.resources {where} ORDER BY address",
-                           (workspace,)).fetchall()
-    runs = conn.execute(f"SELECT {_RUN} FROM {s}.runs {where} ORDER BY started_at, id",
-                        (workspace,)).fetchall()
+    # byte order ("C"), as SQLite sorts: a copy compares equal whatever the database's collation
+    records = conn.execute(f'SELECT {_RECORD} FROM {s}.resources {where} ORDER BY address '
+                           'COLLATE "C"', (workspace,)).fetchall()
+    runs = conn.execute(f'SELECT {_RUN} FROM {s}.runs {where} ORDER BY started_at COLLATE "C", '
+                        'id COLLATE "C"', (workspace,)).fetchall()
     events = conn.execute(f"SELECT {_EVENT} FROM {s}.events {where} ORDER BY id",
                           (workspace,)).fetchall()
-    facts = conn.execute(f"SELECT {_FACT} FROM {s}.facts {where} ORDER BY namespace, key",
-                         (workspace,)).fetchall()
+    facts = conn.execute(f'SELECT {_FACT} FROM {s}.facts {where} ORDER BY namespace COLLATE "C", '
+                         'key COLLATE "C"', (workspace,)).fetchall()
     keys = ("id", "command", "started_at", "finished_at", "status", "user", "host", "pid")
     return StateDump(
         serial=int(row[0]) if row else 0,

@@ -130,3 +130,21 @@ def test_the_state_block_quotes_what_yaml_would_misread() -> None:
     assert state_block({"backend": "postgresql", "url": "postgresql://a@h/db",
                         "workspace": "team: prod #1"}) == (
         "state:\n  backend: postgresql\n  url: postgresql://a@h/db\n  workspace: 'team: prod #1'\n")
+
+
+def test_a_database_sorting_words_not_bytes_still_compares_equal(ws, postgres) -> None:  # type: ignore[no-untyped-def]
+    # the copy is read back and compared in SQLite's byte order, whatever the collation
+    with postgres.connect() as conn:
+        conn.execute("DROP DATABASE IF EXISTS words")
+        conn.execute("CREATE DATABASE words TEMPLATE template0 LOCALE_PROVIDER icu "
+                     "ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'")
+    store = ws.state()
+    for address in ("pipeline.p.a", "pipeline.p.B", "pipeline.p._c", "pipeline.p.é"):
+        store.commit(Record(address=address, kind="value", status="ok", fingerprint={},
+                            settings={}, outputs={}, run_id="r", created_at="t", updated_at="t"),
+                     Event("r", "done", address))
+    url = postgres.url(database="words")
+    result = ws.cli("state", "migrate", "--to", url, "--workspace", "w", "--write-config")
+    assert result.exit_code == 0, result.output
+    assert [r.address for r in ws.state().dump().records] == [
+        "pipeline.p.B", "pipeline.p._c", "pipeline.p.a", "pipeline.p.é"]
