@@ -47,12 +47,12 @@ class Link:
         import psycopg
         from psycopg.conninfo import conninfo_to_dict
 
-        given = conninfo_to_dict(self.url)
-        params: dict[str, Any] = {k: v for k, v in KEEPALIVES.items() if k not in given}
-        params.setdefault("application_name", f"taskform {purpose}")
-        if self.password is not None:
-            params["password"] = self.password
         try:
+            given = conninfo_to_dict(self.url)
+            params: dict[str, Any] = {k: v for k, v in KEEPALIVES.items() if k not in given}
+            params.setdefault("application_name", f"taskform {purpose}")
+            if self.password is not None:
+                params["password"] = self.password
             return psycopg.connect(self.url, autocommit=True, **params)
         except psycopg.Error as exc:
             raise StateError(f"cannot connect to the state database {self.where}: "
@@ -67,11 +67,8 @@ class Link:
 def shown_url(url: str) -> str:
     """The URL without a password or query (options may carry secrets too)."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = (f"{parts.username}@" if parts.username else "") + host + \
-        (f":{parts.port}" if parts.port else "")
+    user, at, host = parts.netloc.rpartition("@")
+    netloc = f"{user.partition(':')[0]}@{host}" if at else host
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 

@@ -119,3 +119,13 @@ def test_a_run_whose_lock_was_forced_away_records_nothing_more(postgres) -> None
     assert str(again.value) == message
     holder.release_lock(held.lock_id)  # releasing a lock already gone is quiet
     assert list(taker.records()) == ["pipeline.p.a"] and taker.current_lock() is not None
+
+
+def test_messages_show_the_url_without_a_password_or_options() -> None:
+    from runner.state.postgresql_link import shown_url
+
+    assert [shown_url(u) for u in (
+        "postgresql://ci:hunter2@db:5432/taskform?sslmode=require&options=-c%20x",
+        "postgresql://db/taskform", "postgres://ci@[::1]:5433/t", "postgresql://ci@db:port/t",
+    )] == ["postgresql://ci@db:5432/taskform", "postgresql://db/taskform",
+           "postgres://ci@[::1]:5433/t", "postgresql://ci@db:port/t"]
