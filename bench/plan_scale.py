@@ -167,7 +167,7 @@ def main() -> None:
     if "postgresql" in backends:
         from postgres_server import start_server
 
-        server = start_server("taskform-bench-pg-")
+        server = start_server("taskform-bench-pg-", durable=True)  # fsync on, as in production
     try:
         measure_all(sizes, backends, args.runs, server, not args.no_terraform)
     finally:

@@ -45,6 +45,10 @@ class StateSettings(StrictModel):
         "or ~/.pgpass)"))
     db_schema: str = Field(default="taskform", alias="schema", pattern=r"^[a-z_][a-z0-9_]{0,62}$",
                            description="postgresql: the schema taskform's tables live in")
+    synchronous_commit: bool = Field(default=False, description=(
+        "postgresql: wait until each commit is on the server's disk. Off, taskform's own crash "
+        "still loses nothing; a crash of the database machine may lose its last fraction of a "
+        "second of commits, never corrupting the state (SQLite's WAL gives the same)"))
 
     @field_validator("url")
     @classmethod
@@ -55,7 +59,8 @@ class StateSettings(StrictModel):
     def _settings_of_the_backend(self) -> StateSettings:
         if self.backend == "postgresql" and not self.url:
             raise ValueError("backend postgresql needs url: postgresql://USER@HOST:PORT/DATABASE")
-        only_postgresql = {"url", "workspace", "password_variable", "db_schema"}
+        only_postgresql = {"url", "workspace", "password_variable", "db_schema",
+                           "synchronous_commit"}
         if self.backend == "sqlite" and self.model_fields_set & only_postgresql:
             names = sorted("schema" if n == "db_schema" else n
                            for n in self.model_fields_set & only_postgresql)

@@ -72,6 +72,7 @@ class PostgresServer:
     bin: Path
     user: str | None
     port: int = 0
+    durable: bool = False  # fsync on, as a real server runs (the benchmark); tests need not
     passwords: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -91,7 +92,7 @@ class PostgresServer:
         for _ in range(3):  # a free port can be taken between choosing and binding it
             self.port = free_port()
             options = (f"-k {self.root} -c listen_addresses=127.0.0.1 -p {self.port} "
-                       "-c fsync=off -c max_connections=300")
+                       f"-c fsync={'on' if self.durable else 'off'} -c max_connections=300")
             started = self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l",
                                 str(self.root / "server.log"), "-w", "-t", "60", "-o", options,
                                 "start")
@@ -141,14 +142,16 @@ class PostgresServer:
         return self.passwords[role]
 
 
-def start_server(prefix: str = "taskform-pg-") -> PostgresServer:
-    """Start a new server in a new temp dir; raise Unavailable saying why it cannot."""
+def start_server(prefix: str = "taskform-pg-", durable: bool = False) -> PostgresServer:
+    """Start a new server in a new temp dir; raise Unavailable saying why it cannot. Tests
+    run it without fsync (a crash of the machine is not what they test); `durable` keeps it."""
     found = binaries()
     if found is None:
         raise Unavailable("PostgreSQL is not installed (no initdb): run scripts/setup.sh, which "
                           "installs Debian's postgresql package")
     # not under pytest's tmp dirs: those are private to root, and the server may run as postgres
-    server = PostgresServer(Path(tempfile.mkdtemp(prefix=prefix)), found, _server_user())
+    server = PostgresServer(Path(tempfile.mkdtemp(prefix=prefix)), found, _server_user(),
+                            durable=durable)
     try:
         server.start()
     except BaseException:

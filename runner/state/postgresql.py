@@ -50,13 +50,15 @@ def open_postgresql(ws: Workspace, settings: StateSettings) -> PostgresState:
                              "PostgreSQL password")
     assert settings.url is not None  # StateSettings refuses postgresql without a url
     return PostgresState(Link(settings.url, password), schema=settings.db_schema,
-                         workspace=settings.workspace or ws.name)
+                         workspace=settings.workspace or ws.name,
+                         synchronous_commit=settings.synchronous_commit)
 
 
 class PostgresState:
     """The state of one workspace in a PostgreSQL database."""
 
-    def __init__(self, link: Link, *, schema: str, workspace: str):
+    def __init__(self, link: Link, *, schema: str, workspace: str,
+                 synchronous_commit: bool = False):
         self.link, self.workspace = link, workspace
         self.where = f"{link.where} (workspace {workspace})"
         self.s = quoted(schema)
@@ -67,7 +69,11 @@ class PostgresState:
         self.conn = link.connect(f"state {workspace}")
         try:
             with talking(link, self.conn, "opening the state", self.where):
-                row = self.conn.execute("SELECT current_database()").fetchone()
+                # a commit need not wait for the server's disk: taskform's own crash loses
+                # nothing either way, and the wait (a flush per resource) would dominate apply
+                row = self.conn.execute(
+                    "SELECT current_database(), set_config('synchronous_commit', %s, false)",
+                    ("on" if synchronous_commit else "off",)).fetchone()
                 database = str(row[0]) if row else ""
                 migrate(self.conn, schema, self.where, lock_key("migrate", database, schema, ""))
         except BaseException:

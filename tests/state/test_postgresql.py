@@ -129,3 +129,11 @@ def test_messages_show_the_url_without_a_password_or_options() -> None:
         "postgresql://db/taskform", "postgres://ci@[::1]:5433/t", "postgresql://ci@db:port/t",
     )] == ["postgresql://ci@db:5432/taskform", "postgresql://db/taskform",
            "postgres://ci@[::1]:5433/t", "postgresql://ci@db:port/t"]
+
+
+def test_commits_wait_for_the_server_s_disk_only_when_asked(postgres) -> None:  # type: ignore[no-untyped-def]
+    relaxed = store(postgres, "sync")
+    strict = PostgresState(Link(postgres.url()), schema="taskform", workspace="sync",
+                           synchronous_commit=True)
+    assert [s.conn.execute("SHOW synchronous_commit").fetchone() for s in (relaxed, strict)] == [
+        ("off",), ("on",)]
