@@ -44,11 +44,11 @@ def effects(ws) -> list[tuple[str, str]]:
 def check_integrity(ws) -> None:
     """The state opens and its storage is sound (SQLite: the file; PostgreSQL: the server
     keeps its own, so the rows must be readable and the serial count every commit)."""
+    store = ws.state()
     if ws.backend == "sqlite":
         conn = sqlite3.connect(ws.root / ".taskform" / "state.db")
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         conn.close()
-    store = ws.state()
     committed = ("done", "failed", "skipped", "cancelled")
     changes = [e for e in store.events(limit=100_000) if e.event in committed]
     assert store.serial() == len(changes), "the serial counts every committed resource"
@@ -73,6 +73,16 @@ def check_state(ws, done_before: dict[str, str]) -> dict[str, str]:
     return done
 
 
+def working(proc: subprocess.Popen[bytes], log) -> None:
+    """Wait until the apply has started its work (its first step), so each kill lands inside
+    the work however slowly a busy machine starts Python."""
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        if "creating..." in log.read_text():
+            return
+        time.sleep(0.02)
+
+
 @pytest.mark.slow
 def test_sigkill_at_random_moments_loses_nothing(backend_ws):
     ws = backend_ws
@@ -80,12 +90,15 @@ def test_sigkill_at_random_moments_loses_nothing(backend_ws):
     rng = random.Random(20261124)
     done: dict[str, str] = {}
     kills = 0
-    for _ in range(KILLS * 3):
-        proc = subprocess.Popen([sys.executable, "-m", "runner", "-C", str(ws.root), "apply",
-                                 "-auto-approve"], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, env=subprocess_env(),
-                                start_new_session=True)
-        time.sleep(rng.uniform(0.3, 0.9))
+    for attempt in range(KILLS * 3):
+        log = ws.root.parent / f"apply-{attempt}.log"
+        with open(log, "w") as out:
+            proc = subprocess.Popen([sys.executable, "-m", "runner", "-C", str(ws.root),
+                                     "apply", "-auto-approve"], stdout=out,
+                                    stderr=subprocess.STDOUT, env=subprocess_env(),
+                                    start_new_session=True)
+        working(proc, log)
+        time.sleep(rng.uniform(0.0, 0.6))
         finished = proc.poll() is not None
         if not finished:
             os.killpg(proc.pid, signal.SIGKILL)

@@ -55,14 +55,16 @@ def wait_for_line(proc: subprocess.Popen[str], text: str) -> None:
 
 def test_two_workspaces_in_one_database_apply_at_once(tmp_path, postgres) -> None:  # type: ignore[no-untyped-def]
     first, second = (pg_workspace(tmp_path, postgres, n) for n in ("team-a", "team-b"))
-    for ws in (first, second):
-        ws.spec(SLOW)
-    started = time.monotonic()
-    procs = [apply(ws) for ws in (first, second)]
-    results = [(p.wait(timeout=60), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
-    elapsed = time.monotonic() - started
-    assert results == [(0, ""), (0, "")]
-    assert elapsed < 3.9, f"the second apply waited for the first: {elapsed:.1f}s for two 2s steps"
+    release = tmp_path / "release"
+    first.spec(SLOW.replace("sleep 2", f"while [ ! -e {release} ]; do sleep 0.05; done"))
+    second.spec(SLOW)
+    holder = apply(first)  # holds its workspace's lock until the release file appears
+    wait_for_line(holder, "creating...")
+    other = apply(second)  # no -lock-timeout: a shared lock would refuse it at once
+    assert (other.wait(timeout=120), other.stderr.read()) == (0, "")  # type: ignore[union-attr]
+    assert holder.poll() is None, "the first apply ended before the second was done"
+    release.touch()
+    assert (holder.wait(timeout=120), holder.stderr.read()) == (0, "")  # type: ignore[union-attr]
     for ws in (first, second):
         assert (ws.root / "runs.log").read_text() == "ran\n"
         assert list(ws.state().records()) == ["pipeline.p.slow"]
