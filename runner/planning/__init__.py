@@ -100,9 +100,8 @@ def interrupted_changes(state: StateStore, records: dict[str, Record]) -> dict[s
         record = records.get(address)
         if record is None and intent.get("action") == "destroy":
             continue  # the destroy was committed: the record is gone
-        if record is not None and record.run_id == run and \
-                record.updated_at >= str(intent.get("since") or ""):
-            continue  # that run committed its result after it began
+        if record is not None and record.updated_at >= str(intent.get("since") or ""):
+            continue  # a result was committed after that run began it
         out[address] = run
     return out
 
