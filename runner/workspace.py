@@ -7,8 +7,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs, urlsplit
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from runner.errors import SpecError, SpecIssue, WorkspaceError
 from runner.providers.docker.settings import DockerSettings
@@ -47,8 +48,57 @@ class VariableDecl(StrictModel):
 
 
 class StateSettings(StrictModel):
-    backend: Literal["sqlite"] = "sqlite"
-    path: WorkspacePath = ".taskform/state.db"
+    """Where the state lives: a SQLite file in the workspace (the default), or a PostgreSQL
+    database shared by a team and its CI, many workspaces side by side (docs/state.md)."""
+
+    backend: Literal["sqlite", "postgresql"] = "sqlite"
+    path: WorkspacePath = Field(default=".taskform/state.db", description="sqlite: the file")
+    url: str | None = Field(default=None, description="postgresql: postgresql://USER@HOST:PORT/DB")
+    workspace: str | None = Field(default=None, min_length=1, max_length=200, description=(
+        "postgresql: the name this workspace's records live under (default: the folder's name)"))
+    password_variable: str | None = Field(default=None, description=(
+        "postgresql: a declared secret variable holding the password (else libpq's PGPASSWORD "
+        "or ~/.pgpass)"))
+    db_schema: str = Field(default="taskform", alias="schema", pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+                           description="postgresql: the schema taskform's tables live in")
+    synchronous_commit: bool = Field(default=False, description=(
+        "postgresql: wait until each commit is on the server's disk. Off, taskform's own crash "
+        "still loses nothing; a crash of the database machine may lose its last fraction of a "
+        "second of commits, never corrupting the state (SQLite's WAL gives the same)"))
+
+    @field_validator("url")
+    @classmethod
+    def _url_without_password(cls, url: str | None) -> str | None:
+        return None if url is None else check_database_url(url)
+
+    @model_validator(mode="after")
+    def _settings_of_the_backend(self) -> StateSettings:
+        if self.backend == "postgresql" and not self.url:
+            raise ValueError("backend postgresql needs url: postgresql://USER@HOST:PORT/DATABASE")
+        only_postgresql = {"url", "workspace", "password_variable", "db_schema",
+                           "synchronous_commit"}
+        if self.backend == "sqlite" and self.model_fields_set & only_postgresql:
+            names = sorted("schema" if n == "db_schema" else n
+                           for n in self.model_fields_set & only_postgresql)
+            raise ValueError(f"{', '.join(names)}: only backend postgresql reads "
+                             f"{'it' if len(names) == 1 else 'them'}")
+        if self.backend == "postgresql" and "path" in self.model_fields_set:
+            raise ValueError("path: only backend sqlite reads it")
+        return self
+
+
+def check_database_url(url: str) -> str:
+    """A postgresql:// URL that carries no password: a password in taskform.yaml or on a
+    command line ends up in git, shell history and `ps`; it belongs in PGPASSWORD, ~/.pgpass or
+    a secret variable."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError(f"expected a postgresql://USER@HOST:PORT/DATABASE URL, got a "
+                         f"{parts.scheme or 'schemeless'} one")
+    if parts.password is not None or "password" in parse_qs(parts.query):
+        raise ValueError("the URL carries a password: put it in PGPASSWORD or ~/.pgpass, or in a "
+                         "secret variable named by password_variable")
+    return url
 
 
 class GradingSettings(StrictModel):
@@ -96,7 +146,10 @@ class Workspace:
     root: Path
     config: WorkspaceConfig
     variables: dict[str, Any] = field(default_factory=dict)
+    # the values to mask everywhere: declared secrets, and (added while rendering) every value a
+    # template derived from one; Redactors read this list as it grows
     secrets: list[str] = field(default_factory=list)
+    secret_names: frozenset[str] = frozenset()  # the variables declared `secret: true`
 
     @property
     def state_dir(self) -> Path:
@@ -158,6 +211,10 @@ def open_workspace(directory: str | os.PathLike[str] = ".",
     ws.variables, ws.secrets, issues = _resolve_variables(model.variables, doc, overrides or {})
     if issues:
         raise SpecError(issues)
+    ws.secret_names = frozenset(
+        name for name, raw in model.variables.items()
+        if (isinstance(raw, dict) and raw.get("secret") is True)
+        or (isinstance(ws.variables.get(name), str) and ws.variables[name] in ws.secrets))
     return ws
 
 
@@ -186,5 +243,7 @@ def _resolve_variables(decls: dict[str, Any], doc: SourceDoc, overrides: dict[st
         if name not in values:
             issues.append(SpecIssue("-var", 1, 1, name, f"variable {name!r} is not declared in "
                                     f"{CONFIG_NAME}"))
+        if isinstance(decls.get(name), dict) and decls[name].get("secret") is True and value:
+            secrets.append(value)  # a secret given on the command line is masked like any other
         values[name] = value
     return values, secrets, issues

@@ -17,7 +17,7 @@ class UserError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int):
         super().__init__(message)
-        self.exit_code = exit_code  # type: ignore[misc]  # click reads it per instance
+        self.exit_code = exit_code
 
 
 class Group(click.Group):
@@ -32,7 +32,7 @@ class Group(click.Group):
         except TaskformError as exc:
             raise UserError(str(exc), exc.exit_code) from None
         except click.UsageError as exc:
-            exc.exit_code = 1  # type: ignore[misc]  # exit 2 means "changes" to -detailed-exitcode
+            exc.exit_code = 1  # exit 2 means "changes" to -detailed-exitcode users
             raise
 
 
@@ -66,6 +66,7 @@ def _register() -> None:
     from runner.cli.plan import plan
     from runner.cli.report import report
     from runner.cli.schema import schema
+    from runner.cli.show import show
     from runner.cli.state import state
     from runner.cli.tasks import tasks
     from runner.cli.unlock import force_unlock
@@ -75,6 +76,7 @@ def _register() -> None:
     for command in (
         validate,
         plan,
+        show,
         apply,
         destroy,
         graph,

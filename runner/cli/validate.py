@@ -12,9 +12,14 @@ from runner.cli.common import App, echo_json, json_option, pass_app
 @pass_app
 def validate(app: App, as_json: bool) -> None:
     """Check taskform.yaml and every spec file: syntax, kinds, keys, types, references, cycles."""
+    from runner.errors import SpecError
+    from runner.planning.claims import claim_conflicts
     from runner.spec.load import load_specs
 
     specs = load_specs(app.workspace)
+    clashes = claim_conflicts((r, r.settings) for r in specs.resources.values())
+    if clashes:
+        raise SpecError(clashes)
     kinds: dict[str, int] = {}
     for resource in specs.resources.values():
         kinds[resource.kind] = kinds.get(resource.kind, 0) + 1

@@ -97,9 +97,11 @@ class Context:
         return self.connections.get("docker", address, lambda: DockerEngine(address, size))
 
     def object_name(self, suffix: str = "") -> str:
-        """A deterministic Docker name for this resource: `tf-<pipeline>-<step>[-<key>]-<ws>`."""
+        """A deterministic Docker name for this resource, unique to its workspace and address:
+        `tf-<pipeline>-<step>[-<key>]-<hash>`."""
         address = self.address
-        return object_name(str(self.workspace.root), [*address.parts[1:], *address.key], suffix)
+        return object_name(str(self.workspace.root), str(address),
+                           [*address.parts[1:], *address.key], suffix)
 
     def remaining(self) -> float | None:
         """Seconds left before the step's deadline (None: no timeout)."""
@@ -122,6 +124,7 @@ class Can(StrEnum):
     NARROW_DEPENDENCIES = "narrow"  # only part of a dependency's outputs decides it
     REFERENCE = "reference"        # its settings name other resources (implicit edges)
     BUDGET = "budget"              # an attempt may take longer than `timeout` (a sum of parts)
+    CLAIM = "claim"                # takes names no other resource may take (container names)
 
 
 # the method each capability stands for (the conformance test checks both directions)
@@ -129,7 +132,7 @@ METHODS: dict[Can, str] = {
     Can.OBSERVE: "observe", Can.DESTROY: "destroy", Can.EXPAND: "expand",
     Can.DEFER_EXPANSION: "expansion_reads", Can.FINGERPRINT: "fingerprint",
     Can.NARROW_DEPENDENCIES: "dependency_view", Can.REFERENCE: "references",
-    Can.BUDGET: "time_budget",
+    Can.BUDGET: "time_budget", Can.CLAIM: "claims",
 }
 
 
@@ -162,6 +165,7 @@ class Kind(Protocol):
     def expansion_reads(self, settings: Any, dependency: str) -> bool: ...
     def dependency_view(self, ctx: Context, settings: Any, dependency: str, outputs: Any) -> Any: ...
     def time_budget(self, settings: Any, timeout: float) -> float: ...
+    def claims(self, settings: Any) -> Iterable[str]: ...
 
 
 class BaseKind:
@@ -201,6 +205,11 @@ class BaseKind:
         """How long one attempt may take, given the step's `timeout` (default: that timeout; a
         kind whose timeout bounds each of several parts gives the sum)."""
         return timeout
+
+    def claims(self, settings: Any) -> Iterable[str]:
+        """Names the user gave that no other resource may also take, in words
+        (`container name web`); two resources claiming one are refused before apply."""
+        return ()
 
 
 def file_digest(path: Path) -> str:

@@ -38,6 +38,16 @@ class ContainerSettings(Settings):
                 _check_bind(volume.partition(":")[0])
         return value
 
+    @field_validator("command")
+    @classmethod
+    def _command(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(value, str) and "{{" not in value:  # a template is checked once rendered
+            try:
+                shlex.split(value)
+            except ValueError as exc:
+                raise ValueError(f"cannot split the command like a shell would: {exc}") from None
+        return value
+
     @model_validator(mode="after")
     def _image(self) -> ContainerSettings:
         if not self.image_id and not self.image_tag:
@@ -101,6 +111,9 @@ def remove_container(ctx: Context, record: Record) -> None:
 class DockerRunKind(BaseKind):
     name = "docker_run"
     settings_model = DockerRunSettings
+
+    def claims(self, settings: DockerRunSettings) -> list[str]:
+        return [f"container name {settings.container_name}"] if settings.container_name else []
 
     def fingerprint(self, ctx: Context, settings: DockerRunSettings) -> dict[str, str]:
         with observing():

@@ -17,7 +17,11 @@ from runner.kinds.base import Can, Context
 from runner.kinds.registry import KINDS
 from runner.plan import Evaluated
 from runner.resource import Resource
+<<<<<<< HEAD
 from runner.spec.budget import Budget
+=======
+from runner.spec.taint import derived_values
+>>>>>>> main
 from runner.spec.templating import (
     Scope,
     TemplateProblem,
@@ -61,10 +65,15 @@ class Evaluator:
     def render(self, resource: Resource) -> Any:
         if not iter_templates(resource.settings):
             return resource.settings
+        scope = self.scope(resource)
         try:
-            return render(resource.settings, self.scope(resource))
+            rendered = render(resource.settings, scope)
         except TemplateProblem as exc:
             raise PlanError(f"{resource.address} ({resource.origin}): {exc}") from None
+        for value in derived_values(resource.settings, scope, self.ws.secret_names):
+            if value not in self.ws.secrets:
+                self.ws.secrets.append(value)  # masked from here on, like the secret
+        return rendered
 
     def when(self, resource: Resource) -> bool | None:
         if resource.when is None:

@@ -68,7 +68,13 @@ def load_specs(ws: Workspace) -> Specs:
             issues.append(refused)
             continue
         digest.update(display.encode() + b"\0" + data + b"\0")
+<<<<<<< HEAD
         parse_issues, results = _read_file(store, data, display, ws.variables, secret, budget)
+=======
+        parse_issues, results = _read_file(store, data, display, ws.variables, secret)
+        if any(result.variables & secret for result in results):
+            _taint(ws, data, display, secret)
+>>>>>>> main
         issues.extend(parse_issues)
         for result in results:
             issues.extend(result.issues)
@@ -108,6 +114,19 @@ def _read_file(store: CacheStore | None, data: bytes, display: str, variables: d
     if cached_docs is None and (not kept or any(result.variables for result in results)):
         parsecache.keep(store, data, docs)
     return issues, results
+
+
+def _taint(ws: Workspace, data: bytes, display: str, secret: frozenset[str]) -> None:
+    """Mask what this file's templates derive from secrets at load time (a file that reads a
+    secret is never cached, so parsing it again is what reading it costs anyway)."""
+    from runner.spec.taint import derived_values
+    from runner.spec.templating import Scope
+
+    docs, _ = parse_bytes(data, display)
+    for doc in docs:
+        for value in derived_values(doc.value, Scope(var=ws.variables), secret):
+            if value not in ws.secrets:
+                ws.secrets.append(value)
 
 
 def secret_variables(ws: Workspace) -> frozenset[str]:

@@ -254,3 +254,19 @@ def contains_unknown(value: Any) -> bool:
     if isinstance(value, list):
         return any(contains_unknown(v) for v in value)
     return False
+
+
+_OUTPUTS = re.compile(r"\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}", re.S)
+
+
+def expression_values(text: str, scope: Scope) -> list[Any]:
+    """The value of each `{{ }}` of a template on its own (to know what a template derived from
+    a secret: `{{ var.token | upper }}` gives the upper-cased token, wherever it ends up).
+    Expressions that cannot be evaluated alone (inside loops) are left out."""
+    values = []
+    for match in _OUTPUTS.finditer(text):
+        try:
+            values.append(render_text("{{" + match.group("expr") + "}}", scope))
+        except TemplateProblem:
+            continue
+    return values

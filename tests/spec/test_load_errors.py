@@ -295,7 +295,7 @@ def test_bad_taskform_yaml(ws):
         "Error: 2 errors in the specs:",
         "  taskform.yaml:1:14: parallelism: expected a valid integer, unable to parse string as "
         "an integer, got \"lots\"",
-        "  taskform.yaml:2:18: state.backend: expected 'sqlite', got \"redis\"",
+        "  taskform.yaml:2:18: state.backend: expected 'sqlite' or 'postgresql', got \"redis\"",
     ]
 
 

@@ -110,6 +110,7 @@ class Engine(Protocol):
                          **options: Any) -> ContainerInfo: ...
     def clone_container(self, original: ContainerInfo, *, name: str,
                         labels: Mapping[str, str]) -> ContainerInfo: ...
+    def start_container(self, container_id: str, name: str = "") -> None: ...
     def remove_container(self, container_id: str) -> None: ...
     def kill_container(self, container_id: str) -> None: ...
     def logs(self, container_id: str, tail: int | str = 40) -> str: ...
@@ -233,10 +234,13 @@ class DockerEngine:
             container = self.client.containers.create(image, command, name=name, detach=True,
                                                       labels=dict(labels), **options)
         if start:
-            with api_errors(f"start container {name}"):
-                container.start()
+            self.start_container(container.id, name)
             container.reload()
         return _container(container)
+
+    def start_container(self, container_id: str, name: str = "") -> None:
+        with api_errors(f"start container {name or container_id[:12]}"):
+            self.client.api.start(container_id)
 
     def clone_container(self, original: ContainerInfo, *, name: str,
                         labels: Mapping[str, str]) -> ContainerInfo:
@@ -448,13 +452,16 @@ def api_errors(what: str) -> Iterator[None]:
     try:
         yield
     except docker.errors.ImageNotFound as exc:
-        raise StepFailed(f"{what}: {_explain(exc)}", retryable=False) from None
+        raise StepFailed(f"{what}: the engine refused: {_explain(exc)}", retryable=False) from None
     except docker.errors.APIError as exc:
         retryable = exc.status_code is None or exc.status_code >= 500
-        raise StepFailed(f"{what}: {_explain(exc)}", retryable=retryable) from None
-    except (requests.RequestException, docker.errors.DockerException) as exc:
+        raise StepFailed(f"{what}: the engine refused: {_explain(exc)}",
+                         retryable=retryable) from None
+    except requests.RequestException as exc:
         raise StepFailed(f"{what}: the Docker engine did not answer: {short_error(exc)}"
                          ) from None
+    except docker.errors.DockerException as exc:  # the SDK refused before sending anything
+        raise StepFailed(f"{what}: invalid request: {exc}", retryable=False) from None
 
 
 @contextmanager
