@@ -65,12 +65,9 @@ def make_plan(ws: Workspace, state: StateStore, connections: Connections, option
                 desired[address] = evaluator.evaluate(resource)
             except PlanError as exc:
                 errors.append(str(exc))
-<<<<<<< HEAD
     errors += linked_out(ws.root, desired)
-=======
     errors += [str(issue) for issue in claim_conflicts(
         (e.resource, e.rendered) for e in desired.values())]
->>>>>>> main
     if errors:
         raise PlanError("\n".join(errors))
     observed = {}

@@ -17,11 +17,8 @@ from runner.kinds.base import Can, Context
 from runner.kinds.registry import KINDS
 from runner.plan import Evaluated
 from runner.resource import Resource
-<<<<<<< HEAD
 from runner.spec.budget import Budget
-=======
 from runner.spec.taint import derived_values
->>>>>>> main
 from runner.spec.templating import (
     Scope,
     TemplateProblem,

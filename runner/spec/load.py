@@ -68,13 +68,9 @@ def load_specs(ws: Workspace) -> Specs:
             issues.append(refused)
             continue
         digest.update(display.encode() + b"\0" + data + b"\0")
-<<<<<<< HEAD
         parse_issues, results = _read_file(store, data, display, ws.variables, secret, budget)
-=======
-        parse_issues, results = _read_file(store, data, display, ws.variables, secret)
         if any(result.variables & secret for result in results):
             _taint(ws, data, display, secret)
->>>>>>> main
         issues.extend(parse_issues)
         for result in results:
             issues.extend(result.issues)
