@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from runner.errors import SpecError, SpecIssue, WorkspaceError
 from runner.providers.docker.settings import DockerSettings
 from runner.providers.github import GithubSettings
 from runner.providers.llm import LLMSettings
+from runner.spec.paths import PathCheck, WorkspacePath
 from runner.spec.validation import validate
 from runner.spec.yamlsrc import SourceDoc, parse_file
 from runner.strict import StrictModel
 
 CONFIG_NAME = "taskform.yaml"
+
+
+def _glob(pattern: str) -> str:
+    # pathlib refuses some patterns only once it globs ('a**' raises ValueError, '.' an
+    # IndexError): glob a folder that does not exist, which touches nothing, to find out now
+    try:
+        next(Path("/nonexistent/taskform").glob(pattern), None)
+    except (ValueError, IndexError):
+        raise ValueError("expected a glob like specs/**/*.yaml ('**' only as a whole part of "
+                         f"the path), got {json.dumps(pattern)}") from None
+    return pattern
+
+
+SpecGlob = Annotated[str, AfterValidator(PathCheck(empty=False)), AfterValidator(_glob)]
 
 
 class VariableDecl(StrictModel):
@@ -36,7 +52,7 @@ class StateSettings(StrictModel):
     database shared by a team and its CI, many workspaces side by side (docs/state.md)."""
 
     backend: Literal["sqlite", "postgresql"] = "sqlite"
-    path: str = Field(default=".taskform/state.db", description="sqlite: the file")
+    path: WorkspacePath = Field(default=".taskform/state.db", description="sqlite: the file")
     url: str | None = Field(default=None, description="postgresql: postgresql://USER@HOST:PORT/DB")
     workspace: str | None = Field(default=None, min_length=1, max_length=200, description=(
         "postgresql: the name this workspace's records live under (default: the folder's name)"))
@@ -101,7 +117,7 @@ class GradingSettings(StrictModel):
 class WorkspaceConfig(StrictModel):
     """Everything in `taskform.yaml`; every setting has a default, so an empty file is valid."""
 
-    specs: list[str] = Field(default_factory=lambda: ["specs/**/*.yaml", "specs/**/*.yml"])
+    specs: list[SpecGlob] = Field(default_factory=lambda: ["specs/**/*.yaml", "specs/**/*.yml"])
     parallelism: int = Field(default=10, ge=1, le=256)
     state: StateSettings = Field(default_factory=StateSettings)
     variables: dict[str, Any] = Field(default_factory=dict)
@@ -179,6 +195,8 @@ def open_workspace(directory: str | os.PathLike[str] = ".",
         raise WorkspaceError(f"no {CONFIG_NAME} in {root}: a workspace needs one (an empty file "
                              "is valid); use -C DIR to run in another folder")
     docs, issues = parse_file(config_file, CONFIG_NAME)
+    issues += [d.issue((), "taskform.yaml holds one YAML document; remove this second one")
+               for d in docs[1:]]
     if issues:
         raise SpecError(issues)
     doc = docs[0] if docs else SourceDoc(CONFIG_NAME, 0, {})
