@@ -15,6 +15,7 @@ from runner.rubric.parse import JSON_NAME, MARKDOWN_NAME
 from runner.rubric.patches import DEFAULT_PROTECTED
 from runner.rubric.score import ValidateSettings
 from runner.rubric.solutions import classify_files
+from runner.spec.paths import TaskDirPath, WorkspacePath
 
 # settings a grading reads when it runs: they may read other steps' outputs
 RUNTIME_KEYS = ("setup", "workdir", "git_dir", "pristine", "expected_tree", "user")
@@ -23,21 +24,21 @@ RUNTIME_KEYS = ("setup", "workdir", "git_dir", "pristine", "expected_tree", "use
 class RubricSetSettings(Settings):
     pool: str = Field(description="the docker_pool or docker_volume_pool step whose containers "
                       "grade: a step name (pool), or an address (pipeline.shared.pool)")
-    task_dir: str = Field(default=".", description="folder (in the workspace) holding the rubric "
+    task_dir: WorkspacePath = Field(default=".", description="folder (in the workspace) holding the rubric "
                           "and the patches")
-    file: str | None = Field(default=None, description="the rubric, in task_dir; when not "
+    file: TaskDirPath | None = Field(default=None, description="the rubric, in task_dir; when not "
                              "set: rubrics.json if it exists, else TASK_DATA.md")
-    solutions: list[str] | dict[str, str] | None = Field(
+    solutions: list[TaskDirPath] | dict[str, TaskDirPath] | None = Field(
         default=None, description="candidate patch files (named after the file: "
         "solution1.patch → solution1), or {name: file}; default: every solution*.patch in task_dir")
-    golden: str | None = Field(default="golden.patch", description="the reference patch; null: "
+    golden: TaskDirPath | None = Field(default="golden.patch", description="the reference patch; null: "
                                "no golden column")
     original: bool = Field(default=True, description="also grade the unmodified project")
-    held_out_tests: str = Field(default="held_out_tests.patch", description="the held-out tests "
+    held_out_tests: TaskDirPath = Field(default="held_out_tests.patch", description="the held-out tests "
                                 "patch, applied after each solution")
     setup: list[str] = Field(default_factory=list, description="commands run as root in the work "
                              "dir after the reset, before the solution patch")
-    pre_patch: str | None = Field(default=None, description="task-sync's pre_patch.patch: a "
+    pre_patch: TaskDirPath | None = Field(default=None, description="task-sync's pre_patch.patch: a "
                                   "script file run (with bash) after the setup commands")
     workdir: str = Field(default="/app", description="the project inside the containers")
     git_dir: str | None = Field(default=None, description="its git dir (default <workdir>/.git); "
@@ -73,12 +74,12 @@ class RubricSetSettings(Settings):
                                    "passed: auto (the results of the test runner its command "
                                    "starts, else exit code and markers), markers, or junit / "
                                    "go-json (files the command writes into $TASKFORM_RESULTS)")
-    report: str | None = Field(default=None, description="write the HTML report to this file "
+    report: WorkspacePath | None = Field(default=None, description="write the HTML report to this file "
                                "(in the workspace) after grading, e.g. reports/grading.html")
-    files: list[str] | dict[str, Any] | None = Field(
+    files: list[TaskDirPath] | dict[TaskDirPath, Any] | None = Field(
         default=None, description="task-sync's file list: solutionN.patch, golden.patch, "
         "held_out_tests.patch, pre_patch.patch (hashes are ignored)")
-    held_out_test: str | None = Field(default=None, description="task-sync's name for "
+    held_out_test: TaskDirPath | None = Field(default=None, description="task-sync's name for "
                                       "held_out_tests")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)

@@ -127,7 +127,8 @@ def test_a_failing_build_is_a_failed_step_with_its_log(dws):
     assert "pipeline.app.build: FAILED" in result.output
     assert "build of " in result.output and "returned a non-zero code: 3" in result.output
     assert "about to fail" in result.output
-    assert "pipeline.app.after: not applied: dependency pipeline.app.build failed" in result.output
+    assert "    1 resource not applied because pipeline.app.build failed (-v lists them)\n" \
+        in result.output
 
 
 def test_missing_dockerfile_and_escaping_context_are_clear(dws):

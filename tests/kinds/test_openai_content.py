@@ -96,7 +96,7 @@ def test_task_through_the_openai_protocol(ws, server, tmp_path) -> None:  # type
     answer = server.requests("solution")[0].text
     assert "===== app/main.py =====" in answer and "def list_items" in answer
     assert server.requests("task_review")[0].body["model"] == "gpt-test-mini"
-    assert KEY.encode() not in (ws.root / ".taskform/state.db").read_bytes()
+    assert KEY.encode() not in ws.stored_bytes()
     assert "No changes." in ws.cli("plan", env=env).stdout
 
 

@@ -168,8 +168,9 @@ PLAN_ERRORS = [
     ("a reserved name", "        task_dir: task\n        solutions: {golden: solution1.patch}",
      "solutions: solution name 'golden' is reserved: use golden: <patch> for the reference "
      "patch; the original is graded with original: true"),
-    ("an escaping path", "        task_dir: ../elsewhere",
-     "task_dir '../elsewhere' is outside the workspace"),
+    ("an escaping path", "        task_dir: ../elsewhere",  # refused at validate, so at plan
+     "spec.steps.grade.rubric_set.task_dir: expected a path inside the workspace, got "
+     "\"../elsewhere\" (it climbs out of the workspace with ..)"),
     ("a rubric that does not parse", "        task_dir: task\n        file: broken.md",
      "1 error in rubric task/broken.md:\n  task/broken.md:1: section \"### #1: x\": "
      "**Held-out tests** is missing; expected '**Held-out tests**:' followed by a fenced "

@@ -188,9 +188,11 @@ def test_paths_outside_the_workspace_are_refused(ws):
     escape:
       shell: {command: "true", cwd: ".."}
     """)
-    result = ws.cli("apply", "-auto-approve")
-    assert result.exit_code == 1
-    assert f"pipeline.p.escape: FAILED: cwd '..' is outside the workspace {ws.root}" in result.output
+    result = ws.cli("apply", "-auto-approve")  # refused before anything runs
+    assert (result.exit_code, result.output) == (1, (
+        "Error: 1 error in the specs:\n  specs/main.yaml:7:41: spec.steps.escape.shell.cwd: "
+        "expected a path inside the workspace, got \"..\" (it climbs out of the workspace "
+        "with ..)\n"))
 
 
 def test_file_exists_shapes_and_missing_files(ws):

@@ -65,7 +65,7 @@ def test_creates_both_repositories_with_the_right_visibility(ws, github) -> None
                               "commit": starter.refs["main"], "visibility": "public",
                               "owned": True, "changed": True}
     assert out["answers"]["visibility"] == "private"
-    assert TOKEN.encode() not in (ws.root / ".taskform/state.db").read_bytes()
+    assert TOKEN.encode() not in ws.stored_bytes()
 
 
 def test_a_second_apply_changes_nothing(ws, github) -> None:  # type: ignore[no-untyped-def]
