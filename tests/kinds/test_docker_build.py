@@ -147,7 +147,8 @@ def test_missing_dockerfile_and_escaping_context_are_clear(dws):
         """)
     result = dws.cli("plan")
     assert result.exit_code == 1
-    assert "context '../..' is outside the workspace" in result.output
+    assert ("spec.steps.build.docker_build.context: expected a path inside the workspace, got "
+            "\"../..\" (it climbs out of the workspace with ..)") in result.output
 
 
 def test_destroy_removes_every_image_it_built_and_only_those(dws):
