@@ -110,8 +110,8 @@ class GradingSettings(StrictModel):
     timeout_seconds: float = Field(default=45, gt=0)
     output_limit: int = Field(default=1024 * 1024, gt=0)
     watchdog_slack_seconds: float = Field(
-        default=30.0, gt=0, description="how long past a grading's timeout and kill_after the "
-        "host waits for its whole script (reset and patching included) before giving up")
+        default=30.0, gt=0, description="how long the host waits for what a grading runs before "
+        "its command (setup commands, patches); the command's own deadline is its timeout")
 
 
 class WorkspaceConfig(StrictModel):

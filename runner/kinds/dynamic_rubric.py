@@ -9,7 +9,8 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from runner.kinds.rubric_set import RubricSetKind, RubricSetSettings
+from runner.kinds.rubric_set import RubricSetKind
+from runner.kinds.rubric_set_settings import RubricSetSettings
 from runner.rubric.score import GOLDEN, ORIGINAL
 from runner.rubric.solutions import classify_files
 from runner.spec.paths import TaskDirPath

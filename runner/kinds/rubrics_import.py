@@ -33,6 +33,9 @@ class RubricsImportSettings(Settings):
     def candidates(self) -> list[str]:
         return [str(Path(self.task_dir) / f) for f in (self.json_file, self.md_file) if f]
 
+    def rubric_files(self) -> list[str]:
+        return self.candidates()
+
 
 class RubricsImportKind(BaseKind):
     name = "rubrics_import"
