@@ -8,6 +8,11 @@ with `terraform_data` resources in the same run, and the ratios are printed.
 
     python3 bench/plan_scale.py                    # N = 100, 1000, 5000
     python3 bench/plan_scale.py --sizes 1000 --no-terraform
+    python3 bench/plan_scale.py --sizes 5000 --state sqlite,postgresql --runs 5 --no-terraform
+
+`--state postgresql` keeps the state in a PostgreSQL server the benchmark starts itself (as the
+tests do: tests/postgres_server.py) and stops at the end; with two backends the ratios of
+their medians are printed. `--runs K` repeats every measurement K times and reports medians.
 """
 
 from __future__ import annotations
@@ -15,14 +20,17 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))  # the tests' PostgreSQL server, for --state postgresql
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1", "TF_IN_AUTOMATION": "1",
        "CHECKPOINT_DISABLE": "1"}
 
@@ -72,10 +80,10 @@ def terraform_text(n: int, leaf_value: int) -> str:
     return "\n".join(out)
 
 
-def run_taskform(n: int, root: Path) -> dict[str, Sample]:
-    ws = root / f"taskform-{n}"
+def run_taskform(n: int, root: Path, state_yaml: str = "") -> dict[str, Sample]:
+    ws = root / f"taskform-{n}-{uuid.uuid4().hex[:8]}"
     (ws / "specs").mkdir(parents=True)
-    (ws / "taskform.yaml").write_text("")
+    (ws / "taskform.yaml").write_text(state_yaml)
     spec = ws / "specs" / "bench.yaml"
     spec.write_text(spec_text(n, n - 1))
     out = {"validate (cold)": measure(taskform("validate"), ws),
@@ -109,8 +117,31 @@ def run_terraform(n: int, root: Path) -> dict[str, Sample]:
     return out
 
 
-def report(n: int, ours: dict[str, Sample], theirs: dict[str, Sample] | None) -> None:
-    print(f"\nN = {n}")
+def median(samples: list[dict[str, Sample]]) -> dict[str, Sample]:
+    """Per operation: the median wall time and the largest peak RSS of the runs."""
+    return {name: Sample(statistics.median(s[name].seconds for s in samples),
+                         max(s[name].rss_mb for s in samples)) for name in samples[0]}
+
+
+def state_settings(backend: str, server: object) -> str:
+    if backend == "sqlite":
+        return ""
+    url = server.url()  # type: ignore[attr-defined]
+    return f"state: {{backend: postgresql, url: '{url}', workspace: bench-{uuid.uuid4().hex[:8]}}}\n"
+
+
+def compare(n: int, by_backend: dict[str, dict[str, Sample]]) -> None:
+    (base, first), (other, second) = list(by_backend.items())[:2]
+    print(f"\nN = {n}: {other} against {base} (medians)")
+    print(f"  {'operation':<24} {base:>10} {other:>11} {'ratio':>7}")
+    for name, s in first.items():
+        t = second[name]
+        print(f"  {name:<24} {s.seconds:>9.2f}s {t.seconds:>10.2f}s {t.seconds / s.seconds:>6.2f}x")
+
+
+def report(n: int, ours: dict[str, Sample], theirs: dict[str, Sample] | None,
+           label: str = "") -> None:
+    print(f"\nN = {n}{label}")
     head = f"  {'operation':<24} {'taskform':>10} {'RSS':>8}"
     if theirs:
         head += f" {'terraform':>11} {'RSS':>8} {'faster':>8}"
@@ -129,18 +160,46 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,5000")
     parser.add_argument("--no-terraform", action="store_true")
+    parser.add_argument("--state", default="sqlite",
+                        help="state backends to measure, comma-separated: sqlite, postgresql")
+    parser.add_argument("--runs", type=int, default=1, help="repeat each measurement; medians")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    use_terraform = not args.no_terraform and shutil.which("terraform") is not None
+    backends = args.state.split(",")
+    server = None
+    if "postgresql" in backends:
+        from postgres_server import start_server
+
+        server = start_server("taskform-bench-pg-", durable=True)  # fsync on, as in production
+    try:
+        measure_all(sizes, backends, args.runs, server, not args.no_terraform)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def measure_all(sizes: list[int], backends: list[str], runs: int, server: object,
+                terraform_wanted: bool) -> None:
+    use_terraform = terraform_wanted and shutil.which("terraform") is not None
     help_time = measure(taskform("--help"), REPO)
     print(f"taskform --help: {help_time.seconds:.3f}s, {help_time.rss_mb:.0f} MB")
     if not use_terraform:
         print("terraform: not compared (not on PATH, or --no-terraform)")
     with tempfile.TemporaryDirectory(prefix="taskform-bench-") as tmp:
         for n in sizes:
-            ours = run_taskform(n, Path(tmp))
+            # the backends take turns, so a busy spell of the machine hits both alike
+            samples: dict[str, list[dict[str, Sample]]] = {b: [] for b in backends}
+            for _ in range(runs):
+                for backend in backends:
+                    samples[backend].append(run_taskform(n, Path(tmp),
+                                                         state_settings(backend, server)))
+            by_backend = {backend: median(s) for backend, s in samples.items()}
             theirs = run_terraform(n, Path(tmp)) if use_terraform else None
-            report(n, ours, theirs)
+            for backend, ours in by_backend.items():
+                label = f" (state: {backend}" + (f", medians of {runs} runs)" if runs > 1 else ")")
+                report(n, ours, theirs, label)
+            if len(by_backend) > 1:
+                compare(n, by_backend)
 
 
 if __name__ == "__main__":

@@ -67,6 +67,7 @@ def _register() -> None:
     from runner.cli.plan import plan
     from runner.cli.report import report
     from runner.cli.schema import schema
+    from runner.cli.show import show
     from runner.cli.state import state
     from runner.cli.tasks import tasks
     from runner.cli.unlock import force_unlock
@@ -76,6 +77,7 @@ def _register() -> None:
     for command in (
         validate,
         plan,
+        show,
         apply,
         destroy,
         graph,

@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 from runner.address import parse_address
 from runner.duration import parse_duration
 from runner.providers.ssh.keys import check_key_line
+from runner.spec.paths import WorkspacePath
 from runner.strict import StrictModel as Settings
 
 _REMOTE_PATH = re.compile(r"^/[A-Za-z0-9._/-]+$")
@@ -37,7 +38,8 @@ def _relative(value: str, what: str) -> str:
 class KeyRef(Settings):
     """Where the private key is: a file inside the workspace, or a declared secret variable."""
 
-    path: str | None = Field(default=None, description="a private key file inside the workspace")
+    path: WorkspacePath | None = Field(default=None, description="a private key file inside "
+                                       "the workspace")
     var: str | None = Field(default=None, description="a variable declared with secret: true "
                             "holding the private key")
 
@@ -56,8 +58,8 @@ class DropletSettings(Settings):
     ssh_key: KeyRef
     host_key: str | None = Field(default=None, description="the host's public key line, "
                                  "`ssh-ed25519 AAAA...` (ssh-keyscan prints it)")
-    known_hosts: str | None = Field(default=None, description="a known_hosts file in the "
-                                    "workspace holding the host's key")
+    known_hosts: WorkspacePath | None = Field(default=None, description="a known_hosts file in "
+                                              "the workspace holding the host's key")
     accept_new: bool = Field(default=False, description="take the key the host presents the "
                              "first time, and pin it from then on")
     capacity: int = Field(default=1, ge=1, le=1000, description="deployments at once")
@@ -93,7 +95,7 @@ class DropletSettings(Settings):
 
 
 class SourceDir(Settings):
-    dir: str = Field(description="a folder in the workspace")
+    dir: WorkspacePath = Field(description="a folder in the workspace")
 
 
 class PoolSettings(Settings):

@@ -12,6 +12,7 @@ from runner.kinds.base import BaseKind, Context, Settings
 from runner.providers.docker import containers
 from runner.providers.docker.engine import observing
 from runner.providers.docker.params import parse_parameters
+from runner.spec.paths import escape_problem
 from runner.state.base import Record
 from runner.vocabulary import Observation
 
@@ -33,7 +34,8 @@ class ContainerSettings(Settings):
     @classmethod
     def _flags(cls, value: list[str]) -> list[str]:
         if not any("{{" in item for item in value):  # templated flags are checked once rendered
-            parse_parameters(value)
+            for volume in parse_parameters(value).get("volumes", []):
+                _check_bind(volume.partition(":")[0])
         return value
 
     @field_validator("command")
@@ -57,6 +59,15 @@ class ContainerSettings(Settings):
         if self.command is None:
             return None
         return shlex.split(self.command) if isinstance(self.command, str) else list(self.command)
+
+
+def _check_bind(source: str) -> None:
+    """A `-v ./folder:/path` source is a folder of the workspace (absolute host paths and named
+    volumes are the documented alternatives); one that climbs out is refused before any run."""
+    if source.startswith("."):
+        problem = escape_problem(source)
+        if problem:
+            raise ValueError(f"-v {source}: expected a folder inside the workspace ({problem})")
 
 
 class DockerRunSettings(ContainerSettings):

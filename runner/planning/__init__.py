@@ -15,6 +15,7 @@ from runner.planning.claims import claim_conflicts
 from runner.planning.evaluate import Evaluator
 from runner.planning.expand import check_references, expand_all
 from runner.planning.observe import observe_all
+from runner.planning.paths import linked_out
 from runner.redact import Redactor
 from runner.resource import Resource
 from runner.spec.load import Specs, load_specs
@@ -64,6 +65,7 @@ def make_plan(ws: Workspace, state: StateStore, connections: Connections, option
                 desired[address] = evaluator.evaluate(resource)
             except PlanError as exc:
                 errors.append(str(exc))
+    errors += linked_out(ws.root, desired)
     errors += [str(issue) for issue in claim_conflicts(
         (e.resource, e.rendered) for e in desired.values())]
     if errors:
@@ -100,9 +102,8 @@ def interrupted_changes(state: StateStore, records: dict[str, Record]) -> dict[s
         record = records.get(address)
         if record is None and intent.get("action") == "destroy":
             continue  # the destroy was committed: the record is gone
-        if record is not None and record.run_id == run and \
-                record.updated_at >= str(intent.get("since") or ""):
-            continue  # that run committed its result after it began
+        if record is not None and record.updated_at >= str(intent.get("since") or ""):
+            continue  # a result was committed after that run began it
         out[address] = run
     return out
 

@@ -17,6 +17,7 @@ from runner.kinds.base import Can, Context
 from runner.kinds.registry import KINDS
 from runner.plan import Evaluated
 from runner.resource import Resource
+from runner.spec.budget import Budget
 from runner.spec.taint import derived_values
 from runner.spec.templating import (
     Scope,
@@ -43,10 +44,11 @@ class Evaluator:
         self.outputs = outputs
         self.recorded: Mapping[str, Record] = recorded if recorded is not None else {}
         self.redact = redact  # dependency outputs are fingerprinted as the state stores them
+        self.budget = Budget()  # what templates rendered for this plan (or apply) may spend
 
     def scope(self, resource: Resource) -> Scope:
         return Scope(var=self.ws.variables, outputs=self.outputs,
-                     step_address=resource.step_address)
+                     step_address=resource.step_address, budget=self.budget)
 
     def context(self, resource: Resource, **extra: Any) -> Context:
         return self.context_at(resource.address, **extra)

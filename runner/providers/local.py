@@ -20,7 +20,11 @@ KILL_GRACE_SECONDS = 2.0
 # it SIGTERM (util-linux's `setpriv --pdeathsig`), and it kills its whole group, so no step
 # process outlives the apply that started it. It waits for the command and exits with its
 # status. (A preexec_fn could ask for the same signal, but is unsafe in a threaded program.)
-GROUP_LEADER = 'trap "kill -KILL 0" TERM; "$@" & wait $!'
+# A taskform that died before the signal was asked for (between fork and setpriv's prctl) left
+# it an orphan: the leader sees that its parent is no longer the taskform that started it, and
+# runs nothing.
+GROUP_LEADER = ('trap "kill -KILL 0" TERM; [ "$PPID" = "$1" ] || exit 137; shift; '
+                '"$@" & wait $!')
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,9 @@ def run_process(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None
                 limit: int = 64 * 1024) -> ProcessResult:
     """Run `argv`; at `deadline` (monotonic) or on `cancelled`, kill its whole process group."""
     started = time.monotonic()
-    proc = subprocess.Popen([*_leader(), *argv], cwd=cwd,
+    leader = _leader()
+    proc = subprocess.Popen([*leader, str(os.getpid()), *argv] if leader else list(argv),
+                            cwd=cwd,
                             env=dict(env) if env is not None else None,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, start_new_session=True)

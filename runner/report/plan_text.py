@@ -52,7 +52,7 @@ def _change_lines(change: Change, color: bool) -> list[str]:
     lines = [f"  {_paint(head, code, color)}  ({change.kind}, {change.action.value})"]
     for reason in change.reasons:
         lines.append(f"      # {reason}")
-    for key, before, after in _setting_changes(change):
+    for key, before, after in setting_changes(change):
         if change.action is Action.CREATE:
             lines.append(f"      {key} = {show_value(after)}")
         else:
@@ -60,7 +60,9 @@ def _change_lines(change: Change, color: bool) -> list[str]:
     return lines
 
 
-def _setting_changes(change: Change) -> list[tuple[str, Any, Any]]:
+def setting_changes(change: Change) -> list[tuple[str, Any, Any]]:
+    """(key, before, after) of each setting the change sets or changes; before is None when
+    created, after None when a setting goes away."""
     if change.action is Action.DESTROY:
         return []
     if not isinstance(change.after, dict):

@@ -19,8 +19,10 @@ def now_iso() -> str:
 
 
 def _iso(ts: float) -> str:
-    frac = f"{ts % 1:.3f}"[1:]
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + frac + "Z"
+    # whole milliseconds, truncated: rounding .9996 up to ".000" would put the time a second
+    # early, and times of one run must keep their order
+    ms = int(ts * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,38 @@ def ids_event(event: Event, namespace: str, first: int, count: int) -> Event:
                    data={**event.data, "namespace": namespace, "first": first, "count": count})
 
 
+@dataclass(frozen=True)
+class FactRow:
+    """One stored fact as a backend keeps it, for moving a state elsewhere."""
+
+    namespace: str
+    key: str
+    value: Any
+    run_id: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class StateDump:
+    """Everything a workspace's state holds but its lock: what `state migrate` copies. Records
+    by address, facts by (namespace, key), runs and events oldest first."""
+
+    serial: int
+    records: tuple[Record, ...] = ()
+    runs: tuple[dict[str, Any], ...] = ()
+    events: tuple[Event, ...] = ()
+    facts: tuple[FactRow, ...] = ()
+
+    def is_empty(self) -> bool:
+        return not (self.serial or self.records or self.runs or self.events or self.facts)
+
+    def counts(self) -> str:
+        def n(items: tuple[Any, ...], word: str) -> str:
+            return f"{len(items)} {word}{'' if len(items) == 1 else 's'}"
+        return (f"{n(self.records, 'record')}, {n(self.runs, 'run')}, {n(self.events, 'event')} "
+                f"and {n(self.facts, 'fact')} (state version {self.serial})")
+
+
 class StateStore(Protocol):
     """A journal of records: one transaction per resource, never a whole rewrite.
 
@@ -230,6 +264,15 @@ class StateStore(Protocol):
                 floor: int = 0) -> int:
         """`Facts.next_id`, atomic across threads and processes sharing the state; the event
         is written through `ids_event` unless nothing changed."""
+        ...
+
+    def dump(self) -> StateDump:
+        """Everything stored, read in one consistent snapshot."""
+        ...
+
+    def restore(self, dump: StateDump) -> None:
+        """Write a dump into this (empty) state in one transaction: records, runs, events and
+        facts as they were, and the serial."""
         ...
 
     def close(self) -> None: ...

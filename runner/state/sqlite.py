@@ -22,31 +22,41 @@ from runner.state.base import (
     LockInfo,
     Record,
     RunInfo,
+    StateDump,
     check_fence,
     holder_is_gone,
     ids_event,
     now_iso,
     stored_id,
 )
+from runner.state.sqlite_dump import dump_file, restore_file
 from runner.state.sqlite_schema import MIGRATIONS
 
 if TYPE_CHECKING:
-    from runner.workspace import Workspace
+    from runner.workspace import StateSettings, Workspace
 
 LOCK_POLL_SECONDS = 0.2
 OPEN_TIMEOUT_SECONDS = 30.0
 
 
-def open_sqlite(ws: Workspace) -> SqliteState:
+def open_sqlite(ws: Workspace, settings: StateSettings) -> SqliteState:
     """The backend `state.backend: sqlite` names: the file at `state.path` in the workspace."""
-    return SqliteState(ws.resolve(ws.config.state.path, "state.path"))
+    return SqliteState(ws.resolve(settings.path, "state.path"))
 
 
 def _private(path: Path) -> None:
     """The state holds outputs and history: only its owner reads it (SQLite gives its -wal and
-    -shm files the database's mode)."""
+    -shm files the database's mode). A file that exists is never opened here: closing any
+    descriptor of a database drops every POSIX lock this process holds on it, which can
+    corrupt it under another connection of the same process."""
     try:
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        return
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StateError(f"cannot create state {path}: {exc.strerror}") from None
+    try:
         if path.stat().st_mode & 0o077:
             path.chmod(0o600)
     except OSError as exc:
@@ -315,6 +325,16 @@ class SqliteState:
                               (namespace, key, _dumps(value), event.run_id, now_iso()))
         self._insert_event(event)
         self._bump()
+
+    # -- moving ----------------------------------------------------------------------------
+
+    def dump(self) -> StateDump:
+        with self._lock:
+            return dump_file(self.conn)
+
+    def restore(self, dump: StateDump) -> None:
+        with self._transaction():
+            restore_file(self.conn, dump)
 
     def close(self) -> None:
         with self._lock:

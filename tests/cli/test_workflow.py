@@ -180,8 +180,9 @@ def test_prevent_destroy_blocks_destroy(ws):
     assert "competency.c" in ws.cli("state", "list").output
 
 
-def test_secrets_are_redacted_from_output_state_and_plan_files(ws):
-    ws.write("taskform.yaml", "variables:\n  token: {env: TF_TEST_TOKEN, secret: true}\n")
+def test_secrets_are_redacted_from_output_state_and_plan_files(backend_ws):
+    ws = backend_ws
+    ws.configure("variables:\n  token: {env: TF_TEST_TOKEN, secret: true}\n")
     ws.spec("""
         apiVersion: taskform/v1
         kind: Pipeline
@@ -200,9 +201,9 @@ def test_secrets_are_redacted_from_output_state_and_plan_files(ws):
     for text in (planned.output, applied.output, shown.output, plan_file.read_text()):
         assert "hunter2-very-secret" not in text
     assert "token=(sensitive)" in shown.output
-    db = (ws.root / ".taskform" / "state.db").read_bytes()
-    wal = ws.root / ".taskform" / "state.db-wal"
-    assert b"hunter2-very-secret" not in db + (wal.read_bytes() if wal.exists() else b"")
+    stored = ws.stored_bytes()
+    assert b"pipeline.s.use" in stored  # the record is there, only the secret is not
+    assert b"hunter2-very-secret" not in stored
 
 
 def test_unset_environment_variable_is_a_clear_error(ws):

@@ -127,7 +127,8 @@ def test_a_failing_build_is_a_failed_step_with_its_log(dws):
     assert "pipeline.app.build: FAILED" in result.output
     assert "build of " in result.output and "returned a non-zero code: 3" in result.output
     assert "about to fail" in result.output
-    assert "pipeline.app.after: not applied: dependency pipeline.app.build failed" in result.output
+    assert "    1 resource not applied because pipeline.app.build failed (-v lists them)\n" \
+        in result.output
 
 
 def test_missing_dockerfile_and_escaping_context_are_clear(dws):
@@ -146,7 +147,8 @@ def test_missing_dockerfile_and_escaping_context_are_clear(dws):
         """)
     result = dws.cli("plan")
     assert result.exit_code == 1
-    assert "context '../..' is outside the workspace" in result.output
+    assert ("spec.steps.build.docker_build.context: expected a path inside the workspace, got "
+            "\"../..\" (it climbs out of the workspace with ..)") in result.output
 
 
 def test_destroy_removes_every_image_it_built_and_only_those(dws):

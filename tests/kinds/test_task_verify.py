@@ -104,8 +104,8 @@ def test_a_draft_failing_a_quality_gate_fails_the_task_and_nothing_is_built(ws) 
     scaffold = ws.root / "templates/tasks/python-fastapi"
     shutil.copytree(SHIPPED / "tasks/python-fastapi", scaffold)
     (scaffold / "starter/SOLUTION.md").write_text("the answer\n")
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 1
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 1
     failure = "1 quality gate(s) failed (leaks); the task was not published"
     assert re.search(r'\ntask.items-api\["draft"\]: FAILED \[[0-9.]+s\]: ' + re.escape(failure),
                      result.stdout)

@@ -16,6 +16,8 @@ LABEL_RUN = "taskform.run"
 # on a container that replaced a discarded one in place (a grading that timed out): the id the
 # resource recorded, so observe, destroy and gc know the replacement as that resource's
 LABEL_REPLACES = "taskform.replaces"
+# on a fresh grading sandbox (and its volume): the pool whose member it was cloned from
+LABEL_SANDBOX = "taskform.sandbox"
 
 
 @dataclass(frozen=True)
