@@ -180,14 +180,15 @@ def test_the_wrapper_quotes_the_command_and_bounds_it() -> None:
 
 
 @pytest.mark.docker
-def test_a_droplets_docker_engine_answers_through_the_door(host) -> None:  # type: ignore[no-untyped-def]
-    """What Docker's ssh:// transport is made of, over the door's own checked connection (the
+def test_a_droplets_docker_engine_answers_through_the_door(fleet) -> None:  # type: ignore[no-untyped-def]
+    """What Docker's ssh:// transport is made of, over the door's own checked connections (the
     test droplets' sessions reach this machine's engine)."""
     import docker
 
     from runner.providers.ssh.tunnel import DockerTunnel
 
-    tunnel = DockerTunnel(host)
+    ep = endpoint(fleet[0], fleet)
+    tunnel = DockerTunnel(lambda: open_host(ep, SshSettings(connect_timeout=5)))
     try:
         remote = docker.DockerClient(base_url=tunnel.url, timeout=60)
         local = docker.DockerClient(base_url="unix:///var/run/docker.sock", timeout=60)
@@ -198,3 +199,38 @@ def test_a_droplets_docker_engine_answers_through_the_door(host) -> None:  # typ
     finally:
         tunnel.close()
     assert not tunnel.path.exists()
+
+
+def test_the_tunnel_opens_another_connection_when_one_carries_its_share(fleet) -> None:  # type: ignore[no-untyped-def]
+    """Five streams at once, at most two per SSH connection: three connections, and every
+    stream carries its own bytes both ways (sshd's MaxSessions is never reached)."""
+    import socket
+
+    from runner.providers.ssh.tunnel import DockerTunnel
+
+    ep = endpoint(fleet[0], fleet)
+    tunnel = DockerTunnel(lambda: open_host(ep, SshSettings(connect_timeout=5)),
+                          per_connection=2, command="cat")
+    clients = []
+    try:
+        for i in range(5):
+            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            client.connect(str(tunnel.path))
+            client.sendall(f"stream {i}\n".encode())
+            clients.append(client)
+        echoed = [client.recv(64) for client in clients]
+        assert echoed == [f"stream {i}\n".encode() for i in range(5)]
+        assert tunnel.connections == 3
+        for client in clients:
+            client.close()
+        deadline = time.monotonic() + 10
+        while tunnel.streams and time.monotonic() < deadline:  # their sessions end
+            time.sleep(0.02)
+        again = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        again.connect(str(tunnel.path))
+        again.sendall(b"again\n")
+        assert again.recv(64) == b"again\n"
+        again.close()
+        assert tunnel.connections == 3  # reused, not a fourth
+    finally:
+        tunnel.close()
