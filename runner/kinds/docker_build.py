@@ -14,7 +14,8 @@ from pydantic import AfterValidator, Field, field_validator
 
 from runner.errors import StepFailed
 from runner.fingerprint import digest
-from runner.kinds.base import BaseKind, Context, Settings, file_digest, hash_files
+from runner.kinds.base import Context, file_digest, hash_files
+from runner.kinds.engines import OnEngine, OnEngineSettings, engine, recorded_engine
 from runner.providers.docker.engine import BuildRequest, observing
 from runner.providers.docker.images import (
     context_files,
@@ -36,7 +37,7 @@ BUILD_FLAGS = {"--network": "network_mode", "--platform": "platform", "--build-a
                "--target": "target"}
 
 
-class DockerBuildSettings(Settings):
+class DockerBuildSettings(OnEngineSettings):
     image_tag: str = Field(description="the tag of the built image, e.g. app:dev")
     context: WorkspacePath = Field(default=".", description="build context, inside the workspace")
     dockerfile: InContext = Field(default="Dockerfile", description="relative to the context")
@@ -90,7 +91,7 @@ def build_options(settings: DockerBuildSettings) -> dict[str, Any]:
     return opts
 
 
-class DockerBuildKind(BaseKind):
+class DockerBuildKind(OnEngine):
     name = "docker_build"
     settings_model = DockerBuildSettings
 
@@ -102,45 +103,47 @@ class DockerBuildKind(BaseKind):
         if dockerfile.is_file():
             out[f"file:{ctx.workspace.relative(dockerfile)}"] = file_digest(dockerfile)
             with observing():
-                out.update(_base_images(ctx, dockerfile, settings.build_args))
+                out.update(_base_images(ctx, dockerfile, settings))
         return out
 
     def observe(self, ctx: Context, record: Record) -> Observation:
         with observing():
-            return image_drift(ctx.docker(), record.outputs)
+            return image_drift(recorded_engine(ctx, record), record.outputs)
 
     def apply(self, ctx: Context, settings: DockerBuildSettings, prior: Record | None) -> dict[str, Any]:
         context = _context_dir(ctx, settings)
         if not (context / settings.dockerfile).is_file():
             raise StepFailed(f"no Dockerfile at {ctx.workspace.relative(context)}/"
                              f"{settings.dockerfile}", retryable=False)
-        engine, owner = ctx.docker(), ctx.owner()
-        config_hash = digest(settings.model_dump())[:16]
+        docker, owner = engine(ctx, settings.engine), ctx.owner()
+        # where it is built is not what it is: the same labels (and image) on every engine
+        config_hash = digest(settings.model_dump(exclude={"engine"}))[:16]
         ctx.log(f"building {settings.image_tag} from {ctx.workspace.relative(context)}")
-        built = engine.build(BuildRequest(
+        built = docker.build(BuildRequest(
             context=context, dockerfile=settings.dockerfile, tag=settings.image_tag,
             labels=owner.labels(config_hash), excludes=tuple(_excludes(ctx, context)),
             options=build_options(settings)), ctx.call())
         image_id, tail = built.image_id, built.log_tail
-        image = engine.image(image_id)
+        image = docker.image(image_id)
         if image is None or not owner.owns(image.labels):
             raise StepFailed(f"the built image {short_id(image_id)} does not carry taskform's "
                              "labels", retryable=False)
         for extra in settings.tags:
-            engine.tag(image_id, extra)
+            docker.tag(image_id, extra)
         if prior and prior.outputs.get("image_id") not in (None, image_id):
-            remove_owned_image(engine, owner, prior.outputs["image_id"], ctx.log, quiet=True)
+            remove_owned_image(recorded_engine(ctx, prior), owner, prior.outputs["image_id"],
+                               ctx.log, quiet=True)
         return {"image_id": image_id, "image_tag": settings.image_tag,
                 "tags": [settings.image_tag, *settings.tags], "log_tail": tail}
 
     def destroy(self, ctx: Context, record: Record) -> None:
-        engine, owner = ctx.docker(), ctx.owner()
+        docker, owner = recorded_engine(ctx, record), ctx.owner()
         image_id = record.outputs.get("image_id")
         if image_id:
-            remove_owned_image(engine, owner, image_id, ctx.log,
+            remove_owned_image(docker, owner, image_id, ctx.log,
                                tags=record.outputs.get("tags") or [])
-        for old in owned_images(engine, owner):  # earlier builds kept while containers ran them
-            remove_owned_image(engine, owner, old, ctx.log)
+        for old in owned_images(docker, owner):  # earlier builds kept while containers ran them
+            remove_owned_image(docker, owner, old, ctx.log)
 
 
 def _context_dir(ctx: Context, settings: DockerBuildSettings) -> Path:
@@ -174,8 +177,9 @@ def _context_files(ctx: Context, context: Path, dockerfile: str) -> dict[str, st
     return out
 
 
-def _base_images(ctx: Context, dockerfile: Path, build_args: dict[str, str]) -> dict[str, str]:
+def _base_images(ctx: Context, dockerfile: Path, settings: DockerBuildSettings) -> dict[str, str]:
     """`base image <ref>` components: the id each FROM image has on the engine now."""
+    build_args, docker = settings.build_args, engine(ctx, settings.engine)
     stages: set[str] = set()
     out = {}
     for line in dockerfile.read_text(errors="replace").splitlines():
@@ -185,7 +189,7 @@ def _base_images(ctx: Context, dockerfile: Path, build_args: dict[str, str]) -> 
         image = re.sub(r"\$\{?(\w+)\}?", lambda a: build_args.get(a.group(1), a.group(0)),
                        m.group("image"))
         if image.lower() not in stages and image != "scratch":
-            found = ctx.docker().image(image)
+            found = docker.image(image)
             out[f"base image {image}"] = found.id if found else "missing"
         if m.group("stage"):
             stages.add(m.group("stage").lower())

@@ -121,7 +121,7 @@ def _up(conn: socket.socket, stream: Stream) -> None:
         while data := conn.recv(CHUNK):
             stream.sendall(data)
         stream.shutdown_write()
-    except OSError:
+    except Exception:  # noqa: BLE001 - either end went away (paramiko raises EOFError too)
         stream.close()
 
 
@@ -130,7 +130,7 @@ def _down(stream: Stream, conn: socket.socket) -> None:
     try:
         while data := stream.recv(CHUNK):
             conn.sendall(data)
-    except OSError:
+    except Exception:  # noqa: BLE001 - either end went away
         pass
     finally:
         stream.close()
