@@ -234,3 +234,30 @@ def test_the_tunnel_opens_another_connection_when_one_carries_its_share(fleet) -
         assert tunnel.connections == 3  # reused, not a fourth
     finally:
         tunnel.close()
+
+
+def test_the_client_sees_the_end_of_a_stream_the_remote_command_ended(fleet) -> None:  # type: ignore[no-untyped-def]
+    """An exec's output ends when the engine ends the connection, while the client still has
+    its writing side open: the client must read the end (a socket closed under the tunnel's
+    blocked reader would stay open, and every grading on a droplet's engine would wait for its
+    watchdog)."""
+    import socket
+
+    from runner.providers.ssh.tunnel import DockerTunnel
+
+    ep = endpoint(fleet[0], fleet)
+    tunnel = DockerTunnel(lambda: open_host(ep, SshSettings(connect_timeout=5)),
+                          command="head -c 5")
+    try:
+        for _ in range(3):
+            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            client.settimeout(10)
+            client.connect(str(tunnel.path))
+            client.sendall(b"hello and more")  # never shut down: the remote side ends it
+            got = b""
+            while chunk := client.recv(64):
+                got += chunk
+            assert got == b"hello"
+            client.close()
+    finally:
+        tunnel.close()

@@ -16,6 +16,7 @@ keys; this keeps the host-key rules of the door.)"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -133,5 +134,11 @@ def _down(stream: Stream, conn: socket.socket) -> None:
     except Exception:  # noqa: BLE001 - either end went away
         pass
     finally:
-        stream.close()
+        # shutdown, not just close: `_up` is blocked in conn.recv, and a socket closed under a
+        # blocked reader stays open in the kernel, so the client would never see the end of a
+        # stream the engine ended (an exec's output, whose end is the connection's end)
+        with contextlib.suppress(OSError):
+            conn.shutdown(socket.SHUT_RDWR)
         conn.close()
+        with contextlib.suppress(Exception):  # paramiko raises EOFError when its connection died
+            stream.close()
