@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from runner.content.settings import ContentSettings
 from runner.errors import SpecError, SpecIssue, WorkspaceError
 from runner.providers.docker.settings import DockerSettings
 from runner.providers.github import GithubSettings
@@ -59,6 +60,7 @@ class WorkspaceConfig(StrictModel):
     docker: DockerSettings = Field(default_factory=DockerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     github: GithubSettings = Field(default_factory=GithubSettings)
+    content: ContentSettings = Field(default_factory=ContentSettings)
 
 
 class Unset:

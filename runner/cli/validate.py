@@ -11,10 +11,16 @@ from runner.cli.common import App, echo_json, json_option, pass_app
 @json_option
 @pass_app
 def validate(app: App, as_json: bool) -> None:
-    """Check taskform.yaml and every spec file: syntax, kinds, keys, types, references, cycles."""
+    """Check taskform.yaml and every spec file: syntax, kinds, keys, types, references, cycles,
+    and that every competency set has a prompt stack."""
+    from runner.content.checks import spec_problems
+    from runner.errors import SpecError
     from runner.spec.load import load_specs
 
     specs = load_specs(app.workspace)
+    problems = spec_problems(app.workspace, specs.resources)
+    if problems:
+        raise SpecError(problems)
     kinds: dict[str, int] = {}
     for resource in specs.resources.values():
         kinds[resource.kind] = kinds.get(resource.kind, 0) + 1

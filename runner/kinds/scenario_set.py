@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from runner.content import llm_choice, stacks, templates
+from runner.content import llm_choice, scaffold, stacks, templates
 from runner.content.keys import KeyNotFound, find_scenarios, key_of
 from runner.content.scenarios import Pipeline, Rejection
 from runner.errors import StepFailed, TaskformError
@@ -155,9 +155,11 @@ def _generation_components(ctx: Context, settings: ScenarioSetSettings) -> dict[
     out = {f"template:{p}": templates.digest(templates.require(ws, p, "scenario generation"))
            for p in SCENARIO_PROMPTS}
     provider = settings.generate.provider or ws.config.llm.provider
-    if provider == "template":
+    if provider == "template":  # offline scenarios come from the bank and the exercises
         bank = templates.require(ws, "scenarios/bank.yaml", "the offline scenario bank")
         out["template:scenarios/bank.yaml"] = templates.digest(bank)
+        competencies = [_outputs_of(ctx, f"competency.{c}") for c in settings.competencies]
+        out.update(scaffold.fingerprint(ws, stacks.resolve(ws, competencies).stack.scaffold))
     out.update(llm_choice.fingerprint(ws, settings.generate.provider, settings.generate.model))
     return out
 
@@ -167,7 +169,8 @@ def _facts(ctx: Context, settings: ScenarioSetSettings, competencies: list[dict[
     table, _ = stacks.load_table(ctx.workspace)
     names = [str(c["name"]) for c in competencies]
     proficiency = settings.proficiency or str(competencies[0].get("proficiency") or "BASIC")
-    return {"category": resolution.category, "names": " and ".join(names), "first": names[0],
+    return {"category": resolution.category, "scaffold": resolution.stack.scaffold,
+            "names": " and ".join(names), "first": names[0],
             "competency_names": names, "proficiency": proficiency, "scenario_key": key,
             "focus": table.focus.get(resolution.category, ""),  # type: ignore[call-overload]
             "minutes_range": stacks.minutes_for(table, competencies),

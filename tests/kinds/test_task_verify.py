@@ -103,7 +103,7 @@ def test_a_draft_failing_a_quality_gate_fails_the_task_and_nothing_is_built(ws) 
     ws.spec(task("items-api"), "task.yaml")
     scaffold = ws.root / "templates/tasks/python-fastapi"
     shutil.copytree(SHIPPED / "tasks/python-fastapi", scaffold)
-    (scaffold / "starter/SOLUTION.md").write_text("the answer\n")
+    (scaffold / "exercises/items-api/starter/SOLUTION.md").write_text("the answer\n")
     result = ws.run("apply", "-auto-approve")
     assert result.returncode == 1
     failure = "1 quality gate(s) failed (leaks); the task was not published"
