@@ -65,6 +65,7 @@ def _register() -> None:
     from runner.cli.imports import import_
     from runner.cli.plan import plan
     from runner.cli.report import report
+    from runner.cli.scenarios import scenarios
     from runner.cli.schema import schema
     from runner.cli.state import state
     from runner.cli.tasks import tasks
@@ -81,6 +82,7 @@ def _register() -> None:
         state,
         report,
         tasks,
+        scenarios,
         watch,
         gc,
         force_unlock,
