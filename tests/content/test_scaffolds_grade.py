@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from doubles.content import needs_git
 
-from runner.content import exercises, offline, scaffold
+from runner.content import exercises, gates, offline, scaffold
 from runner.content.behaviour import named_tests
 from runner.content.gates import readme_sections
+from runner.content.models import Solution, TaskDraft
 from runner.errors import TaskformError
 from runner.providers import git
 from runner.providers.llm import Request
@@ -57,6 +58,12 @@ def test_an_exercise_is_complete_and_consistent(tmp_path: Path, name: str, exerc
     starter = rendered.starter
     assert {"README.md", "run.sh", "kill.sh"} <= set(starter)
     golden = git.diff(starter, {**starter, **rendered.solution})
+    # the answers fit the models a generator must answer with, and every static gate passes
+    draft = TaskDraft.model_validate({**rendered.task, "code_files": starter})
+    solution = Solution.model_validate({"files": rendered.solution, "steps": rendered.steps,
+                                        "tests": rendered.tests, "rubric": rendered.rubric})
+    assert gates.all_problems(draft, solution, golden, grading="tests", deploy="docker") == {
+        "readme": [], "references": [], "leaks": [], "grading": [], "deploy": []}
     held_out = git.diff(starter, {**starter, **rendered.tests})
     root = tmp_path / "repo"
     git.write_files(root, starter)

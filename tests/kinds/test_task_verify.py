@@ -266,3 +266,22 @@ spec: {competencies: [java, kafka], background: shop}
     assert "verification" not in dws.outputs("task.streams")
     assert dws.outputs("task.streams")["published"]["starter"]["commit"] == commit
     assert dws.plan_lines() == ["No changes. 6 resources match the specs."]
+
+
+def test_verify_docker_is_refused_for_a_task_graded_by_review(ws) -> None:  # type: ignore[no-untyped-def]
+    ws.spec(COMPETENCIES, "competencies.yaml")
+    ws.spec("""
+apiVersion: taskform/v1
+kind: Task
+metadata: {name: streams}
+spec: {competencies: [java, kafka], background: shop, verify: docker}
+""", "task.yaml")
+    result = ws.run("validate")
+    assert (result.returncode, result.stderr) == (1, (
+        "Error: 1 error in the specs:\n  specs/task.yaml:1:1: task.streams: verify: docker runs "
+        "held-out tests, but this task is graded by review (scaffold generic): remove verify\n"))
+    applied = ws.run("apply", "-auto-approve")
+    assert applied.returncode == 1
+    assert ('task.streams: FAILED: task.streams["draft"] failed: task.streams is graded by review '
+            "(java-kafka, scaffold generic): it has no held-out tests for `verify: docker` to "
+            "run; remove verify") in applied.stdout
