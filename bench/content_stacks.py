@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -86,16 +87,15 @@ def generation(rounds: int) -> None:
         template = llm_choice.llm_for(offline, Connections())
         print(f"{'stack':16} {'offline':>9}" + "".join(f"{a + '/' + c:>18}" for a, c in MODES))
         for stack in COMPETENCIES:
-            row = [timed(rounds, lambda: generate(offline, template,
-                                                  inputs_for(offline, stack, "template"),
-                                                  Call(), 0))]
+            row = [timed(rounds, partial(generate, offline, template,
+                                         inputs_for(offline, stack, "template"), Call(), 0))]
             for api, conversation in MODES:
                 settings = LLMSettings(provider="openai", base_url=server.base_url, api=api,
                                        conversation=conversation, model="bench")
                 ws = Workspace(root=Path(tmp), config=WorkspaceConfig(llm=settings))
                 llm = OpenAILLM(settings, KEY)
                 inputs = inputs_for(ws, stack, "openai")
-                row.append(timed(rounds, lambda: generate(ws, llm, inputs, Call(), 0)))
+                row.append(timed(rounds, partial(generate, ws, llm, inputs, Call(), 0)))
                 llm.close()
             print(f"{stack:16} {row[0] * 1000:7.0f}ms" +
                   "".join(f"{t * 1000:16.0f}ms" for t in row[1:]))
