@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from runner.content import exercises, scaffold
-from runner.content.behaviour import consistency_problems
+from runner.content.behaviour import consistency_problems, named_tests
 from runner.content.gates import readme_sections, test_targets
 from runner.content.offline_review import submission_review
 from runner.content.scenarios import section_bodies
@@ -133,15 +133,24 @@ def _task_check(ws: Workspace, facts: dict[str, Any]) -> dict[str, Any]:
         if not str(item.get("criterion", "")).strip():
             issues.append(f"criterion {label} has no text")
         targets = [t for c in commands for t in test_targets(c)]
-        if not targets:
+        names = [n.strip("^$") for c in commands for n in named_tests(c)]
+        if not targets and not names:
             issues.append(f"criterion {label} runs no test file")
         issues += [f"criterion {label} runs {t}, which the held-out patch does not add"
                    for t in targets if t not in added]
+        # a test named by the command (`go test -run '^TestX$' ./pkg`) must be one it adds
+        issues += [f"criterion {label} runs the test {n}, which the held-out patch does not add"
+                   for n in names if not _adds_test(facts["patch"], n)]
     if not facts["prompt"].strip():
         issues.append("the task prompt is empty")
     summary = (f"{len(rubric)} criteria; every one runs a test the held-out patch adds"
                if not issues else f"{len(issues)} problem(s) found")
     return {"verdict": "fail" if issues else "pass", "issues": issues, "summary": summary}
+
+
+def _adds_test(patch: str, name: str) -> bool:
+    added = "\n".join(line[1:] for line in patch.splitlines() if line.startswith("+"))
+    return re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", added) is not None
 
 
 _HANDLERS: dict[str, Callable[[Workspace, dict[str, Any]], dict[str, Any]]] = {

@@ -135,3 +135,20 @@ def test_a_plan_about_no_system_in_particular_fails(tmp_path: Path) -> None:
         "measurable-targets": False}
     assert found["names-technologies"][1].startswith(
         "the deliverable could be about any system: it shares ")
+
+
+def test_the_offline_task_check_finds_tests_named_by_go_and_node_commands() -> None:
+    from runner.content import offline
+    from runner.providers.llm import Request
+
+    patch = ("diff --git a/inventory/x_test.go b/inventory/x_test.go\n--- /dev/null\n"
+             "+++ b/inventory/x_test.go\n@@ -0,0 +1,2 @@\n+package inventory\n"
+             "+func TestHiddenRelease(t *testing.T) {}\n")
+    rubric = [{"rubricItemId": "a", "criterion": "release", "forms": {"default": {
+                   "criterion_test_command": "go test -run '^TestHiddenRelease$' ./inventory"}}},
+              {"rubricItemId": "b", "criterion": "other", "forms": {"default": {
+                   "criterion_test_command": "go test -run '^TestHiddenOversell$' ./inventory"}}}]
+    found = offline.answer(Workspace(root=Path("/x"), config=WorkspaceConfig()), Request(
+        "task_check", (), dict, {"rubric": json.dumps(rubric), "patch": patch, "prompt": "x"}))
+    assert found["issues"] == ["criterion b runs the test TestHiddenOversell, which the "
+                               "held-out patch does not add"]
