@@ -130,14 +130,14 @@ def test_a_verified_task_is_graded_then_published(dws) -> None:  # type: ignore[
     dws.spec(COMPETENCIES, "competencies.yaml")
     dws.spec(task("items-api", verify="{docker: {report: reports/items-api.html}}"), "task.yaml")
     result = dws.apply()
-    assert "Complete: 18 created, 0 updated, 0 replaced, 0 destroyed." in result.output
+    assert "Complete: 17 created, 0 updated, 0 replaced, 0 destroyed." in result.output
     assert 'task.items-api["grade"]: planned 6 children during apply (6 to apply)' in result.output
     assert statuses(dws, "task.items-api", 'task.items-api["grade"]') == ALL_GOOD
-    # the rubric's commands really ran the held-out tests with python3 -m unittest from /app
+    # the rubric's commands really ran the held-out tests with python3 -m pytest from /app
     cells = gradings(dws, 'task.items-api["grade"]')
     validation = rubric_id("task.items-api", "validation")
-    assert re.search(r"Ran \d+ tests? in [0-9.]+s\n\nOK", cells[validation, "golden"].outputs["output"])
-    assert "FAILED (" in cells[validation, "original"].outputs["output"]
+    assert re.search(r"\n3 passed in [0-9.]+s\n", cells[validation, "golden"].outputs["output"])
+    assert re.search(r"\n3 failed in [0-9.]+s\n", cells[validation, "original"].outputs["output"])
     out = dws.outputs("task.items-api")
     verification = out["verification"]
     assert (verification["golden"]["earned"], verification["golden"]["verdict"]) == (100, "pass")
@@ -153,7 +153,7 @@ def test_a_verified_task_is_graded_then_published(dws) -> None:  # type: ignore[
            f'{out["grading"]["rubrics"]})' in dws.cli("report", "task.items-api").output
     assert dws.cli("tasks", "list").output.splitlines()[0].startswith(
         "task.items-api  ready     Python - FastAPI")
-    assert dws.plan_lines() == ["No changes. 18 resources match the specs."]
+    assert dws.plan_lines() == ["No changes. 17 resources match the specs."]
     assert len(dws.labelled("containers")) == 2
     destroyed = dws.cli("destroy", "-auto-approve")
     assert destroyed.exit_code == 0, destroyed.output
@@ -168,8 +168,8 @@ def test_a_task_whose_golden_patch_fails_is_failed_naming_the_criterion(dws) -> 
     # a scaffold whose reference solution pages 10 items by default where the tests want 20
     scaffold = dws.root / "templates/tasks/python-fastapi"
     shutil.copytree(SHIPPED / "tasks/python-fastapi", scaffold)
-    main = scaffold / "solution/app/main.py"
-    main.write_text(main.read_text().replace('"limit", 20, 1', '"limit", 10, 1'))
+    main = scaffold / "exercises/items-api/solution/app/main.py"
+    main.write_text(main.read_text().replace("Query(20, ge=1", "Query(10, ge=1"))
     pagination = rubric_id("task.items-api", "pagination")
     for _ in range(2):  # and again: still failed, still nothing published
         result = dws.cli("apply", "-auto-approve")
@@ -190,7 +190,7 @@ def test_a_task_whose_golden_patch_fails_is_failed_naming_the_criterion(dws) -> 
     assert listing[0].startswith("task.items-api  failed    Python - FastAPI")
     assert listing[-1] == "1 task(s): 0 ready, 0 deployed, 1 failed"
     # the scaffold fixed: generated again, graded again, published
-    main.write_text(main.read_text().replace('"limit", 10, 1', '"limit", 20, 1'))
+    main.write_text(main.read_text().replace("Query(10, ge=1", "Query(20, ge=1"))
     dws.apply()
     assert statuses(dws, "task.items-api", 'task.items-api["grade"]') == ALL_GOOD
     assert (dws.root / ".taskform/repos/items-api.git").is_dir()
@@ -205,7 +205,7 @@ apiVersion: taskform/v1
 kind: TaskPool
 metadata: {name: pool}
 spec: {competencies: [python-fastapi], background: shop, min_available: 1, max_total: 1,
-       verify: {docker: {pool_size: 1}}}
+       generator: {exercise: items-api}, verify: {docker: {pool_size: 1}}}
 """
     dws.spec(task("orders-api", verify="{docker: {pool_size: 1}}") + pool, "tasks.yaml")
     dws.apply()
@@ -229,24 +229,24 @@ spec: {competencies: [python-fastapi], background: shop, min_available: 1, max_t
     assert all(after[a] == before[a] for a in after if a.startswith("task_pool."))
     assert "orders API" in dws.outputs("task.orders-api")["scenario"]
     assert statuses(dws, "task.orders-api", 'task.orders-api["grade"]') == ALL_GOOD
-    assert dws.plan_lines() == ["No changes. 30 resources match the specs."]
+    assert dws.plan_lines() == ["No changes. 29 resources match the specs."]
 
 
 @pytest.mark.docker
 def test_verify_added_to_a_published_task_grades_what_it_has_and_removed_drops_it(dws) -> None:  # type: ignore[no-untyped-def]
-    # a Java + Kafka task: the `generic` scaffold, whose held-out tests run in the same image
+    # another exercise of the catalogue, with its own scenario
     spec = """
 apiVersion: taskform/v1
 kind: Task
 metadata: {name: streams}
-spec: {competencies: [java, kafka], background: shop}
+spec: {competencies: [python-fastapi], background: shop, generator: {exercise: api-keys}}
 """
     dws.spec(COMPETENCIES, "competencies.yaml")
     dws.spec(spec, "task.yaml")
     dws.apply()
     commit = dws.outputs("task.streams")["published"]["starter"]["commit"]
-    dws.spec(spec.replace("background: shop}", "background: shop,\n       verify: "
-                          "{docker: {pool_size: 1}}}"), "task.yaml")
+    dws.spec(spec.replace("api-keys}}", "api-keys},\n       verify: {docker: {pool_size: 1}}}"),
+             "task.yaml")
     result = dws.apply("-v")
     assert 'task.streams["draft"]: | reusing the task generated earlier from the same inputs' \
         in result.output
@@ -258,14 +258,14 @@ spec: {competencies: [java, kafka], background: shop}
     assert out["published"]["starter"]["commit"] == commit and not out["published"]["starter"][
         "changed"]
     assert out["verification"]["golden"]["verdict"] == "pass"
-    assert dws.plan_lines() == ["No changes. 17 resources match the specs."]
+    assert dws.plan_lines() == ["No changes. 16 resources match the specs."]
     dws.spec(spec, "task.yaml")
     result = dws.apply()
     assert "Complete: 0 created, 1 updated, 0 replaced, 11 destroyed." in result.output
     assert dws.labelled("containers") == [] and dws.labelled("images") == []
     assert "verification" not in dws.outputs("task.streams")
     assert dws.outputs("task.streams")["published"]["starter"]["commit"] == commit
-    assert dws.plan_lines() == ["No changes. 6 resources match the specs."]
+    assert dws.plan_lines() == ["No changes. 5 resources match the specs."]
 
 
 def test_verify_docker_is_refused_for_a_task_graded_by_review(ws) -> None:  # type: ignore[no-untyped-def]
