@@ -42,8 +42,7 @@ spec:
 def test_a_scenario_that_contradicts_the_objectives_is_rejected(ws) -> None:  # type: ignore[no-untyped-def]
     ws.spec(COMPETENCIES, "competencies.yaml")
     ws.spec(task(PAYMENTS), "task.yaml")
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 1
+    assert ws.cli("apply", "-auto-approve").exit_code == 1
     record = ws.state().records()["task.items"]
     assert record.error == "1 quality gate(s) failed (review); the task was not published"
     lines = record.output.splitlines()
@@ -60,7 +59,7 @@ def test_a_scenario_that_contradicts_the_objectives_is_rejected(ws) -> None:  # 
 def test_an_empty_scenario_is_rejected(ws) -> None:  # type: ignore[no-untyped-def]
     ws.spec(COMPETENCIES, "competencies.yaml")
     ws.spec(task(""), "task.yaml")
-    assert ws.run("apply", "-auto-approve").returncode == 1
+    assert ws.cli("apply", "-auto-approve").exit_code == 1
     record = ws.state().records()["task.items"]
     assert record.output.splitlines()[0] == (
         "  review: SCENARIO: the task has no scenario, so nothing situates its objectives")
@@ -69,7 +68,7 @@ def test_an_empty_scenario_is_rejected(ws) -> None:  # type: ignore[no-untyped-d
 def test_without_a_scenario_a_task_shows_its_exercise_s_own(ws) -> None:  # type: ignore[no-untyped-def]
     ws.spec(COMPETENCIES, "competencies.yaml")
     ws.spec(task("").replace('  scenario: {text: ""}\n', ""), "task.yaml")
-    assert ws.run("apply", "-auto-approve").returncode == 0
+    assert ws.cli("apply", "-auto-approve").exit_code == 0
     out = ws.state().records()["task.items"].outputs
     assert out["scenario"].startswith("**Current Implementation:** ")
     assert out["scenario"] in json.loads((ws.root / ".taskform/tasks/items/task.json").read_text()
