@@ -7,33 +7,25 @@ not known until apply renders as UNKNOWN, shown as `(known after apply)`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
-
-from jinja2 import StrictUndefined, TemplateError, Undefined, nodes
-from jinja2.meta import find_undeclared_variables
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 from runner.errors import TaskformError
+from runner.spec.interpolate import NOT_PLAIN
+from runner.spec.interpolate import WHOLE_EXPRESSION as _WHOLE_EXPRESSION
+from runner.spec.interpolate import parse as plain_template
 from runner.vocabulary import UNKNOWN
 
+if TYPE_CHECKING:
+    from jinja2 import nodes
+
+# Jinja2 is imported on first use (runner/spec/sandbox.py): plain interpolation, which most
+# templates are, is read and rendered by runner/spec/interpolate.py without it, and a plan
+# that renders nothing else never loads it.
+
 GLOBAL_NAMES = frozenset({"var", "steps", "ref"})
-_WHOLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*$", re.S)
-
-class _Environment(ImmutableSandboxedEnvironment):
-    """Keys before attributes: an output named `items` or `values` is the output, not the dict
-    method of the same name."""
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        if isinstance(obj, dict) and attribute in obj:
-            return obj[attribute]
-        return super().getattr(obj, attribute)
-
-
-_env = _Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
 class TemplateProblem(TaskformError):
@@ -66,6 +58,14 @@ def is_template(value: Any) -> bool:
 @lru_cache(maxsize=8192)
 def analyse(text: str) -> Refs:
     """The variables, sibling steps and addresses a template reads; raise TemplateProblem."""
+    plain = plain_template(text)
+    if plain is not None:
+        return Refs(plain.names("var"), plain.names("steps"), plain.names("ref"))
+    from jinja2 import TemplateError, nodes
+    from jinja2.meta import find_undeclared_variables
+
+    from runner.spec.sandbox import ENV as _env
+
     try:
         ast = _env.parse(text)
     except TemplateError as exc:
@@ -99,6 +99,8 @@ def analyse(text: str) -> Refs:
 
 
 def _const(node: nodes.Node) -> str | None:
+    from jinja2 import nodes
+
     return node.value if isinstance(node, nodes.Const) and isinstance(node.value, str) else None
 
 
@@ -148,6 +150,13 @@ def render_text(text: str, scope: Scope) -> Any:
         return UNKNOWN
     if any(scope.outputs(a) is UNKNOWN for a in refs.addresses):
         return UNKNOWN
+    plain = plain_template(text)
+    if plain is not None:
+        value = plain.render(scope.var, steps, scope.outputs)
+        if value is not NOT_PLAIN:
+            return value
+    from jinja2 import TemplateError, Undefined
+
     context = {"var": scope.var, "steps": steps, "ref": _ref_function(scope)}
     try:
         whole = _WHOLE_EXPRESSION.match(text)
@@ -178,6 +187,10 @@ def _ref_function(scope: Scope) -> Callable[[str], Any]:
 
 @lru_cache(maxsize=4096)
 def _expression(source: str) -> Any:
+    from jinja2 import TemplateError
+
+    from runner.spec.sandbox import ENV as _env
+
     try:
         return _env.compile_expression(source, undefined_to_none=False)
     except TemplateError as exc:
@@ -186,6 +199,8 @@ def _expression(source: str) -> Any:
 
 @lru_cache(maxsize=4096)
 def _template(source: str) -> Any:
+    from runner.spec.sandbox import ENV as _env
+
     return _env.from_string(source)
 
 
