@@ -28,8 +28,8 @@ def reasons(old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
     out = []
     for name in sorted(set(old) | set(new)):
         before, after = old.get(name), new.get(name)
-        if before == after:
-            continue
+        if before == after or name.startswith("memo:"):
+            continue  # a memo (planning/reuse.py) says how a rendering was made, not what
         prefix, _, subject = name.partition(":")
         out.append(_reason(prefix, subject, name, before, after))
     return out

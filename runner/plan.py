@@ -26,6 +26,7 @@ class Evaluated:
     rendered: Any
     fingerprint: dict[str, str] | None  # None: some input is known only after apply
     when: bool | None                   # None: not known before apply
+    reused: bool = False                # `rendered` is the record's: nothing was rendered
 
 
 @dataclass(frozen=True)

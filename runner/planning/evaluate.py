@@ -16,7 +16,9 @@ from runner.fingerprint import digest, settings_components
 from runner.kinds.base import Can, Context
 from runner.kinds.registry import KINDS
 from runner.plan import Evaluated
+from runner.planning.reuse import MEMO, inputs_digest, is_exact, reads
 from runner.resource import Resource
+from runner.spec.load import secret_variables
 from runner.spec.templating import (
     Scope,
     TemplateProblem,
@@ -26,7 +28,7 @@ from runner.spec.templating import (
     render,
 )
 from runner.state.base import Facts, MemoryFacts, Record
-from runner.vocabulary import UNKNOWN
+from runner.vocabulary import UNKNOWN, RecordStatus
 from runner.workspace import Workspace
 
 
@@ -35,13 +37,19 @@ class Evaluator:
 
     def __init__(self, ws: Workspace, connections: Connections, outputs: Callable[[str], Any],
                  redact: Callable[[Any], Any] = lambda value: value,
-                 recorded: Mapping[str, Record] | None = None, facts: Facts | None = None):
+                 recorded: Mapping[str, Record] | None = None, facts: Facts | None = None,
+                 always_render: Callable[[str], bool] = lambda address: False):
         self.ws = ws
         self.facts: Facts = facts if facts is not None else MemoryFacts()
         self.connections = connections
         self.outputs = outputs
         self.recorded: Mapping[str, Record] = recorded if recorded is not None else {}
         self.redact = redact  # dependency outputs are fingerprinted as the state stores them
+        self.secret_names = secret_variables(ws)  # their values never enter a memo
+        self.always_render = always_render  # e.g. what -replace names: shown freshly rendered
+        # digests of outputs by the identity of the outputs object: recorded outputs stay the
+        # same objects for a whole plan, and fresh ones during apply are new objects
+        self._digests: dict[int, tuple[Any, str]] = {}
 
     def scope(self, resource: Resource) -> Scope:
         return Scope(var=self.ws.variables, outputs=self.outputs,
@@ -81,10 +89,20 @@ class Evaluator:
             raise PlanError(f"{resource.address} ({resource.origin}): after rendering, "
                             f"{first_problem(exc)}") from None
 
-    def fingerprint(self, resource: Resource, rendered: Any) -> dict[str, str] | None:
-        if contains_unknown(rendered):
-            return None
-        components = settings_components(rendered)
+    def fingerprint(self, resource: Resource, rendered: Any,
+                    known: Mapping[str, str] | None = None) -> dict[str, str] | None:
+        """The fingerprint of `resource` rendered as `rendered`, with the memo of what decided
+        the rendering when that rendering can stand for itself in the state; `known`: its
+        `setting:` components and memo when already known (a reused record's)."""
+        if known is None:
+            if contains_unknown(rendered):
+                return None
+            components = settings_components(rendered)
+            memo = self.memo(resource)
+            if memo is not None and is_exact(rendered) and self.redact(rendered) == rendered:
+                components[MEMO] = memo
+        else:
+            components = dict(known)
         entry = KINDS[resource.kind]
         kind = entry.kind
         narrows = entry.does(Can.NARROW_DEPENDENCIES)
@@ -96,8 +114,10 @@ class Evaluator:
                 if outputs is UNKNOWN:
                     return None
                 if narrows:  # the kind says which part of the outputs decides its result
-                    outputs = kind.dependency_view(self.context(resource), model, str(dep), outputs)
-                components[f"dep:{dep}"] = digest(self.redact(outputs))
+                    view = kind.dependency_view(self.context(resource), model, str(dep), outputs)
+                    components[f"dep:{dep}"] = digest(self.redact(view))
+                else:
+                    components[f"dep:{dep}"] = self.digest_of(outputs)
             if custom:
                 components.update(kind.fingerprint(self.context(resource), model))
         except ProviderError:
@@ -107,10 +127,52 @@ class Evaluator:
             raise PlanError(f"{resource.address} ({resource.origin}): {message}") from None
         return components
 
-    def evaluate(self, resource: Resource) -> Evaluated:
+    def evaluate(self, resource: Resource, reuse: bool = True) -> Evaluated:
+        """Render, fingerprint and decide `when`; or, when what decides the rendering is what
+        the record's memo says, take the recorded rendering (`reuse=False` never does)."""
+        record = self.reusable(resource) if reuse else None
+        if record is not None:
+            known = {k: v for k, v in record.fingerprint.items()
+                     if k.startswith("setting:") or k == MEMO}
+            # recorded `ok`, so `when` was true for these very inputs
+            return Evaluated(resource, record.settings,
+                             self.fingerprint(resource, record.settings, known), True,
+                             reused=True)
         rendered = self.render(resource)
         return Evaluated(resource, rendered, self.fingerprint(resource, rendered),
                          self.when(resource))
+
+    def reusable(self, resource: Resource) -> Record | None:
+        """The record whose rendering stands for this resource's now, if there is one."""
+        address = str(resource.address)
+        record = self.recorded.get(address)
+        if record is None or record.status != RecordStatus.OK or record.kind != resource.kind \
+                or resource.expansion_deferred or self.always_render(address):
+            return None
+        memo = record.fingerprint.get(MEMO)
+        return record if memo is not None and memo == self.memo(resource) else None
+
+    def memo(self, resource: Resource) -> str | None:
+        """The digest of what decides the resource's rendering (see `reuse`), or None."""
+        refs = reads(resource)
+        if refs is None:
+            return None
+
+        def output_digest(address: str) -> str | None:
+            outputs = self.outputs(address)
+            return None if outputs is UNKNOWN else self.digest_of(outputs)
+
+        return inputs_digest(resource, refs, self.ws.variables, self.secret_names,
+                             self.ws.secrets, output_digest)
+
+    def digest_of(self, outputs: Any) -> str:
+        """`digest(redact(outputs))`, once per outputs object."""
+        found = self._digests.get(id(outputs))
+        if found is not None and found[0] is outputs:
+            return found[1]
+        value = digest(self.redact(outputs))
+        self._digests[id(outputs)] = (outputs, value)
+        return value
 
 
 def first_problem(exc: ValidationError) -> str:

@@ -90,6 +90,12 @@ class Plain:
         return "".join(values)
 
 
+def condition_text(expression: str) -> str:
+    """The template a `when:` condition is rendered as (`templating.evaluate`): as written when
+    it is one `{{ }}`, else wrapped in one."""
+    return expression if WHOLE_EXPRESSION.match(expression) else "{{ " + expression + " }}"
+
+
 @lru_cache(maxsize=16384)
 def parse(text: str) -> Plain | None:
     """`text` as plain interpolation, or None when only Jinja2 can read it."""

@@ -55,12 +55,24 @@ def is_template(value: Any) -> bool:
     return isinstance(value, str) and ("{{" in value or "{%" in value)
 
 
+# analyses read back from the spec cache (loadedcache): a template Jinja2 must parse to analyse
+# is parsed once per change of the file that holds it, not once per run
+_analysed: dict[str, Refs] = {}
+
+
+def remember(text: str, refs: Refs) -> None:
+    """Take `refs` as the analysis of `text` (what `analyse` gave for it under this code)."""
+    _analysed[text] = refs
+
+
 @lru_cache(maxsize=8192)
 def analyse(text: str) -> Refs:
     """The variables, sibling steps and addresses a template reads; raise TemplateProblem."""
     plain = plain_template(text)
     if plain is not None:
         return Refs(plain.names("var"), plain.names("steps"), plain.names("ref"))
+    if text in _analysed:
+        return _analysed[text]
     from jinja2 import TemplateError, nodes
     from jinja2.meta import find_undeclared_variables
 

@@ -1,0 +1,97 @@
+"""What decides a resource's rendered settings, as one digest kept in its fingerprint, so a plan
+can take the recorded rendering instead of rendering again.
+
+Rendering is a function of the settings as written (templates included), the `when` condition,
+the values of the variables those templates read, and the outputs of the resources they read.
+Apply records a digest of exactly these (`MEMO`) beside the fingerprint; when a plan finds the
+same digest, the recorded settings are what rendering would give, and it skips rendering.
+
+Nothing secret goes into it: a resource whose templates read a secret variable, or whose
+settings hold a secret's value (rendered there at load), or whose rendered settings do, gets no
+memo and is always rendered. Outputs are digested as the state stores them (redacted), the way
+the fingerprint's `dep:` components are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+from runner.resource import Resource
+from runner.spec.interpolate import condition_text
+from runner.spec.templating import Refs, TemplateProblem, analyse, iter_templates
+
+MEMO = "memo:inputs"  # `fingerprint.reasons` never names a memo: it explains nothing new
+
+
+def reads(resource: Resource) -> Refs | None:
+    """What the templates of a resource's settings and its `when` read; None when it has no
+    template at all (nothing to skip) or one that does not analyse (rendering says why)."""
+    texts = iter_templates(resource.settings)
+    if resource.when is not None:
+        texts.append(condition_text(resource.when))
+    if not texts:
+        return None
+    found: list[Refs] = []
+    try:
+        found = [analyse(text) for text in texts]
+    except TemplateProblem:
+        return None
+    return Refs(frozenset().union(*(r.vars for r in found)),
+                frozenset().union(*(r.steps for r in found)),
+                frozenset().union(*(r.addresses for r in found)))
+
+
+def inputs_digest(resource: Resource, refs: Refs, variables: Mapping[str, Any],
+                  secret_names: Collection[str], secret_values: Collection[str],
+                  output_digest: Callable[[str], str | None]) -> str | None:
+    """The digest of what decides the resource's rendering; None when it must always render
+    (it reads a secret, or an output not known yet)."""
+    if any(name in secret_names for name in refs.vars):
+        return None
+    if secret_values and mentions(resource.settings, secret_values):
+        return None
+    outputs: dict[str, str] = {}
+    for address in sorted({resource.step_address(s) for s in refs.steps} | refs.addresses):
+        found = output_digest(address)
+        if found is None:
+            return None
+        outputs[address] = found
+    # repr, not JSON: exact for the plain values variables hold (1, 1.0, True and "1" differ)
+    values = repr([(name, name in variables, variables.get(name)) for name in sorted(refs.vars)])
+    text = json.dumps([resource.kind, resource.settings, resource.when, values, outputs],
+                      sort_keys=True, separators=(",", ":"), default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def mentions(value: Any, secrets: Collection[str]) -> bool:
+    """Whether any text inside `value` contains one of `secrets`."""
+    return any(secret in text for text in strings(value) for secret in secrets)
+
+
+def strings(value: Any) -> list[str]:
+    out: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return out
+
+
+def is_exact(value: Any) -> bool:
+    """Whether the state gives `value` back as it is (JSON: text keys, lists, plain scalars),
+    so the recorded settings can stand for a new rendering."""
+    kind = type(value)
+    if kind is dict:
+        return all(type(k) is str and is_exact(v) for k, v in value.items())
+    if kind is list:
+        return all(is_exact(v) for v in value)
+    return kind in (str, int, float, bool, type(None))
