@@ -148,7 +148,8 @@ def redacted(plan: Plan, redactor: Redactor) -> Plan:
     if not redactor.secrets:
         return plan
     changes = tuple(replace(c, before=redactor.value(c.before), after=redactor.value(c.after),
-                            reasons=tuple(redactor.text(r) for r in c.reasons))
+                            reasons=tuple(redactor.text(r) for r in c.reasons),
+                            notes=tuple(redactor.text(n) for n in c.notes))
                     for c in plan.changes)
     return replace(plan, changes=changes)
 
