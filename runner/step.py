@@ -142,8 +142,8 @@ class StepRun:
             ctx = self._context(budget)
             try:
                 if self.change.action is Action.REPLACE and record is not None and not destroyed:
-                    if entry.does(Can.DESTROY):
-                        kind.destroy(ctx, record)
+                    if entry.does(Can.DESTROY) and not entry.does(Can.RETIRE):
+                        kind.destroy(ctx, record)  # a kind that retires removes it after
                     destroyed = True
                 prior = record if self.change.action is Action.UPDATE else None
                 outputs = kind.apply(ctx, model, prior)

@@ -122,6 +122,7 @@ class Can(StrEnum):
     NARROW_DEPENDENCIES = "narrow"  # only part of a dependency's outputs decides it
     REFERENCE = "reference"        # its settings name other resources (implicit edges)
     BUDGET = "budget"              # an attempt may take longer than `timeout` (a sum of parts)
+    RETIRE = "retire"              # a replacement is made before what it replaces is removed
 
 
 # the method each capability stands for (the conformance test checks both directions)
@@ -129,7 +130,7 @@ METHODS: dict[Can, str] = {
     Can.OBSERVE: "observe", Can.DESTROY: "destroy", Can.EXPAND: "expand",
     Can.DEFER_EXPANSION: "expansion_reads", Can.FINGERPRINT: "fingerprint",
     Can.NARROW_DEPENDENCIES: "dependency_view", Can.REFERENCE: "references",
-    Can.BUDGET: "time_budget",
+    Can.BUDGET: "time_budget", Can.RETIRE: "retire",
 }
 
 
@@ -162,6 +163,7 @@ class Kind(Protocol):
     def expansion_reads(self, settings: Any, dependency: str) -> bool: ...
     def dependency_view(self, ctx: Context, settings: Any, dependency: str, outputs: Any) -> Any: ...
     def time_budget(self, settings: Any, timeout: float) -> float: ...
+    def retire(self, ctx: Context, old: Record, new: Record) -> str | None: ...
 
 
 class BaseKind:
@@ -201,6 +203,11 @@ class BaseKind:
         """How long one attempt may take, given the step's `timeout` (default: that timeout; a
         kind whose timeout bounds each of several parts gives the sum)."""
         return timeout
+
+    def retire(self, ctx: Context, old: Record, new: Record) -> str | None:
+        """Remove what the record `old` stood for and `new` replaced, now that the resources
+        that used it in this apply have finished; a message when something had to stay."""
+        return None
 
 
 def file_digest(path: Path) -> str:
