@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -81,6 +82,7 @@ class Workspace:
     config: WorkspaceConfig
     variables: dict[str, Any] = field(default_factory=dict)
     secrets: list[str] = field(default_factory=list)
+    _real_root: bool | None = field(default=None, repr=False, compare=False)
 
     @property
     def state_dir(self) -> Path:
@@ -92,10 +94,36 @@ class Workspace:
 
     def resolve(self, relative: str, what: str = "path") -> Path:
         """A path inside the workspace; one that escapes it (`..`, absolute, symlink) is refused."""
-        path = (self.root / relative).resolve()
+        path = self._plain_path(relative)
+        if path is None:
+            path = (self.root / relative).resolve()
         if not path.is_relative_to(self.root):
             raise WorkspaceError(f"{what} {relative!r} is outside the workspace {self.root}")
         return path
+
+    def _plain_path(self, relative: str) -> Path | None:
+        """`(root / relative).resolve()` for a relative path without `..` whose parts are no
+        symlinks, checked with one lstat per part below the root rather than one per part from
+        `/` (a plan of 5,000 gradings resolves tens of thousands of paths); None otherwise."""
+        if relative.startswith("/") or not self._root_is_real():
+            return None
+        parts = [p for p in relative.split("/") if p not in ("", ".")]
+        if ".." in parts:
+            return None
+        current = str(self.root)
+        for i, part in enumerate(parts):
+            current = os.path.join(current, part)
+            try:
+                if stat.S_ISLNK(os.lstat(current).st_mode):
+                    return None
+            except OSError:  # missing: resolving keeps the rest as written
+                return Path(os.path.join(current, *parts[i + 1:]))
+        return Path(current)
+
+    def _root_is_real(self) -> bool:
+        if self._real_root is None:
+            self._real_root = os.path.realpath(self.root) == str(self.root)
+        return self._real_root
 
     def relative(self, path: Path) -> str:
         return str(path.resolve().relative_to(self.root))
