@@ -9,6 +9,7 @@ from typing import Any
 
 from runner.providers.docker import labels
 from runner.providers.docker.engine import DockerEngine, split_tag
+from runner.providers.docker.ignore import context_paths
 from runner.providers.docker.labels import Owner, short_id
 from runner.vocabulary import IN_SYNC, Observation
 
@@ -106,9 +107,7 @@ def retire_image(engine: DockerEngine, owner: Owner, image_id: str, ours: list[s
 def context_files(context: Path, excludes: list[str], dockerfile: str) -> list[str]:
     """The paths (relative to `context`) a build sends to the engine: the context minus the
     exclude patterns, as Docker's own `.dockerignore` rules select them."""
-    from docker.utils.build import exclude_paths
-
-    return sorted(exclude_paths(str(context), excludes, dockerfile=dockerfile))
+    return sorted(context_paths(str(context), list(excludes), dockerfile))
 
 
 def owned_images(engine: DockerEngine, owner: Owner) -> list[str]:
