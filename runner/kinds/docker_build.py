@@ -20,7 +20,7 @@ from pydantic import Field, field_validator
 
 from runner.errors import StepFailed
 from runner.fingerprint import digest
-from runner.kinds.base import BaseKind, Context, Settings, file_digest, hash_files
+from runner.kinds.base import BaseKind, Context, Settings, cached_digest, hash_files
 from runner.providers.docker.engine import BuildRequest, observing
 from runner.providers.docker.images import (
     built_image_drift,
@@ -106,7 +106,7 @@ class DockerBuildKind(BaseKind):
         out = hash_files(ctx, settings.files, "files") if settings.files is not None \
             else _context_files(ctx, context, settings.dockerfile)
         if dockerfile.is_file():
-            out[f"file:{ctx.workspace.relative(dockerfile)}"] = file_digest(dockerfile)
+            out[f"file:{ctx.workspace.relative(dockerfile)}"] = cached_digest(ctx, dockerfile)
             with observing():
                 out.update(_base_images(ctx, dockerfile, settings.build_args))
         return out
@@ -191,23 +191,29 @@ def _context_files(ctx: Context, context: Path, dockerfile: str) -> dict[str, st
     for rel in context_files(context, _excludes(ctx, context), dockerfile):
         path = context / rel
         if path.is_file() and not path.is_symlink():
-            out[f"file:{ctx.workspace.relative(path)}"] = file_digest(path)
+            out[f"file:{ctx.workspace.relative(path)}"] = cached_digest(ctx, path)
     return out
 
 
 def _base_images(ctx: Context, dockerfile: Path, build_args: dict[str, str]) -> dict[str, str]:
-    """`base image <ref>` components: the id each FROM image has on the engine now."""
+    """`base image <ref>` components: the id each FROM image has on the engine now (with
+    `-refresh=false`, the id recorded for it, when there is one: the engine is not asked)."""
     stages: set[str] = set()
     out = {}
+    record = ctx.recorded.get(str(ctx.address))
+    known = record.fingerprint if record is not None and not ctx.refresh else {}
     for line in dockerfile.read_text(errors="replace").splitlines():
         m = _FROM.match(line)
         if not m:
             continue
         image = re.sub(r"\$\{?(\w+)\}?", lambda a: build_args.get(a.group(1), a.group(0)),
                        m.group("image"))
-        if image.lower() not in stages and image != "scratch":
+        key = f"base image {image}"
+        if key in known:
+            out[key] = known[key]
+        elif image.lower() not in stages and image != "scratch":
             found = ctx.docker().image(image)
-            out[f"base image {image}"] = found.id if found else "missing"
+            out[key] = found.id if found else "missing"
         if m.group("stage"):
             stages.add(m.group("stage").lower())
     return out

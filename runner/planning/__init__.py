@@ -51,7 +51,8 @@ def make_plan(ws: Workspace, state: StateStore, connections: Connections, option
     check_known_kinds(records)
     serial = state.serial()
     evaluator = Evaluator(ws, connections, recorded_outputs(records), recorded=records,
-                          facts=StoredFacts(state), always_render=lambda a: _matches(a, options.replace))
+                          facts=StoredFacts(state), planning=True, refresh=refresh,
+                          always_render=lambda a: _matches(a, options.replace))
     if options.destroy_all:
         resources = {str(a): r for a, r in specs.resources.items()}
     else:

@@ -18,6 +18,7 @@ from runner.kinds.registry import KINDS
 from runner.plan import Evaluated
 from runner.planning.reuse import MEMO, inputs_digest, is_exact, reads
 from runner.resource import Resource
+from runner.spec.cachestore import environment
 from runner.spec.load import secret_variables
 from runner.spec.templating import (
     Scope,
@@ -38,7 +39,8 @@ class Evaluator:
     def __init__(self, ws: Workspace, connections: Connections, outputs: Callable[[str], Any],
                  redact: Callable[[Any], Any] = lambda value: value,
                  recorded: Mapping[str, Record] | None = None, facts: Facts | None = None,
-                 always_render: Callable[[str], bool] = lambda address: False):
+                 always_render: Callable[[str], bool] = lambda address: False,
+                 planning: bool = False, refresh: bool = True):
         self.ws = ws
         self.facts: Facts = facts if facts is not None else MemoryFacts()
         self.connections = connections
@@ -47,6 +49,9 @@ class Evaluator:
         self.redact = redact  # dependency outputs are fingerprinted as the state stores them
         self.secret_names = secret_variables(ws)  # their values never enter a memo
         self.always_render = always_render  # e.g. what -replace names: shown freshly rendered
+        # while planning nothing writes files: a file's digest is read once (Context.digests)
+        self.digests: dict[tuple[Any, ...], str] | None = {} if planning else None
+        self.refresh = refresh  # False: `-refresh=false` (see Context.refresh)
         # digests of outputs by the identity of the outputs object: recorded outputs stay the
         # same objects for a whole plan, and fresh ones during apply are new objects
         self._digests: dict[int, tuple[Any, str]] = {}
@@ -62,7 +67,7 @@ class Evaluator:
         """A context for a kind's call about `address` (a resource, or a record only)."""
         return Context(workspace=self.ws, address=address, connections=self.connections,
                        outputs=self.outputs, recorded=self.recorded, facts=self.facts,
-                       **extra)
+                       digests=self.digests, refresh=self.refresh, **extra)
 
     def render(self, resource: Resource) -> Any:
         if not iter_templates(resource.settings):
@@ -163,7 +168,7 @@ class Evaluator:
             return None if outputs is UNKNOWN else self.digest_of(outputs)
 
         return inputs_digest(resource, refs, self.ws.variables, self.secret_names,
-                             self.ws.secrets, output_digest)
+                             self.ws.secrets, output_digest, environment())
 
     def digest_of(self, outputs: Any) -> str:
         """`digest(redact(outputs))`, once per outputs object."""

@@ -2,7 +2,8 @@
 can take the recorded rendering instead of rendering again.
 
 Rendering is a function of the settings as written (templates included), the `when` condition,
-the values of the variables those templates read, and the outputs of the resources they read.
+the values of the variables those templates read, the outputs of the resources they read, and
+taskform's own code and libraries (`cachestore.environment()`: an upgrade renders afresh).
 Apply records a digest of exactly these (`MEMO`) beside the fingerprint; when a plan finds the
 same digest, the recorded settings are what rendering would give, and it skips rendering.
 
@@ -24,16 +25,18 @@ from runner.spec.interpolate import condition_text
 from runner.spec.templating import Refs, TemplateProblem, analyse, iter_templates
 
 MEMO = "memo:inputs"  # `fingerprint.reasons` never names a memo: it explains nothing new
+_NOTHING = Refs()
 
 
 def reads(resource: Resource) -> Refs | None:
-    """What the templates of a resource's settings and its `when` read; None when it has no
-    template at all (nothing to skip) or one that does not analyse (rendering says why)."""
+    """What the templates of a resource's settings and its `when` read (nothing, for settings
+    without templates: their memo spares digesting each setting apart); None for a template
+    that does not analyse (rendering says why)."""
     texts = iter_templates(resource.settings)
     if resource.when is not None:
         texts.append(condition_text(resource.when))
     if not texts:
-        return None
+        return _NOTHING
     found: list[Refs] = []
     try:
         found = [analyse(text) for text in texts]
@@ -46,7 +49,7 @@ def reads(resource: Resource) -> Refs | None:
 
 def inputs_digest(resource: Resource, refs: Refs, variables: Mapping[str, Any],
                   secret_names: Collection[str], secret_values: Collection[str],
-                  output_digest: Callable[[str], str | None]) -> str | None:
+                  output_digest: Callable[[str], str | None], code: str) -> str | None:
     """The digest of what decides the resource's rendering; None when it must always render
     (it reads a secret, or an output not known yet)."""
     if any(name in secret_names for name in refs.vars):
@@ -61,7 +64,7 @@ def inputs_digest(resource: Resource, refs: Refs, variables: Mapping[str, Any],
         outputs[address] = found
     # repr, not JSON: exact for the plain values variables hold (1, 1.0, True and "1" differ)
     values = repr([(name, name in variables, variables.get(name)) for name in sorted(refs.vars)])
-    text = json.dumps([resource.kind, resource.settings, resource.when, values, outputs],
+    text = json.dumps([code, resource.kind, resource.settings, resource.when, values, outputs],
                       sort_keys=True, separators=(",", ":"), default=repr)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 

@@ -78,10 +78,14 @@ def test_a_no_op_plan_renders_nothing_and_asks_jinja_nothing(applied, counted):
     assert counted.jinja == 0
 
 
-def test_apply_records_the_memo_only_where_templates_decide(applied):
+def test_apply_records_a_memo_beside_each_fingerprint(applied):
     records = applied.state().records()
-    with_memo = sorted(a for a, r in records.items() if MEMO in r.fingerprint)
-    assert with_memo == ["pipeline.p.b", "pipeline.p.c", "pipeline.p.d", "pipeline.p.y"]
+    assert sorted(a for a, r in records.items() if MEMO in r.fingerprint) == [
+        "pipeline.p.a", "pipeline.p.b", "pipeline.p.c", "pipeline.p.d", "pipeline.p.x",
+        "pipeline.p.y"]
+    # what the plan reasons with is unchanged: a setting: component per setting
+    assert sorted(records["pipeline.p.b"].fingerprint) == [
+        "dep:pipeline.p.a", MEMO, "setting:input"]
 
 
 def test_changing_a_variable_renders_exactly_what_reads_it(applied, counted):
