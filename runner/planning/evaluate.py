@@ -16,9 +16,8 @@ from runner.fingerprint import digest, settings_components
 from runner.kinds.base import Can, Context
 from runner.kinds.registry import KINDS
 from runner.plan import Evaluated
-from runner.planning.reuse import MEMO, inputs_digest, is_exact, reads
+from runner.planning.reuse import MEMO, inputs_digest, is_exact, reads, rendering_code
 from runner.resource import Resource
-from runner.spec.cachestore import environment
 from runner.spec.load import secret_variables
 from runner.spec.templating import (
     Scope,
@@ -168,7 +167,7 @@ class Evaluator:
             return None if outputs is UNKNOWN else self.digest_of(outputs)
 
         return inputs_digest(resource, refs, self.ws.variables, self.secret_names,
-                             self.ws.secrets, output_digest, environment())
+                             self.ws.secrets, output_digest, rendering_code())
 
     def digest_of(self, outputs: Any) -> str:
         """`digest(redact(outputs))`, once per outputs object."""

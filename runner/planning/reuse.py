@@ -3,7 +3,8 @@ can take the recorded rendering instead of rendering again.
 
 Rendering is a function of the settings as written (templates included), the `when` condition,
 the values of the variables those templates read, the outputs of the resources they read, and
-taskform's own code and libraries (`cachestore.environment()`: an upgrade renders afresh).
+the code that renders (`rendering_code`: an upgrade that changes how templates render renders
+afresh; one that does not keeps every memo valid).
 Apply records a digest of exactly these (`MEMO`) beside the fingerprint; when a plan finds the
 same digest, the recorded settings are what rendering would give, and it skips rendering.
 
@@ -18,14 +19,34 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Collection, Mapping
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import runner
 from runner.resource import Resource
+from runner.spec.cachestore import library_version
 from runner.spec.interpolate import condition_text
 from runner.spec.templating import Refs, TemplateProblem, analyse, iter_templates
 
 MEMO = "memo:inputs"  # `fingerprint.reasons` never names a memo: it explains nothing new
 _NOTHING = Refs()
+# the modules whose code decides a rendering and its setting: components (paths in `runner`)
+RENDERING_SOURCES = ("spec/templating.py", "spec/interpolate.py", "spec/sandbox.py",
+                     "planning/reuse.py", "fingerprint.py")
+
+
+@lru_cache(maxsize=1)
+def rendering_code() -> str:
+    """A digest of the code that renders templates: the sources above and Jinja2's version."""
+    root = Path(runner.__file__).parent
+    digest = hashlib.sha256(library_version("jinja2").encode())
+    for rel in RENDERING_SOURCES:
+        try:
+            digest.update(rel.encode() + b"\0" + (root / rel).read_bytes())
+        except OSError:  # an install without sources: only the version can tell
+            digest.update(runner.__version__.encode())
+    return digest.hexdigest()[:16]
 
 
 def reads(resource: Resource) -> Refs | None:
