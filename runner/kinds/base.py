@@ -24,7 +24,6 @@ from pydantic import BaseModel
 from runner.address import Address
 from runner.errors import Cancelled
 from runner.providers.call import Call
-from runner.providers.docker.engine import DockerEngine, engine_address
 from runner.providers.docker.labels import Owner, object_name
 from runner.state.base import Facts, MemoryFacts, Record
 from runner.strict import StrictModel
@@ -32,6 +31,7 @@ from runner.vocabulary import IN_SYNC, Observation
 
 if TYPE_CHECKING:
     from runner.connections import Connections
+    from runner.providers.docker.engine import DockerEngine
     from runner.workspace import Workspace
 
 
@@ -100,6 +100,9 @@ class Context:
 
     def docker(self) -> DockerEngine:
         """The workspace's Docker engine, connected on first use and shared by the run."""
+        # imported here: a plan that meets no Docker step need not load the door
+        from runner.providers.docker.engine import DockerEngine, engine_address
+
         address = engine_address(self.workspace.config.docker.host)
         size = max(10, self.workspace.config.parallelism + 4)
         return self.connections.get("docker", address, lambda: DockerEngine(address, size))

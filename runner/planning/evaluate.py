@@ -108,22 +108,28 @@ class Evaluator:
         else:
             components = dict(known)
         entry = KINDS[resource.kind]
-        kind = entry.kind
         narrows = entry.does(Can.NARROW_DEPENDENCIES)
         custom = entry.does(Can.FINGERPRINT)
-        model = self.model(resource, rendered) if narrows or custom else None
+        if not (narrows or custom):  # the kind's module is not even imported
+            for dep in resource.depends_on:
+                outputs = self.outputs(str(dep))
+                if outputs is UNKNOWN:
+                    return None
+                components[f"dep:{dep}"] = self.digest_of(outputs)
+            return components
+        kind, model, ctx = entry.kind, self.model(resource, rendered), self.context(resource)
         try:
             for dep in resource.depends_on:
                 outputs = self.outputs(str(dep))
                 if outputs is UNKNOWN:
                     return None
                 if narrows:  # the kind says which part of the outputs decides its result
-                    view = kind.dependency_view(self.context(resource), model, str(dep), outputs)
+                    view = kind.dependency_view(ctx, model, str(dep), outputs)
                     components[f"dep:{dep}"] = digest(self.redact(view))
                 else:
                     components[f"dep:{dep}"] = self.digest_of(outputs)
             if custom:
-                components.update(kind.fingerprint(self.context(resource), model))
+                components.update(kind.fingerprint(ctx, model))
         except ProviderError:
             raise  # an unreachable engine is one error for the run, not one per resource
         except (StepFailed, TaskformError, OSError) as exc:
