@@ -17,7 +17,7 @@ from runner import journal
 from runner.clock import SYSTEM_CLOCK, Clock
 from runner.connections import Connections
 from runner.errors import TaskformError
-from runner.kinds.base import Can
+from runner.kinds.contract import Can
 from runner.kinds.registry import KINDS, replaces_on_change
 from runner.plan import Change, Plan
 from runner.planning import recorded_outputs

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from runner.errors import TaskformError
-from runner.kinds.base import Context
+from runner.kinds.contract import Context
 from runner.kinds.registry import KINDS
 from runner.plan import Change
 from runner.state.base import Record

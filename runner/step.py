@@ -11,7 +11,7 @@ from typing import Any
 from runner.address import parse_address
 from runner.clock import SYSTEM_CLOCK, Clock
 from runner.errors import Cancelled, NotStarted, PlanError, StepFailed, StepTimeout, TaskformError
-from runner.kinds.base import Can, Context
+from runner.kinds.contract import Can, Context
 from runner.kinds.registry import KINDS
 from runner.plan import Change
 from runner.planning.evaluate import Evaluator

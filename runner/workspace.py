@@ -1,65 +1,33 @@
-"""The workspace: a folder with `taskform.yaml` and spec files."""
+"""The workspace: a folder with `taskform.yaml` and spec files.
+
+Its settings are validated by pydantic models (`workspace_config.py`) when `taskform.yaml`
+changed; otherwise they come from the spec cache as plain data (`configcache`), and the models
+load only when something asks for `Workspace.config` (a kind, a door). The core reads what it
+needs before any kind runs (spec patterns, parallelism, the state backend) from `settings`.
+"""
 
 from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import Field
+from typing import TYPE_CHECKING, Any
 
 from runner.errors import SpecError, SpecIssue, WorkspaceError
-from runner.providers.docker.settings import DockerSettings
-from runner.providers.github import GithubSettings
-from runner.providers.llm import LLMSettings
-from runner.spec.validation import validate
-from runner.spec.yamlsrc import SourceDoc, parse_file
-from runner.strict import StrictModel
+
+if TYPE_CHECKING:
+    from runner.workspace_config import WorkspaceConfig
 
 CONFIG_NAME = "taskform.yaml"
 
 
-class VariableDecl(StrictModel):
-    """A declared variable: a literal `value`, or read from `env` with an optional `default`."""
+def __getattr__(name: str) -> Any:
+    """The settings models, where they used to be defined (they load with pydantic, on use)."""
+    if name in ("VariableDecl", "StateSettings", "GradingSettings", "WorkspaceConfig"):
+        from runner import workspace_config
 
-    value: Any = None
-    env: str | None = None
-    default: Any = None
-    secret: bool = False
-    description: str = ""
-
-
-class StateSettings(StrictModel):
-    backend: Literal["sqlite"] = "sqlite"
-    path: str = ".taskform/state.db"
-
-
-class GradingSettings(StrictModel):
-    """task-sync's PASS_MARKER / FAIL_MARKER / TIMEOUT_MARKER / TIMEOUT_SECONDS."""
-
-    pass_marker: str | None = None
-    fail_marker: str | None = None
-    timeout_marker: str | None = None
-    timeout_seconds: float = Field(default=45, gt=0)
-    output_limit: int = Field(default=1024 * 1024, gt=0)
-    watchdog_slack_seconds: float = Field(
-        default=30.0, gt=0, description="how long past a grading's timeout and kill_after the "
-        "host waits for its whole script (reset and patching included) before giving up")
-
-
-class WorkspaceConfig(StrictModel):
-    """Everything in `taskform.yaml`; every setting has a default, so an empty file is valid."""
-
-    specs: list[str] = Field(default_factory=lambda: ["specs/**/*.yaml", "specs/**/*.yml"])
-    parallelism: int = Field(default=10, ge=1, le=256)
-    state: StateSettings = Field(default_factory=StateSettings)
-    variables: dict[str, Any] = Field(default_factory=dict)
-    grading: GradingSettings = Field(default_factory=GradingSettings)
-    docker: DockerSettings = Field(default_factory=DockerSettings)
-    llm: LLMSettings = Field(default_factory=LLMSettings)
-    github: GithubSettings = Field(default_factory=GithubSettings)
+        return getattr(workspace_config, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Unset:
@@ -76,13 +44,53 @@ class Unset:
                              "which is not set (and has no default)")
 
 
-@dataclass
 class Workspace:
-    root: Path
-    config: WorkspaceConfig
-    variables: dict[str, Any] = field(default_factory=dict)
-    secrets: list[str] = field(default_factory=list)
-    _real_root: bool | None = field(default=None, repr=False, compare=False)
+    """A workspace folder, its settings, and its variables' values (secrets among them)."""
+
+    def __init__(self, root: Path, config: WorkspaceConfig | None = None,
+                 variables: dict[str, Any] | None = None, secrets: list[str] | None = None, *,
+                 settings: dict[str, Any] | None = None,
+                 declarations: dict[str, Any] | None = None):
+        self.root = root
+        self._config = config
+        self._settings = settings
+        self.variables: dict[str, Any] = variables if variables is not None else {}
+        self.secrets: list[str] = secrets if secrets is not None else []
+        # each variable's declaration: a VariableDecl dump, or its literal value
+        self.declarations: dict[str, Any] = declarations if declarations is not None else {}
+        self._real_root: bool | None = None
+
+    def __repr__(self) -> str:
+        return f"Workspace(root={self.root!r})"
+
+    @property
+    def config(self) -> WorkspaceConfig:
+        """The validated settings models (pydantic loads on first use)."""
+        if self._config is None:
+            from runner.workspace_config import WorkspaceConfig
+
+            self._config = WorkspaceConfig.model_validate(self.settings)
+        return self._config
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """taskform.yaml as validated, as plain data (the models' dump)."""
+        if self._settings is None:
+            assert self._config is not None, "a workspace has settings or a config"
+            self._settings = self._config.model_dump(mode="json")
+        return self._settings
+
+    @property
+    def spec_patterns(self) -> list[str]:
+        return [str(p) for p in self.settings["specs"]]
+
+    @property
+    def parallelism(self) -> int:
+        return int(self.settings["parallelism"])
+
+    @property
+    def state_backend(self) -> str:
+        return str(self.settings["state"]["backend"])
 
     @property
     def state_dir(self) -> Path:
@@ -153,43 +161,41 @@ def open_workspace(directory: str | os.PathLike[str] = ".",
     if not config_file.is_file():
         raise WorkspaceError(f"no {CONFIG_NAME} in {root}: a workspace needs one (an empty file "
                              "is valid); use -C DIR to run in another folder")
-    docs, issues = parse_file(config_file, CONFIG_NAME)
-    if issues:
-        raise SpecError(issues)
-    doc = docs[0] if docs else SourceDoc(CONFIG_NAME, 0, {})
-    raw = doc.value if doc.value is not None else {}
-    if not isinstance(raw, dict):
-        raise SpecError([doc.issue((), "expected a mapping of settings")])
-    model, issues = validate(WorkspaceConfig, raw, doc, ())
-    if issues:
-        raise SpecError(issues)
-    assert isinstance(model, WorkspaceConfig)
-    ws = Workspace(root=root, config=model)
-    ws.variables, ws.secrets, issues = _resolve_variables(model.variables, doc, overrides or {})
+    from runner.spec import configcache
+
+    data = config_file.read_bytes()
+    found = configcache.find(root, data)
+    if found is not None:
+        ws = Workspace(root, settings=found.settings, declarations=found.declarations)
+    else:
+        from runner.workspace_config import read_config
+
+        model, declarations = read_config(data)
+        ws = Workspace(root, config=model, declarations=declarations)
+        configcache.keep(root, data, ws.settings, declarations)
+    ws.variables, ws.secrets, issues = resolve_variables(ws.declarations, overrides or {})
     if issues:
         raise SpecError(issues)
     return ws
 
 
-def _resolve_variables(decls: dict[str, Any], doc: SourceDoc, overrides: dict[str, str]
-                       ) -> tuple[dict[str, Any], list[str], list[SpecIssue]]:
+def resolve_variables(declarations: dict[str, Any], overrides: dict[str, str]
+                      ) -> tuple[dict[str, Any], list[str], list[SpecIssue]]:
+    """Each variable's value (from the environment where declared so), the secrets among them,
+    and the issues with `-var` overrides."""
     values: dict[str, Any] = {}
     secrets: list[str] = []
     issues: list[SpecIssue] = []
-    for name, raw in decls.items():
-        if not isinstance(raw, dict):
-            values[name] = raw
+    for name, decl in declarations.items():
+        if not isinstance(decl, dict):
+            values[name] = decl
             continue
-        model, errs = validate(VariableDecl, raw, doc, ("variables", name))
-        issues.extend(errs)
-        if not isinstance(model, VariableDecl):
-            continue
-        value: Any = model.value
-        if model.env:
-            value = os.environ.get(model.env, model.default)
+        value: Any = decl["value"]
+        if decl["env"]:
+            value = os.environ.get(decl["env"], decl["default"])
             if value is None:
-                value = Unset(name, model.env)
-        if model.secret and isinstance(value, str) and value:
+                value = Unset(name, decl["env"])
+        if decl["secret"] and isinstance(value, str) and value:
             secrets.append(value)
         values[name] = value
     for name, value in overrides.items():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from runner.kinds.base import Can, Kind
+from runner.kinds.contract import Can, Kind
 
 _loaded: dict[str, Kind] = {}
 

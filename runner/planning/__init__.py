@@ -10,7 +10,7 @@ from typing import Any
 from runner.address import Address, parse_address
 from runner.connections import Connections
 from runner.errors import PlanError
-from runner.kinds.base import Can
+from runner.kinds.contract import Can
 from runner.kinds.registry import KINDS, replaces_on_change
 from runner.plan import Change, Evaluated, Plan, PlanOptions, plan
 from runner.planning.evaluate import Evaluator
@@ -71,7 +71,7 @@ def make_plan(ws: Workspace, state: StateStore, connections: Connections, option
     observed = {}
     if refresh and not options.destroy_all:
         observed = observe_all([r for a, r in records.items() if a in desired], evaluator,
-                               resources, ws.config.parallelism)
+                               resources, ws.parallelism)
         rerender_drifted(desired, observed, evaluator)
     def decide() -> Plan:
         return plan(desired, records, observed, options,

@@ -7,11 +7,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from pydantic import ValidationError
-
 from runner.address import Address, parse_address
 from runner.errors import PlanError, StepFailed, TaskformError
-from runner.kinds.base import Can, Expansion, ExpansionDeferred
+from runner.kinds.contract import Can, Expansion, ExpansionDeferred
 from runner.kinds.registry import KINDS, KindEntry
 from runner.planning.evaluate import Evaluator, first_problem
 from runner.resource import Resource
@@ -86,6 +84,8 @@ def _expansion_input(resource: Resource, evaluator: Evaluator, entry: KindEntry
         if isinstance(rendered, dict) else frozenset()
     known = {k: (raw.get(k) if k in late else v) for k, v in rendered.items()} \
         if isinstance(rendered, dict) else rendered
+    from pydantic import ValidationError  # here: only an expanding kind needs it
+
     try:
         model = entry.kind.settings_model.model_validate(known)
     except ValidationError as exc:

@@ -27,8 +27,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import pydantic
-
 import runner
 from runner.spec.yamlsrc import LOADER
 
@@ -114,7 +112,7 @@ def environment() -> str:
     """What decides an entry besides its own inputs: taskform's source, the libraries that
     parse, template and validate, Python, and the entry format."""
     return "\0".join([str(FORMAT), runner.__version__, code_digest(), LOADER,
-                      f"pydantic {pydantic.VERSION}", f"Jinja2 {library_version('jinja2')}", sys.version])
+                      f"pydantic {library_version('pydantic', 'version.py', 'VERSION')}", f"Jinja2 {library_version('jinja2')}", sys.version])
 
 
 @functools.lru_cache(maxsize=1)
@@ -132,20 +130,19 @@ def code_digest() -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def library_version(module: str) -> str:
-    """The `__version__` a library's package source states, read without importing it
-    (importing Jinja2 only for its version would cost a cached validate, which never renders,
-    ~20 ms; importlib.metadata ~10 ms more); a digest of that source when it states none."""
+def library_version(module: str, file: str = "__init__.py", name: str = "__version__") -> str:
+    """The version a library's package source states (`name = "1.2"` in `file`), read without
+    importing the library (Jinja2 would cost a cached validate, which never renders, ~20 ms;
+    pydantic more; importlib.metadata ~10 ms); a digest of that source when it states none."""
     spec = importlib.util.find_spec(module)
+    folders = list(spec.submodule_search_locations or []) if spec else []
     try:
-        source = Path(spec.origin).read_bytes() if spec and spec.origin else b""
+        source = (Path(folders[0]) / file).read_bytes() if folders else b""
     except OSError:
         source = b""
-    found = _VERSION.search(source)
+    found = re.search(rb"^" + re.escape(name.encode()) + rb"""\s*=\s*["']([^"']+)["']""",
+                      source, re.M)
     return found.group(1).decode() if found else hashlib.sha256(source).hexdigest()[:16]
-
-
-_VERSION = re.compile(rb"""^__version__\s*=\s*["']([^"']+)["']""", re.M)
 
 
 def key_directory() -> Path:

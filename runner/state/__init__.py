@@ -20,7 +20,7 @@ def open_state(ws: Workspace) -> StateStore:
     side files of older taskform versions imported."""
     from runner.state.facts import import_side_files
 
-    name = ws.config.state.backend
+    name = ws.state_backend  # read without the settings models: see Workspace.settings
     target = BACKENDS.get(name)
     if target is None:  # the settings model refuses it first; this guards the table itself
         raise StateError(f"state backend {name!r} is not available; known backends: "

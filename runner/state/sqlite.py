@@ -37,7 +37,7 @@ OPEN_TIMEOUT_SECONDS = 30.0
 
 def open_sqlite(ws: Workspace) -> SqliteState:
     """The backend `state.backend: sqlite` names: the file at `state.path` in the workspace."""
-    return SqliteState(ws.resolve(ws.config.state.path, "state.path"))
+    return SqliteState(ws.resolve(str(ws.settings["state"]["path"]), "state.path"))
 
 
 def _dumps(value: Any) -> str:

@@ -1,5 +1,6 @@
-"""A no-op plan imports only what it needs: no Jinja2 when no template renders, no kind module
-for a document whose settings are unchanged, no Docker SDK when nothing Docker is observed."""
+"""A no-op plan imports only what it needs: no Jinja2 when no template renders, no pydantic and
+no kind module when neither taskform.yaml nor a spec changed, no Docker SDK when nothing Docker
+is observed, and only the command that runs."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ try:
     main(sys.argv[1:])
 except SystemExit:
     pass
-heavy = ("jinja2", "docker", "runner.kinds.value", "runner.spec.documents", "runner.cli.apply",
+heavy = ("jinja2", "docker", "pydantic", "runner.kinds.value", "runner.spec.documents", "runner.cli.apply",
          "runner.cli.report", "runner.providers.docker.engine")
 print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
 """
