@@ -11,6 +11,7 @@ from typing import Any
 from runner.address import parse_address
 from runner.clock import SYSTEM_CLOCK, Clock
 from runner.errors import Cancelled, NotStarted, PlanError, StepFailed, StepTimeout, TaskformError
+from runner.fingerprint import same
 from runner.kinds.contract import Can, Context
 from runner.kinds.registry import KINDS
 from runner.plan import Change
@@ -107,7 +108,7 @@ class StepRun:
             return StepResult(StepStatus.FAILED, message="changed since the plan was made: "
                               + "; ".join(drift) + "; make a new plan")
         record = self.record
-        if self.change.deferred and record and record.fingerprint == fingerprint \
+        if self.change.deferred and record and same(record.fingerprint, fingerprint) \
                 and record.status == RecordStatus.OK:
             return StepResult(StepStatus.UNCHANGED, outputs=record.outputs, fingerprint=fingerprint,
                               rendered=rendered)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from runner.address import Address
 from runner.connections import Connections
 from runner.errors import PlanError, ProviderError, StepFailed, TaskformError
-from runner.fingerprint import digest, settings_components
+from runner.fingerprint import OUTPUTS_MEMO, digest, settings_components
 from runner.kinds.contract import Can, Context
 from runner.kinds.registry import KINDS
 from runner.plan import Evaluated
@@ -115,10 +115,10 @@ class Evaluator:
         custom = entry.does(Can.FINGERPRINT)
         if not (narrows or custom):  # the kind's module is not even imported
             for dep in resource.depends_on:
-                outputs = self.outputs(str(dep))
-                if outputs is UNKNOWN:
+                found = self.output_digest(str(dep))
+                if found is None:
                     return None
-                components[f"dep:{dep}"] = self.digest_of(outputs)
+                components[f"dep:{dep}"] = found
             return components
         kind, model, ctx = entry.kind, self.model(resource, rendered), self.context(resource)
         try:
@@ -130,7 +130,7 @@ class Evaluator:
                     view = kind.dependency_view(ctx, model, str(dep), outputs)
                     components[f"dep:{dep}"] = digest(self.redact(view))
                 else:
-                    components[f"dep:{dep}"] = self.digest_of(outputs)
+                    components[f"dep:{dep}"] = self.output_digest(str(dep)) or ""
             if custom:
                 components.update(kind.fingerprint(ctx, model))
         except ProviderError:
@@ -171,12 +171,21 @@ class Evaluator:
         if refs is None:
             return None
 
-        def output_digest(address: str) -> str | None:
-            outputs = self.outputs(address)
-            return None if outputs is UNKNOWN else self.digest_of(outputs)
-
         return inputs_digest(resource, refs, self.ws.variables, self.secret_names,
-                             self.ws.secrets, output_digest, rendering_code())
+                             self.ws.secrets, self.output_digest, rendering_code())
+
+    def output_digest(self, address: str) -> str | None:
+        """`digest(redact(outputs))` of a resource's outputs known now; None when they are not
+        known yet. Recorded outputs carry it in their record (`memo:outputs`)."""
+        outputs = self.outputs(address)
+        if outputs is UNKNOWN:
+            return None
+        record = self.recorded.get(address)
+        if record is not None and outputs is record.outputs:
+            stored = record.fingerprint.get(OUTPUTS_MEMO)
+            if stored is not None:
+                return stored
+        return self.digest_of(outputs)
 
     def digest_of(self, outputs: Any) -> str:
         """`digest(redact(outputs))`, once per outputs object."""

@@ -17,7 +17,6 @@ the fingerprint's `dep:` components are.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -63,6 +62,8 @@ def reads(resource: Resource) -> Refs | None:
         found = [analyse(text) for text in texts]
     except TemplateProblem:
         return None
+    if len(found) == 1:
+        return found[0]
     return Refs(frozenset().union(*(r.vars for r in found)),
                 frozenset().union(*(r.steps for r in found)),
                 frozenset().union(*(r.addresses for r in found)))
@@ -83,10 +84,10 @@ def inputs_digest(resource: Resource, refs: Refs, variables: Mapping[str, Any],
         if found is None:
             return None
         outputs[address] = found
-    # repr, not JSON: exact for the plain values variables hold (1, 1.0, True and "1" differ)
-    values = repr([(name, name in variables, variables.get(name)) for name in sorted(refs.vars)])
-    text = json.dumps([code, resource.kind, resource.settings, resource.when, values, outputs],
-                      sort_keys=True, separators=(",", ":"), default=repr)
+    values = [(name, name in variables, variables.get(name)) for name in sorted(refs.vars)]
+    # repr, not JSON: exact for plain data (1, 1.0, True and "1" differ; so do {1: x} and
+    # {"1": x}), and the settings are the same loaded objects in the same order each run
+    text = repr((code, resource.kind, resource.settings, resource.when, values, outputs))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

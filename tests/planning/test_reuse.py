@@ -83,9 +83,10 @@ def test_apply_records_a_memo_beside_each_fingerprint(applied):
     assert sorted(a for a, r in records.items() if MEMO in r.fingerprint) == [
         "pipeline.p.a", "pipeline.p.b", "pipeline.p.c", "pipeline.p.d", "pipeline.p.x",
         "pipeline.p.y"]
-    # what the plan reasons with is unchanged: a setting: component per setting
+    # what the plan reasons with is unchanged: a setting: component per setting; beside them
+    # the memo, and the digest of the outputs dependents read (so plans need not redo it)
     assert sorted(records["pipeline.p.b"].fingerprint) == [
-        "dep:pipeline.p.a", MEMO, "setting:input"]
+        "dep:pipeline.p.a", MEMO, "memo:outputs", "setting:input"]
 
 
 def test_changing_a_variable_renders_exactly_what_reads_it(applied, counted):
