@@ -134,6 +134,11 @@ class Workspace:
         return self._real_root
 
     def relative(self, path: Path) -> str:
+        """`path` resolved, relative to the workspace (ValueError when it is outside)."""
+        if path.is_absolute() and path.is_relative_to(self.root):
+            plain = self._plain_path(str(path.relative_to(self.root)))
+            if plain is not None:
+                return str(plain.relative_to(self.root))
         return str(path.resolve().relative_to(self.root))
 
     def secret(self, variable: str | None, setting: str, what: str) -> str:

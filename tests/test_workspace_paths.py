@@ -1,5 +1,5 @@
-"""Workspace.resolve: its quick walk gives exactly what resolving the whole path gives, and
-refuses the same escapes (`..`, absolute paths, symlinks out)."""
+"""Workspace.resolve and .relative: their quick walk gives exactly what resolving the whole path
+gives, and resolve refuses the same escapes (`..`, absolute paths, symlinks out)."""
 
 from __future__ import annotations
 
@@ -34,3 +34,4 @@ def test_resolve_is_what_resolving_the_whole_path_gives(tmp_path: Path, relative
         assert str(err.value) == f"file {relative!r} is outside the workspace {root}"
     else:
         assert ws.resolve(relative) == expected
+        assert ws.relative(root / relative) == str(expected.relative_to(root))

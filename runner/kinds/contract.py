@@ -65,9 +65,10 @@ class Context:
     outputs: Callable[[str], Any] = lambda address: None
     recorded: Mapping[str, Record] = field(default_factory=dict)  # the state as planning saw it
     facts: Facts = field(default_factory=MemoryFacts)  # what kinds remember, in the state store
-    # file digests by path and stat, kept while planning (which writes no file) so a file many
-    # resources fingerprint (a rubric's held-out tests) is read once; None during apply
-    digests: dict[tuple[Any, ...], str] | None = None
+    # file digests (by path and stat) and workspace paths resolved, kept while planning (which
+    # writes no file) so a file many resources fingerprint (a rubric's held-out tests) is read
+    # and resolved once; None during apply
+    digests: dict[tuple[Any, ...], Any] | None = None
     # False for `plan -refresh=false`: what a fingerprint would ask the real world (a base
     # image's id on the engine), it takes from the record when the record has it
     refresh: bool = True
@@ -182,9 +183,9 @@ def hash_files(ctx: Context, patterns: Iterable[str], what: str) -> dict[str, st
     out: dict[str, str] = {}
     root = ctx.workspace.root
     for pattern in patterns:
-        fixed = ctx.path(pattern.split("*")[0] or ".", what)  # the fixed part must stay inside
+        fixed = _resolved(ctx, pattern.split("*")[0] or ".", what)  # must stay inside
         if not any(c in pattern for c in "*?["):
-            _hash_one(ctx, fixed, pattern, out)  # resolved once: the common case, one file
+            out.update(_hash_literal(ctx, fixed, pattern))  # the common case, one file
             continue
         for path in sorted(root.glob(pattern)):
             if path.is_file():
@@ -194,6 +195,30 @@ def hash_files(ctx: Context, patterns: Iterable[str], what: str) -> dict[str, st
     return out
 
 
+def _resolved(ctx: Context, relative: str, what: str) -> Path:
+    """`ctx.path(relative)`, resolved once per plan (while planning nothing moves files; a
+    refusal is never kept, so it is raised each time)."""
+    if ctx.digests is None:
+        return ctx.path(relative, what)
+    key = ("path", relative)
+    found = ctx.digests.get(key)
+    if found is None:
+        found = ctx.digests[key] = ctx.path(relative, what)
+    return found
+
+
+def _hash_literal(ctx: Context, resolved: Path, pattern: str) -> dict[str, str]:
+    """The component of one file named without wildcards; once per plan while planning."""
+    key = ("hash", str(resolved), pattern)
+    found = ctx.digests.get(key) if ctx.digests is not None else None
+    if found is None:
+        found = {}
+        _hash_one(ctx, resolved, pattern, found)
+        if ctx.digests is not None:
+            ctx.digests[key] = found
+    return found
+
+
 def _hash_one(ctx: Context, resolved: Path, pattern: str, out: dict[str, str]) -> None:
     try:
         info = resolved.stat()
@@ -201,7 +226,7 @@ def _hash_one(ctx: Context, resolved: Path, pattern: str, out: dict[str, str]) -
         out[f"file:{pattern}"] = "missing"
         return
     if stat.S_ISREG(info.st_mode):
-        rel = str(resolved.relative_to(ctx.workspace.root))
+        rel = str(resolved)[len(str(ctx.workspace.root)) + 1:]  # resolved: inside the root
         out[f"file:{rel}"] = cached_digest(ctx, resolved, info)
 
 

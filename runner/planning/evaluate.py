@@ -4,6 +4,7 @@ decide `when`. Fingerprints may read files and ask connections: this is I/O, not
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -50,11 +51,16 @@ class Evaluator:
         self.secret_names = secret_variables(ws)  # their values never enter a memo
         self.always_render = always_render  # e.g. what -replace names: shown freshly rendered
         # while planning nothing writes files: a file's digest is read once (Context.digests)
-        self.digests: dict[tuple[Any, ...], str] | None = {} if planning else None
+        self.digests: dict[tuple[Any, ...], Any] | None = {} if planning else None
         self.refresh = refresh  # False: `-refresh=false` (see Context.refresh)
         # digests of outputs by the identity of the outputs object: recorded outputs stay the
         # same objects for a whole plan, and fresh ones during apply are new objects
         self._digests: dict[int, tuple[Any, str]] = {}
+        self._views: dict[str, str] = {}
+        self._templates: dict[int, tuple[Any, list[str]]] = {}
+        # the cancel and stop flags of a context that only plans (fingerprint, expand,
+        # observe): never set, so one pair serves thousands of contexts
+        self._idle = threading.Event()
 
     def scope(self, resource: Resource) -> Scope:
         return Scope(var=self.ws.variables, outputs=self.outputs,
@@ -65,12 +71,13 @@ class Evaluator:
 
     def context_at(self, address: Address, **extra: Any) -> Context:
         """A context for a kind's call about `address` (a resource, or a record only)."""
+        given: dict[str, Any] = {"cancelled": self._idle, "stopping": self._idle, **extra}
         return Context(workspace=self.ws, address=address, connections=self.connections,
                        outputs=self.outputs, recorded=self.recorded, facts=self.facts,
-                       digests=self.digests, refresh=self.refresh, **extra)
+                       digests=self.digests, refresh=self.refresh, **given)
 
     def render(self, resource: Resource) -> Any:
-        if not iter_templates(resource.settings):
+        if not self.templates(resource.settings):
             return resource.settings
         try:
             return render(resource.settings, self.scope(resource))
@@ -128,7 +135,8 @@ class Evaluator:
                     return None
                 if narrows:  # the kind says which part of the outputs decides its result
                     view = kind.dependency_view(ctx, model, str(dep), outputs)
-                    components[f"dep:{dep}"] = digest(self.redact(view))
+                    components[f"dep:{dep}"] = self.view_digest(self.redact(view)) \
+                        if view is not outputs else self.output_digest(str(dep)) or ""
                 else:
                     components[f"dep:{dep}"] = self.output_digest(str(dep)) or ""
             if custom:
@@ -165,9 +173,19 @@ class Evaluator:
         memo = record.fingerprint.get(MEMO)
         return record if memo is not None and memo == self.memo(resource) else None
 
+    def templates(self, value: Any) -> list[str]:
+        """`iter_templates(value)`, once per settings object of this plan (expansion asks for
+        a child's, then its evaluation: the same object)."""
+        found = self._templates.get(id(value))
+        if found is not None and found[0] is value:
+            return found[1]
+        texts = iter_templates(value)
+        self._templates[id(value)] = (value, texts)
+        return texts
+
     def memo(self, resource: Resource) -> str | None:
         """The digest of what decides the resource's rendering (see `reuse`), or None."""
-        refs = reads(resource)
+        refs = reads(resource, self.templates)
         if refs is None:
             return None
 
@@ -186,6 +204,14 @@ class Evaluator:
             if stored is not None:
                 return stored
         return self.digest_of(outputs)
+
+    def view_digest(self, view: Any) -> str:
+        """`digest(view)`, once per distinct view: 5,000 gradings see one pool's image ids."""
+        key = repr(view)  # equal reprs of plain data mean equal JSON (not the other way round)
+        found = self._views.get(key)
+        if found is None:
+            found = self._views[key] = digest(view)
+        return found
 
     def digest_of(self, outputs: Any) -> str:
         """`digest(redact(outputs))`, once per outputs object."""

@@ -48,20 +48,25 @@ def rendering_code() -> str:
     return digest.hexdigest()[:16]
 
 
-def reads(resource: Resource) -> Refs | None:
+def reads(resource: Resource, templates: Callable[[Any], list[str]] = iter_templates
+          ) -> Refs | None:
     """What the templates of a resource's settings and its `when` read (nothing, for settings
     without templates: their memo spares digesting each setting apart); None for a template
-    that does not analyse (rendering says why)."""
-    texts = iter_templates(resource.settings)
+    that does not analyse (rendering says why). `templates` finds the templates of a value."""
+    texts = templates(resource.settings)
     if resource.when is not None:
-        texts.append(condition_text(resource.when))
-    if not texts:
-        return _NOTHING
-    found: list[Refs] = []
+        texts = [*texts, condition_text(resource.when)]
     try:
-        found = [analyse(text) for text in texts]
+        return refs_in(texts)
     except TemplateProblem:
         return None
+
+
+def refs_in(texts: list[str]) -> Refs:
+    """The union of what the templates `texts` read; raise TemplateProblem."""
+    if not texts:
+        return _NOTHING
+    found = [analyse(text) for text in texts]
     if len(found) == 1:
         return found[0]
     return Refs(frozenset().union(*(r.vars for r in found)),

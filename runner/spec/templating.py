@@ -130,12 +130,16 @@ def refs_of(value: Any) -> Refs:
 
 
 def iter_templates(value: Any) -> list[str]:
+    if isinstance(value, (dict, list)):
+        text = repr(value)  # one pass in C: most settings hold no template at all
+        if "{{" not in text and "{%" not in text:
+            return []
     out: list[str] = []
     stack = [value]
-    while stack:
+    while stack:  # runs over every setting of every resource of a plan: kept tight
         item = stack.pop()
         if isinstance(item, str):
-            if is_template(item):
+            if "{" in item and ("{{" in item or "{%" in item):  # is_template, inlined
                 out.append(item)
         elif isinstance(item, dict):
             stack.extend(item.values())
