@@ -4,9 +4,13 @@ images seen as drift, failures kept with their log, and destroy removing what it
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from docker_fixtures import write_app
+
+from tests.conftest import subprocess_env
 
 pytestmark = pytest.mark.docker
 
@@ -279,3 +283,16 @@ def test_the_workspace_as_context_leaves_the_state_out(dws):
     assert dws.plan_lines() == ["No changes. 1 resource match the specs."]
     out = dws.docker("run", "--rm", f"{dws.tag}:dev", "sh", "-c", "ls -A /app").stdout.split()
     assert ".taskform" not in out and "main.py" in out and "specs" in out
+
+
+def test_a_plan_without_refresh_asks_no_engine_and_loads_no_sdk(dws):
+    write_app(dws)
+    pipeline(dws)
+    dws.apply()
+    code = ("import sys\nfrom runner.cli import main\ntry:\n    main(sys.argv[1:])\n"
+            "except SystemExit:\n    pass\nprint('docker' in sys.modules)\n")
+    env = subprocess_env({"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+    args = [sys.executable, "-c", code, "-C", str(dws.root), "plan", "-refresh=false"]
+    for _ in range(2):  # the second run finds the spec files in the cache
+        proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+    assert proc.stdout == "No changes. 3 resources match the specs.\nFalse\n", proc.stderr
