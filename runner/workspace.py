@@ -50,10 +50,11 @@ class Workspace:
     def __init__(self, root: Path, config: WorkspaceConfig | None = None,
                  variables: dict[str, Any] | None = None, secrets: list[str] | None = None, *,
                  settings: dict[str, Any] | None = None,
-                 declarations: dict[str, Any] | None = None):
+                 declarations: dict[str, Any] | None = None, written: dict[str, Any] | None = None):
         self.root = root
         self._config = config
         self._settings = settings
+        self._written = written  # taskform.yaml's mapping as written, validated into `config`
         self.variables: dict[str, Any] = variables if variables is not None else {}
         self.secrets: list[str] = secrets if secrets is not None else []
         # each variable's declaration: a VariableDecl dump, or its literal value
@@ -69,7 +70,9 @@ class Workspace:
         if self._config is None:
             from runner.workspace_config import WorkspaceConfig
 
-            self._config = WorkspaceConfig.model_validate(self.settings)
+            # the mapping as written, not the dump: a default keeps its type (45, not 45.0)
+            self._config = WorkspaceConfig.model_validate(
+                self._written if self._written is not None else self.settings)
         return self._config
 
     @property
@@ -171,13 +174,14 @@ def open_workspace(directory: str | os.PathLike[str] = ".",
     data = config_file.read_bytes()
     found = configcache.find(root, data)
     if found is not None:
-        ws = Workspace(root, settings=found.settings, declarations=found.declarations)
+        ws = Workspace(root, settings=found.settings, declarations=found.declarations,
+                       written=found.written)
     else:
         from runner.workspace_config import read_config
 
-        model, declarations = read_config(data)
+        model, declarations, written = read_config(data)
         ws = Workspace(root, config=model, declarations=declarations)
-        configcache.keep(root, data, ws.settings, declarations)
+        configcache.keep(root, data, configcache.Validated(ws.settings, declarations, written))
     ws.variables, ws.secrets, issues = resolve_variables(ws.declarations, overrides or {})
     if issues:
         raise SpecError(issues)

@@ -60,10 +60,11 @@ class WorkspaceConfig(StrictModel):
     github: GithubSettings = Field(default_factory=GithubSettings)
 
 
-def read_config(data: bytes) -> tuple[WorkspaceConfig, dict[str, Any]]:
-    """The validated settings of `taskform.yaml`'s content, and each variable's declaration as
-    plain data: a `VariableDecl` dump (a dict), or its literal value (never a dict: a mapping
-    is a declaration). SpecError with every issue."""
+def read_config(data: bytes) -> tuple[WorkspaceConfig, dict[str, Any], dict[str, Any]]:
+    """The validated settings of `taskform.yaml`'s content, each variable's declaration as
+    plain data (a `VariableDecl` dump, a dict, or its literal value: never a dict, a mapping is
+    a declaration), and the mapping as written (validating it again gives the same model, to
+    the type of each default). SpecError with every issue."""
     docs, issues = parse_bytes(data, CONFIG_NAME)
     if issues:
         raise SpecError(issues)
@@ -86,4 +87,4 @@ def read_config(data: bytes) -> tuple[WorkspaceConfig, dict[str, Any]]:
             declarations[name] = found.model_dump()
     if issues:
         raise SpecError(issues)
-    return model, declarations
+    return model, declarations, raw

@@ -25,8 +25,13 @@ LIMIT = 1 << 20
 
 @dataclass(frozen=True)
 class Validated:
+    """What validating taskform.yaml gave: the settings as the models dump them, each
+    variable's declaration, and the mapping as written (which the models validate again, on
+    first use, to the same values: a default keeps its type)."""
+
     settings: dict[str, Any]
     declarations: dict[str, Any]
+    written: dict[str, Any]
 
 
 def find(root: Path, data: bytes) -> Validated | None:
@@ -35,13 +40,15 @@ def find(root: Path, data: bytes) -> Validated | None:
     entry = store.read(_name(), LIMIT) if store else None
     if not isinstance(entry, dict) or entry.get("source") != _digest(data):
         return None  # no entry, another file's, or not this layout
-    settings, declarations = entry.get("settings"), entry.get("declarations")
-    if not isinstance(settings, dict) or not isinstance(declarations, dict):
+    settings, declarations, written = (entry.get(k) for k in ("settings", "declarations",
+                                                               "written"))
+    if not (isinstance(settings, dict) and isinstance(declarations, dict)
+            and isinstance(written, dict)):
         return None
-    return Validated(settings, declarations)
+    return Validated(settings, declarations, written)
 
 
-def keep(root: Path, data: bytes, settings: dict[str, Any], declarations: dict[str, Any]) -> bool:
+def keep(root: Path, data: bytes, validated: Validated) -> bool:
     """Store what `data` validated to, unless it holds a secret literal or JSON would not give
     it back as it is; False when nothing was stored."""
     store = _store(root)
@@ -49,13 +56,14 @@ def keep(root: Path, data: bytes, settings: dict[str, Any], declarations: dict[s
         return False
     if any(isinstance(d, dict) and d.get("secret") and (d.get("value") is not None or
                                                          d.get("default") is not None)
-           for d in declarations.values()):
+           for d in validated.declarations.values()):
         store.remove(_name())
         return False
-    if not (_is_exact(settings) and _is_exact(declarations)):
+    parts = {"settings": validated.settings, "declarations": validated.declarations,
+             "written": validated.written}
+    if not all(_is_exact(part) for part in parts.values()):
         return False  # a date from YAML, say: it would come back as text
-    entry = {"source": _digest(data), "settings": settings, "declarations": declarations}
-    return store.write(_name(), entry, LIMIT)
+    return store.write(_name(), {"source": _digest(data), **parts}, LIMIT)
 
 
 def _name() -> str:

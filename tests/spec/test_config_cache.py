@@ -70,3 +70,15 @@ def test_a_secret_literal_keeps_taskform_yaml_out_of_the_cache(ws):
     opened = probe(ws.root, {"TF_TEST_TOKEN": "from-env-9c3"})
     assert entry.exists() and b"from-env-9c3" not in entry.read_bytes()
     assert '"token": "from-env-9c3"' in opened[0]
+
+
+def test_the_models_from_the_cache_equal_those_validated(ws):
+    ws.write("taskform.yaml", "parallelism: 3\n")
+    validated = open_workspace(ws.root).config  # validated now, then kept
+    cached = open_workspace(ws.root)
+    assert cached._config is None  # from the cache: no model until asked for
+    assert cached.config == validated
+    # a default keeps its type (45, not the 45.0 the dump would validate to): a grading's
+    # settings copy it, and their fingerprint digests it
+    assert repr(validated.grading.timeout_seconds) == "45"
+    assert repr(cached.config.grading.timeout_seconds) == "45"
