@@ -16,6 +16,11 @@ for real, then planned again.
 
     python3 bench/plan_scale.py                    # N = 100, 1000, 5000, both shapes, grading
     python3 bench/plan_scale.py --sizes 1000 --shapes template --no-terraform --grading none
+    python3 bench/plan_scale.py --sizes 5000 --state sqlite,postgresql --no-terraform --grading none
+
+`--state postgresql` keeps the state in a PostgreSQL server the benchmark starts itself (as the
+tests do: tests/postgres_server.py) and stops at the end; with two backends the ratios of
+their medians are printed.
 """
 
 from __future__ import annotations
@@ -28,11 +33,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))  # the tests' PostgreSQL server, for --state postgresql
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1", "TF_IN_AUTOMATION": "1",
        "CHECKPOINT_DISABLE": "1"}
 
@@ -109,10 +116,10 @@ class Tool:
     write: Callable[[int], None]
 
 
-def taskform_tool(shape: str, n: int, root: Path) -> tuple[Tool, Path]:
-    ws = root / f"taskform-{shape}-{n}"
+def taskform_tool(shape: str, n: int, root: Path, state_yaml: str = "") -> tuple[Tool, Path]:
+    ws = root / f"taskform-{shape}-{n}-{uuid.uuid4().hex[:8]}"
     (ws / "specs").mkdir(parents=True)
-    (ws / "taskform.yaml").write_text("")
+    (ws / "taskform.yaml").write_text(state_yaml)
     spec = ws / "specs" / "bench.yaml"
     return Tool("taskform", taskform("validate"), taskform("apply", "-auto-approve"),
                 taskform("plan", "-detailed-exitcode"),
@@ -158,6 +165,22 @@ def median(samples: list[Sample]) -> Sample:
     return Sample(statistics.median(s.seconds for s in samples), max(s.rss_mb for s in samples))
 
 
+def state_settings(backend: str, server: object) -> str:
+    if backend == "sqlite":
+        return ""
+    url = server.url()  # type: ignore[attr-defined]
+    return f"state: {{backend: postgresql, url: '{url}', workspace: bench-{uuid.uuid4().hex[:8]}}}\n"
+
+
+def compare(title: str, by_backend: dict[str, dict[str, Sample]]) -> None:
+    (base, first), (other, second) = list(by_backend.items())[:2]
+    print(f"\n{title}: {other} against {base} (medians)")
+    print(f"  {'operation':<24} {base:>10} {other:>11} {'ratio':>7}")
+    for name, s in first.items():
+        t = second[name]
+        print(f"  {name:<24} {s.seconds:>9.2f}s {t.seconds:>10.2f}s {t.seconds / s.seconds:>6.2f}x")
+
+
 def report(title: str, ours: dict[str, Sample], theirs: dict[str, Sample] | None) -> None:
     print(f"\n{title}")
     head = f"  {'operation':<24} {'taskform':>10} {'RSS':>8}"
@@ -183,7 +206,22 @@ def main() -> None:
     parser.add_argument("--grading", default="10x500", help="criteria x solutions of the "
                         "grading-scale shape (needs Docker), or `none`")
     parser.add_argument("--no-terraform", action="store_true")
+    parser.add_argument("--state", default="sqlite",
+                        help="state backends to measure, comma-separated: sqlite, postgresql")
     args = parser.parse_args()
+    backends = args.state.split(",")
+    server = None
+    if "postgresql" in backends:
+        from postgres_server import start_server
+        server = start_server("taskform-bench-pg-", durable=True)  # fsync on, as in production
+    try:
+        measure_all(args, backends, server)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def measure_all(args: argparse.Namespace, backends: list[str], server: object) -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     use_terraform = not args.no_terraform and shutil.which("terraform") is not None
     helps = [measure(taskform("--help"), REPO) for _ in range(args.rounds)]
@@ -194,10 +232,15 @@ def main() -> None:
         root = Path(tmp)
         for n in sizes:
             for shape in args.shapes.split(","):
-                ours = run(*taskform_tool(shape, n, root), n, args.rounds)
+                by_backend = {backend: run(*taskform_tool(shape, n, root, state_settings(
+                    backend, server)), n, args.rounds) for backend in backends}
                 theirs = run(*terraform_tool(shape, n, root), n, args.rounds) \
                     if use_terraform else None
-                report(f"N = {n}, {shape} shape", ours, theirs)
+                for backend, ours in by_backend.items():
+                    state = "" if backends == ["sqlite"] else f", state: {backend}"
+                    report(f"N = {n}, {shape} shape{state}", ours, theirs)
+                if len(by_backend) > 1:
+                    compare(f"N = {n}, {shape} shape", by_backend)
         if args.grading != "none":
             from grading_scale import report as grading_report
             from grading_scale import run_grading

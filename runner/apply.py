@@ -9,6 +9,7 @@ from __future__ import annotations
 import graphlib
 import threading
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -25,12 +26,8 @@ from runner.planning.evaluate import Evaluator
 from runner.redact import Redactor
 from runner.resource import Resource
 from runner.retirement import Retirements, Retiring, retire
-from runner.state.base import (
-    Event,
-    Record,
-    StateStore,
-)
-from runner.state.facts import StoredFacts
+from runner.state.base import Event, Record, StateStore, now_iso
+from runner.state.facts import INTENTS, StoredFacts
 from runner.step import StepResult, StepRun
 from runner.vocabulary import Action, Outcome, RunStatus, StepStatus
 from runner.workspace import Workspace
@@ -82,6 +79,25 @@ class ApplyReport:
         if self.ok:
             return RunStatus.OK
         return RunStatus.INTERRUPTED if self.interrupted else RunStatus.FAILED
+
+    def root_of(self, address: str) -> str:
+        """What a blocked change waited on, followed to the change that really failed."""
+        seen = {address}
+        outcome = self.outcomes.get(address)
+        while outcome is not None and outcome.status is StepStatus.BLOCKED and outcome.cause \
+                and outcome.cause not in seen:
+            address = outcome.cause
+            seen.add(address)
+            outcome = self.outcomes.get(address)
+        return address
+
+    def blocked_by_root(self) -> dict[str, list[str]]:
+        """The changes not applied, grouped by the failure that kept them back."""
+        groups: dict[str, list[str]] = {}
+        for address, outcome in sorted(self.outcomes.items()):
+            if outcome.status is StepStatus.BLOCKED:
+                groups.setdefault(self.root_of(address), []).append(address)
+        return groups
 
     def summary(self) -> dict[str, int]:
         out = {ed: self.count(StepStatus.DONE, Action(a)) for a, ed in
@@ -163,8 +179,12 @@ class Executor:
                 done, _ = wait(list(self.running), timeout=0.25, return_when=FIRST_COMPLETED)
                 for future in done:
                     run = self.running.pop(future)
-                    self._finish(run.change, future.result(),
-                                 self.clock.monotonic() - run.started)
+                    result = future.result()
+                    if run.began_work and result.status is StepStatus.NOT_STARTED:
+                        self.state.set_fact(INTENTS, run.change.address, None, Event(
+                            run_id=self.run_id, event="not-started",
+                            address=run.change.address, message="it had not begun its work"))
+                    self._finish(run.change, result, self.clock.monotonic() - run.started)
                     self._done(run.change.address, ready)
                 self._watchdog()
         finally:
@@ -265,12 +285,14 @@ class Executor:
             return None
         for dep in change.depends_on:
             outcome = self.report.outcomes.get(dep)
-            if outcome and outcome.status in (StepStatus.FAILED, StepStatus.BLOCKED, StepStatus.CANCELLED):
+            if outcome and outcome.status in (StepStatus.FAILED, StepStatus.BLOCKED,
+                                              StepStatus.CANCELLED):
                 why = "failed" if outcome.status == StepStatus.FAILED else "was not applied"
                 if outcome.status != StepStatus.CANCELLED and self._is_part(change.address, dep):
                     return StepResult(StepStatus.FAILED, message=f"{dep} {why}: {outcome.message}",
                                       output=outcome.output)
-                return StepResult(StepStatus.BLOCKED, message=f"dependency {dep} {why}")
+                return StepResult(StepStatus.BLOCKED, message=f"dependency {dep} {why}",
+                                  cause=dep)
         return None
 
     def _is_part(self, address: str, dep: str) -> bool:
@@ -284,9 +306,23 @@ class Executor:
         run = StepRun(change=change, resource=self.resources.get(change.address),
                       record=self.records.get(change.address), evaluator=self.evaluator,
                       run_id=self.run_id, log=self._log, saved_plan=self.saved_plan,
-                      stopping=self.stop, clock=self.clock)
+                      stopping=self.stop, clock=self.clock,
+                      on_start=self._intent(change))
         self.progress.began(change.address, change.action)
         self.running[pool.submit(run.run)] = run
+
+    def _intent(self, change: Change) -> Callable[[], None] | None:
+        """Records, before a kind with side effects acts, that this run began it: a run killed
+        before committing the result leaves the intent, and the next plan names it."""
+        record = self.records.get(change.address)
+        kind = record.kind if change.action is Action.DESTROY and record else change.kind
+        if kind in KINDS and not KINDS[kind].side_effects:
+            return None
+        return lambda: self.state.set_fact(
+            INTENTS, change.address, {"run": self.run_id, "action": change.action.value,
+                                      "since": now_iso()},
+            Event(run_id=self.run_id, event="started", address=change.address,
+                  message=f"{change.action.value} started"))
 
     def _log(self, address: str, line: str) -> None:
         self.progress.log(address, self.redactor.text(line))
@@ -303,7 +339,8 @@ class Executor:
     def _finish(self, change: Change, result: StepResult, seconds: float = 0.0) -> None:
         outcome = Outcome(change.address, change.action, result.status, seconds=seconds,
                           message=self.redactor.text(result.message),
-                          output=self.redactor.text(result.output), attempts=result.attempts)
+                          output=self.redactor.text(result.output), attempts=result.attempts,
+                          cause=result.cause)
         self._commit(change, result, outcome)
         self.report.outcomes[change.address] = outcome
         self.progress.finished(outcome)
@@ -326,9 +363,10 @@ class Executor:
     def _commit(self, change: Change, result: StepResult, outcome: Outcome) -> None:
         event = Event(run_id=self.run_id, event=result.status, address=change.address,
                       message=outcome.message,
-                      data={"action": change.action.value, "attempts": result.attempts,
-                            **({"output": outcome.output} if outcome.output else {}),
-                            **result.data})
+                      data=self.redactor.value({
+                          "action": change.action.value, "attempts": result.attempts,
+                          **({"output": outcome.output} if outcome.output else {}),
+                          **result.data}))
         if result.status in (StepStatus.BLOCKED, StepStatus.UNCHANGED, StepStatus.NOT_STARTED) or (
                 result.status == StepStatus.CANCELLED and change.action is Action.DESTROY):
             self.state.append(event)

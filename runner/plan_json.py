@@ -5,6 +5,7 @@ Format version 1 (docs/plan-format.md). A value known only after apply is {"$unk
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +82,12 @@ def from_json(data: dict[str, Any]) -> Plan:
 
 
 def save(plan: Plan, path: Path) -> None:
+    """Written whole or not at all, readable by its owner only (it holds the settings)."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(to_json(plan), indent=1, default=str) + "\n")
+    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps(to_json(plan), indent=1, default=str) + "\n")
+    os.chmod(tmp, 0o600)  # an old tmp file keeps its mode through O_CREAT
     tmp.replace(path)
 
 

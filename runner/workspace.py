@@ -56,7 +56,10 @@ class Workspace:
         self._settings = settings
         self._written = written  # taskform.yaml's mapping as written, validated into `config`
         self.variables: dict[str, Any] = variables if variables is not None else {}
+        # the values to mask everywhere: declared secrets, and (added while rendering) every
+        # value a template derived from one; Redactors read this list as it grows
         self.secrets: list[str] = secrets if secrets is not None else []
+        self.secret_names: frozenset[str] = frozenset()  # the variables declared `secret: true`
         # each variable's declaration: a VariableDecl dump, or its literal value
         self.declarations: dict[str, Any] = declarations if declarations is not None else {}
         self._real_root: bool | None = None
@@ -170,8 +173,11 @@ def open_workspace(directory: str | os.PathLike[str] = ".",
         raise WorkspaceError(f"no {CONFIG_NAME} in {root}: a workspace needs one (an empty file "
                              "is valid); use -C DIR to run in another folder")
     from runner.spec import configcache
+    from runner.spec.readlimit import read_limited
 
-    data = config_file.read_bytes()
+    data, too_large = read_limited(config_file, CONFIG_NAME)
+    if too_large:
+        raise SpecError([too_large])
     found = configcache.find(root, data)
     if found is not None:
         ws = Workspace(root, settings=found.settings, declarations=found.declarations,
@@ -185,6 +191,10 @@ def open_workspace(directory: str | os.PathLike[str] = ".",
     ws.variables, ws.secrets, issues = resolve_variables(ws.declarations, overrides or {})
     if issues:
         raise SpecError(issues)
+    ws.secret_names = frozenset(
+        name for name, decl in ws.declarations.items()
+        if (isinstance(decl, dict) and decl.get("secret") is True)
+        or (isinstance(ws.variables.get(name), str) and ws.variables[name] in ws.secrets))
     return ws
 
 
@@ -211,5 +221,8 @@ def resolve_variables(declarations: dict[str, Any], overrides: dict[str, str]
         if name not in values:
             issues.append(SpecIssue("-var", 1, 1, name, f"variable {name!r} is not declared in "
                                     f"{CONFIG_NAME}"))
+        decl = declarations.get(name)
+        if isinstance(decl, dict) and decl.get("secret") is True and value:
+            secrets.append(value)  # a secret given on the command line is masked like any other
         values[name] = value
     return values, secrets, issues

@@ -4,19 +4,37 @@ workspace's settings are validated (taskform.yaml changed) or a kind asks for th
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs, urlsplit
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from runner.errors import SpecError
 from runner.providers.docker.settings import DockerSettings
 from runner.providers.github import GithubSettings
 from runner.providers.llm import LLMSettings
+from runner.spec.paths import PathCheck, WorkspacePath
 from runner.spec.validation import validate
 from runner.spec.yamlsrc import SourceDoc, parse_bytes
 from runner.strict import StrictModel
 
 CONFIG_NAME = "taskform.yaml"
+
+
+def _glob(pattern: str) -> str:
+    # pathlib refuses some patterns only once it globs ('a**' raises ValueError, '.' an
+    # IndexError): glob a folder that does not exist, which touches nothing, to find out now
+    try:
+        next(Path("/nonexistent/taskform").glob(pattern), None)
+    except (ValueError, IndexError):
+        raise ValueError("expected a glob like specs/**/*.yaml ('**' only as a whole part of "
+                         f"the path), got {json.dumps(pattern)}") from None
+    return pattern
+
+
+SpecGlob = Annotated[str, AfterValidator(PathCheck(empty=False)), AfterValidator(_glob)]
 
 
 class VariableDecl(StrictModel):
@@ -30,8 +48,57 @@ class VariableDecl(StrictModel):
 
 
 class StateSettings(StrictModel):
-    backend: Literal["sqlite"] = "sqlite"
-    path: str = ".taskform/state.db"
+    """Where the state lives: a SQLite file in the workspace (the default), or a PostgreSQL
+    database shared by a team and its CI, many workspaces side by side (docs/state.md)."""
+
+    backend: Literal["sqlite", "postgresql"] = "sqlite"
+    path: WorkspacePath = Field(default=".taskform/state.db", description="sqlite: the file")
+    url: str | None = Field(default=None, description="postgresql: postgresql://USER@HOST:PORT/DB")
+    workspace: str | None = Field(default=None, min_length=1, max_length=200, description=(
+        "postgresql: the name this workspace's records live under (default: the folder's name)"))
+    password_variable: str | None = Field(default=None, description=(
+        "postgresql: a declared secret variable holding the password (else libpq's PGPASSWORD "
+        "or ~/.pgpass)"))
+    db_schema: str = Field(default="taskform", alias="schema", pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+                           description="postgresql: the schema taskform's tables live in")
+    synchronous_commit: bool = Field(default=False, description=(
+        "postgresql: wait until each commit is on the server's disk. Off, taskform's own crash "
+        "still loses nothing; a crash of the database machine may lose its last fraction of a "
+        "second of commits, never corrupting the state (SQLite's WAL gives the same)"))
+
+    @field_validator("url")
+    @classmethod
+    def _url_without_password(cls, url: str | None) -> str | None:
+        return None if url is None else check_database_url(url)
+
+    @model_validator(mode="after")
+    def _settings_of_the_backend(self) -> StateSettings:
+        if self.backend == "postgresql" and not self.url:
+            raise ValueError("backend postgresql needs url: postgresql://USER@HOST:PORT/DATABASE")
+        only_postgresql = {"url", "workspace", "password_variable", "db_schema",
+                           "synchronous_commit"}
+        if self.backend == "sqlite" and self.model_fields_set & only_postgresql:
+            names = sorted("schema" if n == "db_schema" else n
+                           for n in self.model_fields_set & only_postgresql)
+            raise ValueError(f"{', '.join(names)}: only backend postgresql reads "
+                             f"{'it' if len(names) == 1 else 'them'}")
+        if self.backend == "postgresql" and "path" in self.model_fields_set:
+            raise ValueError("path: only backend sqlite reads it")
+        return self
+
+
+def check_database_url(url: str) -> str:
+    """A postgresql:// URL that carries no password: a password in taskform.yaml or on a
+    command line ends up in git, shell history and `ps`; it belongs in PGPASSWORD, ~/.pgpass or
+    a secret variable."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError(f"expected a postgresql://USER@HOST:PORT/DATABASE URL, got a "
+                         f"{parts.scheme or 'schemeless'} one")
+    if parts.password is not None or "password" in parse_qs(parts.query):
+        raise ValueError("the URL carries a password: put it in PGPASSWORD or ~/.pgpass, or in a "
+                         "secret variable named by password_variable")
+    return url
 
 
 class GradingSettings(StrictModel):
@@ -43,14 +110,14 @@ class GradingSettings(StrictModel):
     timeout_seconds: float = Field(default=45, gt=0)
     output_limit: int = Field(default=1024 * 1024, gt=0)
     watchdog_slack_seconds: float = Field(
-        default=30.0, gt=0, description="how long past a grading's timeout and kill_after the "
-        "host waits for its whole script (reset and patching included) before giving up")
+        default=30.0, gt=0, description="how long the host waits for what a grading runs before "
+        "its command (setup commands, patches); the command's own deadline is its timeout")
 
 
 class WorkspaceConfig(StrictModel):
     """Everything in `taskform.yaml`; every setting has a default, so an empty file is valid."""
 
-    specs: list[str] = Field(default_factory=lambda: ["specs/**/*.yaml", "specs/**/*.yml"])
+    specs: list[SpecGlob] = Field(default_factory=lambda: ["specs/**/*.yaml", "specs/**/*.yml"])
     parallelism: int = Field(default=10, ge=1, le=256)
     state: StateSettings = Field(default_factory=StateSettings)
     variables: dict[str, Any] = Field(default_factory=dict)
@@ -66,6 +133,8 @@ def read_config(data: bytes) -> tuple[WorkspaceConfig, dict[str, Any], dict[str,
     a declaration), and the mapping as written (validating it again gives the same model, to
     the type of each default). SpecError with every issue."""
     docs, issues = parse_bytes(data, CONFIG_NAME)
+    issues += [d.issue((), "taskform.yaml holds one YAML document; remove this second one")
+               for d in docs[1:]]
     if issues:
         raise SpecError(issues)
     doc = docs[0] if docs else SourceDoc(CONFIG_NAME, 0, {})

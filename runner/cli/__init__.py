@@ -27,6 +27,7 @@ class UserError(click.ClickException):
 COMMANDS: dict[str, str] = {
     "validate": "runner.cli.validate:validate",
     "plan": "runner.cli.plan:plan",
+    "show": "runner.cli.show:show",
     "apply": "runner.cli.apply:apply",
     "destroy": "runner.cli.destroy:destroy",
     "graph": "runner.cli.graph:graph",

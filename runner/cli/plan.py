@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from runner.cli.common import App, echo_json, json_option, pass_app, plan_options, selection_options
+from runner.cli.common import (
+    App,
+    echo_plan,
+    pass_app,
+    plan_format_options,
+    plan_options,
+    selection_options,
+)
 
 
 @click.command()
@@ -19,16 +26,15 @@ from runner.cli.common import App, echo_json, json_option, pass_app, plan_option
               help="Save the plan; `taskform apply FILE` then applies exactly it.")
 @click.option("-detailed-exitcode", "--detailed-exitcode", "detailed", is_flag=True,
               help="Exit 0 with no changes, 1 on error, 2 when there are changes.")
-@json_option
+@plan_format_options
 @pass_app
 def plan(app: App, targets: tuple[str, ...], excludes: tuple[str, ...], replace: tuple[str, ...],
          labels: tuple[str, ...], destroy_all: bool, refresh: bool, out: str | None,
-         detailed: bool, as_json: bool) -> None:
+         detailed: bool, output_format: str, title: str, as_json: bool) -> None:
     """Show what apply would create, update, replace or destroy, with the reasons."""
     from runner import plan_json
     from runner.planning import make_plan, redacted
     from runner.redact import Redactor
-    from runner.report.plan_text import render_plan
 
     options = plan_options(targets, excludes, replace, labels, destroy_all)
     ws = app.workspace
@@ -37,11 +43,8 @@ def plan(app: App, targets: tuple[str, ...], excludes: tuple[str, ...], replace:
     shown = redacted(planned.plan, Redactor(ws.secrets))
     if out:
         plan_json.save(shown, Path(out))
-    if as_json:
-        echo_json(plan_json.to_json(shown))
-    else:
-        click.echo(render_plan(shown, color=app.color()), nl=False)
-        if out:
-            click.echo(f"\nSaved the plan to {out}. Apply exactly it with: taskform apply {out}")
+    echo_plan(shown, output_format, as_json, app.color(), title)
+    if out and output_format == "text" and not as_json:
+        click.echo(f"\nSaved the plan to {out}. Apply exactly it with: taskform apply {out}")
     if detailed and shown.has_changes:
         raise click.exceptions.Exit(2)

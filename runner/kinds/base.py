@@ -82,3 +82,8 @@ class BaseKind:
         """Remove what the record `old` stood for and `new` replaced, now that the resources
         that used it in this apply have finished; a message when something had to stay."""
         return None
+
+    def claims(self, settings: Any) -> Iterable[str]:
+        """Names the user gave that no other resource may also take, in words
+        (`container name web`); two resources claiming one are refused before apply."""
+        return ()

@@ -100,9 +100,11 @@ class Context:
         return self.connections.get("docker", address, lambda: DockerEngine(address, size))
 
     def object_name(self, suffix: str = "") -> str:
-        """A deterministic Docker name for this resource: `tf-<pipeline>-<step>[-<key>]-<ws>`."""
+        """A deterministic Docker name for this resource, unique to its workspace and address:
+        `tf-<pipeline>-<step>[-<key>]-<hash>`."""
         address = self.address
-        return object_name(str(self.workspace.root), [*address.parts[1:], *address.key], suffix)
+        return object_name(str(self.workspace.root), str(address),
+                           [*address.parts[1:], *address.key], suffix)
 
     def remaining(self) -> float | None:
         """Seconds left before the step's deadline (None: no timeout)."""
@@ -126,6 +128,7 @@ class Can(StrEnum):
     REFERENCE = "reference"        # its settings name other resources (implicit edges)
     BUDGET = "budget"              # an attempt may take longer than `timeout` (a sum of parts)
     RETIRE = "retire"              # a replacement is made before what it replaces is removed
+    CLAIM = "claim"                # takes names no other resource may take (container names)
 
 
 # the method each capability stands for (the conformance test checks both directions)
@@ -133,7 +136,7 @@ METHODS: dict[Can, str] = {
     Can.OBSERVE: "observe", Can.DESTROY: "destroy", Can.EXPAND: "expand",
     Can.DEFER_EXPANSION: "expansion_reads", Can.FINGERPRINT: "fingerprint",
     Can.NARROW_DEPENDENCIES: "dependency_view", Can.REFERENCE: "references",
-    Can.BUDGET: "time_budget", Can.RETIRE: "retire",
+    Can.BUDGET: "time_budget", Can.RETIRE: "retire", Can.CLAIM: "claims",
 }
 
 
@@ -167,6 +170,7 @@ class Kind(Protocol):
     def dependency_view(self, ctx: Context, settings: Any, dependency: str, outputs: Any) -> Any: ...
     def time_budget(self, settings: Any, timeout: float) -> float: ...
     def retire(self, ctx: Context, old: Record, new: Record) -> str | None: ...
+    def claims(self, settings: Any) -> Iterable[str]: ...
 
 
 def file_digest(path: Path) -> str:

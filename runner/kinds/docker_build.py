@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from runner.errors import StepFailed
 from runner.fingerprint import digest
@@ -31,9 +31,11 @@ from runner.providers.docker.images import (
     workspace_tag,
 )
 from runner.providers.docker.labels import short_id
+from runner.spec.paths import PathCheck, WorkspacePath
 from runner.state.base import Record
 from runner.vocabulary import Observation
 
+InContext = Annotated[str, AfterValidator(PathCheck(within="context"))]
 _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(?P<image>\S+)(?:\s+AS\s+(?P<stage>\S+))?",
                    re.IGNORECASE)
 
@@ -44,14 +46,14 @@ BUILD_FLAGS = {"--network": "network_mode", "--platform": "platform", "--build-a
 
 class DockerBuildSettings(Settings):
     image_tag: str = Field(description="the tag of the built image, e.g. app:dev")
-    context: str = Field(default=".", description="build context, inside the workspace")
-    dockerfile: str = Field(default="Dockerfile", description="relative to the context")
+    context: WorkspacePath = Field(default=".", description="build context, inside the workspace")
+    dockerfile: InContext = Field(default="Dockerfile", description="relative to the context")
     tags: list[str] = Field(default_factory=list, description="more tags for the same image")
     build_args: dict[str, str] = Field(default_factory=dict)
     target: str | None = Field(default=None, description="multi-stage target")
     params: list[str] = Field(default_factory=list, description="--no-cache, --pull, "
                               "--network X, --platform X, --build-arg K=V")
-    files: list[str] | None = Field(default=None, description="watched files (globs, relative "
+    files: list[WorkspacePath] | None = Field(default=None, description="watched files (globs, relative "
                                     "to the workspace); default: the whole context minus "
                                     ".dockerignore")
 

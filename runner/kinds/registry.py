@@ -24,7 +24,10 @@ class KindEntry:
     `fails_with_children`: its children are its parts: a child that failed (or was not
     applied) fails it with the child's error, instead of only blocking it.
     `summary`: "module:function" that apply calls with the records and the addresses of this
-    kind it finished, to print something after its summary (the grading matrix, say)."""
+    kind it finished, to print something after its summary (the grading matrix, say).
+    `side_effects`: False for a kind whose apply only computes its outputs (nothing outside the
+    state changes): apply records no intent before it, and a killed run never needs to say
+    it was interrupted."""
 
     name: str
     where: str | Kind
@@ -34,6 +37,7 @@ class KindEntry:
     replace_on_change: bool = False
     fails_with_children: bool = False
     summary: str | None = None
+    side_effects: bool = True
 
     @property
     def kind(self) -> Kind:
@@ -55,13 +59,13 @@ _O, _D, _E, _DE, _F, _N, _R, _B = (Can.OBSERVE, Can.DESTROY, Can.EXPAND, Can.DEF
 _CONTAINER = frozenset({_O, _D, _F})
 _RUBRIC = frozenset({_O, _D, _E, _DE, _F, _N, _R})
 KINDS: dict[str, KindEntry] = {e.name: e for e in [
-    KindEntry("value", _K + "value:ValueKind"),
+    KindEntry("value", _K + "value:ValueKind", side_effects=False),
     KindEntry("shell", _K + "shell:ShellKind", can=frozenset({_O, _F})),
     KindEntry("file_exists", _K + "file_exists:FileExistsKind", can=frozenset({_O})),
     KindEntry("docker_pull", _K + "docker_pull:DockerPullKind", can=frozenset({_O, _D})),
     KindEntry("docker_build", _K + "docker_build:DockerBuildKind",
               can=_CONTAINER | {Can.RETIRE}),
-    KindEntry("docker_run", _K + "docker_run:DockerRunKind", can=_CONTAINER,
+    KindEntry("docker_run", _K + "docker_run:DockerRunKind", can=_CONTAINER | {Can.CLAIM},
               replace_on_change=True),
     KindEntry("docker_pool", _K + "docker_pool:DockerPoolKind", can=frozenset({_E})),
     KindEntry("docker_pool_member", _K + "docker_pool:DockerPoolMemberKind", internal=True,
@@ -72,14 +76,16 @@ KINDS: dict[str, KindEntry] = {e.name: e for e in [
     KindEntry("docker_volume_member", _K + "docker_volume_pool:DockerVolumeMemberKind",
               internal=True, can=_CONTAINER, replace_on_change=True),
     KindEntry("docker_extract_volume", _K + "docker_extract_volume:DockerExtractVolumeKind",
-              can=_CONTAINER),
+              can=_CONTAINER | {Can.CLAIM}),
     KindEntry("rubrics_import", _K + "rubrics_import:RubricsImportKind", can=frozenset({_F})),
     KindEntry("rubric_set", _K + "rubric_set:RubricSetKind", can=_RUBRIC),
     KindEntry("dynamic_rubric", _K + "dynamic_rubric:DynamicRubricKind", can=_RUBRIC),
     KindEntry("rubric_shell", _K + "rubric_shell:RubricShellKind", internal=True,
               can=frozenset({_F, _N}), summary="runner.report.grading:apply_summary"),
-    KindEntry("competency", _K + "competency:CompetencyKind", document="Competency"),
-    KindEntry("background", _K + "background:BackgroundKind", document="Background"),
+    KindEntry("competency", _K + "competency:CompetencyKind", document="Competency",
+              side_effects=False),
+    KindEntry("background", _K + "background:BackgroundKind", document="Background",
+              side_effects=False),
     KindEntry("scenario_set", _K + "scenario_set:ScenarioSetKind", document="ScenarioSet",
               can=frozenset({_D, _F, _R})),
     KindEntry("task", _K + "task:TaskKind", document="Task",

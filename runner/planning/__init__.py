@@ -13,14 +13,16 @@ from runner.errors import PlanError
 from runner.kinds.contract import Can
 from runner.kinds.registry import KINDS, replaces_on_change
 from runner.plan import Change, Evaluated, Plan, PlanOptions, plan
+from runner.planning.claims import claim_conflicts
 from runner.planning.evaluate import Evaluator
 from runner.planning.expand import check_references, expand_all
 from runner.planning.observe import observe_all
+from runner.planning.paths import linked_out
 from runner.redact import Redactor
 from runner.resource import Resource
 from runner.spec.load import Specs, load_specs
-from runner.state.base import Record, StateStore
-from runner.state.facts import StoredFacts
+from runner.state.base import Record, StateStore, holder_is_gone
+from runner.state.facts import INTENTS, StoredFacts
 from runner.vocabulary import UNKNOWN, Observation, RecordStatus
 from runner.workspace import Workspace
 
@@ -66,6 +68,9 @@ def make_plan(ws: Workspace, state: StateStore, connections: Connections, option
                 desired[address] = evaluator.evaluate(resource)
             except PlanError as exc:
                 errors.append(str(exc))
+    errors += linked_out(ws.root, desired)
+    errors += [str(issue) for issue in claim_conflicts(
+        (e.resource, e.rendered) for e in desired.values())]
     if errors:
         raise PlanError("\n".join(errors))
     observed = {}
@@ -77,7 +82,8 @@ def make_plan(ws: Workspace, state: StateStore, connections: Connections, option
         return plan(desired, records, observed, options,
                     replace_on_change=replaces_on_change,
                     state_serial=serial, spec_digest=specs.digest, workspace=str(ws.root),
-                    protected=frozenset(a for a, r in resources.items() if r.prevent_destroy))
+                    protected=frozenset(a for a, r in resources.items() if r.prevent_destroy),
+                    interrupted=interrupted_changes(state, records))
     result = decide()
     if defer_stale_expansions(result, resources, desired, evaluator):
         result = decide()
@@ -99,6 +105,28 @@ def _matches(address: str, patterns: tuple[Address, ...]) -> bool:
         return False
     parsed = parse_address(address)
     return any(parsed.matches(p) for p in patterns)
+
+
+def interrupted_changes(state: StateStore, records: dict[str, Record]) -> dict[str, str]:
+    """Changes a run began (its intent is recorded) and never settled with a commit: that run
+    was killed in the middle. Address -> the run's id. The run holding the lock now is alive."""
+    intents = state.facts(INTENTS)
+    if not intents:
+        return {}
+    lock = state.current_lock()
+    live = lock.run_id if lock and not holder_is_gone(lock) else None
+    out = {}
+    for address, intent in intents.items():
+        run = str(intent.get("run") or "")
+        if not run or run == live:
+            continue
+        record = records.get(address)
+        if record is None and intent.get("action") == "destroy":
+            continue  # the destroy was committed: the record is gone
+        if record is not None and record.updated_at >= str(intent.get("since") or ""):
+            continue  # a result was committed after that run began it
+        out[address] = run
+    return out
 
 
 def defer_stale_expansions(result: Plan, resources: dict[str, Resource],

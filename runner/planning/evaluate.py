@@ -17,7 +17,9 @@ from runner.kinds.registry import KINDS
 from runner.plan import Evaluated
 from runner.planning.reuse import MEMO, inputs_digest, is_exact, reads, rendering_code
 from runner.resource import Resource
+from runner.spec.budget import Budget
 from runner.spec.load import secret_variables
+from runner.spec.taint import derived_values
 from runner.spec.templating import (
     Scope,
     TemplateProblem,
@@ -61,10 +63,11 @@ class Evaluator:
         # the cancel and stop flags of a context that only plans (fingerprint, expand,
         # observe): never set, so one pair serves thousands of contexts
         self._idle = threading.Event()
+        self.budget = Budget()  # what templates rendered for this plan (or apply) may spend
 
     def scope(self, resource: Resource) -> Scope:
         return Scope(var=self.ws.variables, outputs=self.outputs,
-                     step_address=resource.step_address)
+                     step_address=resource.step_address, budget=self.budget)
 
     def context(self, resource: Resource, **extra: Any) -> Context:
         return self.context_at(resource.address, **extra)
@@ -79,10 +82,15 @@ class Evaluator:
     def render(self, resource: Resource) -> Any:
         if not self.templates(resource.settings):
             return resource.settings
+        scope = self.scope(resource)
         try:
-            return render(resource.settings, self.scope(resource))
+            rendered = render(resource.settings, scope)
         except TemplateProblem as exc:
             raise PlanError(f"{resource.address} ({resource.origin}): {exc}") from None
+        for value in derived_values(resource.settings, scope, self.ws.secret_names):
+            if value not in self.ws.secrets:
+                self.ws.secrets.append(value)  # masked from here on, like the secret
+        return rendered
 
     def when(self, resource: Resource) -> bool | None:
         if resource.when is None:

@@ -36,9 +36,10 @@ def render_plan(plan: Plan, color: bool = False, verb: str = "") -> str:
     counts = plan.counts()
     notes = notes_lines(plan)
     if not changes:
+        one = counts["no-op"] == 1
         return "".join(line + "\n" for line in notes) + (
-            f"No changes. {counts['no-op']} resource{'s' if counts['no-op'] != 1 else ''} "
-            "match the specs.\n")
+            f"No changes. {counts['no-op']} resource{'' if one else 's'} "
+            f"match{'es' if one else ''} the specs.\n")
     lines = [*notes, "taskform will perform these actions:", ""]
     for change in changes:
         lines.extend(_change_lines(change, color))
@@ -64,7 +65,7 @@ def _change_lines(change: Change, color: bool) -> list[str]:
     lines = [f"  {_paint(head, code, color)}  ({change.kind}, {change.action.value})"]
     for reason in change.reasons:
         lines.append(f"      # {reason}")
-    for key, before, after in _setting_changes(change):
+    for key, before, after in setting_changes(change):
         if change.action is Action.CREATE:
             lines.append(f"      {key} = {show_value(after)}")
         else:
@@ -72,7 +73,9 @@ def _change_lines(change: Change, color: bool) -> list[str]:
     return lines
 
 
-def _setting_changes(change: Change) -> list[tuple[str, Any, Any]]:
+def setting_changes(change: Change) -> list[tuple[str, Any, Any]]:
+    """(key, before, after) of each setting the change sets or changes; before is None when
+    created, after None when a setting goes away."""
     if change.action is Action.DESTROY:
         return []
     if not isinstance(change.after, dict):

@@ -13,9 +13,10 @@ from runner.errors import SpecError, SpecIssue
 from runner.graph import Graph
 from runner.resource import Resource
 from runner.spec import loadedcache, parsecache
+from runner.spec.budget import Budget
 from runner.spec.cachestore import CacheStore, open_store
 from runner.spec.loaded import Loaded
-from runner.spec.yamlsrc import parse_bytes
+from runner.spec.yamlsrc import parse_bytes, read_limited
 from runner.workspace import Workspace
 
 
@@ -31,12 +32,22 @@ class Specs:
 
 
 def spec_files(ws: Workspace) -> list[Path]:
+    """The files the `specs:` globs match, as found (a symlink is not resolved here)."""
     seen: dict[Path, None] = {}
     for pattern in ws.spec_patterns:
         for path in sorted(ws.root.glob(pattern)):
             if path.is_file() and ".taskform" not in path.parts:
                 seen.setdefault(path, None)
     return list(seen)
+
+
+def read_spec(ws: Workspace, path: Path, display: str) -> tuple[bytes, SpecIssue | None]:
+    """A spec file's bytes, unless it leads outside the workspace (a symlink: a spec cannot
+    read files outside its workspace) or is too large to read."""
+    if not path.resolve().is_relative_to(ws.root):
+        return b"", SpecIssue(display, 1, 1, "", "the file is a symbolic link to a file outside "
+                              "the workspace; a spec cannot read files outside its workspace")
+    return read_limited(path, display)
 
 
 def load_specs(ws: Workspace) -> Specs:
@@ -49,11 +60,17 @@ def load_specs(ws: Workspace) -> Specs:
     files = spec_files(ws)
     store = open_store(ws.state_dir, ws.root)
     secret = secret_variables(ws)
-    for path in files:
-        display = ws.relative(path)
-        data = path.read_bytes()
+    budget = Budget()  # every template the load renders shares it
+    displays = [str(path.relative_to(ws.root)) for path in files]  # globbed under the root
+    for path, display in zip(files, displays, strict=True):
+        data, refused = read_spec(ws, path, display)
+        if refused:
+            issues.append(refused)
+            continue
         digest.update(display.encode() + b"\0" + data + b"\0")
-        parse_issues, results = _read_file(store, data, display, ws.variables, secret)
+        parse_issues, results = _read_file(store, data, display, ws.variables, secret, budget)
+        if any(result.variables & secret for result in results):
+            _taint(ws, data, display, secret)
         issues.extend(parse_issues)
         for result in results:
             issues.extend(result.issues)
@@ -64,12 +81,12 @@ def load_specs(ws: Workspace) -> Specs:
     if issues:
         raise SpecError(issues)
     final = {a: _with_deps(r, dependencies[a]) for a, r in resources.items()}
-    return Specs(resources=final, files=[ws.relative(p) for p in files],
+    return Specs(resources=final, files=displays,
                  digest=digest.hexdigest(), documents=len(loaded), dependencies=dependencies)
 
 
 def _read_file(store: CacheStore | None, data: bytes, display: str, variables: dict[str, Any],
-               secret: frozenset[str]) -> tuple[list[SpecIssue], list[Loaded]]:
+               secret: frozenset[str], budget: Budget) -> tuple[list[SpecIssue], list[Loaded]]:
     """One file's documents read into resources: from the cache's validated layer when it holds
     them for these bytes, variables and code; else validated, from its parse layer if it can."""
     found = loadedcache.find(store, data, display, variables, secret) if store else None
@@ -81,10 +98,10 @@ def _read_file(store: CacheStore | None, data: bytes, display: str, variables: d
 
     if store is None:
         docs, issues = parse_bytes(data, display)
-        return issues, [DocumentReader(doc, variables).read() for doc in docs]
+        return issues, [DocumentReader(doc, variables, budget).read() for doc in docs]
     cached_docs = parsecache.find(store, data, display)
     docs, issues = (cached_docs, []) if cached_docs is not None else parse_bytes(data, display)
-    results = [DocumentReader(doc, variables).read() for doc in docs]
+    results = [DocumentReader(doc, variables, budget).read() for doc in docs]
     if issues:
         return issues, results  # parsed afresh each time, so its messages stay exact
     kept = loadedcache.keep(store, data, display, variables, secret, results)
@@ -93,6 +110,19 @@ def _read_file(store: CacheStore | None, data: bytes, display: str, variables: d
     if cached_docs is None and (not kept or any(result.variables for result in results)):
         parsecache.keep(store, data, docs)
     return issues, results
+
+
+def _taint(ws: Workspace, data: bytes, display: str, secret: frozenset[str]) -> None:
+    """Mask what this file's templates derive from secrets at load time (a file that reads a
+    secret is never cached, so parsing it again is what reading it costs anyway)."""
+    from runner.spec.taint import derived_values
+    from runner.spec.templating import Scope
+
+    docs, _ = parse_bytes(data, display)
+    for doc in docs:
+        for value in derived_values(doc.value, Scope(var=ws.variables), secret):
+            if value not in ws.secrets:
+                ws.secrets.append(value)
 
 
 def secret_variables(ws: Workspace) -> frozenset[str]:

@@ -56,3 +56,68 @@ def test_dependencies_come_once_in_the_order_written(ws):
                        "pipeline.p.c": ["pipeline.p.a", "pipeline.p.b"],
                        "pipeline.p.d": ["pipeline.p.a"]}
     assert {str(a): [str(d) for d in ds] for a, ds in specs.dependencies.items()} == depends
+
+
+def test_a_when_condition_waits_for_the_steps_it_reads(ws):
+    ws.spec("""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: p}
+        spec:
+          steps:
+            guarded:
+              value: {input: 1}
+              when: steps.gate.value.strip() == 'yes'
+            whole: {value: {input: 2}, when: "{{ steps.gate.value != ref('pipeline.q.x').value }}"}
+            gate: {value: {input: "no"}}
+        ---
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: q}
+        spec: {steps: {x: {value: {input: 3}}}}
+        """)
+    specs = load_specs(open_workspace(ws.root))
+    depends = {str(a): [str(d) for d in r.depends_on] for a, r in specs.resources.items()}
+    assert depends == {"pipeline.p.guarded": ["pipeline.p.gate"],
+                       "pipeline.p.whole": ["pipeline.p.gate", "pipeline.q.x"],
+                       "pipeline.p.gate": [], "pipeline.q.x": []}
+
+
+def test_a_when_condition_that_reads_an_undefined_step_or_makes_a_cycle_is_an_error(ws):
+    ws.spec("""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: p}
+        spec:
+          steps:
+            a: {value: {input: 1}, when: steps.nope.ok}
+            b: {value: {input: 1}, when: steps.c.value}
+            c: {value: {input: 1}, when: "{{ steps.b.value }}"}
+            d: {value: {input: 1}, when: steps.d.value}
+        """)
+    assert ws.cli("validate").output.splitlines() == [
+        "Error: 3 errors in the specs:",
+        "  specs/main.yaml:6:34: spec.steps.a.when: references pipeline.p.nope, which is not "
+        "defined",
+        "  specs/main.yaml:7:5: dependency cycle: pipeline.p.b -> pipeline.p.c -> pipeline.p.b",
+        "  specs/main.yaml:9:34: spec.steps.d.when: pipeline.p.d cannot reference itself",
+    ]
+
+
+def test_a_step_guarded_by_a_false_condition_on_an_output_waits_and_is_skipped(ws):
+    ws.spec("""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: p}
+        spec:
+          steps:
+            guarded:
+              shell: {command: "echo ran > ran.txt"}
+              when: steps.gate.stdout.strip() == 'yes'
+            gate: {shell: {command: "sleep 0.2; echo no"}}
+        """)
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 0
+    assert "pipeline.p.guarded: skipped: when: steps.gate.stdout.strip() == 'yes' is false" \
+        in result.output.splitlines()
+    assert not (ws.root / "ran.txt").exists()

@@ -121,10 +121,12 @@ def test_a_cached_parse_is_the_parse(tmp_path, text):
 
 
 def test_a_value_json_cannot_hold_is_not_kept(tmp_path):
+    # the parser refuses `!!binary` and every other tag that makes such values; the cache
+    # still refuses them itself, whatever a future parser lets through
     store = CacheStore(tmp_path / ".taskform" / "cache" / "specs", b"k" * 32)
-    data = b"blob: !!binary aGVsbG8=\n"
+    data = b"blob: x\n"
     docs, _ = parse_bytes(data, "x.yaml")
-    assert docs[0].value == {"blob": b"hello"}
+    docs[0].value["blob"] = b"hello"
     assert not parsecache.keep(store, data, docs)
     assert parsecache.find(store, data, "x.yaml") is None
 
