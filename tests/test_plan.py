@@ -238,4 +238,4 @@ def test_notes_ride_on_the_change_and_change_nothing():
         "pipeline.p.a"]})
     assert render_plan(quiet) == ("Notes (nothing to change for these):\n"
                                   f"  pipeline.p.a: {note}\n\n"
-                                  "No changes. 1 resource match the specs.\n")
+                                  "No changes. 1 resource matches the specs.\n")
