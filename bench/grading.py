@@ -1,20 +1,24 @@
 """Benchmark: rubric grading, K criteria × M solutions with tests of known duration, on a pool
-of 4 locked-down containers, against the naive way (`docker run --rm` per grading, one after
-another, as simple grading scripts do) in the same run.
+of 4 locked-down containers, in fresh-sandbox mode (the default: a container per grading,
+started ahead as a warm spare and removed afterwards) and in reuse mode (gradings take turns in
+the pool's containers), against the naive way (`docker run --rm` per grading, one after
+another as simple grading scripts do, and 4 at a time) in the same run.
 
 Prints figures; asserts nothing. Needs a running engine and the base image
-(`bash scripts/docker-up.sh`). Usage: python bench/grading.py [--criteria 12] [--solutions 4]
+(`bash scripts/docker-up.sh`). Usage:
+python bench/grading.py [--criteria 12] [--solutions 4] [--repeat 1]; with --repeat N every
+figure is the median of N rounds.
 
 Figures:
   test time       the sum of the graded commands' own run times (each criterion's command
                   sleeps a known duration, 0.20 s + 0.05 s × k, then runs a unit test)
   ideal wall      test time / pool size: perfect parallelism with zero overhead
   apply wall      `taskform apply` grading every cell (a subprocess: start, load, plan, grade,
-                  commit each grading, aggregate, print the matrix), minus nothing
+                  commit each grading, aggregate, print the matrix)
   fixed cost      the same apply when nothing changed (start, load, plan)
-  overhead/grading  at parallelism 1: (apply wall - fixed cost - test time) / gradings: lease,
-                  the exec, reset to pristine, both patches, capture, state commit
-  in-container    the grading script's own reset + setup + patch + tests_patch phases
+  overhead/grading  at parallelism 1: (apply wall - fixed cost - test time) / gradings: the
+                  sandbox (or lease), the exec, patches, harness, results, state commit
+  in-container    the grading script's own phases besides the command
   naive           `docker run --rm` per grading (create, start, git apply ×2, the command,
                   remove), sequentially and with 4 at a time
 """
@@ -30,11 +34,12 @@ import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from common import BASE_IMAGE, taskform
 
-from runner.rubric.lease import LOCKED_DOWN_FLAGS
+from runner.rubric.lockdown import LOCKED_DOWN_FLAGS
 
 POOL = 4
 TAG = "taskform/bench-grading:latest"
@@ -100,7 +105,7 @@ def make_task(ws: Path, criteria: int, solutions: int) -> None:
             patch({"calc.py": f"def add(a, b):\n    # solution {n}\n    return {body}\n"}))
 
 
-def spec(timeout: int) -> str:
+def spec(timeout: int, isolation: str = "fresh") -> str:
     params = ", ".join(f'"{p}"' for p in PARAMS)
     return f"""apiVersion: taskform/v1
 kind: Pipeline
@@ -122,6 +127,7 @@ spec:
         golden: null
         original: false
         timeout_seconds: {timeout}
+        isolation: {isolation}
 """
 
 
@@ -132,8 +138,9 @@ def gradings(ws: Path) -> list[dict]:
     return [json.loads(r[0]) for r in rows]
 
 
-def grade_round(ws: Path, timeout: int, parallelism: int) -> tuple[float, list[dict]]:
-    (ws / "specs" / "bench.yaml").write_text(spec(timeout))  # a new cache key: regrade all
+def grade_round(ws: Path, timeout: int, parallelism: int, isolation: str
+                ) -> tuple[float, list[dict]]:
+    (ws / "specs" / "bench.yaml").write_text(spec(timeout, isolation))  # regrade every cell
     wall = taskform(ws, "apply", "-auto-approve", "-parallelism", str(parallelism))
     return wall, gradings(ws)
 
@@ -160,6 +167,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--criteria", type=int, default=12)
     parser.add_argument("--solutions", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=1, help="rounds; figures are medians")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="taskform-bench-") as tmp:
         ws = Path(tmp)
@@ -168,53 +176,98 @@ def main() -> None:
         make_task(ws, args.criteria, args.solutions)
         (ws / "specs" / "bench.yaml").write_text(spec(60))
         try:
-            run(ws, args.criteria, args.solutions)
+            run(ws, args.criteria, args.solutions, args.repeat)
         finally:
             taskform(ws, "destroy", "-auto-approve")
 
 
-def run(ws: Path, criteria: int, solutions: int) -> None:
+@dataclass
+class Round:
+    """One round's walls (seconds) and what the gradings recorded."""
+
+    walls: dict[str, float] = field(default_factory=dict)
+    test: dict[str, float] = field(default_factory=dict)
+    inside: dict[str, float] = field(default_factory=dict)
+    statuses: set[str] = field(default_factory=set)
+
+
+WAYS = [("fresh", 8), ("fresh", 1), ("reuse", 8), ("reuse", 1)]
+
+
+def one_round(ws: Path, criteria: int, solutions: int, image: str, n: int) -> Round:
+    found = Round()
+    for k, (isolation, parallelism) in enumerate(WAYS):
+        wall, graded = grade_round(ws, 61 + 4 * n + k, parallelism, isolation)
+        key = f"{isolation}-{parallelism}"
+        found.walls[key] = wall
+        found.test[key] = sum(g["seconds"] for g in graded)
+        found.inside[key] = statistics.mean(g["timings"]["total"] - g["timings"]["run"]
+                                            for g in graded) * 1000
+        found.statuses |= {g["status"] for g in graded}
+    print("  naive docker run --rm, one after another, then 4 at a time...", flush=True)
+    found.walls["naive-1"] = naive(ws, image, criteria, solutions, 1)
+    found.walls["naive-4"] = naive(ws, image, criteria, solutions, POOL)
+    return found
+
+
+def run(ws: Path, criteria: int, solutions: int, repeat: int) -> None:
     count = criteria * solutions
     print(f"building the image and a pool of {POOL}...", flush=True)
     taskform(ws, "apply", "-auto-approve", "-target", "pipeline.bench.pool")
-    print(f"grading {criteria} criteria × {solutions} solutions = {count} gradings...",
+    print(f"grading {criteria} criteria × {solutions} solutions = {count} gradings per way...",
           flush=True)
-    taskform(ws, "apply", "-auto-approve")  # warm-up: first exec in each container
+    taskform(ws, "apply", "-auto-approve")  # warm-up: the first sandboxes, the first execs
     fixed = statistics.median(taskform(ws, "apply", "-auto-approve") for _ in range(3))
-    seq_wall, seq = grade_round(ws, 61, 1)
-    par_wall, par = grade_round(ws, 62, 8)
-    test_seq = sum(g["seconds"] for g in seq)
-    test_par = sum(g["seconds"] for g in par)
-    nominal = solutions * sum(duration(k) for k in range(criteria))
-    inside = statistics.mean(g["timings"]["total"] - g["timings"]["run"] for g in par) * 1000
-    overhead = (seq_wall - fixed - test_seq) / count * 1000
-    print("naive docker run --rm, one after another...", flush=True)
     image = subprocess.run(["docker", "image", "inspect", "-f", "{{.Id}}", TAG], check=True,
                            capture_output=True, text=True).stdout.strip()
-    naive_seq = naive(ws, image, criteria, solutions, 1)
-    print("naive docker run --rm, 4 at a time...", flush=True)
-    naive_par = naive(ws, image, criteria, solutions, POOL)
-    statuses = sorted({g["status"] for g in par})
+    rounds = []
+    for n in range(repeat):
+        print(f"round {n + 1} of {repeat}: fresh and reuse, parallelism 8 and 1...", flush=True)
+        rounds.append(one_round(ws, criteria, solutions, image, n))
+    report(rounds, criteria, solutions, fixed)
+
+
+def median(rounds: list[Round], what: str, key: str) -> float:
+    return statistics.median(getattr(r, what)[key] for r in rounds)
+
+
+def report(rounds: list[Round], criteria: int, solutions: int, fixed: float) -> None:
+    count = criteria * solutions
+    nominal = solutions * sum(duration(k) for k in range(criteria))
+    wall = {k: median(rounds, "walls", k) for k in rounds[0].walls}
+    test = {k: median(rounds, "test", k) for k in rounds[0].test}
+    statuses = sorted(set().union(*(r.statuses for r in rounds)))
     print()
     print(f"{count} gradings ({criteria} criteria × {solutions} solutions; statuses "
-          f"{', '.join(statuses)}), pool of {POOL} locked-down containers")
-    print(f"test time: {test_par:.2f}s measured ({nominal:.2f}s nominal); ideal wall on {POOL} "
-          f"containers: {test_par / POOL:.2f}s; fixed cost of a no-change apply: {fixed:.2f}s")
+          f"{', '.join(statuses)}), pool of {POOL} locked-down containers; medians of "
+          f"{len(rounds)} round{'s' if len(rounds) != 1 else ''}")
+    print(f"test time: {test['fresh-8']:.2f}s measured ({nominal:.2f}s nominal); ideal wall on "
+          f"{POOL} containers: {test['fresh-8'] / POOL:.2f}s; fixed cost of a no-change apply: "
+          f"{fixed:.2f}s")
     print()
-    print(f"{'how':<42} {'wall':>8} {'per grading':>12} {'vs taskform':>12}")
-    rows = [("taskform apply, parallelism 8, pool of 4", par_wall),
-            ("taskform apply, parallelism 1", seq_wall),
-            ("naive docker run --rm, sequential", naive_seq),
-            ("naive docker run --rm, 4 at a time", naive_par)]
-    for label, wall in rows:
-        print(f"{label:<42} {wall:>7.2f}s {wall / count * 1000:>10.0f}ms "
-              f"{wall / par_wall:>11.2f}x")
+    print(f"{'how':<46} {'wall':>8} {'per grading':>12} {'vs fresh':>9}")
+    rows = [("taskform, fresh sandboxes, 4 at a time", "fresh-8"),
+            ("taskform, fresh sandboxes, one at a time", "fresh-1"),
+            ("taskform, reused containers, 4 at a time", "reuse-8"),
+            ("taskform, reused containers, one at a time", "reuse-1"),
+            ("naive docker run --rm, 4 at a time", "naive-4"),
+            ("naive docker run --rm, one at a time", "naive-1")]
+    for label, key in rows:
+        print(f"{label:<46} {wall[key]:>7.2f}s {wall[key] / count * 1000:>10.0f}ms "
+              f"{wall[key] / wall['fresh-8']:>8.2f}x")
     print()
-    print(f"overhead per grading at parallelism 1 (lease, exec, reset, patches, capture, state "
-          f"commit): {overhead:.0f} ms; in-container reset + patches: {inside:.0f} ms; naive "
-          f"docker run --rm: {(naive_seq - test_seq) / count * 1000:.0f} ms")
-    print(f"parallel efficiency: ideal {test_par / POOL:.2f}s / grading wall "
-          f"{par_wall - fixed:.2f}s = {(test_par / POOL) / (par_wall - fixed):.0%}")
+    for mode in ("fresh", "reuse"):
+        overhead = (wall[f"{mode}-1"] - fixed - test[f"{mode}-1"]) / count * 1000
+        inside = median(rounds, "inside", f"{mode}-1")
+        print(f"overhead per grading over the test's own time, one at a time, {mode}: "
+              f"{overhead:.0f} ms (in the container: {inside:.0f} ms)")
+    print(f"naive docker run --rm, one at a time: "
+          f"{(wall['naive-1'] - test['reuse-1']) / count * 1000:.0f} ms per grading over the "
+          "test's own time")
+    print(f"fresh / reuse wall: {wall['fresh-8'] / wall['reuse-8']:.2f}x (4 at a time), "
+          f"{wall['fresh-1'] / wall['reuse-1']:.2f}x (one at a time); fresh / naive: "
+          f"{wall['fresh-8'] / wall['naive-4']:.2f}x (4 at a time), "
+          f"{wall['fresh-1'] / wall['naive-1']:.2f}x (one at a time)")
 
 
 if __name__ == "__main__":

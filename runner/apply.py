@@ -9,6 +9,7 @@ from __future__ import annotations
 import graphlib
 import threading
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -17,18 +18,16 @@ from runner import journal
 from runner.clock import SYSTEM_CLOCK, Clock
 from runner.connections import Connections
 from runner.errors import TaskformError
+from runner.kinds.contract import Can
 from runner.kinds.registry import KINDS, replaces_on_change
 from runner.plan import Change, Plan
 from runner.planning import recorded_outputs
 from runner.planning.evaluate import Evaluator
 from runner.redact import Redactor
 from runner.resource import Resource
-from runner.state.base import (
-    Event,
-    Record,
-    StateStore,
-)
-from runner.state.facts import StoredFacts
+from runner.retirement import Retirements, Retiring, retire
+from runner.state.base import Event, Record, StateStore, now_iso
+from runner.state.facts import INTENTS, StoredFacts
 from runner.step import StepResult, StepRun
 from runner.vocabulary import Action, Outcome, RunStatus, StepStatus
 from runner.workspace import Workspace
@@ -81,6 +80,25 @@ class ApplyReport:
             return RunStatus.OK
         return RunStatus.INTERRUPTED if self.interrupted else RunStatus.FAILED
 
+    def root_of(self, address: str) -> str:
+        """What a blocked change waited on, followed to the change that really failed."""
+        seen = {address}
+        outcome = self.outcomes.get(address)
+        while outcome is not None and outcome.status is StepStatus.BLOCKED and outcome.cause \
+                and outcome.cause not in seen:
+            address = outcome.cause
+            seen.add(address)
+            outcome = self.outcomes.get(address)
+        return address
+
+    def blocked_by_root(self) -> dict[str, list[str]]:
+        """The changes not applied, grouped by the failure that kept them back."""
+        groups: dict[str, list[str]] = {}
+        for address, outcome in sorted(self.outcomes.items()):
+            if outcome.status is StepStatus.BLOCKED:
+                groups.setdefault(self.root_of(address), []).append(address)
+        return groups
+
     def summary(self) -> dict[str, int]:
         out = {ed: self.count(StepStatus.DONE, Action(a)) for a, ed in
                (("create", "created"), ("update", "updated"), ("replace", "replaced"),
@@ -118,6 +136,7 @@ class Executor:
         self.sorters: list[tuple[graphlib.TopologicalSorter[str], str | None]] = []
         self.owner: dict[str, graphlib.TopologicalSorter[str]] = {}
         self.expanded: set[str] = set()
+        self.retirements = Retirements()
 
     # -- interrupts (called from the signal handler in the main thread) -------------------
 
@@ -160,8 +179,12 @@ class Executor:
                 done, _ = wait(list(self.running), timeout=0.25, return_when=FIRST_COMPLETED)
                 for future in done:
                     run = self.running.pop(future)
-                    self._finish(run.change, future.result(),
-                                 self.clock.monotonic() - run.started)
+                    result = future.result()
+                    if run.began_work and result.status is StepStatus.NOT_STARTED:
+                        self.state.set_fact(INTENTS, run.change.address, None, Event(
+                            run_id=self.run_id, event="not-started",
+                            address=run.change.address, message="it had not begun its work"))
+                    self._finish(run.change, result, self.clock.monotonic() - run.started)
                     self._done(run.change.address, ready)
                 self._watchdog()
         finally:
@@ -185,6 +208,8 @@ class Executor:
 
     def _done(self, address: str, ready: deque[str]) -> None:
         """Mark a change finished; a parent whose children are all done becomes ready."""
+        for retiring in self.retirements.finished(address):
+            self._retire(retiring)
         sorter = self.owner[address]
         sorter.done(address)
         if sorter.is_active():
@@ -260,12 +285,14 @@ class Executor:
             return None
         for dep in change.depends_on:
             outcome = self.report.outcomes.get(dep)
-            if outcome and outcome.status in (StepStatus.FAILED, StepStatus.BLOCKED, StepStatus.CANCELLED):
+            if outcome and outcome.status in (StepStatus.FAILED, StepStatus.BLOCKED,
+                                              StepStatus.CANCELLED):
                 why = "failed" if outcome.status == StepStatus.FAILED else "was not applied"
                 if outcome.status != StepStatus.CANCELLED and self._is_part(change.address, dep):
                     return StepResult(StepStatus.FAILED, message=f"{dep} {why}: {outcome.message}",
                                       output=outcome.output)
-                return StepResult(StepStatus.BLOCKED, message=f"dependency {dep} {why}")
+                return StepResult(StepStatus.BLOCKED, message=f"dependency {dep} {why}",
+                                  cause=dep)
         return None
 
     def _is_part(self, address: str, dep: str) -> bool:
@@ -279,9 +306,23 @@ class Executor:
         run = StepRun(change=change, resource=self.resources.get(change.address),
                       record=self.records.get(change.address), evaluator=self.evaluator,
                       run_id=self.run_id, log=self._log, saved_plan=self.saved_plan,
-                      stopping=self.stop, clock=self.clock)
+                      stopping=self.stop, clock=self.clock,
+                      on_start=self._intent(change))
         self.progress.began(change.address, change.action)
         self.running[pool.submit(run.run)] = run
+
+    def _intent(self, change: Change) -> Callable[[], None] | None:
+        """Records, before a kind with side effects acts, that this run began it: a run killed
+        before committing the result leaves the intent, and the next plan names it."""
+        record = self.records.get(change.address)
+        kind = record.kind if change.action is Action.DESTROY and record else change.kind
+        if kind in KINDS and not KINDS[kind].side_effects:
+            return None
+        return lambda: self.state.set_fact(
+            INTENTS, change.address, {"run": self.run_id, "action": change.action.value,
+                                      "since": now_iso()},
+            Event(run_id=self.run_id, event="started", address=change.address,
+                  message=f"{change.action.value} started"))
 
     def _log(self, address: str, line: str) -> None:
         self.progress.log(address, self.redactor.text(line))
@@ -298,7 +339,8 @@ class Executor:
     def _finish(self, change: Change, result: StepResult, seconds: float = 0.0) -> None:
         outcome = Outcome(change.address, change.action, result.status, seconds=seconds,
                           message=self.redactor.text(result.message),
-                          output=self.redactor.text(result.output), attempts=result.attempts)
+                          output=self.redactor.text(result.output), attempts=result.attempts,
+                          cause=result.cause)
         self._commit(change, result, outcome)
         self.report.outcomes[change.address] = outcome
         self.progress.finished(outcome)
@@ -307,12 +349,24 @@ class Executor:
             self.stop.set()
             self.progress.note("--fail-fast: no new work will start.")
 
+    def _retire(self, retiring: Retiring) -> None:
+        """Remove what a replacement superseded, now that its dependents have finished."""
+        address = retiring.address
+        ctx = self.evaluator.context_at(self.resources[address].address, run_id=self.run_id,
+                                        log=lambda line: self._log(address, line))
+        message = retire(ctx, retiring)
+        if message:
+            self.progress.note(f"{address}: {self.redactor.text(message)}")
+            self.state.append(Event(run_id=self.run_id, event="retire", address=address,
+                                    message=self.redactor.text(message)))
+
     def _commit(self, change: Change, result: StepResult, outcome: Outcome) -> None:
         event = Event(run_id=self.run_id, event=result.status, address=change.address,
                       message=outcome.message,
-                      data={"action": change.action.value, "attempts": result.attempts,
-                            **({"output": outcome.output} if outcome.output else {}),
-                            **result.data})
+                      data=self.redactor.value({
+                          "action": change.action.value, "attempts": result.attempts,
+                          **({"output": outcome.output} if outcome.output else {}),
+                          **result.data}))
         if result.status in (StepStatus.BLOCKED, StepStatus.UNCHANGED, StepStatus.NOT_STARTED) or (
                 result.status == StepStatus.CANCELLED and change.action is Action.DESTROY):
             self.state.append(event)
@@ -334,5 +388,10 @@ class Executor:
         self.records[change.address] = record
         if result.status == StepStatus.DONE:
             self.fresh[change.address] = result.outputs
+            if prior is not None and change.action in (Action.UPDATE, Action.REPLACE) \
+                    and KINDS[record.kind].does(Can.RETIRE):
+                for ready in self.retirements.add(change.address, prior, record, self.changes,
+                                                  lambda a: a in self.report.outcomes):
+                    self._retire(ready)
         elif result.status == StepStatus.SKIPPED:
             self.fresh[change.address] = {}

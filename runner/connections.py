@@ -26,9 +26,11 @@ class Connections:
             return self._clients[key]  # type: ignore[no-any-return]
 
     def close(self) -> None:
+        """Newest first: what was built on a connection (a grading pool's sandboxes on the
+        Docker engine) is closed while that connection still works."""
         with self._lock:
             clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
+        for client in reversed(clients):
             close = getattr(client, "close", None)
             if callable(close):
                 close()

@@ -26,6 +26,7 @@ class Evaluated:
     rendered: Any
     fingerprint: dict[str, str] | None  # None: some input is known only after apply
     when: bool | None                   # None: not known before apply
+    reused: bool = False                # `rendered` is the record's: nothing was rendered
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Change:
     deferred: bool = False  # decided by dependencies: apply re-checks and may find nothing to do
     parent: str | None = None
     expands: bool = False   # its children are planned and applied during apply
+    notes: tuple[str, ...] = ()  # worth saying, changes nothing (a tag someone else moved)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,11 @@ class Plan:
     def has_changes(self) -> bool:
         return any(c.action is not Action.NOOP for c in self.changes)
 
+    @property
+    def noted(self) -> list[Change]:
+        """The changes, no-ops included, that carry notes."""
+        return [c for c in self.changes if c.notes]
+
     def counts(self) -> dict[str, int]:
         out = {a.value: 0 for a in Action}
         for change in self.changes:
@@ -80,8 +87,12 @@ class Plan:
 def plan(desired: Mapping[str, Evaluated], recorded: Mapping[str, Record],
          observed: Mapping[str, Observation], options: PlanOptions, *,
          replace_on_change: Callable[[str], bool], state_serial: int = 0, spec_digest: str = "",
-         workspace: str = "", protected: frozenset[str] = frozenset()) -> Plan:
-    """Decide create/update/replace/destroy/no-op, with reasons, for every address in scope."""
+         workspace: str = "", protected: frozenset[str] = frozenset(),
+         interrupted: Mapping[str, str] | None = None) -> Plan:
+    """Decide create/update/replace/destroy/no-op, with reasons, for every address in scope.
+    `interrupted`: addresses whose change a run began and never recorded (address -> run id):
+    they are done again."""
+    interrupted = interrupted or {}
     graph = Graph({a: [str(d) for d in e.resource.depends_on] for a, e in desired.items()})
     in_scope = _scope(desired, recorded, graph, options)
     _check_requests(desired, recorded, options)
@@ -93,7 +104,8 @@ def plan(desired: Mapping[str, Evaluated], recorded: Mapping[str, Record],
             if address not in in_scope or address not in desired:
                 continue
             change = _decide(desired[address], recorded.get(address), observed.get(address),
-                             address in replace, changing, replace_on_change)
+                             address in replace, changing, replace_on_change,
+                             interrupted.get(address))
             if change.action is not Action.NOOP:
                 changing.add(address)
             changes.append(change)
@@ -102,8 +114,9 @@ def plan(desired: Mapping[str, Evaluated], recorded: Mapping[str, Record],
         if record.parent in waiting and not options.destroy_all:
             continue  # its parent decides during apply whether it still exists
         if address in in_scope and (options.destroy_all or address not in desired):
+            again = (_interrupted(interrupted[address]),) if address in interrupted else ()
             changes.append(Change(address=address, kind=record.kind, action=Action.DESTROY,
-                                  reasons=(_destroy_reason(record, desired, options),),
+                                  reasons=(_destroy_reason(record, desired, options), *again),
                                   before=record.settings, depends_on=record.depends_on,
                                   parent=record.parent))
     _check_prevent_destroy(changes, desired, recorded, protected)
@@ -113,7 +126,7 @@ def plan(desired: Mapping[str, Evaluated], recorded: Mapping[str, Record],
 
 def _decide(ev: Evaluated, record: Record | None, observation: Observation | None,
             requested: bool, changing: set[str],
-            replace_on_change: Callable[[str], bool]) -> Change:
+            replace_on_change: Callable[[str], bool], interrupted_by: str | None = None) -> Change:
     resource = ev.resource
     address = str(resource.address)
     changed_deps = [str(d) for d in resource.depends_on if str(d) in changing]
@@ -124,11 +137,15 @@ def _decide(ev: Evaluated, record: Record | None, observation: Observation | Non
         action, reasons = (Action.REPLACE if record else Action.CREATE), ["replacement requested with -replace"]
     elif record is None:
         action, reasons = Action.CREATE, ["not yet created"]
+        if interrupted_by:
+            reasons.append(_interrupted(interrupted_by))
     elif record.kind != resource.kind:
         action, reasons = Action.REPLACE, [f"kind changed from {record.kind} to {resource.kind}"]
     elif record.status == RecordStatus.FAILED:
         first = (record.error or "unknown error").strip().splitlines()[0]
         action, reasons = mode, [f"the last apply failed: {first}"]
+    elif interrupted_by:
+        action, reasons = mode, [_interrupted(interrupted_by)]
     elif observation is not None and not observation.in_sync:
         action = mode
         reasons = list(observation.reasons) or ["it no longer exists"]
@@ -164,7 +181,12 @@ def _decide(ev: Evaluated, record: Record | None, observation: Observation | Non
                   depends_on=tuple(str(d) for d in resource.depends_on),
                   fingerprint=ev.fingerprint, deferred=deferred,
                   parent=str(resource.parent) if resource.parent else None,
-                  expands=bool(resource.expansion_deferred))
+                  expands=bool(resource.expansion_deferred),
+                  notes=observation.notes if observation is not None else ())
+
+
+def _interrupted(run_id: str) -> str:
+    return f"interrupted during run {run_id}; will run again"
 
 
 def _after(ev: Evaluated, changing: set[str]) -> Any:

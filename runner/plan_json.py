@@ -5,6 +5,7 @@ Format version 1 (docs/plan-format.md). A value known only after apply is {"$unk
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ def to_json(plan: Plan) -> dict[str, Any]:
                      "reasons": list(c.reasons), "before": _encode(c.before),
                      "after": _encode(c.after), "depends_on": list(c.depends_on),
                      "fingerprint": c.fingerprint, "deferred": c.deferred, "parent": c.parent,
-                     "expands": c.expands}
+                     "expands": c.expands, "notes": list(c.notes)}
                     for c in plan.changes],
     }
 
@@ -73,15 +74,20 @@ def from_json(data: dict[str, Any]) -> Plan:
                            reasons=tuple(c["reasons"]), before=_decode(c["before"]),
                            after=_decode(c["after"]), depends_on=tuple(c["depends_on"]),
                            fingerprint=c["fingerprint"], deferred=c["deferred"],
-                           parent=c["parent"], expands=c.get("expands", False))
+                           parent=c["parent"], expands=c.get("expands", False),
+                           notes=tuple(c.get("notes", ())))
                     for c in data["changes"])
     return Plan(changes=changes, state_serial=data["state_serial"],
                 spec_digest=data["spec_digest"], workspace=data["workspace"], options=options)
 
 
 def save(plan: Plan, path: Path) -> None:
+    """Written whole or not at all, readable by its owner only (it holds the settings)."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(to_json(plan), indent=1, default=str) + "\n")
+    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps(to_json(plan), indent=1, default=str) + "\n")
+    os.chmod(tmp, 0o600)  # an old tmp file keeps its mode through O_CREAT
     tmp.replace(path)
 
 

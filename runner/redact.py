@@ -8,9 +8,22 @@ MASK = "(sensitive)"
 
 
 class Redactor:
+    """Masks every value of `secrets`. The list may grow while the redactor is in use (values a
+    template derived from a secret are added as they are rendered): it is read again whenever
+    its length changed."""
+
     def __init__(self, secrets: list[str]):
-        # longest first, so a secret containing another is masked whole
-        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._source = secrets
+        self._seen = -1
+        self._sorted: list[str] = []
+
+    @property
+    def secrets(self) -> list[str]:
+        if len(self._source) != self._seen:
+            self._seen = len(self._source)
+            # longest first, so a secret containing another is masked whole
+            self._sorted = sorted({s for s in list(self._source) if s}, key=len, reverse=True)
+        return self._sorted
 
     def text(self, text: str) -> str:
         for secret in self.secrets:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from runner.address import parse_address
 from runner.clock import SYSTEM_CLOCK, Clock
 from runner.errors import Cancelled, NotStarted, PlanError, StepFailed, StepTimeout, TaskformError
-from runner.kinds.base import Can, Context
+from runner.fingerprint import same
+from runner.kinds.contract import Can, Context
 from runner.kinds.registry import KINDS
 from runner.plan import Change
 from runner.planning.evaluate import Evaluator
@@ -33,6 +35,7 @@ class StepResult:
     output: str = ""
     attempts: int = 1
     data: dict[str, Any] = field(default_factory=dict)
+    cause: str | None = None  # blocked by this dependency
 
 
 @dataclass
@@ -51,10 +54,19 @@ class StepRun:
     deadline: float | None = None
     clock: Clock = SYSTEM_CLOCK
     started: float = -1.0
+    # called once, just before the kind first acts on the world (the intent is recorded)
+    on_start: Callable[[], None] | None = None
+    began_work: bool = False
 
     def __post_init__(self) -> None:
         if self.started < 0:
             self.started = self.clock.monotonic()
+
+    def _begin_work(self) -> None:
+        if not self.began_work:
+            self.began_work = True
+            if self.on_start is not None:
+                self.on_start()
 
     def run(self) -> StepResult:
         try:
@@ -65,6 +77,8 @@ class StepRun:
             return StepResult(StepStatus.CANCELLED, message="cancelled by interrupt")
         except NotStarted:
             return StepResult(StepStatus.NOT_STARTED, message="the run stopped before it began")
+        except StepFailed as exc:  # destroy's failures: a result, like apply's
+            return self._failed(exc, 1)
         except (PlanError, TaskformError) as exc:
             return StepResult(StepStatus.FAILED, message=str(exc))
         except Exception as exc:  # a bug in a kind must not take the whole apply down
@@ -90,6 +104,7 @@ class StepRun:
         assert self.record is not None
         entry = KINDS[self.record.kind]
         if entry.does(Can.DESTROY):
+            self._begin_work()
             entry.kind.destroy(self._context(), self.record)
         return StepResult(StepStatus.DONE)
 
@@ -107,7 +122,7 @@ class StepRun:
             return StepResult(StepStatus.FAILED, message="changed since the plan was made: "
                               + "; ".join(drift) + "; make a new plan")
         record = self.record
-        if self.change.deferred and record and record.fingerprint == fingerprint \
+        if self.change.deferred and record and same(record.fingerprint, fingerprint) \
                 and record.status == RecordStatus.OK:
             return StepResult(StepStatus.UNCHANGED, outputs=record.outputs, fingerprint=fingerprint,
                               rendered=rendered)
@@ -141,9 +156,10 @@ class StepRun:
             attempt += 1
             ctx = self._context(budget)
             try:
+                self._begin_work()
                 if self.change.action is Action.REPLACE and record is not None and not destroyed:
-                    if entry.does(Can.DESTROY):
-                        kind.destroy(ctx, record)
+                    if entry.does(Can.DESTROY) and not entry.does(Can.RETIRE):
+                        kind.destroy(ctx, record)  # a kind that retires removes it after
                     destroyed = True
                 prior = record if self.change.action is Action.UPDATE else None
                 outputs = kind.apply(ctx, model, prior)

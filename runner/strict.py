@@ -6,4 +6,5 @@ from pydantic import BaseModel, ConfigDict
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # .inf and .nan are YAML numbers, but no setting means them (a timeout of .inf overflows)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)

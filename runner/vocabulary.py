@@ -103,3 +103,4 @@ class Outcome:
     message: str = ""
     output: str = ""
     attempts: int = 1
+    cause: str | None = None  # blocked: the dependency that failed or was not applied

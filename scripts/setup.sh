@@ -12,6 +12,21 @@ python3 -m pip install --quiet --disable-pip-version-check -e '.[docker,llm,gith
 if command -v pyenv > /dev/null 2>&1; then pyenv rehash; fi
 command -v taskform > /dev/null || log "warning: the taskform command is not on PATH; use python3 -m runner"
 
+# PostgreSQL binaries: the state tests start their own server from initdb/pg_ctl on a temp dir
+# (tests/postgres_server.py); the package's own cluster is neither created nor started
+if ! command -v initdb > /dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb > /dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ]; then
+    log "postgresql (binaries only: the tests start their own servers)"
+    export DEBIAN_FRONTEND=noninteractive
+    mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf
+    apt-get update -qq > /dev/null
+    apt-get install -y -qq -o Dpkg::Options::=--force-confold postgresql > /dev/null
+  else
+    log "postgresql is missing and this is not root: the PostgreSQL tests will skip"
+  fi
+fi
+
 log "docker engine, local registry and base image"
 bash scripts/docker-up.sh
 

@@ -35,6 +35,7 @@ class _Dom(HTMLParser):
         self.verdicts: dict[str, str] = {}
         self.open_outputs: list[str] = []
         self.outputs = 0
+        self.test_rows: dict[str, int] = {}  # the tests' outcomes shown in the outputs
         self._row: str | None = None
         self._verdict: str | None = None
 
@@ -47,6 +48,9 @@ class _Dom(HTMLParser):
             self.rows[self._row].append((a.get("data-solution") or "", a["data-status"] or ""))
         elif tag == "td" and (a.get("class") or "").startswith("verdict-"):
             self._verdict = a.get("data-solution")
+        elif tag == "tr" and (a.get("class") or "").startswith("test "):
+            outcome = (a.get("class") or "").split()[1]
+            self.test_rows[outcome] = self.test_rows.get(outcome, 0) + 1
         elif tag == "details" and "output" in (a.get("class") or ""):
             self.outputs += 1
             if "open" in a:

@@ -2,12 +2,15 @@
 `taskform.yaml` puts its state on the backend, plus what only the backend can do (build a
 state at an older schema version, read and set the version).
 
-Adding a backend (PostgreSQL): one name in BACKENDS and one Harness subclass in HARNESSES."""
+Adding a backend: one name in BACKENDS and one Harness subclass in HARNESSES. A test that
+takes a harness on a backend whose server cannot start here is skipped with the reason (and
+under CI=true, tests/conftest.py fails the run for it)."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +18,7 @@ from runner.state import open_state
 from runner.state.base import StateStore
 from runner.workspace import open_workspace
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgresql"]
 REPO = Path(__file__).resolve().parents[1]
 
 # what every backend's `build_at` puts in a state of an older schema version: one failed record
@@ -62,6 +65,10 @@ class Harness:
     def build_at(self, version: int) -> None:
         """Make the state as a taskform of schema `version` left it, holding the content above
         (version 0: no state yet)."""
+        raise NotImplementedError
+
+    def stored_bytes(self) -> bytes:
+        """Everything the backend stored for this state, as bytes (to search for secrets)."""
         raise NotImplementedError
 
 
@@ -124,7 +131,73 @@ class SqliteHarness(Harness):
         conn.close()
 
 
-HARNESSES: dict[str, type[Harness]] = {"sqlite": SqliteHarness}
+    def stored_bytes(self) -> bytes:
+        return stored_sqlite_bytes(self.root)
+
+
+def stored_sqlite_bytes(root: Path) -> bytes:
+    """The state file and its write-ahead log, as they are on disk."""
+    files = [root / ".taskform" / "state.db", root / ".taskform" / "state.db-wal"]
+    return b"".join(f.read_bytes() for f in files if f.exists())
+
+
+class PostgresHarness(Harness):
+    """A workspace on the tests' PostgreSQL server (tests/postgres_server.py), under a name
+    and a schema of its own: schema tests change the schema's version, so no two harnesses
+    share one (tests/state/test_postgresql.py puts many workspaces in one schema)."""
+
+    name = "postgresql"
+
+    def __init__(self, root: Path):
+        from postgres_server import shared_server
+
+        self.server = shared_server()
+        token = uuid.uuid4().hex[:10]
+        self.workspace, self.schema = f"ws-{token}", f"t_{token}"
+        super().__init__(root)
+
+    def config(self) -> str:
+        return (f"state: {{backend: postgresql, url: '{self.server.url()}', "
+                f"workspace: {self.workspace}, schema: {self.schema}}}\n")
+
+    @property
+    def latest(self) -> int:
+        from runner.state.postgresql_schema import MIGRATIONS
+
+        return len(MIGRATIONS)
+
+    def schema_version(self) -> int:
+        from runner.state.postgresql_schema import schema_version
+
+        with self.server.connect() as conn:
+            return schema_version(conn, self.schema)
+
+    def set_schema_version(self, version: int) -> None:
+        with self.server.connect() as conn:
+            conn.execute(f'UPDATE "{self.schema}".meta SET value = %s WHERE key = '
+                         "'schema_version'", (str(version),))
+
+    def build_at(self, version: int) -> None:
+        if version:  # the first PostgreSQL schema is the latest: there is nothing older
+            raise ValueError(f"no PostgreSQL schema {version} before {self.latest}")
+
+    def stored_bytes(self) -> bytes:
+        return stored_postgres_bytes(self.server, self.schema, self.workspace)
+
+
+def stored_postgres_bytes(server: Any, schema: str, workspace: str) -> bytes:
+    """Every row the state's tables hold for the workspace, as text."""
+    out = []
+    with server.connect() as conn:
+        for table in ("workspaces", "resources", "runs", "events", "facts", "locks"):
+            column = "name" if table == "workspaces" else "workspace"
+            rows = conn.execute(f'SELECT t::text FROM "{schema}".{table} t WHERE {column} = %s',
+                                (workspace,)).fetchall()
+            out += [r[0] for r in rows]
+    return "\n".join(out).encode()
+
+
+HARNESSES: dict[str, type[Harness]] = {"sqlite": SqliteHarness, "postgresql": PostgresHarness}
 
 
 def harness_for(name: str, root: Path) -> Harness:

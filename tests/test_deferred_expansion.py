@@ -215,10 +215,10 @@ def test_a_parent_made_of_its_children_fails_with_them(ws, monkeypatch):
     assert result.output.endswith(
         'pipeline.p.w: FAILED: pipeline.p.w["part"] failed: command exited with code 3\n'
         "  | broken\n"
-        "pipeline.p.after: not applied: dependency pipeline.p.w failed\n\n"
-        "Failed: 0 created, 0 updated, 0 replaced, 0 destroyed; 2 failed, 1 not applied (a "
+        "\nFailed: 0 created, 0 updated, 0 replaced, 0 destroyed; 2 failed, 1 not applied (a "
         "dependency failed).\n"
         '  pipeline.p.w: pipeline.p.w["part"] failed: command exited with code 3\n'
+        "    1 resource not applied because pipeline.p.w failed (-v lists them)\n"
         '  pipeline.p.w["part"]: command exited with code 3\n')
     record = ws.state().records()["pipeline.p.w"]
     assert record.status == "failed"

@@ -8,6 +8,7 @@ import click
 
 from runner.cli.common import (
     App,
+    json_option,
     lock_option,
     parallelism_option,
     pass_app,
@@ -29,11 +30,12 @@ from runner.cli.common import (
 @click.option("-fail-fast", "--fail-fast", "fail_fast", is_flag=True,
               help="Start no new work after the first failure.")
 @click.option("-v", "--verbose", is_flag=True, help="Stream every step's output.")
+@json_option
 @pass_app
 def apply(app: App, plan_file: str | None, auto_approve: bool, targets: tuple[str, ...],
           excludes: tuple[str, ...], replace: tuple[str, ...], labels: tuple[str, ...],
           refresh: bool, lock_timeout: str, parallelism: int | None, fail_fast: bool,
-          verbose: bool) -> None:
+          verbose: bool, as_json: bool) -> None:
     """Plan, confirm, then create, update, replace and destroy until the world matches the specs.
 
     With PLAN_FILE (from `plan -out`), apply exactly that plan; it is refused when the state or
@@ -57,6 +59,7 @@ def apply(app: App, plan_file: str | None, auto_approve: bool, targets: tuple[st
                                 plan_options(targets, excludes, replace, labels), refresh=refresh)
         code = execute_planned(app, state, connections, planned, run, auto_approve=auto_approve,
                                parallelism=parallelism, fail_fast=fail_fast, verbose=verbose,
-                               saved=bool(plan_file), what="apply these changes")
+                               saved=bool(plan_file), what="apply these changes",
+                               as_json=as_json)
     if code:
         raise click.exceptions.Exit(code)

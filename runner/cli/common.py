@@ -16,7 +16,7 @@ import click
 
 if TYPE_CHECKING:
     from runner.connections import Connections
-    from runner.plan import PlanOptions
+    from runner.plan import Plan, PlanOptions
     from runner.state.base import StateStore
     from runner.workspace import Workspace
 
@@ -93,6 +93,35 @@ def parallelism_option(func: F) -> F:
 def json_option(func: F) -> F:
     return click.option("--json", "-json", "as_json", is_flag=True,
                         help="Machine-readable JSON output.")(func)
+
+
+def plan_format_options(func: F) -> F:
+    """--format text|markdown|json (markdown: a pull-request comment), --json for json, and
+    --title for the Markdown heading."""
+    func = json_option(func)
+    func = click.option("--title", "-title", "title", default="taskform plan", show_default=True,
+                        help="The heading of the Markdown output.")(func)
+    return click.option("--format", "-format", "output_format", default="text",
+                        type=click.Choice(["text", "markdown", "json"]), show_default=True,
+                        help="How to show the plan; markdown is a pull-request comment body "
+                             "(cut to GitHub's 65,536 characters).")(func)
+
+
+def echo_plan(plan: Plan, output_format: str, as_json: bool, color: bool,
+              title: str = "taskform plan") -> None:
+    """Print a (redacted) plan as text, Markdown or JSON."""
+    if as_json or output_format == "json":
+        from runner import plan_json
+
+        echo_json(plan_json.to_json(plan))
+    elif output_format == "markdown":
+        from runner.report.plan_markdown import render_markdown
+
+        click.echo(render_markdown(plan, title=title), nl=False)
+    else:
+        from runner.report.plan_text import render_plan
+
+        click.echo(render_plan(plan, color=color), nl=False)
 
 
 def plan_options(targets: tuple[str, ...], excludes: tuple[str, ...], replace: tuple[str, ...],

@@ -6,6 +6,7 @@ import click
 
 from runner.cli.common import (
     App,
+    json_option,
     lock_option,
     parallelism_option,
     pass_app,
@@ -24,10 +25,12 @@ from runner.cli.common import (
 @click.option("-fail-fast", "--fail-fast", "fail_fast", is_flag=True,
               help="Start no new work after the first failure.")
 @click.option("-v", "--verbose", is_flag=True, help="Stream every step's output.")
+@json_option
 @pass_app
 def destroy(app: App, auto_approve: bool, targets: tuple[str, ...], excludes: tuple[str, ...],
             replace: tuple[str, ...], labels: tuple[str, ...], lock_timeout: str,
-            parallelism: int | None, fail_fast: bool, verbose: bool) -> None:
+            parallelism: int | None, fail_fast: bool, verbose: bool,
+            as_json: bool) -> None:
     """Destroy every recorded resource in reverse dependency order (or those selected, with
     what depends on them). lifecycle.prevent_destroy blocks it."""
     from runner.cli.execute import execute_planned
@@ -44,6 +47,7 @@ def destroy(app: App, auto_approve: bool, targets: tuple[str, ...], excludes: tu
                             refresh=False)
         code = execute_planned(app, state, connections, planned, run, auto_approve=auto_approve,
                                parallelism=parallelism, fail_fast=fail_fast, verbose=verbose,
-                               saved=False, what="destroy these resources")
+                               saved=False, what="destroy these resources",
+                               as_json=as_json)
     if code:
         raise click.exceptions.Exit(code)

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from runner.cli.common import App, echo_json, json_option, pass_app, plan_options, selection_options
+from runner.cli.common import (
+    App,
+    echo_plan,
+    pass_app,
+    plan_format_options,
+    plan_options,
+    selection_options,
+)
 
 
 @click.command()
@@ -22,17 +29,15 @@ from runner.cli.common import App, echo_json, json_option, pass_app, plan_option
 @click.option("--preview-scenarios", "ask_model", is_flag=True,
               help="Preview the scenarios a model would generate too (calls it); the offline "
               "provider's preview is always shown.")
-@json_option
+@plan_format_options
 @pass_app
 def plan(app: App, targets: tuple[str, ...], excludes: tuple[str, ...], replace: tuple[str, ...],
          labels: tuple[str, ...], destroy_all: bool, refresh: bool, out: str | None,
-         detailed: bool, ask_model: bool, as_json: bool) -> None:
+         detailed: bool, ask_model: bool, output_format: str, title: str, as_json: bool) -> None:
     """Show what apply would create, update, replace or destroy, with the reasons."""
     from runner import plan_json
-    from runner.content import preview
     from runner.planning import make_plan, redacted
     from runner.redact import Redactor
-    from runner.report.plan_text import render_plan
     from runner.vocabulary import Action
 
     options = plan_options(targets, excludes, replace, labels, destroy_all)
@@ -41,18 +46,21 @@ def plan(app: App, targets: tuple[str, ...], excludes: tuple[str, ...], replace:
         planned = make_plan(ws, state, connections, options, refresh=refresh)
         changes = [(c.address, c.kind) for c in planned.plan.changes
                    if c.action in (Action.CREATE, Action.UPDATE, Action.REPLACE)]
-        previews = [] if as_json else preview.plan_previews(
-            ws, connections, changes, planned.resources, planned.records, ask_model)
+        text = output_format == "text" and not as_json
+        previews = ""
+        if text and any(kind == "scenario_set" for _, kind in changes):
+            from runner.content import preview  # only a plan that changes a scenario set
+
+            found = preview.plan_previews(ws, connections, changes, planned.resources,
+                                          planned.records, ask_model)
+            previews = preview.render(found) if found else ""
     shown = redacted(planned.plan, Redactor(ws.secrets))
     if out:
         plan_json.save(shown, Path(out))
-    if as_json:
-        echo_json(plan_json.to_json(shown))
-    else:
-        click.echo(render_plan(shown, color=app.color()), nl=False)
-        if previews:
-            click.echo(Redactor(ws.secrets).text(preview.render(previews)), nl=False)
-        if out:
-            click.echo(f"\nSaved the plan to {out}. Apply exactly it with: taskform apply {out}")
+    echo_plan(shown, output_format, as_json, app.color(), title)
+    if previews:
+        click.echo(Redactor(ws.secrets).text(previews), nl=False)
+    if out and text:
+        click.echo(f"\nSaved the plan to {out}. Apply exactly it with: taskform apply {out}")
     if detailed and shown.has_changes:
         raise click.exceptions.Exit(2)

@@ -1,5 +1,5 @@
-"""`taskform report [PIPELINE]`: grading results from the state as a table, JSON, Markdown or a
-self-contained HTML page."""
+"""`taskform report [PIPELINE]`: grading results from the state as a table, JSON, Markdown, JUnit
+XML or a self-contained HTML page."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from runner.cli.common import App, pass_app
 if TYPE_CHECKING:
     from runner.rubric.results import GradingMatrix
 
-FORMATS = ("table", "json", "markdown", "html")
+FORMATS = ("table", "json", "markdown", "html", "junit")
 
 
 @click.command()
@@ -26,7 +26,8 @@ FORMATS = ("table", "json", "markdown", "html")
 @pass_app
 def report(app: App, pipeline: str | None, fmt: str, output: str | None) -> None:
     """Show rubric grading results: the criteria × solutions matrix with statuses, scores per
-    solution, required criteria failed, gates, durations and each grading's output.
+    solution, required criteria failed, gates, durations and each grading's output (junit:
+    one test case per criterion × solution, for CI).
 
     PIPELINE is a pipeline name (`user-api`) or an address prefix (`pipeline.user-api.grade`);
     without it, every grading recorded in the state is shown.
@@ -88,6 +89,10 @@ def _render(app: App, matrices: list[GradingMatrix], fmt: str, color: bool) -> s
         return grading.render_json(matrices)
     if fmt == "markdown":
         return grading.render_markdown(matrices)
+    if fmt == "junit":
+        from runner.report.grading_junit import render_junit
+
+        return render_junit(matrices)
     if fmt == "html":
         from runner.report.grading_html import render_html
 

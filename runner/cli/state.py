@@ -9,6 +9,7 @@ import click
 
 if TYPE_CHECKING:
     from runner.state.base import Record
+    from runner.workspace_config import StateSettings
 
 from runner.cli.common import App, echo_json, json_option, lock_option, pass_app, seconds
 
@@ -125,3 +126,79 @@ def _records(app: App, prefix: str | None) -> list[Record]:
             raise click.BadParameter(str(exc), param_hint="PREFIX") from None
         records = [r for r in records if parse_address(r.address).matches(pattern)]
     return records
+
+
+@state.command()
+@click.option("--to", "to", required=True, metavar="URL",
+              help="postgresql://USER@HOST:PORT/DATABASE, or sqlite:PATH (a file in the "
+                   "workspace; sqlite: alone is .taskform/state.db).")
+@click.option("--workspace", "name", metavar="NAME",
+              help="postgresql: the name to copy under (default: this workspace's name).")
+@click.option("--schema", metavar="SCHEMA", help="postgresql: the schema (default: taskform).")
+@click.option("--password-variable", "password_variable", metavar="VAR",
+              help="postgresql: a declared secret variable holding the password (default: "
+                   "PGPASSWORD or ~/.pgpass).")
+@click.option("--write-config", "write_config", is_flag=True,
+              help="Then point taskform.yaml's state: at the copy.")
+@lock_option
+@pass_app
+def migrate(app: App, to: str, name: str | None, schema: str | None,
+            password_variable: str | None, write_config: bool, lock_timeout: str) -> None:
+    """Copy the whole state (records, runs, events, facts) to another backend or workspace
+    name, under both locks; the source is left as it was."""
+    from runner.state import describe, open_store
+    from runner.state.migrate import copy_state, state_block, with_state_block
+
+    ws = app.workspace
+    settings = _target_settings(app, to, name, schema, password_variable)
+    source_is = describe(ws.config.state, ws.name)
+    target_is = describe(settings, ws.name)
+    if source_is == target_is:
+        raise click.UsageError(f"--to names the state itself ({source_is})")
+    with app.session() as (source, _):
+        target = open_store(ws, settings)
+        try:
+            copied = copy_state(source, target, lock_timeout=seconds(lock_timeout,
+                                                                      "-lock-timeout"))
+        finally:
+            target.close()
+    click.echo(f"Copied {copied.counts()}\n  from {source_is}\n  to   {target_is}.")
+    block = state_block(settings.model_dump(by_alias=True, exclude_defaults=True) |
+                        {"backend": settings.backend})
+    config = ws.root / "taskform.yaml"
+    if write_config:
+        config.write_text(with_state_block(config.read_text(), block))
+        click.echo("taskform.yaml now points at the copy; the source is left as it was.")
+    else:
+        click.echo("taskform.yaml still points at the source. To use the copy, set:\n\n" + block)
+
+
+def _target_settings(app: App, to: str, name: str | None, schema: str | None,
+                     password_variable: str | None) -> StateSettings:
+    from pydantic import ValidationError
+
+    from runner.workspace_config import StateSettings
+
+    ws = app.workspace
+    if to.startswith("sqlite:"):
+        if name or schema or password_variable:
+            raise click.UsageError("--workspace, --schema and --password-variable are for a "
+                                   "postgresql:// target")
+        raw: dict[str, object] = {"backend": "sqlite",
+                                  "path": to.removeprefix("sqlite:") or ".taskform/state.db"}
+    else:
+        current = ws.config.state
+        same_backend = current.backend == "postgresql"
+        raw = {"backend": "postgresql", "url": to,
+               "workspace": name or (current.workspace if same_backend else None) or ws.name,
+               "schema": schema or current.db_schema,
+               "password_variable": password_variable or (
+                   current.password_variable if same_backend else None)}
+    try:
+        settings = StateSettings.model_validate({k: v for k, v in raw.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise click.BadParameter(problems, param_hint="--to") from None
+    if settings.backend == "sqlite":
+        ws.resolve(settings.path, "--to")  # inside the workspace, as state.path must be
+    return settings

@@ -15,8 +15,9 @@ def force_unlock(app: App, lock_id: str, force: bool) -> None:
     """Remove the state lock LOCK_ID (shown in the `state is locked` error).
 
     Only for a holder that is certainly gone: a live run that loses its lock can corrupt the
-    record of what it did. A holder on this machine whose process died is taken over
-    automatically."""
+    record of what it did. A dead holder is taken over automatically when it ran on this
+    machine (SQLite) or whenever its database session ended (PostgreSQL, where force-unlock
+    ends the holder's session)."""
     with app.session() as (state, _):
         held = state.current_lock()
         if held is not None and held.lock_id == lock_id:

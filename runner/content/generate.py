@@ -53,7 +53,8 @@ class TaskInputs:
                 "slug": self.repo[:49].strip("-"), "feedback": feedback,
                 "title": " ".join(w.capitalize() for w in self.repo.split("-")),
                 "grading": self.profile.grading, "deploy": self.profile.deploy,
-                "toolchain": self.profile.describe, "exercise_id": self.exercise,
+                "toolchain": self.profile.describe, "toolchain_name": self.profile.toolchain,
+                "exercise_id": self.exercise,
                 "conversation": self.conversation}
 
 

@@ -4,15 +4,18 @@ which scenario to use."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from runner.spec.paths import WorkspacePath
 from runner.strict import StrictModel as Settings
 
 Provider = Literal["template", "openai"]
 UnknownTechnology = Literal["error", "category_fallback"]
 REPO_NAME = r"^[A-Za-z0-9._-]{1,90}$"
+NAME = r"^[A-Za-z0-9_][A-Za-z0-9._-]*$"  # a folder's name: no '/', never '..'
 
 
 class ContentSettings(Settings):
@@ -35,10 +38,19 @@ class GeneratorSettings(Settings):
     regenerations: int = Field(default=1, ge=0, le=5,
                                description="extra attempts with the gate failures fed back")
 
+    @field_validator("scaffold")
+    @classmethod
+    def _scaffold_name(cls, value: str | None) -> str | None:
+        # it names a folder of templates/tasks/: with '/' or '..' it would read any folder
+        if value is not None and not re.fullmatch(NAME, value):
+            raise ValueError("expected the name of a folder of templates/tasks/, got "
+                             + json.dumps(value))
+        return value
+
 
 class PublishSettings(Settings):
     to: Literal["git", "github"] = "git"
-    path: str = Field(default=".taskform/repos", description="git: folder of the bare repositories")
+    path: WorkspacePath = Field(default=".taskform/repos", description="git: folder of the bare repositories")
     owner: str | None = Field(default=None, description="github: organisation or user")
     repo: str | None = Field(default=None, pattern=REPO_NAME,
                              description="starter repository name; the answers one adds -answers")
@@ -81,7 +93,7 @@ class DockerVerifySettings(Settings):
                                           "command; default: grading.timeout_seconds")
     repeat: int = Field(default=1, ge=1, le=5, description="grade the golden patch this many "
                         "times; a result that flips fails as flaky")
-    report: str | None = Field(default=None, description="write the grading's HTML report to "
+    report: WorkspacePath | None = Field(default=None, description="write the grading's HTML report to "
                                "this file (in the workspace), e.g. reports/<task>.html")
 
 

@@ -1,31 +1,41 @@
 """`docker_build` (task-sync's step, its lost-settings bug fixed): build an image, and rebuild
 only when its fingerprint changes: the watched files (default: the whole context minus
-.dockerignore), the Dockerfile, the build args and the base images' ids. A deleted image or a
-moved tag is drift and rebuilds with the reason. The build log streams to the progress display
-and its tail is kept in the outputs."""
+.dockerignore), the Dockerfile, the build args and the base images' ids. The build log streams
+to the progress display and its tail is kept in the outputs.
+
+The image is known by its id, which dependents read (`{{ steps.build.image_id }}`); its tags are
+applied at build for people and other tools. A deleted image is drift and rebuilds with the
+reason; a tag someone else moved (another workspace building the same tag) is only a note.
+A rebuild makes the new image first and removes the old one only after the resources that used
+it in the same apply have moved on (`retire`): a replaced image never pulls the floor from under
+a container still running it."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from runner.errors import StepFailed
 from runner.fingerprint import digest
-from runner.kinds.base import BaseKind, Context, Settings, file_digest, hash_files
+from runner.kinds.base import BaseKind, Context, Settings, cached_digest, hash_files
 from runner.providers.docker.engine import BuildRequest, observing
 from runner.providers.docker.images import (
+    built_image_drift,
     context_files,
-    image_drift,
     owned_images,
     remove_owned_image,
+    retire_image,
+    workspace_tag,
 )
 from runner.providers.docker.labels import short_id
+from runner.spec.paths import PathCheck, WorkspacePath
 from runner.state.base import Record
 from runner.vocabulary import Observation
 
+InContext = Annotated[str, AfterValidator(PathCheck(within="context"))]
 _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(?P<image>\S+)(?:\s+AS\s+(?P<stage>\S+))?",
                    re.IGNORECASE)
 
@@ -36,14 +46,14 @@ BUILD_FLAGS = {"--network": "network_mode", "--platform": "platform", "--build-a
 
 class DockerBuildSettings(Settings):
     image_tag: str = Field(description="the tag of the built image, e.g. app:dev")
-    context: str = Field(default=".", description="build context, inside the workspace")
-    dockerfile: str = Field(default="Dockerfile", description="relative to the context")
+    context: WorkspacePath = Field(default=".", description="build context, inside the workspace")
+    dockerfile: InContext = Field(default="Dockerfile", description="relative to the context")
     tags: list[str] = Field(default_factory=list, description="more tags for the same image")
     build_args: dict[str, str] = Field(default_factory=dict)
     target: str | None = Field(default=None, description="multi-stage target")
     params: list[str] = Field(default_factory=list, description="--no-cache, --pull, "
                               "--network X, --platform X, --build-arg K=V")
-    files: list[str] | None = Field(default=None, description="watched files (globs, relative "
+    files: list[WorkspacePath] | None = Field(default=None, description="watched files (globs, relative "
                                     "to the workspace); default: the whole context minus "
                                     ".dockerignore")
 
@@ -98,14 +108,14 @@ class DockerBuildKind(BaseKind):
         out = hash_files(ctx, settings.files, "files") if settings.files is not None \
             else _context_files(ctx, context, settings.dockerfile)
         if dockerfile.is_file():
-            out[f"file:{ctx.workspace.relative(dockerfile)}"] = file_digest(dockerfile)
+            out[f"file:{ctx.workspace.relative(dockerfile)}"] = cached_digest(ctx, dockerfile)
             with observing():
                 out.update(_base_images(ctx, dockerfile, settings.build_args))
         return out
 
     def observe(self, ctx: Context, record: Record) -> Observation:
         with observing():
-            return image_drift(ctx.docker(), record.outputs)
+            return built_image_drift(ctx.docker(), record.outputs, str(ctx.address))
 
     def apply(self, ctx: Context, settings: DockerBuildSettings, prior: Record | None) -> dict[str, Any]:
         context = _context_dir(ctx, settings)
@@ -114,9 +124,10 @@ class DockerBuildKind(BaseKind):
                              f"{settings.dockerfile}", retryable=False)
         engine, owner = ctx.docker(), ctx.owner()
         config_hash = digest(settings.model_dump())[:16]
-        ctx.log(f"building {settings.image_tag} from {ctx.workspace.relative(context)}")
+        tag, extras = _tags(ctx, settings)
+        ctx.log(f"building {tag} from {ctx.workspace.relative(context)}")
         built = engine.build(BuildRequest(
-            context=context, dockerfile=settings.dockerfile, tag=settings.image_tag,
+            context=context, dockerfile=settings.dockerfile, tag=tag,
             labels=owner.labels(config_hash), excludes=tuple(_excludes(ctx, context)),
             options=build_options(settings)), ctx.call())
         image_id, tail = built.image_id, built.log_tail
@@ -124,12 +135,17 @@ class DockerBuildKind(BaseKind):
         if image is None or not owner.owns(image.labels):
             raise StepFailed(f"the built image {short_id(image_id)} does not carry taskform's "
                              "labels", retryable=False)
-        for extra in settings.tags:
+        for extra in extras:
             engine.tag(image_id, extra)
-        if prior and prior.outputs.get("image_id") not in (None, image_id):
-            remove_owned_image(engine, owner, prior.outputs["image_id"], ctx.log, quiet=True)
-        return {"image_id": image_id, "image_tag": settings.image_tag,
-                "tags": [settings.image_tag, *settings.tags], "log_tail": tail}
+        # the image this replaces stays until what runs it has moved on: see retire
+        return {"image_id": image_id, "image_tag": tag, "tags": [tag, *extras], "log_tail": tail}
+
+    def retire(self, ctx: Context, old: Record, new: Record) -> str | None:
+        old_id = old.outputs.get("image_id")
+        if not old_id or old_id == new.outputs.get("image_id"):
+            return None
+        return retire_image(ctx.docker(), ctx.owner(), str(old_id),
+                            [str(t) for t in old.outputs.get("tags") or []], ctx.log)
 
     def destroy(self, ctx: Context, record: Record) -> None:
         engine, owner = ctx.docker(), ctx.owner()
@@ -139,6 +155,15 @@ class DockerBuildKind(BaseKind):
                                tags=record.outputs.get("tags") or [])
         for old in owned_images(engine, owner):  # earlier builds kept while containers ran them
             remove_owned_image(engine, owner, old, ctx.log)
+
+
+def _tags(ctx: Context, settings: DockerBuildSettings) -> tuple[str, list[str]]:
+    """The tag and extra tags as written, or with this workspace's suffix when `docker.tag_scope`
+    is `workspace` (no other workspace on the engine then builds the same tag)."""
+    tags = [settings.image_tag, *settings.tags]
+    if ctx.workspace.config.docker.tag_scope == "workspace":
+        tags = [workspace_tag(t, str(ctx.workspace.root)) for t in tags]
+    return tags[0], tags[1:]
 
 
 def _context_dir(ctx: Context, settings: DockerBuildSettings) -> Path:
@@ -168,23 +193,29 @@ def _context_files(ctx: Context, context: Path, dockerfile: str) -> dict[str, st
     for rel in context_files(context, _excludes(ctx, context), dockerfile):
         path = context / rel
         if path.is_file() and not path.is_symlink():
-            out[f"file:{ctx.workspace.relative(path)}"] = file_digest(path)
+            out[f"file:{ctx.workspace.relative(path)}"] = cached_digest(ctx, path)
     return out
 
 
 def _base_images(ctx: Context, dockerfile: Path, build_args: dict[str, str]) -> dict[str, str]:
-    """`base image <ref>` components: the id each FROM image has on the engine now."""
+    """`base image <ref>` components: the id each FROM image has on the engine now (with
+    `-refresh=false`, the id recorded for it, when there is one: the engine is not asked)."""
     stages: set[str] = set()
     out = {}
+    record = ctx.recorded.get(str(ctx.address))
+    known = record.fingerprint if record is not None and not ctx.refresh else {}
     for line in dockerfile.read_text(errors="replace").splitlines():
         m = _FROM.match(line)
         if not m:
             continue
         image = re.sub(r"\$\{?(\w+)\}?", lambda a: build_args.get(a.group(1), a.group(0)),
                        m.group("image"))
-        if image.lower() not in stages and image != "scratch":
+        key = f"base image {image}"
+        if key in known:
+            out[key] = known[key]
+        elif image.lower() not in stages and image != "scratch":
             found = ctx.docker().image(image)
-            out[f"base image {image}"] = found.id if found else "missing"
+            out[key] = found.id if found else "missing"
         if m.group("stage"):
             stages.add(m.group("stage").lower())
     return out

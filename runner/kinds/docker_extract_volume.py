@@ -61,6 +61,9 @@ class DockerExtractVolumeKind(BaseKind):
     name = "docker_extract_volume"
     settings_model = DockerExtractVolumeSettings
 
+    def claims(self, settings: DockerExtractVolumeSettings) -> list[str]:
+        return [f"volume name {settings.volume_name}"] if settings.volume_name else []
+
     def fingerprint(self, ctx: Context, settings: DockerExtractVolumeSettings) -> dict[str, str]:
         with observing():
             return containers.image_fingerprint(ctx.docker(), settings.image_id,

@@ -12,6 +12,7 @@ from runner.kinds.base import BaseKind, Context, Settings
 from runner.providers.docker import containers
 from runner.providers.docker.engine import observing
 from runner.providers.docker.params import parse_parameters
+from runner.spec.paths import escape_problem
 from runner.state.base import Record
 from runner.vocabulary import Observation
 
@@ -33,7 +34,18 @@ class ContainerSettings(Settings):
     @classmethod
     def _flags(cls, value: list[str]) -> list[str]:
         if not any("{{" in item for item in value):  # templated flags are checked once rendered
-            parse_parameters(value)
+            for volume in parse_parameters(value).get("volumes", []):
+                _check_bind(volume.partition(":")[0])
+        return value
+
+    @field_validator("command")
+    @classmethod
+    def _command(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(value, str) and "{{" not in value:  # a template is checked once rendered
+            try:
+                shlex.split(value)
+            except ValueError as exc:
+                raise ValueError(f"cannot split the command like a shell would: {exc}") from None
         return value
 
     @model_validator(mode="after")
@@ -47,6 +59,15 @@ class ContainerSettings(Settings):
         if self.command is None:
             return None
         return shlex.split(self.command) if isinstance(self.command, str) else list(self.command)
+
+
+def _check_bind(source: str) -> None:
+    """A `-v ./folder:/path` source is a folder of the workspace (absolute host paths and named
+    volumes are the documented alternatives); one that climbs out is refused before any run."""
+    if source.startswith("."):
+        problem = escape_problem(source)
+        if problem:
+            raise ValueError(f"-v {source}: expected a folder inside the workspace ({problem})")
 
 
 class DockerRunSettings(ContainerSettings):
@@ -90,6 +111,9 @@ def remove_container(ctx: Context, record: Record) -> None:
 class DockerRunKind(BaseKind):
     name = "docker_run"
     settings_model = DockerRunSettings
+
+    def claims(self, settings: DockerRunSettings) -> list[str]:
+        return [f"container name {settings.container_name}"] if settings.container_name else []
 
     def fingerprint(self, ctx: Context, settings: DockerRunSettings) -> dict[str, str]:
         with observing():

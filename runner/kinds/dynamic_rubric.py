@@ -9,15 +9,17 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from runner.kinds.rubric_set import RubricSetKind, RubricSetSettings
+from runner.kinds.rubric_set import RubricSetKind
+from runner.kinds.rubric_set_settings import RubricSetSettings
 from runner.rubric.score import GOLDEN, ORIGINAL
 from runner.rubric.solutions import classify_files
+from runner.spec.paths import TaskDirPath
 
 
 class DynamicRubricSettings(RubricSetSettings):
-    rubrics: list[str] | None = Field(default=None, description="task-sync's rubric files: "
+    rubrics: list[TaskDirPath] | None = Field(default=None, description="task-sync's rubric files: "
                                       "exactly one (it used only the first)")
-    assign_containers: dict[str, Any] | None = Field(
+    assign_containers: dict[TaskDirPath, Any] | None = Field(
         default=None, description="task-sync's {patch: container}: the patches are the "
         "solutions; the containers are ignored (gradings share the pool)")
     environment: dict[str, Any] | None = Field(default=None, description="task-sync's "

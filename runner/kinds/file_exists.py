@@ -10,25 +10,43 @@ from pydantic import Field, model_validator
 
 from runner.errors import StepFailed
 from runner.kinds.base import BaseKind, Context, Settings
+from runner.spec.paths import WorkspacePath
 from runner.state.base import Record
 from runner.vocabulary import Observation
 
 
 class FileExistsSettings(Settings):
-    files: list[str] = Field(min_length=1)
+    files: list[WorkspacePath] = Field(min_length=1)
 
     @model_validator(mode="before")
     @classmethod
     def _shapes(cls, value: Any) -> Any:
-        # task-sync accepts "path", ["a", "b"], {"files": {...}}; a bare map of paths too
+        # task-sync accepts "path", ["a", "b"], {"files": {...}}; a bare map of paths too, to
+        # the times task-sync recorded for them (any other mapping is a mistake, not paths)
         if isinstance(value, (str, list)):
             value = {"files": value}
-        elif isinstance(value, dict) and set(value) != {"files"}:
+        elif isinstance(value, dict) and "files" not in value:  # with files: other keys are unknown
+            if not all(_is_recorded_time(v) for v in value.values()):
+                raise ValueError("expected a path, a list of paths, {files: [paths]}, or a map "
+                                 "of paths to the times task-sync recorded for them")
             value = {"files": list(value)}
         if isinstance(value, dict) and isinstance(value.get("files"), (str, dict)):
             files = value["files"]
             value = {**value, "files": [files] if isinstance(files, str) else list(files)}
         return value
+
+
+def _is_recorded_time(value: Any) -> bool:
+    """task-sync's record of a file: its time as a number or ISO text, or nothing."""
+    if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 class FileExistsKind(BaseKind):

@@ -17,6 +17,7 @@ from runner.errors import StepFailed
 from runner.kinds.base import BaseKind, Context, Settings, hash_files
 from runner.providers.call import Call
 from runner.providers.llm import Request
+from runner.spec.paths import WorkspacePath
 from runner.state.base import Record
 from runner.vocabulary import Observation
 
@@ -25,14 +26,14 @@ ATTACH_ABOVE = 250 * 1024
 
 
 class ModelTaskCheckSettings(Settings):
-    task_prompt: str = Field(description="file with the task statement")
-    rubrics_json: str = Field(description="the rubric (rubrics.json)")
-    held_out_tests: str = Field(description="the held-out tests patch")
-    model_prompt_sample: str | None = Field(default=None, description="prompt sample with the "
+    task_prompt: WorkspacePath = Field(description="file with the task statement")
+    rubrics_json: WorkspacePath = Field(description="the rubric (rubrics.json)")
+    held_out_tests: WorkspacePath = Field(description="the held-out tests patch")
+    model_prompt_sample: WorkspacePath | None = Field(default=None, description="prompt sample with the "
                                             "three placeholders; default: taskform's")
-    task_explanation: str | None = Field(default=None, description="optional; fills "
+    task_explanation: WorkspacePath | None = Field(default=None, description="optional; fills "
                                          "{TASK_EXPLANATION}")
-    generated_file: str | None = Field(default=None, description="where the filled prompt is "
+    generated_file: WorkspacePath | None = Field(default=None, description="where the filled prompt is "
                                        "written; default .taskform/checks/<pipeline>-<step>.md")
     force: bool = False
     require_pass: bool = True

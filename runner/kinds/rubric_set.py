@@ -8,12 +8,9 @@ needs no Docker."""
 
 from __future__ import annotations
 
-import datetime
 import os
 from pathlib import Path
 from typing import Any
-
-from pydantic import ConfigDict, Field, model_validator
 
 from runner.address import parse_address
 from runner.errors import StepFailed
@@ -23,99 +20,20 @@ from runner.kinds.base import (
     Context,
     Expansion,
     ExpansionDeferred,
-    Settings,
     file_digest,
     hash_files,
 )
+from runner.kinds.rubric_set_settings import RUNTIME_KEYS, RubricSetSettings
 from runner.rubric import score
 from runner.rubric.lease import pool_image_ids
 from runner.rubric.model import Rubric
-from runner.rubric.parse import JSON_NAME, load_rubric
-from runner.rubric.patches import DEFAULT_PROTECTED
+from runner.rubric.parse import JSON_NAME, MARKDOWN_NAME, load_rubric
+from runner.rubric.patch_rules import default_solution_paths
 from runner.rubric.results import CHILD_KIND, grading_statuses, parent_outputs
-from runner.rubric.score import GOLDEN, ORIGINAL, ValidateSettings, check_gates, score_solution
-from runner.rubric.solutions import Solution, candidates, classify_files, columns, discovered
+from runner.rubric.score import GOLDEN, ORIGINAL, check_gates, score_solution
+from runner.rubric.solutions import Solution, candidates, columns, discovered
 from runner.state.base import Record
 from runner.vocabulary import Observation
-
-# settings a grading reads when it runs: they may read other steps' outputs
-RUNTIME_KEYS = ("setup", "workdir", "git_dir", "pristine", "expected_tree", "user")
-
-
-class RubricSetSettings(Settings):
-    pool: str = Field(description="the docker_pool or docker_volume_pool step whose containers "
-                      "grade: a step name (pool), or an address (pipeline.shared.pool)")
-    task_dir: str = Field(default=".", description="folder (in the workspace) holding the rubric "
-                          "and the patches")
-    file: str = Field(default="TASK_DATA.md", description="the rubric, in task_dir; a "
-                      "rubrics.json next to it wins")
-    solutions: list[str] | dict[str, str] | None = Field(
-        default=None, description="candidate patch files (named after the file: "
-        "solution1.patch → solution1), or {name: file}; default: every solution*.patch in task_dir")
-    golden: str | None = Field(default="golden.patch", description="the reference patch; null: "
-                               "no golden column")
-    original: bool = Field(default=True, description="also grade the unmodified project")
-    held_out_tests: str = Field(default="held_out_tests.patch", description="the held-out tests "
-                                "patch, applied after each solution")
-    setup: list[str] = Field(default_factory=list, description="commands run as root in the work "
-                             "dir after the reset, before the solution patch")
-    pre_patch: str | None = Field(default=None, description="task-sync's pre_patch.patch: a "
-                                  "script file run (with bash) after the setup commands")
-    workdir: str = Field(default="/app", description="the project inside the containers")
-    git_dir: str | None = Field(default=None, description="its git dir (default <workdir>/.git); "
-                                "keep it root-owned")
-    pristine: str = Field(default="HEAD", description="the commit every grading starts from")
-    expected_tree: str | None = Field(default=None, description="when set, the reset must land "
-                                      "on exactly this tree hash")
-    user: str = Field(default="grader", description="the non-root user the command runs as (a "
-                      "name, or uid:gid)")
-    timeout_seconds: float | None = Field(default=None, gt=0, description="per held-out command "
-                                          "(default: grading.timeout_seconds in taskform.yaml)")
-    kill_after: float = Field(default=2.0, ge=0, le=60, description="seconds between SIGTERM and "
-                              "SIGKILL at the deadline")
-    output_limit: int | None = Field(default=None, gt=0, description="bytes of output kept per "
-                                     "grading (default: grading.output_limit)")
-    protected: list[str] = Field(default_factory=lambda: list(DEFAULT_PROTECTED),
-                                 description="test-harness file names a solution may not touch")
-    validate_: ValidateSettings | None = Field(default=None, alias="validate",
-                                               description="gates: {golden_must_pass, "
-                                               "original_must_fail, repeat}")
-    require_lockdown: bool = Field(default=True, description="refuse a pool that is not locked "
-                                   "down (network, limits, capabilities, no-new-privileges, init)")
-    report: str | None = Field(default=None, description="write the HTML report to this file "
-                               "(in the workspace) after grading, e.g. reports/grading.html")
-    files: list[str] | dict[str, Any] | None = Field(
-        default=None, description="task-sync's file list: solutionN.patch, golden.patch, "
-        "held_out_tests.patch, pre_patch.patch (hashes are ignored)")
-    held_out_test: str | None = Field(default=None, description="task-sync's name for "
-                                      "held_out_tests")
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    @model_validator(mode="after")
-    def _task_sync_names(self) -> RubricSetSettings:
-        given = self.model_fields_set
-        if self.held_out_test is not None:
-            if "held_out_tests" in given:
-                raise ValueError("set held_out_tests or task-sync's held_out_test, not both")
-            self.held_out_tests = self.held_out_test
-        if self.files is not None:
-            found = classify_files(list(self.files), self.file)
-            if "solutions" not in given:
-                self.solutions = found.solutions
-            if "golden" not in given:
-                self.golden = found.golden
-            if found.held_out_tests and "held_out_tests" not in given \
-                    and self.held_out_test is None:
-                self.held_out_tests = found.held_out_tests
-            if found.pre_patch and "pre_patch" not in given:
-                self.pre_patch = found.pre_patch
-        validate = self.validate_
-        if validate and validate.golden_must_pass and self.golden is None:
-            raise ValueError("validate.golden_must_pass needs a golden patch (golden is null)")
-        if validate and validate.original_must_fail and not self.original:
-            raise ValueError("validate.original_must_fail needs the original (original is false)")
-        return self
 
 
 class RubricSetKind(BaseKind):
@@ -123,7 +41,9 @@ class RubricSetKind(BaseKind):
     settings_model = RubricSetSettings
 
     def references(self, settings: RubricSetSettings) -> list[str]:
-        return [] if "." in settings.pool else [f"steps.{settings.pool}"]
+        """The pool is a dependency, a sibling step or any address: the gradings wait for it,
+        and an address that names nothing is a load error."""
+        return [settings.pool] if "." in settings.pool else [f"steps.{settings.pool}"]
 
     def expand(self, ctx: Context, settings: RubricSetSettings,
                expansion: Expansion) -> list[Child] | None:
@@ -134,6 +54,8 @@ class RubricSetKind(BaseKind):
         rubric = self._rubric(ctx, model, waits)
         common = self._child_common(ctx, model, expansion)
         solutions = self._solutions(ctx, model, waits)
+        # each patch's path once, not once per criterion (5,000 cells, 500 solutions)
+        patches = {s.name: self._task_path(ctx, model, s.patch, waits=waits) for s in solutions}
         children = []
         for criterion in rubric.criteria:
             info = {"id": criterion.id, "counter": criterion.counter, "score": criterion.score,
@@ -143,14 +65,12 @@ class RubricSetKind(BaseKind):
                 runs = model.validate_.repeat if model.validate_ and solution.name == GOLDEN else 1
                 children.append(Child(key=(criterion.id, solution.name), kind=CHILD_KIND, settings={
                     **common, "criterion": info, "command": criterion.command,
-                    "solution": solution.name,
-                    "patch": self._task_path(ctx, model, solution.patch, waits=waits),
+                    "solution": solution.name, "patch": patches[solution.name],
                     "runs": runs}))
         return children
 
     def fingerprint(self, ctx: Context, settings: RubricSetSettings) -> dict[str, str]:
-        folder = Path(settings.task_dir)
-        return hash_files(ctx, [str(folder / settings.file), str(folder / JSON_NAME)], "file")
+        return hash_files(ctx, settings.rubric_files(), "file")
 
     def expansion_reads(self, settings: Any, dependency: str) -> bool:
         """The criteria and solutions come from files a dependency may write; not the pool."""
@@ -223,14 +143,26 @@ class RubricSetKind(BaseKind):
             "output_limit": model.output_limit or grading.output_limit,
             "markers": {"pass_marker": grading.pass_marker, "fail_marker": grading.fail_marker,
                         "timeout_marker": grading.timeout_marker},
-            "protected": list(model.protected), "require_lockdown": model.require_lockdown}
+            "protected": list(model.protected), "require_lockdown": model.require_lockdown,
+            "isolation": model.isolation, "results": model.results,
+            "solution_paths": self._solution_paths(ctx, model, waits)}
+
+    def _solution_paths(self, ctx: Context, model: RubricSetSettings,
+                        waits: tuple[str, ...]) -> list[str]:
+        if model.solution_paths is not None:
+            return list(model.solution_paths)
+        if model.golden is None:
+            return []
+        golden = self._task_file(ctx, model, model.golden, "golden", waits)
+        return list(default_solution_paths(golden.read_text(encoding="utf-8", errors="replace")))
 
     def _rubric(self, ctx: Context, model: RubricSetSettings,
                 waits: tuple[str, ...] = ()) -> Rubric:
-        path = self._task_file(ctx, model, model.file, "file", waits)
-        sibling = path.parent / JSON_NAME
-        if sibling.is_file():  # rubrics.json wins over TASK_DATA.md
-            path = sibling
+        name = model.file
+        if name is None:  # discovered only when not set: an explicit file always wins
+            folder = ctx.path(model.task_dir, "task_dir")
+            name = JSON_NAME if (folder / JSON_NAME).is_file() else MARKDOWN_NAME
+        path = self._task_file(ctx, model, name, "file", waits)
         return load_rubric(path, ctx.workspace.relative(path))
 
     def _solutions(self, ctx: Context, model: RubricSetSettings,
@@ -270,21 +202,17 @@ class RubricSetKind(BaseKind):
 
     def _write_report(self, ctx: Context, rel: str, outputs: dict[str, Any],
                       children: dict[tuple[str, str], Any], gates: Any) -> dict[str, str]:
-        from runner.report.grading_html import render_step
+        from runner.report.grading_file import write_step_report
 
-        failed = gates is not None and not gates.ok
-        cells = {str(ctx.address.child(c, s)): out for (c, s), out in children.items()
-                 if isinstance(out, dict)}
-        now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        html = render_step(str(ctx.address), self.name, outputs, cells, failed=failed,
-                           generated_at=now, workspace=str(ctx.workspace.root))
         path = ctx.path(rel, "report")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        partial.write_text(html, encoding="utf-8")
-        partial.replace(path)  # a reader never sees half a page
+        write_step_report(path, address=str(ctx.address), kind=self.name, outputs=outputs,
+                          cells={str(ctx.address.child(c, s)): out
+                                 for (c, s), out in children.items() if isinstance(out, dict)},
+                          failed=gates is not None and not gates.ok,
+                          workspace=str(ctx.workspace.root), secrets=ctx.workspace.secrets)
         ctx.log(f"wrote the grading report to {rel}")
         return {"path": ctx.workspace.relative(path), "sha256": file_digest(path)}
+
 
 def pool_address(ctx: Context, pool: str) -> str:
     """A pool step name is a sibling of this step; a dotted one is a full address."""

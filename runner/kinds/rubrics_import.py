@@ -14,14 +14,15 @@ from runner.errors import StepFailed
 from runner.kinds.base import BaseKind, Context, Settings, hash_files
 from runner.rubric.model import Rubric
 from runner.rubric.parse import JSON_NAME, MARKDOWN_NAME, load_rubric
+from runner.spec.paths import TaskDirPath, WorkspacePath
 from runner.state.base import Record
 
 
 class RubricsImportSettings(Settings):
-    task_dir: str = Field(default=".", description="folder (in the workspace) of the task")
-    json_file: str | None = Field(default=JSON_NAME, description="rubrics.json, in task_dir; "
+    task_dir: WorkspacePath = Field(default=".", description="folder (in the workspace) of the task")
+    json_file: TaskDirPath | None = Field(default=JSON_NAME, description="rubrics.json, in task_dir; "
                                   "it wins when it exists")
-    md_file: str | None = Field(default=MARKDOWN_NAME, description="TASK_DATA.md, in task_dir")
+    md_file: TaskDirPath | None = Field(default=MARKDOWN_NAME, description="TASK_DATA.md, in task_dir")
 
     @model_validator(mode="after")
     def _one_at_least(self) -> RubricsImportSettings:
@@ -31,6 +32,9 @@ class RubricsImportSettings(Settings):
 
     def candidates(self) -> list[str]:
         return [str(Path(self.task_dir) / f) for f in (self.json_file, self.md_file) if f]
+
+    def rubric_files(self) -> list[str]:
+        return self.candidates()
 
 
 class RubricsImportKind(BaseKind):

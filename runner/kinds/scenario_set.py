@@ -19,6 +19,7 @@ from runner.errors import StepFailed, TaskformError
 from runner.fingerprint import digest
 from runner.kinds.base import BaseKind, Context, Settings, hash_files
 from runner.providers.call import Call
+from runner.spec.paths import WorkspacePath
 from runner.state.base import Record
 from runner.state.facts import ACCEPTED_SCENARIOS
 from runner.vocabulary import UNKNOWN
@@ -38,7 +39,7 @@ class ScenarioSetSettings(Settings):
         default=None, description="use this level for every competency in the key")
     background: str | None = Field(default=None, description="a Background name, for context")
     scenarios: list[str] = Field(default_factory=list, description="scenarios written here")
-    files: list[str] = Field(default_factory=list,
+    files: list[WorkspacePath] = Field(default_factory=list,
                              description="scenario JSON files of the seed's format, by key")
     generate: GenerateSettings | None = None
 

@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 from runner.errors import Cancelled, StepFailed, StepTimeout
 from runner.kinds.base import BaseKind, Context, Settings, file_digest, hash_files
 from runner.providers.local import run_process
+from runner.spec.paths import WorkspacePath
 from runner.state.base import Record
 from runner.vocabulary import Observation
 
@@ -19,10 +20,10 @@ OUTPUT_TAIL_BYTES = 16 * 1024
 
 class ShellSettings(Settings):
     command: str | list[str] = Field(description="a shell line (run by /bin/sh -c) or an argv list")
-    cwd: str = "."
+    cwd: WorkspacePath = "."
     env: dict[str, str] = Field(default_factory=dict)
-    inputs: list[str] = Field(default_factory=list, description="files (globs) that decide the result")
-    outputs: list[str] = Field(default_factory=list, description="files the command produces")
+    inputs: list[WorkspacePath] = Field(default_factory=list, description="files (globs) that decide the result")
+    outputs: list[WorkspacePath] = Field(default_factory=list, description="files the command produces")
 
     @field_validator("command")
     @classmethod

@@ -3,23 +3,27 @@ fingerprint) and observe the real world, then hand all of it to the pure `plan.p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from runner.address import Address, parse_address
 from runner.connections import Connections
 from runner.errors import PlanError
-from runner.kinds.base import Can
+from runner.kinds.contract import Can
 from runner.kinds.registry import KINDS, replaces_on_change
 from runner.plan import Change, Evaluated, Plan, PlanOptions, plan
+from runner.planning.claims import claim_conflicts
 from runner.planning.evaluate import Evaluator
 from runner.planning.expand import check_references, expand_all
 from runner.planning.observe import observe_all
+from runner.planning.paths import linked_out
 from runner.redact import Redactor
 from runner.resource import Resource
 from runner.spec.load import Specs, load_specs
-from runner.state.base import Record, StateStore
-from runner.state.facts import StoredFacts
-from runner.vocabulary import UNKNOWN, RecordStatus
+from runner.state.base import Record, StateStore, holder_is_gone
+from runner.state.facts import INTENTS, StoredFacts
+from runner.vocabulary import UNKNOWN, Observation, RecordStatus
 from runner.workspace import Workspace
 
 
@@ -49,7 +53,8 @@ def make_plan(ws: Workspace, state: StateStore, connections: Connections, option
     check_known_kinds(records)
     serial = state.serial()
     evaluator = Evaluator(ws, connections, recorded_outputs(records), recorded=records,
-                          facts=StoredFacts(state))
+                          facts=StoredFacts(state), planning=True, refresh=refresh,
+                          always_render=lambda a: _matches(a, options.replace))
     if options.destroy_all:
         resources = {str(a): r for a, r in specs.resources.items()}
     else:
@@ -63,21 +68,65 @@ def make_plan(ws: Workspace, state: StateStore, connections: Connections, option
                 desired[address] = evaluator.evaluate(resource)
             except PlanError as exc:
                 errors.append(str(exc))
+    errors += linked_out(ws.root, desired)
+    errors += [str(issue) for issue in claim_conflicts(
+        (e.resource, e.rendered) for e in desired.values())]
     if errors:
         raise PlanError("\n".join(errors))
     observed = {}
     if refresh and not options.destroy_all:
         observed = observe_all([r for a, r in records.items() if a in desired], evaluator,
-                               resources, ws.config.parallelism)
+                               resources, ws.parallelism)
+        rerender_drifted(desired, observed, evaluator)
     def decide() -> Plan:
         return plan(desired, records, observed, options,
                     replace_on_change=replaces_on_change,
                     state_serial=serial, spec_digest=specs.digest, workspace=str(ws.root),
-                    protected=frozenset(a for a, r in resources.items() if r.prevent_destroy))
+                    protected=frozenset(a for a, r in resources.items() if r.prevent_destroy),
+                    interrupted=interrupted_changes(state, records))
     result = decide()
     if defer_stale_expansions(result, resources, desired, evaluator):
         result = decide()
     return Planned(plan=result, specs=specs, resources=resources, records=records)
+
+
+def rerender_drifted(desired: dict[str, Evaluated], observed: Mapping[str, Observation],
+                     evaluator: Evaluator) -> None:
+    """What drifted will change: show it rendered now, not as recorded (the same settings when
+    the memo matched, but a change is where a plan is read closely)."""
+    for address, observation in observed.items():
+        ev = desired.get(address)
+        if ev is not None and ev.reused and not observation.in_sync:
+            desired[address] = evaluator.evaluate(ev.resource, reuse=False)
+
+
+def _matches(address: str, patterns: tuple[Address, ...]) -> bool:
+    if not patterns:
+        return False
+    parsed = parse_address(address)
+    return any(parsed.matches(p) for p in patterns)
+
+
+def interrupted_changes(state: StateStore, records: dict[str, Record]) -> dict[str, str]:
+    """Changes a run began (its intent is recorded) and never settled with a commit: that run
+    was killed in the middle. Address -> the run's id. The run holding the lock now is alive."""
+    intents = state.facts(INTENTS)
+    if not intents:
+        return {}
+    lock = state.current_lock()
+    live = lock.run_id if lock and not holder_is_gone(lock) else None
+    out = {}
+    for address, intent in intents.items():
+        run = str(intent.get("run") or "")
+        if not run or run == live:
+            continue
+        record = records.get(address)
+        if record is None and intent.get("action") == "destroy":
+            continue  # the destroy was committed: the record is gone
+        if record is not None and record.updated_at >= str(intent.get("since") or ""):
+            continue  # a result was committed after that run began it
+        out[address] = run
+    return out
 
 
 def defer_stale_expansions(result: Plan, resources: dict[str, Resource],
@@ -128,7 +177,8 @@ def redacted(plan: Plan, redactor: Redactor) -> Plan:
     if not redactor.secrets:
         return plan
     changes = tuple(replace(c, before=redactor.value(c.before), after=redactor.value(c.after),
-                            reasons=tuple(redactor.text(r) for r in c.reasons))
+                            reasons=tuple(redactor.text(r) for r in c.reasons),
+                            notes=tuple(redactor.text(n) for n in c.notes))
                     for c in plan.changes)
     return replace(plan, changes=changes)
 

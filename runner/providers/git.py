@@ -142,3 +142,35 @@ def archive(path: Path) -> Path:
 
 def remove(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=False)
+
+
+@dataclass(frozen=True)
+class NumstatEntry:
+    path: str
+    binary: bool
+
+
+def apply_numstat(patch: str) -> list[NumstatEntry]:
+    """How `git apply` reads a patch: each file it would write (by its final path) and whether
+    the content is binary. ValueError carries git's message for a patch it cannot read."""
+    if not patch.strip():
+        return []  # nothing to read (git calls an empty patch an error)
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C",
+           "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
+    with tempfile.TemporaryDirectory(prefix="taskform-numstat-") as tmp:  # outside any repo
+        try:
+            done = subprocess.run(["git", "apply", "--numstat", "-z", "-"], cwd=tmp, env=env,
+                                  input=patch.encode(), capture_output=True,
+                                  timeout=GIT_TIMEOUT_SECONDS)
+        except FileNotFoundError:
+            raise ProviderError("git is not installed (it is needed to check solution "
+                                "patches)") from None
+    if done.returncode != 0:
+        raise ValueError(done.stderr.decode("utf-8", "replace").strip() or "git apply failed")
+    entries = []
+    for item in done.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        added, _, rest = item.partition("\t")
+        removed, _, path = rest.partition("\t")
+        if path:
+            entries.append(NumstatEntry(path, added == "-" and removed == "-"))
+    return entries

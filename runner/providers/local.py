@@ -3,8 +3,10 @@ whole group at the deadline or on cancellation."""
 
 from __future__ import annotations
 
+import functools
 import os
 import selectors
+import shutil
 import signal
 import subprocess
 import threading
@@ -14,6 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 KILL_GRACE_SECONDS = 2.0
+# The leader of the step's process group: when taskform dies (even by SIGKILL) the kernel sends
+# it SIGTERM (util-linux's `setpriv --pdeathsig`), and it kills its whole group, so no step
+# process outlives the apply that started it. It waits for the command and exits with its
+# status. (A preexec_fn could ask for the same signal, but is unsafe in a threaded program.)
+# A taskform that died before the signal was asked for (between fork and setpriv's prctl) left
+# it an orphan: the leader sees that its parent is no longer the taskform that started it, and
+# runs nothing.
+GROUP_LEADER = ('trap "kill -KILL 0" TERM; [ "$PPID" = "$1" ] || exit 137; shift; '
+                '"$@" & wait $!')
 
 
 @dataclass(frozen=True)
@@ -51,7 +62,10 @@ def run_process(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None
                 limit: int = 64 * 1024) -> ProcessResult:
     """Run `argv`; at `deadline` (monotonic) or on `cancelled`, kill its whole process group."""
     started = time.monotonic()
-    proc = subprocess.Popen(list(argv), cwd=cwd, env=dict(env) if env is not None else None,
+    leader = _leader()
+    proc = subprocess.Popen([*leader, str(os.getpid()), *argv] if leader else list(argv),
+                            cwd=cwd,
+                            env=dict(env) if env is not None else None,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, start_new_session=True)
     tails = {"stdout": Tail(limit), "stderr": Tail(limit)}
@@ -110,3 +124,13 @@ def kill_group(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             continue
         return
+
+
+@functools.cache
+def _leader() -> tuple[str, ...]:
+    """The argv prefix that makes the command's group die with taskform (see GROUP_LEADER);
+    empty where setpriv cannot ask for a parent-death signal."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return ()
+    return (setpriv, "--pdeathsig", "TERM", "--", "/bin/sh", "-c", GROUP_LEADER, "taskform-step")

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from runner.rubric.evidence.model import headline
 from runner.rubric.model import format_score
 from runner.rubric.results import Cell, CriterionInfo, GradingMatrix
 from runner.rubric.score import ORIGINAL
@@ -17,6 +18,9 @@ from runner.state.base import Record
 COLORS = {Status.PASS: "32", Status.FAIL: "31", Status.TIMEOUT: "33", Status.ERROR: "35"}
 EMOJI = {Status.PASS: "✅", Status.FAIL: "❌", Status.TIMEOUT: "⏱️", Status.ERROR: "⚠️"}
 ID_WIDTH = 28
+ABOUT_WIDTH = 32  # characters of a criterion's text in the table
+TESTS_SHOWN = 3  # failing tests listed per cell in the table and Markdown
+MESSAGE_SHOWN = 160  # characters of a failing test's message there
 
 
 def seconds(value: float) -> str:
@@ -38,6 +42,26 @@ def label(criterion: CriterionInfo) -> str:
     """How a criterion is named in lists: `#2 rejects-garbage`."""
     prefix = f"#{criterion.counter} " if criterion.counter else ""
     return prefix + short_id(criterion)
+
+
+def about(criterion: CriterionInfo, width: int = ABOUT_WIDTH) -> str:
+    """The criterion in words: its text's first line, shortened; else its title."""
+    text = " ".join(criterion.text.split()) or criterion.title
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def failed_test_lines(cell: Cell, indent: str = "      ") -> list[str]:
+    """`✗ <test id>: <last line of its message>` for the first failing tests of a cell."""
+    shown = cell.failed_tests[:TESTS_SHOWN]
+    lines = []
+    for test in shown:
+        message = headline(str(test.get("message") or ""))
+        if len(message) > MESSAGE_SHOWN:
+            message = message[:MESSAGE_SHOWN - 1] + "…"
+        lines.append(f"{indent}✗ {test.get('id')}" + (f": {message}" if message else ""))
+    if len(cell.failed_tests) > len(shown):
+        lines.append(f"{indent}  ... and {len(cell.failed_tests) - len(shown)} more")
+    return lines
 
 
 def cell_text(cell: Cell | None) -> str:
@@ -88,15 +112,15 @@ def render_table(matrices: Sequence[GradingMatrix], color: bool = False) -> str:
 
 def _table(matrix: GradingMatrix, color: bool) -> str:
     sols = matrix.solutions
-    body = [[str(c.counter or ""), short_id(c), format_score(c.score),
+    body = [[str(c.counter or ""), short_id(c), about(c), format_score(c.score),
              "yes" if c.required else "no", *(cell_text(matrix.cell(c.id, s)) for s in sols)]
             for c in matrix.criteria]
-    foot = [["", "score", "", "", *(f"{format_score(x.earned)}/{format_score(x.total)}"
-                                     for x in matrix.scores)],
-            ["", "required failed", "", "", *(_required_failed(matrix, s) for s in sols)],
-            ["", "verdict", "", "", *(x.verdict for x in matrix.scores)],
-            ["", "time", "", "", *(seconds(_solution_seconds(matrix, s)) for s in sols)]]
-    head = ["#", "criterion", "points", "req", *sols]
+    foot = [["", "score", "", "", "", *(f"{format_score(x.earned)}/{format_score(x.total)}"
+                                         for x in matrix.scores)],
+            ["", "required failed", "", "", "", *(_required_failed(matrix, s) for s in sols)],
+            ["", "verdict", "", "", "", *(x.verdict for x in matrix.scores)],
+            ["", "time", "", "", "", *(seconds(_solution_seconds(matrix, s)) for s in sols)]]
+    head = ["#", "criterion", "about", "points", "req", *sols]
     widths = [max(len(row[i]) for row in [head, *body, *foot]) for i in range(len(head))]
     lines = [f"{matrix.address}  ({summary(matrix)})", ""]
     lines += [_row(row, widths, color) for row in [head, *body]] + [""]
@@ -106,7 +130,9 @@ def _table(matrix: GradingMatrix, color: bool) -> str:
     failures = not_passed(matrix)
     if failures:
         lines += ["", "Not passed:"]
-        lines += [f"  {label(c)} × {s}: {cell.status} — {cell.reason}" for c, s, cell in failures]
+        for c, s, cell in failures:
+            lines.append(f"  {label(c)} × {s}: {cell.status} — {cell.reason}")
+            lines += failed_test_lines(cell)
     if matrix.gates is not None:
         lines += [""] + gate_lines(matrix)
     if matrix.step_status == "failed" and matrix.step_error:
@@ -124,9 +150,9 @@ def _row(row: list[str], widths: list[int], color: bool) -> str:
 
 
 def _pad(value: str, width: int, column: int, color: bool) -> str:
-    text = value.rjust(width) if column in (0, 2) else value.ljust(width)
+    text = value.rjust(width) if column in (0, 3) else value.ljust(width)
     status = value.split(" ")[0].rstrip("*")
-    if color and column >= 4 and status in Status.__members__:
+    if color and column >= 5 and status in Status.__members__:
         return f"\033[{COLORS[Status(status)]}m{text}\033[0m"
     return text
 
@@ -151,29 +177,30 @@ def _md_cell(cell: Cell | None) -> str:
 def _markdown(matrix: GradingMatrix) -> str:
     sols = matrix.solutions
     lines = [f"## {_md(matrix.address)}", "", summary(matrix), "",
-             "| # | criterion | points | required | " + " | ".join(map(_md, sols)) + " |",
-             "|---:|---|---:|:---:|" + ":---:|" * len(sols)]
+             "| # | criterion | about | points | required | " + " | ".join(map(_md, sols))
+             + " |", "|---:|---|---|---:|:---:|" + ":---:|" * len(sols)]
     for c in matrix.criteria:
         cells = " | ".join(_md_cell(matrix.cell(c.id, s)) for s in sols)
-        lines.append(f"| {c.counter or ''} | {_md(short_id(c))} | {format_score(c.score)} | "
-                     f"{'yes' if c.required else 'no'} | {cells} |")
+        lines.append(f"| {c.counter or ''} | {_md(short_id(c))} | {_md(about(c, 80))} | "
+                     f"{format_score(c.score)} | {'yes' if c.required else 'no'} | {cells} |")
     verdicts = {"pass": "✅ pass", "fail": "❌ fail", "incomplete": "… incomplete"}
     lines += [
-        "| | **score** | | | " + " | ".join(f"**{format_score(sc.earned)}/"
-                                              f"{format_score(sc.total)}**"
-                                              for sc in matrix.scores) + " |",
-        "| | **required failed** | | | " + " | ".join(_required_failed(matrix, s)
-                                                     for s in sols) + " |",
-        "| | **verdict** | | | " + " | ".join(verdicts[sc.verdict]
-                                             for sc in matrix.scores) + " |"]
+        "| | **score** | | | | " + " | ".join(f"**{format_score(sc.earned)}/"
+                                                f"{format_score(sc.total)}**"
+                                                for sc in matrix.scores) + " |",
+        "| | **required failed** | | | | " + " | ".join(_required_failed(matrix, s)
+                                                       for s in sols) + " |",
+        "| | **verdict** | | | | " + " | ".join(verdicts[sc.verdict]
+                                               for sc in matrix.scores) + " |"]
     if matrix.gates is not None:
         lines += [""] + (["**Gates:** ✅ passed"] if matrix.gates.ok else
                          ["**Gates:** ❌ failed", ""] + [f"- {m}" for m in matrix.gates.messages])
     for c, s, cell in not_passed(matrix):
         fence = "`" * max(3, _longest_backticks(cell.output) + 1)
         mark = EMOJI[cell.status] if cell.status else ""
+        tests = [f"- {_md(line.strip())}" for line in failed_test_lines(cell, "")]
         lines += ["", f"<details><summary>{_html(label(c))} × {_html(s)}: {mark} {cell.status} — "
-                      f"{_html(cell.reason)}</summary>", "",
+                      f"{_html(cell.reason)}</summary>", "", *tests, *([""] if tests else []),
                   f"{fence}text", cell.output.rstrip("\n") or "(no output)", fence, "",
                   "</details>"]
     return "\n".join(lines) + "\n"
@@ -209,7 +236,8 @@ def matrix_dict(matrix: GradingMatrix) -> dict[str, Any]:
 
 def _cell_dict(cell: Cell) -> dict[str, Any]:
     data = {**cell.__dict__, "status": str(cell.status) if cell.status else None,
-            "repeats": [str(r) for r in cell.repeats], "flaky": cell.flaky}
+            "repeats": [str(r) for r in cell.repeats], "flaky": cell.flaky,
+            "tests": [dict(t) for t in cell.tests]}
     return data
 
 

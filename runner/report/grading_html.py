@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from runner.report.grading import label, not_passed, seconds, short_id, summary
+from runner.report.grading import about, label, not_passed, seconds, short_id, summary
 from runner.rubric.model import format_score
 from runner.rubric.results import Cell, CriterionInfo, GradingMatrix
 from runner.rubric.script import PHASES
@@ -56,7 +56,7 @@ def _view(n: int, matrix: GradingMatrix) -> dict[str, Any]:
     for ci, c in enumerate(matrix.criteria):
         cells = [_cell(matrix.cell(c.id, s), s, _anchor(n, ci, si))
                  for si, s in enumerate(matrix.solutions)]
-        rows.append({"counter": c.counter or "", "id": c.id, "text": c.text,
+        rows.append({"counter": c.counter or "", "id": c.id, "text": c.text, "about": about(c, 80),
                      "points": format_score(c.score), "required": c.required, "cells": cells})
     return {"address": matrix.address, "summary": summary(matrix),
             "seconds": seconds(matrix.seconds), "gates": matrix.gates,
@@ -112,5 +112,11 @@ def _output(n: int, ci: int, si: int, criterion: CriterionInfo, solution: str,
             "text": criterion.text, "timings": timings, "output": cell.output,
             "truncated": cell.output_truncated, "bytes": cell.output_bytes,
             "repeats": ", ".join(cell.repeats) if len(cell.repeats) > 1 else "",
-            "finished_at": cell.finished_at, "cache_key": cell.cache_key,
-            "short": short_id(criterion)}
+            "finished_at": cell.finished_at, "started_at": cell.started_at,
+            "cache_key": cell.cache_key, "short": short_id(criterion),
+            "evidence": cell.evidence, "tests": [_test(t) for t in cell.tests]}
+
+
+def _test(test: dict[str, Any]) -> dict[str, str]:
+    return {"id": str(test.get("id", "")), "outcome": str(test.get("outcome", "")),
+            "message": str(test.get("message") or "")}

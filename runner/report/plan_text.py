@@ -34,15 +34,29 @@ def show_value(value: Any) -> str:
 def render_plan(plan: Plan, color: bool = False, verb: str = "") -> str:
     changes = plan.actionable
     counts = plan.counts()
+    notes = notes_lines(plan)
     if not changes:
-        return (f"No changes. {counts['no-op']} resource{'s' if counts['no-op'] != 1 else ''} "
-                "match the specs.\n")
-    lines = ["taskform will perform these actions:", ""]
+        one = counts["no-op"] == 1
+        return "".join(line + "\n" for line in notes) + (
+            f"No changes. {counts['no-op']} resource{'' if one else 's'} "
+            f"match{'es' if one else ''} the specs.\n")
+    lines = [*notes, "taskform will perform these actions:", ""]
     for change in changes:
         lines.extend(_change_lines(change, color))
     lines.append("")
     lines.append(summary_line(plan, color))
     return "\n".join(lines) + "\n"
+
+
+def notes_lines(plan: Plan) -> list[str]:
+    """What the real world showed that changes nothing (a shared tag someone else moved)."""
+    noted = plan.noted
+    if not noted:
+        return []
+    lines = ["Notes (nothing to change for these):"]
+    for change in noted:
+        lines.extend(f"  {change.address}: {note}" for note in change.notes)
+    return [*lines, ""]
 
 
 def _change_lines(change: Change, color: bool) -> list[str]:
@@ -51,7 +65,7 @@ def _change_lines(change: Change, color: bool) -> list[str]:
     lines = [f"  {_paint(head, code, color)}  ({change.kind}, {change.action.value})"]
     for reason in change.reasons:
         lines.append(f"      # {reason}")
-    for key, before, after in _setting_changes(change):
+    for key, before, after in setting_changes(change):
         if change.action is Action.CREATE:
             lines.append(f"      {key} = {show_value(after)}")
         else:
@@ -59,7 +73,9 @@ def _change_lines(change: Change, color: bool) -> list[str]:
     return lines
 
 
-def _setting_changes(change: Change) -> list[tuple[str, Any, Any]]:
+def setting_changes(change: Change) -> list[tuple[str, Any, Any]]:
+    """(key, before, after) of each setting the change sets or changes; before is None when
+    created, after None when a setting goes away."""
     if change.action is Action.DESTROY:
         return []
     if not isinstance(change.after, dict):

@@ -58,6 +58,8 @@ class LineProgress:
             self._print(f"{address}: | {line}")
 
     def finished(self, outcome: Outcome) -> None:
+        if outcome.status is StepStatus.BLOCKED and not self.verbose:
+            return  # said once per failure, in the summary: not once per dependent
         self._print(f"{outcome.address}: {describe(outcome)}")
         if outcome.status == StepStatus.FAILED and outcome.output:
             lines = outcome.output.rstrip("\n").splitlines()

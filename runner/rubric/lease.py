@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,16 +22,10 @@ from runner.connections import Connections
 from runner.errors import Cancelled, NotStarted, StepFailed, StepTimeout
 from runner.providers.call import Call
 from runner.providers.docker import containers
-from runner.providers.docker.engine import DockerEngine
+from runner.providers.docker.engine import ContainerInfo, DockerEngine
 from runner.providers.docker.labels import Owner
+from runner.rubric.lockdown import LOCKED_DOWN_FLAGS, harness_problems, lockdown_problems
 from runner.vocabulary import UNKNOWN
-
-# what the grading script needs as root, and nothing more: hand the tree to the grading user
-# (CHOWN, DAC_OVERRIDE, FOWNER), switch to it (SETUID, SETGID), and let `timeout` signal it (KILL)
-HARNESS_CAPS = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "SETGID", "SETUID")
-LOCKED_DOWN_FLAGS = ("--network none", "--memory 512m", "--pids-limit 256", "--cpus 1",
-                     "--cap-drop ALL", *(f"--cap-add {c}" for c in HARNESS_CAPS),
-                     "--security-opt no-new-privileges", "--init")
 
 
 @dataclass(frozen=True)
@@ -147,55 +141,23 @@ def lease(connections: Connections, engine: DockerEngine, pool: str, outputs: An
 
 
 def _inspect(engine: DockerEngine, pool: str, name: str, require_lockdown: bool) -> Member:
+    return Member(name, inspect_member(engine, pool, name, require_lockdown).image_id)
+
+
+def inspect_member(engine: DockerEngine, pool: str, name: str, require_lockdown: bool,
+                   workdir: str | None = None) -> ContainerInfo:
+    """A pool member as the engine describes it, refused (naming every problem) when it is
+    gone or not fit to grade untrusted code; `workdir` as `lockdown_problems` takes it."""
     container = engine.container(name) if name else None
     if container is None:
         raise StepFailed(f"container {name or '?'} of pool {pool} is gone; the next apply "
                          "recreates it")
-    host = container.host_config
-    problems = (lockdown_problems(host) if require_lockdown else []) + harness_problems(host)
+    problems = lockdown_problems(container.host_config, container.mounts, workdir) \
+        if require_lockdown else []
+    problems += harness_problems(container.host_config)
     if problems:
         raise StepFailed(f"pool {pool} cannot grade untrusted code: container {name} "
                          f"{'; '.join(problems)}. The pool's parameters should hold: "
-                         + ", ".join(LOCKED_DOWN_FLAGS), retryable=False)
-    return Member(name, container.image_id)
-
-
-def lockdown_problems(host: dict[str, Any]) -> list[str]:
-    """What a container's HostConfig lacks to run untrusted code, in docker run's words."""
-    problems = []
-    if host.get("NetworkMode") != "none":
-        problems.append("has a network (--network none)")
-    for key, flag in (("Memory", "--memory"), ("PidsLimit", "--pids-limit")):
-        if not host.get(key) or int(host[key]) <= 0:
-            problems.append(f"has no {flag} limit")
-    if not host.get("NanoCpus") and not host.get("CpuQuota"):
-        problems.append("has no --cpus limit")
-    if "ALL" not in _caps(host.get("CapDrop")):
-        problems.append("keeps Docker's default capabilities (--cap-drop ALL)")
-    extra = sorted(_caps(host.get("CapAdd")) - set(HARNESS_CAPS))
-    if extra:
-        problems.append(f"adds capabilities grading does not need ({', '.join(extra)})")
-    if not any(o.split(":")[0].split("=")[0] == "no-new-privileges"
-               and not o.endswith(("false", "=0"))
-               for o in host.get("SecurityOpt") or []):
-        problems.append("lacks --security-opt no-new-privileges")
-    if not host.get("Init"):
-        problems.append("has no init process (--init)")
-    if host.get("Privileged"):
-        problems.append("is privileged")
-    return problems
-
-
-def harness_problems(host: dict[str, Any]) -> list[str]:
-    """Capabilities the grading script needs as root but the container dropped."""
-    if "ALL" not in _caps(host.get("CapDrop")):
-        return []  # Docker's default set holds them all
-    missing = sorted(set(HARNESS_CAPS) - _caps(host.get("CapAdd")))
-    if not missing:
-        return []
-    return ["lacks capabilities the grading script needs as root ("
-            + ", ".join(f"--cap-add {c}" for c in missing) + ")"]
-
-
-def _caps(values: Iterable[str] | None) -> set[str]:
-    return {v.upper().removeprefix("CAP_") for v in values or []}
+                         + ", ".join(LOCKED_DOWN_FLAGS) + ", and no -v, --device or "
+                         "--volumes-from", retryable=False)
+    return container

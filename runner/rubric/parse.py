@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from runner.errors import RubricError, RubricIssue, TaskformError
 from runner.rubric.jsonfile import parse_json
@@ -15,6 +16,14 @@ MARKDOWN_NAME = "TASK_DATA.md"
 
 class RubricNotFound(TaskformError):
     """Neither rubric file exists."""
+
+
+@runtime_checkable
+class NamesRubric(Protocol):
+    """Settings that read a rubric file: `validate` parses it before any plan."""
+
+    def rubric_files(self) -> list[str]:
+        """Where the rubric may be (workspace-relative), the first existing one read."""
 
 
 def parse_rubric(text: str, file: str) -> Rubric:

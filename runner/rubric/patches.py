@@ -1,65 +1,24 @@
-"""What a patch touches, decided from its text: a solution that touches the held-out test
-files, or test-harness files that change how every test runs, is refused before grading."""
+"""How a patch names files (git's `a/` and `b/` prefixes, its C-quoted names) and which file
+names decide how tests run. What a patch does is read in `patch_files`; the rules that refuse a
+solution are in `patch_rules`."""
 
 from __future__ import annotations
-
-import fnmatch
-import re
-import sys
 
 # Files that decide how tests run rather than what they test (SWE-bench #631: a lone
 # conftest.py made every test pass). Matched against each touched path's file name.
 DEFAULT_PROTECTED = ("conftest.py", "sitecustomize.py", "usercustomize.py", "*.pth", "pytest.ini")
 
-_GIT_HEADER = re.compile(r"^diff --git (.+)$")
-_OLD_NEW = re.compile(r"^(?:---|\+\+\+) (.+)$")
-_HUNK = re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
-_RENAME_COPY = re.compile(r"^(?:rename|copy) (?:from|to) (.+)$")
 _ESCAPES = {"a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r",
             '"': '"', "\\": "\\"}
 
 
-def touched_paths(patch: str) -> set[str]:
-    """Every path a patch creates, changes, deletes, renames or copies (without a/ and b/)."""
-    paths: set[str] = set()
-    old = new = 0  # lines left in the current hunk: its body is content, never a header
-    for line in patch.splitlines():
-        if (old > 0 or new > 0) and line[:1] in (" ", "-", "+", "\\", ""):
-            old -= line[:1] in (" ", "-", "")
-            new -= line[:1] in (" ", "+", "")
-            continue
-        if (hunk := _HUNK.match(line)) is not None:
-            old, new = int(hunk.group(1) or 1), int(hunk.group(2) or 1)
-        elif (header := _GIT_HEADER.match(line)) is not None:
-            paths.update(_git_header_paths(header.group(1)))
-        elif (match := _OLD_NEW.match(line)) is not None:
-            paths.update(_strip_prefix(_unquote(match.group(1).split("\t")[0].rstrip())))
-        elif (match := _RENAME_COPY.match(line)) is not None:
-            paths.add(_unquote(match.group(1)))
-    paths.discard("")
-    return paths
-
-
-def _git_header_paths(rest: str) -> set[str]:
-    """`a/x b/x` (quoted when names are unusual); ambiguous spaces are split where both halves
-    name the same file, which is the common case."""
-    if rest.startswith('"'):
-        first, remainder = _take_quoted(rest)
-        return _strip_prefix(first) | _strip_prefix(_unquote(remainder.strip()))
-    for i, char in enumerate(rest):
-        if char == " " and rest[i + 1:].startswith("b/") and rest[2:i] == rest[i + 3:]:
-            return {rest[2:i]}
-    parts = rest.split(" ")
-    return _strip_prefix(parts[0]) | _strip_prefix(parts[-1]) if len(parts) == 2 else set()
-
-
-def _strip_prefix(path: str) -> set[str]:
+def strip_prefix(path: str) -> set[str]:
     if path == "/dev/null":
         return set()
     return {path.split("/", 1)[1] if "/" in path else path}
 
 
-def _take_quoted(text: str) -> tuple[str, str]:
+def take_quoted(text: str) -> tuple[str, str]:
     """The C-quoted string at the start of `text`, and what follows it."""
     out, i = [], 1
     while i < len(text) and text[i] != '"':
@@ -78,77 +37,5 @@ def _take_quoted(text: str) -> tuple[str, str]:
     return raw.encode("latin-1", "ignore").decode("utf-8", "replace"), text[i + 1:]
 
 
-def _unquote(path: str) -> str:
-    return _take_quoted(path)[0] if path.startswith('"') else path
-
-
-def held_out_conflicts(solution_patch: str, tests_patch: str) -> list[str]:
-    """Held-out test files the solution patch also touches."""
-    return sorted(touched_paths(solution_patch) & touched_paths(tests_patch))
-
-
-def held_out_packages(solution_patch: str, tests_patch: str) -> list[str]:
-    """`__init__.py` files of the packages holding held-out tests that the solution touches:
-    Python runs them before the tests, so they could rig every test (the tests patch's own
-    files are `held_out_conflicts`)."""
-    tests = touched_paths(tests_patch)
-    inits = {f"{'/'.join(p.split('/')[:n])}/__init__.py" for p in tests
-             for n in range(1, p.count("/") + 1)}
-    return sorted((touched_paths(solution_patch) & inits) - tests)
-
-
-def protected_touched(solution_patch: str, protected: tuple[str, ...] = DEFAULT_PROTECTED
-                      ) -> list[str]:
-    """Touched paths whose file name matches a protected pattern (`conftest.py`, `*.pth`)."""
-    return sorted(p for p in touched_paths(solution_patch)
-                  if any(fnmatch.fnmatchcase(p.rsplit("/", 1)[-1], pat) for pat in protected))
-
-
-def added_paths(patch: str) -> set[str]:
-    """The paths a patch creates (new files, and the targets of renames and copies)."""
-    added: set[str] = set()
-    old = None
-    for line in patch.splitlines():
-        if line.startswith("--- "):
-            old = line[4:].split("\t")[0].rstrip()
-        elif line.startswith("+++ ") and old == "/dev/null":
-            added |= _strip_prefix(_unquote(line[4:].split("\t")[0].rstrip()))
-        elif (match := re.match(r"^(?:rename|copy) to (.+)$", line)) is not None:
-            added.add(_unquote(match.group(1)))
-    return added
-
-
-def stdlib_shadows(solution_patch: str) -> list[str]:
-    """New top-level modules named like a standard-library one (`unittest.py`, `json/`): with
-    the work dir first on sys.path (`python3 -m ...`), they would run instead of it."""
-    found = []
-    for path in added_paths(solution_patch):
-        top = path.split("/", 1)[0]
-        name = top[:-3] if top.endswith(".py") and "/" not in path else top
-        if "/" in path and not path.endswith(f"{top}/__init__.py"):
-            continue
-        if name in sys.stdlib_module_names:
-            found.append(path)
-    return sorted(found)
-
-
-def refusal(solution_patch: str | None, tests_patch: str,
-            protected: tuple[str, ...] = DEFAULT_PROTECTED) -> str | None:
-    """Why a solution must not be graded at all (an ERROR without running), or None."""
-    if not solution_patch:
-        return None
-    conflicts = held_out_conflicts(solution_patch, tests_patch)
-    if conflicts:
-        return "solution modifies held-out tests: " + ", ".join(conflicts)
-    packages = held_out_packages(solution_patch, tests_patch)
-    if packages:
-        return "solution modifies the package of the held-out tests: " + ", ".join(packages)
-    harness = protected_touched(solution_patch, protected)
-    if harness:
-        return ("solution modifies test-harness files: " + ", ".join(harness)
-                + f" (protected: {', '.join(protected)})")
-    shadows = stdlib_shadows(solution_patch)
-    if shadows:
-        return ("solution adds a module named like one of Python's standard library, which the "
-                "work dir would shadow: " + ", ".join(shadows))
-    return None
+def unquote(path: str) -> str:
+    return take_quoted(path)[0] if path.startswith('"') else path

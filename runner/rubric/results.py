@@ -109,10 +109,17 @@ class Cell:
     cache_key: str = ""
     repeats: tuple[Status, ...] = ()
     finished_at: str = ""
+    started_at: str = ""
+    evidence: str = ""  # results: decided by the tests' results; markers: by exit code
+    tests: tuple[dict[str, Any], ...] = ()  # {id, outcome, message, seconds} per test
 
     @property
     def flaky(self) -> bool:
         return is_flaky(self.repeats)
+
+    @property
+    def failed_tests(self) -> tuple[dict[str, Any], ...]:
+        return tuple(t for t in self.tests if t.get("outcome") in ("failed", "error"))
 
 
 @dataclass(frozen=True)
@@ -203,7 +210,7 @@ def _cell(criterion: str, solution: str, record: Record) -> Cell:
         reason = (message.strip().splitlines() or ["failed"])[0]
         return Cell(record.address, criterion, solution, Status.ERROR, reason=reason,
                     output=output or message.strip(), output_bytes=len(output.encode()),
-                    finished_at=record.updated_at)
+                    finished_at=record.updated_at, started_at=record.updated_at)
     if record.status != RecordStatus.OK or out.get("status") not in Status.__members__:
         return Cell(record.address, criterion, solution, None,
                     reason=f"not graded ({record.status})", finished_at=record.updated_at)
@@ -215,7 +222,10 @@ def _cell(criterion: str, solution: str, record: Record) -> Cell:
                 output_bytes=int(out.get("output_bytes") or 0),
                 seconds=float(out.get("seconds") or 0.0), timings=dict(out.get("timings") or {}),
                 cache_key=str(out.get("cache_key", "")), repeats=repeats,
-                finished_at=str(out.get("finished_at") or record.updated_at))
+                finished_at=str(out.get("finished_at") or record.updated_at),
+                started_at=str(out.get("started_at") or ""),
+                evidence=str(out.get("evidence") or ""),
+                tests=tuple(t for t in out.get("tests") or () if isinstance(t, dict)))
 
 
 def _criteria(aggregate: Mapping[str, Any], children: list[tuple[str, str, Record]]

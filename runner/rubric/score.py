@@ -61,8 +61,9 @@ def score_solution(solution: str, criteria: Sequence[ScoredCriterion],
     failed = [c for c in criteria if statuses.get(c.id) not in (Status.PASS, None)]
     required_failed = tuple(c.id for c in failed if c.required)
     verdict = "fail" if required_failed else ("incomplete" if missing else "pass")
-    return SolutionScore(solution=solution, earned=sum(c.score for c in passed),
-                         total=sum(c.score for c in criteria),
+    # floats always: a JSON score is one type of number, 0.0 as much as 10.0
+    return SolutionScore(solution=solution, earned=float(sum(c.score for c in passed)),
+                         total=float(sum(c.score for c in criteria)),
                          passed=tuple(c.id for c in passed), failed=tuple(c.id for c in failed),
                          required_failed=required_failed, missing=tuple(missing),
                          verdict=verdict)

@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from runner.address import NAME_PATTERN, Address, parse_address
 from runner.duration import parse_duration
-from runner.errors import SpecIssue, TaskformError
+from runner.errors import TaskformError
 from runner.kinds.registry import DOCUMENTS, STEP_TYPES, KindEntry
 from runner.resource import Origin, Resource
-from runner.spec.templating import Scope, TemplateProblem, analyse, is_template, render
-from runner.spec.validation import validate
+from runner.spec.budget import Budget
+from runner.spec.loaded import Loaded
+from runner.spec.templating import (
+    Scope,
+    TemplateProblem,
+    analyse,
+    condition_template,
+    is_template,
+    render,
+)
+from runner.spec.validation import show, validate
 from runner.spec.yamlsrc import Path_, SourceDoc
 
 API_VERSION = "taskform/v1"
 PIPELINE = "Pipeline"
 ENVELOPE_KEYS = ("apiVersion", "kind", "metadata", "spec", "lifecycle")
+MAX_STEP_SECONDS = 7 * 24 * 3600  # a step's timeout and retry_delay
 STEP_KEYS = ("depends_on", "when", "retries", "retry_delay", "timeout", "lifecycle", "description")
 _NAME = re.compile(NAME_PATTERN)
 
@@ -31,24 +40,13 @@ def address_type(document: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", document).lower()
 
 
-@dataclass
-class Loaded:
-    """Resources from one document, with the references to check once all are loaded."""
-
-    resources: list[Resource] = field(default_factory=list)
-    issues: list[SpecIssue] = field(default_factory=list)
-    # (resource address, referenced address, where the reference is written)
-    references: list[tuple[Address, Address, SpecIssue]] = field(default_factory=list)
-    document: tuple[str, str] | None = None  # (kind, name)
-    name_place: SpecIssue | None = None     # where metadata.name is written
-
-
 class DocumentReader:
     """Reads one document; collects every issue instead of stopping at the first."""
 
-    def __init__(self, doc: SourceDoc, variables: dict[str, Any]):
+    def __init__(self, doc: SourceDoc, variables: dict[str, Any], budget: Budget | None = None):
         self.doc = doc
         self.variables = variables
+        self.budget = budget or Budget()  # what its templates may spend (shared by a load)
         self.out = Loaded()
 
     def issue(self, path: Path_, message: str, key: bool = False) -> None:
@@ -65,12 +63,16 @@ class DocumentReader:
                            f"{', '.join(ENVELOPE_KEYS)}", key=True)
         if value.get("apiVersion") != API_VERSION:
             found = value.get("apiVersion")
-            self.issue(("apiVersion",), f"expected {API_VERSION!r}, got {found!r}" if found
-                       else f"required key is missing (expected {API_VERSION!r})")
+            shown = repr(found) if isinstance(found, str) and len(found) <= 60 else show(found)
+            self.issue(("apiVersion",), f"expected {API_VERSION!r}, got {shown}"
+                       if found is not None else
+                       f"required key is missing (expected {API_VERSION!r})")
         kind = value.get("kind")
-        if kind != PIPELINE and kind not in DOCUMENTS:
-            what = f"unknown kind {kind!r}" if kind else "required key is missing"
-            self.issue(("kind",), f"{what}; expected one of: {', '.join(document_kinds())}")
+        if not isinstance(kind, str) or (kind != PIPELINE and kind not in DOCUMENTS):
+            kinds = ", ".join(document_kinds())
+            self.issue(("kind",), f"required key is missing; expected one of: {kinds}"
+                       if kind is None else f"unknown kind {kind!r}; expected one of: {kinds}"
+                       if isinstance(kind, str) else f"expected one of: {kinds}, got {show(kind)}")
             return self.out
         name, labels = self._metadata(value.get("metadata"))
         prevent_destroy = self._lifecycle(value.get("lifecycle"), ("lifecycle",))
@@ -101,7 +103,7 @@ class DocumentReader:
         labels = meta.get("labels") or {}
         if not isinstance(name, str) or not _NAME.match(name):
             self.issue(("metadata", "name"), "required key is missing" if name is None else
-                       f"expected a name of letters, digits, '-' and '_', got {name!r}")
+                       f"expected a name of letters, digits, '-' and '_', got {show(name)}")
             name = None
         if not isinstance(labels, dict) or not all(isinstance(v, (str, int, float, bool))
                                                    for v in labels.values()):
@@ -167,11 +169,13 @@ class DocumentReader:
         depends = self._depends_on(step.get("depends_on"), path + ("depends_on",), siblings, name)
         settings = self._settings(entry, step[known[0]], path + (known[0],), address, pipeline)
         common = self._common(step, path)
+        when = common.pop("when") if common else step.get("when")
+        # a condition that reads a step's output waits for that step, like a template does
+        if isinstance(when, str) and self._note_refs(address, condition_template(when),
+                                                     path + ("when",), pipeline) is None:
+            return
         if settings is None or common is None:
             return
-        when = common.pop("when")
-        if when is not None:
-            self._note_refs(address, when, path + ("when",), pipeline)
         step_prevent = self._lifecycle(step.get("lifecycle"), path + ("lifecycle",))
         self.out.resources.append(Resource(
             address=address, kind=entry.name, settings=settings, origin=self._origin(path),
@@ -226,6 +230,10 @@ class DocumentReader:
             if key == "timeout" and seconds <= 0:
                 self.issue(path + (key,), "expected a timeout above zero")
                 ok = False
+            if seconds > MAX_STEP_SECONDS:  # past this, waits overflow the platform's clocks
+                self.issue(path + (key,), f"expected at most {MAX_STEP_SECONDS // 3600}h "
+                           f"(7 days), got {step[key]!r}")
+                ok = False
             out[key] = seconds
         if step.get("description") is not None and not isinstance(step["description"], str):
             self.issue(path + ("description",), "expected text")
@@ -271,7 +279,7 @@ class DocumentReader:
             deferred.add(rel)
             return value
         try:
-            return protect(render(value, Scope(var=self.variables)))
+            return protect(render(value, Scope(var=self.variables, budget=self.budget)))
         except (TemplateProblem, TaskformError) as exc:
             self.issue(base + rel, str(exc))
             return _INVALID
@@ -282,6 +290,7 @@ class DocumentReader:
         except TemplateProblem as exc:
             self.issue(path, str(exc))
             return None
+        self.out.variables |= refs.vars
         undeclared = sorted(refs.vars - set(self.variables))
         for name in undeclared:
             declared = ", ".join(sorted(self.variables)) or "none"

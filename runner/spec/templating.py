@@ -11,29 +11,35 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
-
-from jinja2 import StrictUndefined, TemplateError, Undefined, nodes
-from jinja2.meta import find_undeclared_variables
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 from runner.errors import TaskformError
+from runner.spec.budget import Budget, BudgetExceeded, sized
+from runner.spec.interpolate import NOT_PLAIN
+from runner.spec.interpolate import WHOLE_EXPRESSION as _WHOLE_EXPRESSION
+from runner.spec.interpolate import parse as plain_template
 from runner.vocabulary import UNKNOWN
 
+if TYPE_CHECKING:
+    from jinja2 import nodes
+
+# Jinja2 is imported on first use (runner/spec/sandbox.py): plain interpolation, which most
+# templates are, is read and rendered by runner/spec/interpolate.py without it, and a plan
+# that renders nothing else never loads it.
+
 GLOBAL_NAMES = frozenset({"var", "steps", "ref"})
-_WHOLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*$", re.S)
-
-class _Environment(ImmutableSandboxedEnvironment):
-    """Keys before attributes: an output named `items` or `values` is the output, not the dict
-    method of the same name."""
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        if isinstance(obj, dict) and attribute in obj:
-            return obj[attribute]
-        return super().getattr(obj, attribute)
+MAX_TEMPLATE_CHARS = 100_000  # compiling is not metered: its cost grows with the text
 
 
-_env = _Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+@lru_cache(maxsize=1)
+def _environment() -> Any:
+    """The sandboxed, metered Jinja2 environment (runner/spec/sandbox.py), loaded on first use."""
+    from jinja2 import StrictUndefined
+
+    from runner.spec.sandbox import SpecEnvironment
+
+    return SpecEnvironment(undefined=StrictUndefined, autoescape=False,
+                           keep_trailing_newline=True)
 
 
 class TemplateProblem(TaskformError):
@@ -57,19 +63,45 @@ class Scope:
     steps: Mapping[str, Any] = field(default_factory=dict)
     outputs: Callable[[str], Any] = lambda address: UNKNOWN
     step_address: Callable[[str], str] = lambda name: name
+    budget: Budget = field(default_factory=Budget)  # share one across a load, or a plan
 
 
 def is_template(value: Any) -> bool:
     return isinstance(value, str) and ("{{" in value or "{%" in value)
 
 
+# analyses read back from the spec cache (loadedcache): a template Jinja2 must parse to analyse
+# is parsed once per change of the file that holds it, not once per run
+_analysed: dict[str, Refs] = {}
+
+
+def remember(text: str, refs: Refs) -> None:
+    """Take `refs` as the analysis of `text` (what `analyse` gave for it under this code)."""
+    _analysed[text] = refs
+
+
 @lru_cache(maxsize=8192)
 def analyse(text: str) -> Refs:
     """The variables, sibling steps and addresses a template reads; raise TemplateProblem."""
+    if len(text) > MAX_TEMPLATE_CHARS:
+        raise TemplateProblem(f"the template is longer than {MAX_TEMPLATE_CHARS} characters, "
+                              "the limit for one template")
+    plain = plain_template(text)
+    if plain is not None:
+        return Refs(plain.names("var"), plain.names("steps"), plain.names("ref"))
+    if text in _analysed:
+        return _analysed[text]
+    from jinja2 import TemplateError, nodes
+    from jinja2.meta import find_undeclared_variables
+
+    _env = _environment()
     try:
         ast = _env.parse(text)
     except TemplateError as exc:
-        raise TemplateProblem(f"invalid template: {exc.message}") from None
+        raise TemplateProblem(f"invalid template: {exc.message}{_line(text, exc)}") from None
+    except RecursionError:
+        raise TemplateProblem("invalid template: it nests too deeply") from None
+    _check_statements(ast, text)
     unknown = find_undeclared_variables(ast) - GLOBAL_NAMES
     if unknown:
         raise TemplateProblem(f"unknown name {sorted(unknown)[0]!r} in template: templates can "
@@ -98,7 +130,38 @@ def analyse(text: str) -> Refs:
     return Refs(frozenset(found["var"]), frozenset(found["steps"]), frozenset(addresses))
 
 
+def _check_statements(ast: nodes.Template, text: str) -> None:
+    """What the sandbox would fail on only while rendering, or not at all: files read by
+    include/import/extends, filters and tests that do not exist or are refused."""
+    from jinja2 import nodes
+
+    from runner.spec.sandbox import REFUSED_FILTERS
+
+    _env = _environment()
+    reads_files = {nodes.Include: "include", nodes.Import: "import", nodes.FromImport: "from",
+                   nodes.Extends: "extends"}
+    for node in ast.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+        raise TemplateProblem(f"{{% {reads_files[type(node)]} %}} is not available in spec "
+                              f"templates: a template cannot read other files{_line(text, node)}")
+    for used in ast.find_all((nodes.Filter, nodes.Test)):
+        assert isinstance(used, (nodes.Filter, nodes.Test))
+        what = "filter" if isinstance(used, nodes.Filter) else "test"
+        if used.name in REFUSED_FILTERS and what == "filter":
+            raise TemplateProblem(f"the {used.name} filter is not available in spec templates: "
+                                  f"{REFUSED_FILTERS[used.name]}{_line(text, used)}")
+        if used.name not in (_env.filters if what == "filter" else _env.tests):
+            raise TemplateProblem(f"unknown {what} {used.name!r}{_line(text, used)}")
+
+
+def _line(text: str, where: Any) -> str:
+    """` (line N of the template)` for a template of several lines."""
+    lineno = getattr(where, "lineno", None)
+    return f" (line {lineno} of the template)" if lineno and "\n" in text.strip() else ""
+
+
 def _const(node: nodes.Node) -> str | None:
+    from jinja2 import nodes
+
     return node.value if isinstance(node, nodes.Const) and isinstance(node.value, str) else None
 
 
@@ -116,12 +179,16 @@ def refs_of(value: Any) -> Refs:
 
 
 def iter_templates(value: Any) -> list[str]:
+    if isinstance(value, (dict, list)):
+        text = repr(value)  # one pass in C: most settings hold no template at all
+        if "{{" not in text and "{%" not in text:
+            return []
     out: list[str] = []
     stack = [value]
-    while stack:
+    while stack:  # runs over every setting of every resource of a plan: kept tight
         item = stack.pop()
         if isinstance(item, str):
-            if is_template(item):
+            if "{" in item and ("{{" in item or "{%" in item):  # is_template, inlined
                 out.append(item)
         elif isinstance(item, dict):
             stack.extend(item.values())
@@ -148,26 +215,71 @@ def render_text(text: str, scope: Scope) -> Any:
         return UNKNOWN
     if any(scope.outputs(a) is UNKNOWN for a in refs.addresses):
         return UNKNOWN
+    plain = plain_template(text)
+    if plain is not None:
+        value = plain.render(scope.var, steps, scope.outputs)
+        if value is not NOT_PLAIN:
+            try:
+                scope.budget.spend(len(value) if isinstance(value, str) else 0)
+            except BudgetExceeded as exc:
+                raise TemplateProblem(f"cannot render {text[:77]!r}: {exc}") from None
+            return value
     context = {"var": scope.var, "steps": steps, "ref": _ref_function(scope)}
     try:
-        whole = _WHOLE_EXPRESSION.match(text)
-        if whole:
-            result = _expression(whole.group("expr"))(**context)
-            if isinstance(result, Undefined):
-                result._fail_with_undefined_error()
-            if not isinstance(result, (str, int, float, bool, list, dict, type(None))):
-                result = str(result)  # plain data only; str() also reports unset variables
-            return result
-        return _template(text).render(**context)
-    except TemplateError as exc:
-        raise TemplateProblem(f"cannot render {text!r}: {exc.message}") from None
+        with scope.budget.rendering():
+            result = _render_metered(text, context)
+        scope.budget.spend(len(result) if isinstance(result, str) else 0)
+        return result
+    except TaskformError:
+        raise  # a variable reading an unset environment variable says so itself
+    except Exception as exc:  # noqa: BLE001  (the template is the user's code: any error is theirs)
+        shown = text if len(text) <= 80 else text[:77] + "..."
+        reason = _reason(exc)  # may quote the user's data, of any length
+        reason = reason if len(reason) <= 300 else reason[:297] + "..."
+        raise TemplateProblem(f"cannot render {shown!r}: {reason}") from None
+
+
+def _render_metered(text: str, context: dict[str, Any]) -> Any:
+    from jinja2 import Undefined
+
+    from runner.spec.sandbox import rendered
+
+    whole = _WHOLE_EXPRESSION.match(text)
+    if whole:
+        result = sized(_expression(whole.group("expr"))(**context), "the result")
+        if isinstance(result, Undefined):
+            result._fail_with_undefined_error()
+        if not isinstance(result, (str, int, float, bool, list, dict, type(None))):
+            result = str(result)  # plain data only; str() also reports unset variables
+        return result
+    template = _template(text)
+    return rendered(template.root_render_func(template.new_context(context)))
+
+
+def _reason(exc: Exception) -> str:
+    from jinja2 import TemplateError
+
+    if isinstance(exc, TemplateError):
+        return exc.message or type(exc).__name__
+    if isinstance(exc, BudgetExceeded):
+        return str(exc)
+    known = {ZeroDivisionError: "division by zero", OverflowError: "a number too large",
+             RecursionError: "macros or loops nest too deeply", MemoryError: "out of memory"}
+    for kind, reason in known.items():
+        if isinstance(exc, kind):
+            return reason
+    return f"{type(exc).__name__}: {exc}"
 
 
 def evaluate(expression: str, scope: Scope) -> Any:
     """Evaluate a `when:` condition (bare expression or one `{{ }}`); UNKNOWN if not yet known."""
-    whole = _WHOLE_EXPRESSION.match(expression)
-    text = expression if whole else "{{ " + expression + " }}"
-    return render_text(text, scope)
+    return render_text(condition_template(expression), scope)
+
+
+def condition_template(expression: str) -> str:
+    """A `when:` condition as the template it is evaluated as, so that loading finds the same
+    references (edges, dangling names) that evaluating it reads."""
+    return expression if _WHOLE_EXPRESSION.match(expression) else "{{ " + expression + " }}"
 
 
 def _ref_function(scope: Scope) -> Callable[[str], Any]:
@@ -178,15 +290,28 @@ def _ref_function(scope: Scope) -> Callable[[str], Any]:
 
 @lru_cache(maxsize=4096)
 def _expression(source: str) -> Any:
+    from jinja2 import TemplateError
+
+    from runner.spec.sandbox import harden
+
+    _env = _environment()
+
     try:
-        return _env.compile_expression(source, undefined_to_none=False)
+        expression = _env.compile_expression(source, undefined_to_none=False)
     except TemplateError as exc:
         raise TemplateProblem(f"invalid expression {source.strip()!r}: {exc.message}") from None
+    harden(expression._template.root_render_func)
+    return expression
 
 
 @lru_cache(maxsize=4096)
 def _template(source: str) -> Any:
-    return _env.from_string(source)
+    from runner.spec.sandbox import harden, metered
+
+    env = _environment()
+    template = env.from_string(metered(env.parse(source), env))
+    harden(template.root_render_func)
+    return template
 
 
 def contains_unknown(value: Any) -> bool:
@@ -197,3 +322,19 @@ def contains_unknown(value: Any) -> bool:
     if isinstance(value, list):
         return any(contains_unknown(v) for v in value)
     return False
+
+
+_OUTPUTS = re.compile(r"\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}", re.S)
+
+
+def expression_values(text: str, scope: Scope) -> list[Any]:
+    """The value of each `{{ }}` of a template on its own (to know what a template derived from
+    a secret: `{{ var.token | upper }}` gives the upper-cased token, wherever it ends up).
+    Expressions that cannot be evaluated alone (inside loops) are left out."""
+    values = []
+    for match in _OUTPUTS.finditer(text):
+        try:
+            values.append(render_text("{{" + match.group("expr") + "}}", scope))
+        except TemplateProblem:
+            continue
+    return values

@@ -23,15 +23,24 @@ def validate(model: type[BaseModel], value: Any, doc: SourceDoc, base: Path_,
     except ValidationError as exc:
         by_loc: dict[Path_, list[str]] = {}
         on_key: set[Path_] = set()
-        for err in exc.errors():
-            loc = _clean_loc(err["loc"])
+        errors = [(_clean_loc(err["loc"]), err) for err in exc.errors()]
+        for loc, err in errors:
             if skip and any(loc[: len(s)] == s for s in skip):
                 continue
+            if _other_branch(loc, err, errors):
+                continue
             by_loc.setdefault(loc, []).append(describe(err, model, loc))
-            if err["type"] == "extra_forbidden":
+            if err["type"] == "extra_forbidden" or "[key]" in err["loc"]:
                 on_key.add(loc)
         return None, [doc.issue(base + loc, _merge(messages), key=loc in on_key)
                       for loc, messages in by_loc.items()]
+
+
+def _other_branch(loc: Path_, err: Any, errors: list[tuple[Path_, Any]]) -> bool:
+    """A type mismatch where another error lies deeper: the value matched another branch of a
+    union (a list item that is wrong, under `list[...] | dict[...]`), which says more."""
+    return str(err["type"]).endswith("_type") and any(
+        len(other) > len(loc) and other[: len(loc)] == loc for other, _ in errors)
 
 
 def _merge(messages: list[str]) -> str:
@@ -58,7 +67,7 @@ def describe(err: Any, model: type[BaseModel], loc: Path_) -> str:
         if msg.startswith(prefix):
             msg = ("expected " if prefix == "Input should be " else "") + msg[len(prefix):]
     if kind not in ("value_error", "assertion_error") and "input" in err:
-        msg += f", got {_show(err['input'])}"
+        msg += f", got {show(err['input'])}"
     return msg
 
 
@@ -97,20 +106,25 @@ def _unwrap(tp: Any) -> Any:
     return tp
 
 
+_TAG_PREFIXES = ("function-", "union[", "tagged-union[", "list[", "dict[", "tuple[", "set[",
+                 "nullable[", "literal[", "constrained-")
+_TAGS = frozenset({"str", "int", "float", "bool", "any", "none", "[key]"})
+
+
 def _clean_loc(loc: tuple[Any, ...]) -> Path_:
-    # pydantic adds union-member and function tags to locations; keep real keys and indexes only
+    # pydantic adds union-member, function and key tags to locations; keep real keys and
+    # indexes only (a mapping key's own error is placed on the key: see validate)
     out: list[str | int] = []
     for part in loc:
         if isinstance(part, int):
             out.append(part)
-        elif isinstance(part, str) and not (part.startswith(("function-", "union[", "tagged-union["))
-                                            or part in ("str", "int", "float", "bool", "list[str]",
-                                                        "dict[str,str]", "dict[str,any]")):
+        elif isinstance(part, str) and not (part.startswith(_TAG_PREFIXES) or part in _TAGS):
             out.append(part)
     return tuple(out)
 
 
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
+    """A value as an error message quotes it: short, and never a whole list or mapping."""
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):

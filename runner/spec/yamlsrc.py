@@ -1,30 +1,26 @@
 """YAML documents with the file, line and column of every value.
 
-Parsing uses libyaml when present. Parsed files are cached by content hash, so an unchanged
-workspace is not parsed again: a no-op plan of thousands of steps stays well under a second.
+Parsing uses libyaml when present. The spec loader keeps what unchanged files parse to in
+`parsecache` (as authenticated JSON: never anything that constructs objects when read).
 """
 
 from __future__ import annotations
 
-import datetime
-import hashlib
-import os
-import pickle
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
-from yaml.constructor import SafeConstructor
 
 from runner.errors import SpecIssue
+from runner.spec.readlimit import MAX_FILE_BYTES as MAX_FILE_BYTES
+from runner.spec.readlimit import read_limited as read_limited
+from runner.spec.yamlbuild import Builder
+from runner.spec.yamlplaces import Path_ as Path_
+from runner.spec.yamlplaces import format_path as format_path
 
-Path_ = tuple[str | int, ...]
-T = TypeVar("T")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_CACHE_VERSION = 6  # bump when Loaded, Resource or SourceDoc change shape
-_MERGE_TAG = "tag:yaml.org,2002:merge"
+LOADER = f"{_Loader.__name__} of PyYAML {yaml.__version__} (events)"  # decides how text parses
 
 
 @dataclass
@@ -56,71 +52,12 @@ class SourceDoc:
         return SpecIssue(self.file, line, col, format_path(path), message)
 
 
-def format_path(path: Path_) -> str:
-    """`spec.steps.build.docker_build.files[0]` style."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
-class _Converter:
-    def __init__(self, doc: SourceDoc):
-        self.doc = doc
-        self.constructor = SafeConstructor()
-        self.issues: list[SpecIssue] = []
-
-    def convert(self, node: yaml.Node, path: Path_) -> Any:
-        self.doc.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.convert(item, path + (i,)) for i, item in enumerate(node.value)]
-        return self._scalar(node)
-
-    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
-        if any(k.tag == _MERGE_TAG for k, _ in node.value):
-            self.constructor.flatten_mapping(node)
-        out: dict[str, Any] = {}
-        first_line: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                self.issues.append(self.doc.issue(path, "mapping keys must be plain strings"))
-                continue
-            key = str(key_node.value)
-            if key in out:
-                line = key_node.start_mark.line + 1
-                self.issues.append(SpecIssue(
-                    self.doc.file, line, key_node.start_mark.column + 1, format_path(path + (key,)),
-                    f"duplicate key {key!r} (first defined at line {first_line[key]})"))
-                continue
-            first_line[key] = key_node.start_mark.line + 1
-            mark = key_node.start_mark
-            self.doc.key_positions[path + (key,)] = (mark.line + 1, mark.column + 1)
-            out[key] = self.convert(value_node, path + (key,))
-        return out
-
-    def _scalar(self, node: yaml.Node) -> Any:
-        if node.tag == "tag:yaml.org,2002:str":
-            return node.value
-        build = self.constructor.yaml_constructors.get(node.tag)
-        if build is None:
-            return node.value
-        value = build(self.constructor, node)
-        if isinstance(value, (datetime.date, datetime.datetime)):
-            return value.isoformat()
-        return value
-
-
 def parse_text(text: str, file: str) -> tuple[list[SourceDoc], list[SpecIssue]]:
-    """Parse every document of one YAML text."""
-    docs: list[SourceDoc] = []
-    issues: list[SpecIssue] = []
+    """Parse every document of one YAML text, within the limits of `yamlbuild`."""
+    builder = Builder(file)
+    parser = _Loader(text)
     try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
+        builder.run(parser)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -128,49 +65,23 @@ def parse_text(text: str, file: str) -> tuple[list[SourceDoc], list[SpecIssue]]:
         return [], [SpecIssue(file, line, col, "", f"invalid YAML: {reason}")]
     except yaml.YAMLError as exc:
         return [], [SpecIssue(file, 1, 1, "", f"invalid YAML: {exc}")]
-    for index, node in enumerate(nodes):
-        if node is None:
-            continue
-        doc = SourceDoc(file=file, index=index, value=None)
-        conv = _Converter(doc)
-        doc.value = conv.convert(node, ())
-        issues.extend(conv.issues)
-        docs.append(doc)
-    return docs, issues
+    finally:
+        parser.dispose()
+    docs = [SourceDoc(file=file, index=b.index, value=b.value, positions=b.positions,
+                      key_positions=b.key_positions) for b in builder.docs]
+    return docs, builder.issues
 
 
 def parse_file(path: Path, display: str) -> tuple[list[SourceDoc], list[SpecIssue]]:
-    """Parse every document of one YAML file."""
+    """Parse every document of one YAML file, refusing one past MAX_FILE_BYTES unread."""
+    data, issue = read_limited(path, display)
+    return ([], [issue]) if issue else parse_bytes(data, display)
+
+
+def parse_bytes(data: bytes, display: str) -> tuple[list[SourceDoc], list[SpecIssue]]:
+    """Parse every document of one YAML file's content, which must be UTF-8."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return [], [SpecIssue(display, 1, 1, "", f"not UTF-8 text: {exc}")]
     return parse_text(text, display)
-
-
-def cached(cache_dir: Path, key_parts: list[bytes], compute: Callable[[], T]) -> T:
-    """`compute()`, reused from the cache while the key parts and taskform's version match."""
-    from runner import __version__
-
-    key = hashlib.sha256(b"\0".join([*key_parts, __version__.encode(),
-                                      bytes([_CACHE_VERSION])])).hexdigest()
-    cache_file = cache_dir / f"{key}.pickle"
-    try:
-        with cache_file.open("rb") as fh:
-            return pickle.load(fh)  # type: ignore[no-any-return]  # replaced: issue 9 item 1
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, ImportError):
-        pass
-    result = compute()
-    _write_cache(cache_file, result)
-    return result
-
-
-def _write_cache(cache_file: Path, result: object) -> None:
-    try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(cache_file)
-    except (OSError, pickle.PickleError):
-        pass  # a cache that cannot be written only costs speed

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from runner.errors import StateError
+from runner.errors import StateError, StateLocked
 
 
 def now_iso() -> str:
@@ -19,8 +19,10 @@ def now_iso() -> str:
 
 
 def _iso(ts: float) -> str:
-    frac = f"{ts % 1:.3f}"[1:]
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + frac + "Z"
+    # whole milliseconds, truncated: rounding .9996 up to ".000" would put the time a second
+    # early, and times of one run must keep their order
+    ms = int(ts * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,14 @@ def holder_is_gone(info: LockInfo) -> bool:
         return False
     start = process_start(info.pid)
     return not start or (bool(info.pid_start) and start != info.pid_start)
+
+
+def check_fence(held: str, current: LockInfo | None) -> None:
+    """Refuse a write by a run whose lock `held` is no longer the state's lock."""
+    if current is None or current.lock_id != held:
+        now = f"it is now held by {current.describe()}" if current else "the state is unlocked"
+        raise StateLocked(f"this run's state lock {held} was removed (force-unlock); {now}. "
+                          "Nothing more is recorded by this run: make a new plan")
 
 
 def new_run_id() -> str:
@@ -176,6 +186,38 @@ def ids_event(event: Event, namespace: str, first: int, count: int) -> Event:
                    data={**event.data, "namespace": namespace, "first": first, "count": count})
 
 
+@dataclass(frozen=True)
+class FactRow:
+    """One stored fact as a backend keeps it, for moving a state elsewhere."""
+
+    namespace: str
+    key: str
+    value: Any
+    run_id: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class StateDump:
+    """Everything a workspace's state holds but its lock: what `state migrate` copies. Records
+    by address, facts by (namespace, key), runs and events oldest first."""
+
+    serial: int
+    records: tuple[Record, ...] = ()
+    runs: tuple[dict[str, Any], ...] = ()
+    events: tuple[Event, ...] = ()
+    facts: tuple[FactRow, ...] = ()
+
+    def is_empty(self) -> bool:
+        return not (self.serial or self.records or self.runs or self.events or self.facts)
+
+    def counts(self) -> str:
+        def n(items: tuple[Any, ...], word: str) -> str:
+            return f"{len(items)} {word}{'' if len(items) == 1 else 's'}"
+        return (f"{n(self.records, 'record')}, {n(self.runs, 'run')}, {n(self.events, 'event')} "
+                f"and {n(self.facts, 'fact')} (state version {self.serial})")
+
+
 class StateStore(Protocol):
     """A journal of records: one transaction per resource, never a whole rewrite.
 
@@ -184,7 +226,11 @@ class StateStore(Protocol):
     address or run); `runs` the runs, newest first; the lock admits one writer at a time and
     names its holder; facts are what kinds remember (see `Facts`), each change of one bumping
     the serial and writing its event in the same transaction. A backend refuses a schema newer
-    than it knows, with upgrade advice, and migrates an older one when opened."""
+    than it knows, with upgrade advice, and migrates an older one when opened.
+
+    Fencing: once a store has taken the lock, its writes of records, events and facts are
+    refused (StateLocked, see `check_fence`) if that lock was removed meanwhile (force-unlock),
+    so a run that lost the lock cannot overwrite the work of the one that took it."""
 
     def records(self) -> dict[str, Record]: ...
     def serial(self) -> int: ...
@@ -205,6 +251,10 @@ class StateStore(Protocol):
         """The fact stored under (namespace, key), or None."""
         ...
 
+    def facts(self, namespace: str) -> dict[str, Any]:
+        """Every fact of a namespace, by key."""
+        ...
+
     def set_fact(self, namespace: str, key: str, value: Any | None, event: Event) -> None:
         """Store a JSON value (None deletes it) and its event in one transaction; storing what
         is already there changes nothing and writes no event."""
@@ -214,6 +264,15 @@ class StateStore(Protocol):
                 floor: int = 0) -> int:
         """`Facts.next_id`, atomic across threads and processes sharing the state; the event
         is written through `ids_event` unless nothing changed."""
+        ...
+
+    def dump(self) -> StateDump:
+        """Everything stored, read in one consistent snapshot."""
+        ...
+
+    def restore(self, dump: StateDump) -> None:
+        """Write a dump into this (empty) state in one transaction: records, runs, events and
+        facts as they were, and the serial."""
         ...
 
     def close(self) -> None: ...

@@ -7,6 +7,7 @@ durable against a process crash, and nothing is ever rewritten whole.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -21,23 +22,46 @@ from runner.state.base import (
     LockInfo,
     Record,
     RunInfo,
+    StateDump,
+    check_fence,
     holder_is_gone,
     ids_event,
     now_iso,
     stored_id,
 )
+from runner.state.sqlite_dump import dump_file, restore_file
 from runner.state.sqlite_schema import MIGRATIONS
 
 if TYPE_CHECKING:
     from runner.workspace import Workspace
+    from runner.workspace_config import StateSettings
 
 LOCK_POLL_SECONDS = 0.2
 OPEN_TIMEOUT_SECONDS = 30.0
 
 
-def open_sqlite(ws: Workspace) -> SqliteState:
+def open_sqlite(ws: Workspace, settings: StateSettings) -> SqliteState:
     """The backend `state.backend: sqlite` names: the file at `state.path` in the workspace."""
-    return SqliteState(ws.resolve(ws.config.state.path, "state.path"))
+    return SqliteState(ws.resolve(settings.path, "state.path"))
+
+
+def _private(path: Path) -> None:
+    """The state holds outputs and history: only its owner reads it (SQLite gives its -wal and
+    -shm files the database's mode). A file that exists is never opened here: closing any
+    descriptor of a database drops every POSIX lock this process holds on it, which can
+    corrupt it under another connection of the same process."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        return
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StateError(f"cannot create state {path}: {exc.strerror}") from None
+    try:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    except OSError as exc:
+        raise StateError(f"cannot open state {path}: {exc.strerror}") from None
 
 
 def _dumps(value: Any) -> str:
@@ -52,7 +76,9 @@ class SqliteState:
         # apply's workers reach facts while its main thread commits: one connection, so one
         # transaction at a time (SQLite has no nested BEGIN)
         self._lock = threading.RLock()
+        self._held: str | None = None  # the lock id this store took, for fencing
         path.parent.mkdir(parents=True, exist_ok=True)
+        _private(path)
         deadline = time.monotonic() + OPEN_TIMEOUT_SECONDS
         while True:
             try:
@@ -122,7 +148,7 @@ class SqliteState:
         return int(row[0])
 
     def commit(self, record: Record, event: Event) -> None:
-        with self._transaction():
+        with self._transaction(fenced=True):
             self.conn.execute(
                 "INSERT INTO resources (address, kind, status, fingerprint, settings, outputs, "
                 "depends_on, parent, prevent_destroy, labels, error, output, run_id, created_at, "
@@ -140,7 +166,7 @@ class SqliteState:
             self._bump()
 
     def remove(self, address: str, event: Event) -> None:
-        with self._transaction():
+        with self._transaction(fenced=True):
             self.conn.execute("DELETE FROM resources WHERE address=?", (address,))
             self._insert_event(event)
             self._bump()
@@ -149,10 +175,14 @@ class SqliteState:
         self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='serial'")
 
     @contextmanager
-    def _transaction(self) -> Iterator[None]:
+    def _transaction(self, fenced: bool = False) -> Iterator[None]:
+        """One write transaction. `fenced`: refused once this store's lock was taken from it
+        (force-unlock), so a run that lost the lock records nothing more."""
         with self._lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
+                if fenced and self._held is not None:
+                    check_fence(self._held, self.current_lock())
                 yield
             except BaseException:
                 self.conn.execute("ROLLBACK")
@@ -162,7 +192,7 @@ class SqliteState:
     # -- history -------------------------------------------------------------------------
 
     def append(self, event: Event) -> None:
-        with self._transaction():
+        with self._transaction(fenced=True):
             self._insert_event(event)
 
     def _insert_event(self, e: Event) -> None:
@@ -221,6 +251,7 @@ class SqliteState:
                                       "(1,?,?,?,?,?,?,?,?)",
                                       (info.lock_id, info.run_id, info.operation, info.user,
                                        info.host, info.pid, info.pid_start, info.since))
+                    self._held = info.lock_id
                     return held
             if time.monotonic() >= deadline:
                 waited = f" (waited {timeout:g}s)" if timeout else ""
@@ -232,6 +263,8 @@ class SqliteState:
     def release_lock(self, lock_id: str) -> None:
         with self._transaction():
             self.conn.execute("DELETE FROM lock WHERE lock_id=?", (lock_id,))
+        if self._held == lock_id:
+            self._held = None
 
     def current_lock(self) -> LockInfo | None:
         with self._lock:
@@ -252,6 +285,12 @@ class SqliteState:
 
     # -- facts ---------------------------------------------------------------------------
 
+    def facts(self, namespace: str) -> dict[str, Any]:
+        with self._lock:
+            rows = self.conn.execute("SELECT key, value FROM facts WHERE namespace=?",
+                                     (namespace,)).fetchall()
+        return {key: json.loads(value) for key, value in rows}
+
     def fact(self, namespace: str, key: str) -> Any | None:
         with self._lock:
             row = self.conn.execute("SELECT value FROM facts WHERE namespace=? AND key=?",
@@ -259,7 +298,7 @@ class SqliteState:
         return json.loads(row[0]) if row else None
 
     def set_fact(self, namespace: str, key: str, value: Any | None, event: Event) -> None:
-        with self._transaction():
+        with self._transaction(fenced=True):
             if self.fact(namespace, key) == value:
                 return
             self._store_fact(namespace, key, value, event)
@@ -268,7 +307,7 @@ class SqliteState:
                 floor: int = 0) -> int:
         # BEGIN IMMEDIATE takes the write lock before the read: no other process reads the same
         # next id until this one is stored
-        with self._transaction():
+        with self._transaction(fenced=True):
             stored = stored_id(namespace, key, self.fact(namespace, key))
             first = max(stored, floor)
             if first + count != stored:
@@ -287,6 +326,16 @@ class SqliteState:
                               (namespace, key, _dumps(value), event.run_id, now_iso()))
         self._insert_event(event)
         self._bump()
+
+    # -- moving ----------------------------------------------------------------------------
+
+    def dump(self) -> StateDump:
+        with self._lock:
+            return dump_file(self.conn)
+
+    def restore(self, dump: StateDump) -> None:
+        with self._transaction():
+            restore_file(self.conn, dump)
 
     def close(self) -> None:
         with self._lock:

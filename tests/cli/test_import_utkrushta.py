@@ -35,8 +35,8 @@ def inputs(ws, scenarios: dict | None = None) -> list[str]:  # type: ignore[no-u
 
 def test_converts_and_the_result_applies(ws) -> None:  # type: ignore[no-untyped-def]
     args = inputs(ws, {"Python (BASIC)": ["no"], "JAVA (BASIC), KAFKA (BASIC)": [SCENARIO, "b"]})
-    result = ws.run("import", "utkrushta", *args)
-    assert result.returncode == 0, result.stderr
+    result = ws.cli("import", "utkrushta", *args)
+    assert result.exit_code == 0, result.stderr
     folder = ws.root / "specs/imported"
     assert result.stdout == (
         f"Wrote {folder}/java-kafka-basic.yaml: 5 documents, 2 scenario(s).\n"
@@ -48,32 +48,32 @@ def test_converts_and_the_result_applies(ws) -> None:  # type: ignore[no-untyped
     assert "files:\n  - specs/imported/java-kafka-basic.scenarios.json\n" in text
     assert json.loads((folder / "java-kafka-basic.scenarios.json").read_text()) == {
         "Java (BASIC), Kafka (BASIC)": [SCENARIO, "b"]}
-    validate = ws.run("validate")
+    validate = ws.cli("validate")
     assert validate.stdout == "Valid: 5 documents, 5 resources in 1 file.\n", validate.stderr
-    applied = ws.run("apply", "-auto-approve")
-    assert applied.returncode == 0, applied.stdout
+    applied = ws.cli("apply", "-auto-approve")
+    assert applied.exit_code == 0, applied.stdout
     records = ws.state().records()
     assert records["scenario_set.java-kafka-basic"].outputs["scenarios"][0] == SCENARIO
     task = records["task.java-kafka-basic"].outputs
     assert task["stack"] == "java-kafka" and task["scenario"] == SCENARIO
-    again = ws.run("import", "utkrushta", *args)
-    assert again.returncode == 1
+    again = ws.cli("import", "utkrushta", *args)
+    assert again.exit_code == 1
     assert "java-kafka-basic.yaml exists; pass --force to overwrite it" in again.stderr
 
 
 def test_plain_scenarios_are_written_inline(ws) -> None:  # type: ignore[no-untyped-def]
     args = inputs(ws, {"Java(BASIC),Kafka(BASIC)": ["line one\nline two", "plain"]})
-    assert ws.run("import", "utkrushta", *args, "--name", "streams").returncode == 0
+    assert ws.cli("import", "utkrushta", *args, "--name", "streams").exit_code == 0
     text = (ws.root / "specs/imported/streams.yaml").read_text()
     assert "  scenarios:\n  - |-\n    line one\n    line two\n  - plain\n" in text
     assert "name: streams-background" in text
-    assert ws.run("validate").returncode == 0
+    assert ws.cli("validate").exit_code == 0
 
 
 def test_a_missing_scenario_key_is_an_error(ws) -> None:  # type: ignore[no-untyped-def]
     args = inputs(ws, {"Java (BASIC), Redis (BASIC)": ["x"]})
-    result = ws.run("import", "utkrushta", *args)
-    assert result.returncode == 1
+    result = ws.cli("import", "utkrushta", *args)
+    assert result.exit_code == 1
     assert result.stderr == (
         f"Error: {ws.root}/in/scenarios.json has no scenarios for 'Java (BASIC), Kafka (BASIC)' "
         "(keys are matched ignoring case, spacing and order); its keys: 'Java (BASIC), Redis "
@@ -84,8 +84,8 @@ def test_a_missing_scenario_key_is_an_error(ws) -> None:  # type: ignore[no-unty
 def test_malformed_json_names_line_and_column(ws) -> None:  # type: ignore[no-untyped-def]
     args = inputs(ws)
     ws.write("in/background.json", '{\n  "role_context": "dev",\n}\n')
-    result = ws.run("import", "utkrushta", *args)
-    assert result.returncode == 1
+    result = ws.cli("import", "utkrushta", *args)
+    assert result.exit_code == 1
     assert result.stderr == (f"Error: 1 error in the specs:\n  {ws.root}/in/background.json:3:1: "
                              "invalid JSON: Expecting property name enclosed in double quotes\n")
     assert "Traceback" not in result.stderr
@@ -96,8 +96,8 @@ def test_every_problem_of_every_file_with_its_place(ws) -> None:  # type: ignore
     broken = [dict(COMPETENCIES[0], proficiency="EXPERT"), {"proficiency": "BASIC"}]
     ws.write("in/competencies.json", json.dumps(broken, indent=2))
     ws.write("in/background.json", json.dumps({"role_context": "dev"}, indent=2))
-    result = ws.run("import", "utkrushta", *args)
-    assert result.returncode == 1
+    result = ws.cli("import", "utkrushta", *args)
+    assert result.exit_code == 1
     assert result.stderr == (
         "Error: 4 errors in the specs:\n"
         f"  {ws.root}/in/background.json:1:1: expected organization.organization_background (or "

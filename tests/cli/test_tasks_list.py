@@ -35,7 +35,7 @@ spec: {competencies: [python-fastapi], background: shop, min_available: 1, max_t
 def test_list_filters_and_json(ws) -> None:  # type: ignore[no-untyped-def]
     ws.spec(COMPETENCIES, "competencies.yaml")
     ws.spec(SPECS, "tasks.yaml")
-    assert ws.run("apply", "-auto-approve").returncode == 1  # blank has an empty scenario
+    assert ws.cli("apply", "-auto-approve").exit_code == 1  # blank has an empty scenario
     result = ws.cli("tasks", "list")
     assert result.exit_code == 0
     lines = result.output.splitlines()

@@ -26,8 +26,8 @@ spec:
 
 def test_a_failed_cycle_is_survived(ws) -> None:  # type: ignore[no-untyped-def]
     ws.spec(FLAKY)
-    result = ws.run("watch", "--interval", "0.1s", "--cycles", "3")
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = ws.cli("watch", "--interval", "0.1s", "--cycles", "3")
+    assert result.exit_code == 0, result.output
     lines = [line.split("] ", 1)[1] for line in result.stdout.splitlines() if "] watch: " in line]
     assert lines[0] == "watch: cycle 1: planning"
     assert lines[1] == "watch: plan: 1 to create"
@@ -44,15 +44,15 @@ def test_a_failed_cycle_is_survived(ws) -> None:  # type: ignore[no-untyped-def]
 
 def test_with_cycles_a_failing_last_cycle_exits_1(ws) -> None:  # type: ignore[no-untyped-def]
     ws.spec(FLAKY.replace("touch marker; exit 3", "exit 3"))
-    result = ws.run("watch", "--interval", "0s", "--cycles", "2")
-    assert result.returncode == 1
+    result = ws.cli("watch", "--interval", "0s", "--cycles", "2")
+    assert result.exit_code == 1
     assert result.stdout.count("FAILED in") == 2
 
 
 def test_a_spec_error_fails_the_cycle_not_the_loop(ws) -> None:  # type: ignore[no-untyped-def]
     ws.spec("apiVersion: taskform/v1\nkind: Nope\n")
-    result = ws.run("watch", "--interval", "0s", "--cycles", "2")
-    assert result.returncode == 1
+    result = ws.cli("watch", "--interval", "0s", "--cycles", "2")
+    assert result.exit_code == 1
     assert result.stdout.count("watch: cycle 1 failed: 1 error in the specs:") == 1
     assert result.stdout.count("watch: cycle 2 failed: 1 error in the specs:") == 1
     assert "Traceback" not in result.stderr
@@ -84,7 +84,7 @@ def test_ctrl_c_between_cycles_stops_cleanly(ws) -> None:  # type: ignore[no-unt
     assert proc.returncode == 0, "\n".join(seen) + rest
     assert rest.rstrip().endswith("watch: stopped by interrupt after 1 cycle(s); everything "
                                   "finished is recorded")
-    assert ws.run("apply", "-auto-approve").returncode == 0  # the lock was released
+    assert ws.cli("apply", "-auto-approve").exit_code == 0  # the lock was released
 
 
 def test_ctrl_c_during_an_apply_lets_running_steps_finish(ws) -> None:  # type: ignore[no-untyped-def]

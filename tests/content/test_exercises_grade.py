@@ -1,7 +1,7 @@
 """Every shipped exercise is graded for real, through the pipeline `verify: docker` runs: its
 grading image (the base image plus its toolchain from Debian packages), a locked-down container,
-and a rubric step that must find the golden patch passing every criterion and the unmodified
-starter failing every one. Go, Node.js and SQL included: the SQL tests start PostgreSQL inside
+a fresh sandbox per grading, and a rubric step that must find the golden patch passing every
+criterion and the unmodified starter failing every one, by the results its test runner wrote. Go, Node.js and SQL included: the SQL tests start PostgreSQL inside
 the grading container."""
 
 from __future__ import annotations
@@ -72,5 +72,15 @@ def test_every_exercise_golden_passes_and_starter_fails_every_criterion(dws) -> 
             want = "PASS" if solution == "golden" else "FAIL"
             assert record.outputs["status"] == want, (exercise, criterion, solution,
                                                       record.outputs["output"][-2000:])
+            # decided by the results the test runner wrote (pytest, go test -json, node --test),
+            # not by an exit code: a golden cell's tests passed (node --test reports the ones
+            # its name pattern leaves out as skipped), an original cell's failed
+            assert record.outputs["evidence"] == "results", (exercise, criterion, solution)
+            outcomes = {t["outcome"] for t in record.outputs["tests"]}
+            if solution == "golden":
+                assert "passed" in outcomes and outcomes <= {"passed", "skipped"}, (
+                    exercise, criterion, record.outputs["tests"])
+            else:
+                assert "failed" in outcomes, (exercise, criterion, record.outputs["tests"])
         assert out["grading"]["toolchain"] == {"python-fastapi": "python", "sql-postgresql":
                                                "python", "node-express": "node", "go": "go"}[name]

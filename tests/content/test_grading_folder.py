@@ -25,8 +25,8 @@ spec:
 
 
 def apply(ws) -> str:  # type: ignore[no-untyped-def]
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 0, result.output
     return result.stdout
 
 
@@ -68,16 +68,16 @@ def test_a_new_recipe_rewrites_the_folder_without_generating_again(ws) -> None: 
     recipe = taskdir.recipe_text(Workspace(root=ws.root / "none", config=WorkspaceConfig()),
                                  Profile()).replace("WORKDIR /app", "RUN echo extra\nWORKDIR /app")
     ws.write("templates/grading/Dockerfile", recipe)
-    plan = ws.run("plan").stdout
+    plan = ws.cli("plan").stdout
     assert "  ~ task.items-api  (task, update)\n      # template:grading/Dockerfile changed\n" \
         in plan
-    applied = ws.run("apply", "-auto-approve", "-v")
+    applied = ws.cli("apply", "-auto-approve", "-v")
     assert "task.items-api: | reusing the task generated earlier from the same inputs" \
         in applied.stdout
     assert (ws.root / ".taskform/tasks/items-api/grading/Dockerfile").read_text() == recipe
     out = ws.state().records()["task.items-api"].outputs
     assert out["published"]["starter"]["commit"] == commit  # the starter did not change
-    assert ws.run("plan").stdout.startswith("No changes.")
+    assert ws.cli("plan").stdout.startswith("No changes.")
 
 
 def test_a_folder_without_the_recipe_is_drift_and_apply_restores_it(ws) -> None:  # type: ignore[no-untyped-def]
@@ -89,9 +89,9 @@ def test_a_folder_without_the_recipe_is_drift_and_apply_restores_it(ws) -> None:
     for path in sorted((folder / "project").rglob("*"), reverse=True):
         path.rmdir() if path.is_dir() else path.unlink()
     (folder / "project").rmdir()
-    plan = ws.run("plan").stdout
+    plan = ws.cli("plan").stdout
     assert "      # generated files in .taskform/tasks/items-api are missing (grading/Dockerfile, " \
            "grading/project/)\n" in plan
     apply(ws)
     assert (folder / "Dockerfile").is_file() and (folder / "project" / "app" / "main.py").is_file()
-    assert ws.run("plan").stdout.startswith("No changes.")
+    assert ws.cli("plan").stdout.startswith("No changes.")

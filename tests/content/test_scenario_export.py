@@ -46,8 +46,8 @@ spec:
 def applied(ws):  # type: ignore[no-untyped-def]
     ws.spec(COMPETENCIES, "competencies.yaml")
     ws.spec(SETS, "sets.yaml")
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 0, result.stdout + result.stderr
     return {a: r.outputs for a, r in ws.state().records().items() if r.kind == "scenario_set"}
 
 
@@ -96,7 +96,7 @@ def test_append_merges_under_normal_keys_without_repeating(ws) -> None:  # type:
         metadata: {name: again}
         spec: {competencies: [python-fastapi], files: [task_input_files/task_scenarios/task_scenarios.json]}
         """, "again.yaml")
-    assert ws.run("apply", "-auto-approve").returncode == 0
+    assert ws.cli("apply", "-auto-approve").exit_code == 0
     assert ws.state().records()["scenario_set.again"].outputs["scenarios"] == [
         "an older scenario", ours[1], ours[0]]
 

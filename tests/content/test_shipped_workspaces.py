@@ -1,5 +1,6 @@
 """The repository's default workspace and examples/task-pool apply offline, converge, and
-publish tasks to local git."""
+publish tasks to local git. The default workspace is applied through a real `python -m runner`
+process, as a user runs it; everything else here goes through CliRunner."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from doubles.content import needs_git
 
-from tests.conftest import REPO, subprocess_env
+from tests.conftest import REPO, Workspace, subprocess_env
 
 pytestmark = needs_git
 
@@ -32,11 +33,12 @@ def test_default_workspace_generates_and_publishes(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.rstrip().endswith("Complete: 11 created, 0 updated, 0 replaced, 0 "
                                            "destroyed.")
-    listing = run(root, "tasks", "list").stdout
+    # what the real apply left behind, read back in-process
+    listing = Workspace(root).cli("tasks", "list").stdout
     assert listing.splitlines()[-1] == "3 task(s): 3 ready, 0 deployed, 0 failed"
     for repo in ("inventory-api", "inventory-api-answers", "fastapi-pool-0", "fastapi-pool-1"):
         assert (root / ".taskform/repos" / f"{repo}.git" / "HEAD").is_file()
-    plan = run(root, "plan", *docker).stdout
+    plan = Workspace(root).cli("plan", *docker).stdout
     assert "No changes. 11 resources match the specs." in plan
 
 
@@ -44,10 +46,11 @@ def test_task_pool_example(tmp_path: Path) -> None:
     root = tmp_path / "example"
     shutil.copytree(REPO / "examples" / "task-pool", root,
                     ignore=shutil.ignore_patterns(".taskform"))
-    result = run(root, "apply", "-auto-approve")
-    assert result.returncode == 0, result.stdout + result.stderr
-    listing = run(root, "tasks", "list", "--status", "ready").stdout.splitlines()
+    example = Workspace(root)
+    result = example.cli("apply", "-auto-approve")
+    assert result.exit_code == 0, result.output
+    listing = example.cli("tasks", "list", "--status", "ready").stdout.splitlines()
     assert listing[-1] == "4 task(s): 4 ready, 0 deployed, 0 failed"
-    watched = run(root, "watch", "--cycles", "1", "--interval", "0s")
-    assert watched.returncode == 0
+    watched = example.cli("watch", "--cycles", "1", "--interval", "0s")
+    assert watched.exit_code == 0
     assert "watch: cycle 1 done in" in watched.stdout and "no changes" in watched.stdout

@@ -97,7 +97,9 @@ def test_the_example_grades_to_the_readme_matrix(example):
     assert example.outputs(STEP)["gates"]["ok"] is True
     assert "Complete: 32 created, 0 updated, 0 replaced, 0 destroyed." in result.output
     assert f"{STEP}  (5 criteria × 5 solutions · rubric TASK_DATA.md)" in result.output
-    assert "  #2 rejects-garbage × solution2: FAIL — exit code 1" in result.output
+    assert ("  #2 rejects-garbage × solution2: FAIL — 1 of 1 tests failed: tests.test_held_out."
+            "Garbage.test_not_durations_raise_value_error (AssertionError: ValueError not "
+            "raised)\n") in result.output
     assert processes(example) == {c.name: [] for c in example.labelled("containers")}
     assert example.plan_lines() == ["No changes. 32 resources match the specs."]
     report = example.root / "reports" / "grading.html"

@@ -55,7 +55,7 @@ def test_pull_for_real_then_no_op_and_repull_when_deleted(registry):
     pulled = dt.datetime.fromisoformat(out["pulled_at"].replace("Z", "+00:00"))
     due = dt.datetime.fromisoformat(out["next_pull_after"].replace("Z", "+00:00"))
     assert due - pulled == dt.timedelta(hours=6)
-    assert dws.plan_lines() == ["No changes. 1 resource match the specs."]
+    assert dws.plan_lines() == ["No changes. 1 resource matches the specs."]
 
     remove_local(dws)
     assert dws.plan_lines()[:2] == [

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from docker_fixtures import BASE_IMAGE
 
-from runner.providers.docker.labels import workspace_tag
+from runner.providers.docker.labels import object_name
 
 pytestmark = pytest.mark.docker
 
@@ -27,13 +27,10 @@ def spec(dws, settings: str) -> None:
 
 
 def name(dws, step: str = "box") -> str:
-    return f"tf-svc-{step}-{workspace_tag_of(dws)}"
-
-
-def workspace_tag_of(dws) -> str:
     from runner.workspace import open_workspace
 
-    return workspace_tag(str(open_workspace(dws.root).root))
+    root = str(open_workspace(dws.root).root)
+    return object_name(root, f"pipeline.svc.{step}", ["svc", step])
 
 
 def test_create_no_op_and_a_container_removed_outside_is_replaced(dws):
@@ -46,7 +43,7 @@ def test_create_no_op_and_a_container_removed_outside_is_replaced(dws):
     assert container.status == "running"
     assert container.labels["taskform.address"] == "pipeline.svc.box"
     assert container.labels["taskform.config-hash"] == out["config_hash"]
-    assert dws.plan_lines() == ["No changes. 1 resource match the specs."]
+    assert dws.plan_lines() == ["No changes. 1 resource matches the specs."]
 
     dws.docker("rm", "-f", name(dws))
     assert dws.plan_lines() == [
@@ -56,7 +53,7 @@ def test_create_no_op_and_a_container_removed_outside_is_replaced(dws):
     ]
     dws.apply()
     assert dws.client.containers.get(name(dws)).id == dws.outputs("pipeline.svc.box")["container_id"]
-    assert dws.plan_lines() == ["No changes. 1 resource match the specs."]
+    assert dws.plan_lines() == ["No changes. 1 resource matches the specs."]
 
 
 def test_stopped_and_changed_outside_are_drift(dws):
@@ -108,7 +105,7 @@ def test_a_command_runs_and_its_exit_is_not_drift_without_keep_forever(dws):
     spec(dws, f'image_tag: {BASE_IMAGE}, command: ["sh", "-c", "echo done"]')
     dws.apply()
     dws.client.containers.get(name(dws)).wait(timeout=30)
-    assert dws.plan_lines() == ["No changes. 1 resource match the specs."]
+    assert dws.plan_lines() == ["No changes. 1 resource matches the specs."]
     assert dws.client.containers.get(name(dws)).logs() == b"done\n"
 
 
@@ -211,3 +208,25 @@ def test_an_unreachable_engine_is_one_clear_error(ws, tmp_path):
         "start it with `dockerd &` as root (or `bash scripts/setup.sh`, which also starts the "
         "test registry), or point docker.host in taskform.yaml or DOCKER_HOST at a running "
         "engine\n")
+
+
+def test_names_derived_from_addresses_that_read_alike_do_not_collide(dws):
+    dws.spec(f"""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {{name: a-b}}
+        spec:
+          steps:
+            c: {{docker_run: {{image_tag: {BASE_IMAGE}, keep_forever: true}}}}
+        ---
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {{name: a}}
+        spec:
+          steps:
+            b-c: {{docker_run: {{image_tag: {BASE_IMAGE}, keep_forever: true}}}}
+        """)
+    dws.apply()
+    names = {dws.outputs(a)["container_name"] for a in ("pipeline.a-b.c", "pipeline.a.b-c")}
+    assert len(names) == 2 and all(n.startswith("tf-a-b-c-") for n in names)
+    assert {c.name for c in dws.labelled("containers")} == names

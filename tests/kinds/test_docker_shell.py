@@ -65,7 +65,7 @@ def test_a_failing_command_stops_the_list_and_is_named(dws):
     record = dws.state().records()["pipeline.s.check"]
     assert record.status == "failed"
     assert record.error.startswith(f"command 'broken' exited with code 7 in container {box}")
-    event = dws.state().events("pipeline.s.check")[0]
+    event = next(e for e in dws.state().events("pipeline.s.check") if e.event == "failed")
     assert event.data["exit_code"] == 7 and event.data["command"] == "echo oops >&2; exit 7"
     assert dws.plan_lines()[:2] == [
         "  ~ pipeline.s.check  (docker_shell, update)",

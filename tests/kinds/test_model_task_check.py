@@ -32,8 +32,8 @@ spec:
 def test_checks_a_generated_task(ws) -> None:  # type: ignore[no-untyped-def]
     ws.spec(COMPETENCIES, "competencies.yaml")
     ws.spec(TASK_AND_CHECK, "task.yaml")
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 0, result.stdout
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 0, result.stdout
     out = ws.state().records()["pipeline.review.check"].outputs
     assert out["verdict"] == "pass" and out["issues"] == []
     assert out["summary"] == "3 criteria; every one runs a test the held-out patch adds"
@@ -42,7 +42,7 @@ def test_checks_a_generated_task(ws) -> None:  # type: ignore[no-untyped-def]
     assert "## Task Overview" in prompt and '"rubricItemId"' in prompt
     assert "+++ b/tests/held_out/test_validation.py" in prompt
     assert "{YOUR_RUBRIC}" not in prompt and out["attachment"] is None
-    assert "No changes." in ws.run("plan").stdout
+    assert "No changes." in ws.cli("plan").stdout
 
 
 def files(ws, rubric: list[dict], patch: str) -> None:  # type: ignore[no-untyped-def]
@@ -75,21 +75,21 @@ spec:
 def test_a_failing_verdict_fails_the_step(ws) -> None:  # type: ignore[no-untyped-def]
     files(ws, [criterion("python3 -m unittest tests.test_b")], PATCH)
     ws.spec(STEP)
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 1
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 1
     record = ws.state().records()["pipeline.review.check"]
     assert record.status == "failed"
     assert record.error == "the model task check failed: 1 problem(s) found"
     assert record.output == ("- criterion c1 runs tests/test_b.py, which the held-out patch does "
                              "not add")
     files(ws, [criterion("python3 -m unittest tests.test_a")], PATCH)
-    plan = ws.run("plan")
+    plan = ws.cli("plan")
     assert "# file task/rubrics.json changed" not in plan.stdout  # failed: rerun anyway
     assert "the last apply failed" in plan.stdout
-    assert ws.run("apply", "-auto-approve").returncode == 0
+    assert ws.cli("apply", "-auto-approve").exit_code == 0
     files(ws, [criterion("python3 -m unittest tests.test_a"), {**criterion("x"),
                                                                "rubricItemId": "c2"}], PATCH)
-    plan = ws.run("plan")
+    plan = ws.cli("plan")
     assert "# file task/rubrics.json changed" in plan.stdout
 
 
@@ -97,8 +97,8 @@ def test_a_large_patch_is_attached_by_reference(ws) -> None:  # type: ignore[no-
     big = PATCH + "".join(f"+# line {n}\n" for n in range(400))
     files(ws, [criterion("python3 -m unittest tests.test_a")], big)
     ws.spec(STEP.replace("held_out_tests.patch", "held_out_tests.patch\n        attach_above: 2048"))
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 0, result.stdout
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 0, result.stdout
     out = ws.state().records()["pipeline.review.check"].outputs
     assert out["attachment"] == ".taskform/checks/review-check.held_out_tests.patch"
     prompt = (ws.root / out["generated_file"]).read_text()
@@ -110,8 +110,8 @@ def test_a_large_patch_is_attached_by_reference(ws) -> None:  # type: ignore[no-
 def test_force_reruns_on_every_apply(ws) -> None:  # type: ignore[no-untyped-def]
     files(ws, [criterion("python3 -m unittest tests.test_a")], PATCH)
     ws.spec(STEP.replace("held_out_tests.patch", "held_out_tests.patch\n        force: true"))
-    assert ws.run("apply", "-auto-approve").returncode == 0
-    plan = ws.run("plan")
+    assert ws.cli("apply", "-auto-approve").exit_code == 0
+    plan = ws.cli("plan")
     assert "~ pipeline.review.check  (model_task_check, update)" in plan.stdout
     assert "# force is set: it runs on every apply" in plan.stdout
 
@@ -123,6 +123,6 @@ def test_a_custom_sample_with_the_seeds_placeholders(ws) -> None:  # type: ignor
     ws.spec(STEP.replace("held_out_tests.patch", "held_out_tests.patch\n"
                          "        model_prompt_sample: TRAINER_PROMPT.md\n"
                          "        generated_file: out/prompt.md"))
-    assert ws.run("apply", "-auto-approve").returncode == 0
+    assert ws.cli("apply", "-auto-approve").exit_code == 0
     text = (ws.root / "out/prompt.md").read_text()
     assert text.startswith("Task: Fix the items service.\n\nRubric: [{")

@@ -78,8 +78,8 @@ def test_task_through_the_openai_protocol(ws, server, tmp_path) -> None:  # type
     server.script("solution", chat(solution, 4000, 3000))
     server.script("task_review", chat({"pass": True, "issues": [], "feedback": "realistic"}))
     ws.spec(TASK, "task.yaml")
-    result = ws.run("apply", "-auto-approve", env=env)
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = ws.cli("apply", "-auto-approve", env=env)
+    assert result.exit_code == 0, result.output
     out = ws.state().records()["task.catalogue"].outputs
     assert (out["provider"], out["model"], out["name"]) == ("openai", "gpt-test", "catalogue-paging")
     assert out["usage"] == {"calls": 3, "input_tokens": 7100, "output_tokens": 5050,
@@ -96,8 +96,8 @@ def test_task_through_the_openai_protocol(ws, server, tmp_path) -> None:  # type
     answer = server.requests("solution")[0].text
     assert "===== app/main.py =====" in answer and "def list_items" in answer
     assert server.requests("task_review")[0].body["model"] == "gpt-test-mini"
-    assert KEY.encode() not in (ws.root / ".taskform/state.db").read_bytes()
-    assert "No changes." in ws.run("plan", env=env).stdout
+    assert KEY.encode() not in ws.stored_bytes()
+    assert "No changes." in ws.cli("plan", env=env).stdout
 
 
 def test_a_rejecting_review_regenerates_with_the_feedback(ws, server, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -109,8 +109,8 @@ def test_a_rejecting_review_regenerates_with_the_feedback(ws, server, tmp_path) 
                   chat({"pass": False, "issues": ["CALIBRATION: too easy for 15-20 minutes"]}),
                   chat({"pass": True, "feedback": "better"}))
     ws.spec(TASK, "task.yaml")
-    result = ws.run("apply", "-auto-approve", "-v", env=env)
-    assert result.returncode == 0, result.stdout
+    result = ws.cli("apply", "-auto-approve", "-v", env=env)
+    assert result.exit_code == 0, result.stdout
     assert "gates failed (review: CALIBRATION: too easy for 15-20 minutes); regenerating" \
         in result.stdout
     second = server.requests("task")[1].messages[-1]["content"]
@@ -126,8 +126,8 @@ def test_a_review_that_cannot_be_had_fails_the_task(ws, server, tmp_path) -> Non
     server.script("solution", chat(solution))
     server.script("task_review", *[error(500, "upstream exploded")] * 5)
     ws.spec(TASK, "task.yaml")
-    result = ws.run("apply", "-auto-approve", env=env)
-    assert result.returncode == 1
+    result = ws.cli("apply", "-auto-approve", env=env)
+    assert result.exit_code == 1
     record = ws.state().records()["task.catalogue"]
     assert record.status == "failed"
     assert record.error == ("gate review: the review call failed: task_review: HTTP 500: "
@@ -141,8 +141,8 @@ def test_an_invalid_task_json_is_a_failed_schema_gate(ws, server, tmp_path) -> N
     bad = {**task, "name": "Catalogue Paging!"}
     server.script("task", *[chat(bad)] * 6)
     ws.spec(TASK, "task.yaml")
-    result = ws.run("apply", "-auto-approve", env=env)
-    assert result.returncode == 1
+    result = ws.cli("apply", "-auto-approve", env=env)
+    assert result.exit_code == 1
     record = ws.state().records()["task.catalogue"]
     assert record.error == "1 quality gate(s) failed (schema); the task was not published"
     assert ("schema: task: the model's reply was still not valid after 3 attempts: name: Value "
@@ -193,8 +193,8 @@ def test_scenario_review_rejects_then_a_regenerated_one_passes(ws, server) -> No
                                          "reason": "too big for 20 minutes"}]}),
                   chat({"evaluations": [{"index": 0, "pass": True}]}))
     ws.spec(SET, "set.yaml")
-    result = ws.run("apply", "-auto-approve", env=env)
-    assert result.returncode == 0, result.stdout
+    result = ws.cli("apply", "-auto-approve", env=env)
+    assert result.exit_code == 0, result.stdout
     out = ws.state().records()["scenario_set.fastapi"].outputs
     assert out["generated"] == [scenario(0), scenario(2)]
     assert out["rejected"] == [{"stage": "review", "reasons": ["failed SCOPE",
@@ -211,8 +211,8 @@ def test_a_scenario_review_call_that_errors_fails_the_set(ws, server) -> None:  
     server.script("scenario_review", chat("I think they are both fine!"), chat("Still fine."),
                   chat("Yes."))
     ws.spec(SET, "set.yaml")
-    result = ws.run("apply", "-auto-approve", env=env)
-    assert result.returncode == 1
+    result = ws.cli("apply", "-auto-approve", env=env)
+    assert result.exit_code == 1
     record = ws.state().records()["scenario_set.fastapi"]
     assert record.status == "failed"
     assert record.error.startswith(
@@ -230,11 +230,11 @@ def test_scenarios_accepted_before_a_shortfall_are_not_paid_for_again(ws, server
                                         {"index": 1, "pass": False, "reason": "vague"}]}),
                   chat({"evaluations": [{"index": 0, "pass": True}]}))
     ws.spec(SET.replace("provider: openai}", "provider: openai, regenerations: 0}"), "set.yaml")
-    assert ws.run("apply", "-auto-approve", env=env).returncode == 1
+    assert ws.cli("apply", "-auto-approve", env=env).exit_code == 1
     kept = ws.state().fact(ACCEPTED_SCENARIOS, "scenario_set.fastapi")
     assert kept["accepted"] == [scenario(0)]
-    result = ws.run("apply", "-auto-approve", env=env)
-    assert result.returncode == 0, result.stdout
+    result = ws.cli("apply", "-auto-approve", env=env)
+    assert result.exit_code == 0, result.output
     assert ws.state().records()["scenario_set.fastapi"].outputs["generated"] == [scenario(0),
                                                                                 scenario(2)]
     assert (len(server.requests("scenarios")), len(server.requests("scenario_review"))) == (2, 2)

@@ -28,11 +28,14 @@ ADD = "python3 -m unittest tests.test_hidden.Add"
 NEGATIVE = "python3 -m unittest tests.test_hidden.Negative"
 
 
-def test_statuses_by_exit_code_and_the_pass_marker_never_beats_a_failing_exit(dws):
+CHECK = "python3 -c 'import calc; assert calc.add(2, 3) == 5'"  # no test runner: markers decide
+
+
+def test_statuses_by_evidence_and_by_markers_where_no_test_runner_reports(dws):
     dws.write("taskform.yaml", "grading: {pass_marker: '#__PASS__#', timeout_seconds: 20}\n")
     write_task(dws, [("add", f"{ADD} && echo '#__PASS__#'", 3, True),
                      ("liar", "echo '#__PASS__#'; exit 1", 1, False),
-                     ("quiet", ADD, 1, False)],
+                     ("quiet", CHECK, 1, False), ("unmarked", ADD, 1, False)],
                {"solution1": make_patch(FIXED)})
     write_spec(dws)
     result = dws.apply()
@@ -40,12 +43,24 @@ def test_statuses_by_exit_code_and_the_pass_marker_never_beats_a_failing_exit(dw
         ("add", "solution1"): "PASS", ("add", "golden"): "PASS", ("add", "original"): "FAIL",
         ("liar", "solution1"): "FAIL", ("liar", "golden"): "FAIL", ("liar", "original"): "FAIL",
         ("quiet", "solution1"): "FAIL", ("quiet", "golden"): "FAIL",
-        ("quiet", "original"): "FAIL"}
+        ("quiet", "original"): "FAIL", ("unmarked", "solution1"): "PASS",
+        ("unmarked", "golden"): "PASS", ("unmarked", "original"): "FAIL"}
     assert cell(dws, "liar", "solution1")["reason"] == \
         "printed the pass marker #__PASS__# but exit code 1"
     assert cell(dws, "quiet", "golden")["reason"] == \
         "exit code 0, but the pass marker #__PASS__# was not printed"
-    assert "pipeline.g.grade  (3 criteria × 3 solutions · rubric task/TASK_DATA.md)" \
+    assert (cell(dws, "quiet", "golden")["evidence"], cell(dws, "add", "golden")["evidence"]) \
+        == ("markers", "results")
+    assert cell(dws, "unmarked", "golden")["tests"] == [
+        {"id": "tests.test_hidden.Add.test_add", "outcome": "passed", "message": "",
+         "seconds": cell(dws, "unmarked", "golden")["tests"][0]["seconds"]}]
+    original = cell(dws, "add", "original")
+    assert original["reason"] == ("1 of 1 tests failed: tests.test_hidden.Add.test_add "
+                                  "(AssertionError: -1 != 5)")
+    assert original["tests"][0]["message"] == (
+        'Traceback (most recent call last):\n  File "/app/tests/test_hidden.py", line 8, in '
+        'test_add\n    self.assertEqual(calc.add(2, 3), 5)\nAssertionError: -1 != 5')
+    assert "pipeline.g.grade  (4 criteria × 3 solutions · rubric task/TASK_DATA.md)" \
         in result.output  # apply prints the matrix it graded
     assert processes(dws) == {c.name: [] for c in dws.labelled("containers")}
 
@@ -75,12 +90,13 @@ def test_a_planted_file_and_a_shipped_conftest_are_caught(dws):
     assert "AssertionError: -1 != 5" in cell(dws, "add", "solution1")["output"]
 
 
+HUNG = [("spin", "while true; do :; done", 1, False),
+        ("sleepers", "for i in $(seq 1 40); do sleep 300 & done; wait", 1, False),
+        ("daemon", "setsid sleep 300 < /dev/null > /dev/null 2>&1 & echo left", 1, False)]
+
+
 def test_a_hung_test_and_a_fork_of_sleepers_end_as_timeout_and_leave_nothing(dws):
-    write_task(dws, [("spin", "while true; do :; done", 1, False),
-                     ("sleepers", "for i in $(seq 1 40); do sleep 300 & done; wait", 1, False),
-                     ("daemon", "setsid sleep 300 < /dev/null > /dev/null 2>&1 & echo left", 1,
-                      False)],
-               {}, golden=make_patch(FIXED))
+    write_task(dws, HUNG, {}, golden=make_patch(FIXED))
     write_spec(dws, extra="timeout_seconds: 2\noriginal: false")
     dws.apply()
     found = statuses(dws)
@@ -89,18 +105,29 @@ def test_a_hung_test_and_a_fork_of_sleepers_end_as_timeout_and_leave_nothing(dws
     for criterion in ("spin", "sleepers"):
         graded = cell(dws, criterion, "golden")
         assert graded["reason"] == "timed out after 2s (exit code 124)"
-        assert graded["timings"]["run"] < 2 + 3  # recorded by the script: SIGKILL at 2 + 2
+        assert graded["seconds"] <= 2 + 1  # the deadline holds: a second at most past it
     containers = dws.labelled("containers")
     members = {m["container_name"] for m in dws.outputs("pipeline.g.pool")["members"]}
-    assert {c.name for c in containers} == members and len(containers) == 2
-    assert processes(dws) == {name: [] for name in members}
-    replaced = [c for c in containers if c.labels.get("taskform.replaces")]
-    assert replaced, "a container that ran a timed-out grading is replaced, never reused"
+    assert {c.name for c in containers} == members and len(containers) == 2  # no sandbox left
+    assert dws.labelled("volumes") == []
+    assert processes(dws) == {name: [] for name in members}  # fresh sandboxes: members idle
+    assert not [c for c in containers if c.labels.get("taskform.replaces")]
     assert dws.plan_lines() == ["No changes. 8 resources match the specs."]
     gc = dws.cli("gc")
     assert (gc.exit_code, gc.output) == (0, "No unowned objects: every labelled container, "
                                          "volume and image of this workspace belongs to a "
                                          "recorded resource.\n")
+
+
+def test_reusing_containers_a_timed_out_one_is_replaced_never_reused(dws):
+    write_task(dws, HUNG[:1], {}, golden=make_patch(FIXED))
+    write_spec(dws, pool_size=1, extra="timeout_seconds: 2\noriginal: false\nisolation: reuse")
+    dws.apply()
+    assert statuses(dws) == {("spin", "golden"): "TIMEOUT"}
+    containers = dws.labelled("containers")
+    assert [c.labels.get("taskform.replaces") is not None for c in containers] == [True]
+    assert processes(dws) == {c.name: [] for c in containers}
+    assert dws.plan_lines() == ["No changes. 5 resources match the specs."]
 
 
 def test_a_patch_that_does_not_apply_is_an_error_with_gits_message(dws):
@@ -190,9 +217,23 @@ def test_a_pool_that_is_not_locked_down_is_refused_before_anything_runs(dws):
         c.name: [] for c in dws.labelled("containers")}  # nothing ran
 
 
+def test_a_pool_that_mounts_host_paths_is_refused_naming_them(dws):
+    write_task(dws, [("add", ADD, 1, True)], {})
+    write_spec(dws, pool_size=1, parameters=[*LOCKED_DOWN, "-v /etc:/host-etc:ro"])
+    result = dws.cli("apply", "-auto-approve")
+    assert result.exit_code == 1
+    record = dws.state().records()['pipeline.g.grade["add","golden"]']
+    problem = record.error.split(": container tf-g-pool-0-", 1)[1].split(" ", 1)[1]
+    assert problem.startswith("mounts host paths (-v /etc:/host-etc). The pool's parameters "
+                              "should hold: --network none,")
+    assert problem.endswith(", and no -v, --device or --volumes-from")
+    members = {m["container_name"] for m in dws.outputs("pipeline.g.pool")["members"]}
+    assert {c.name for c in dws.labelled("containers")} == members  # no sandbox was made
+
+
 def test_the_host_watchdog_stops_a_grading_that_hangs_outside_the_command(dws):
-    # setup commands run as root before the command's own deadline: only the watchdog
-    # (timeout + kill_after + grading.watchdog_slack_seconds) can stop one that hangs
+    # setup commands run as root before the command's deadline starts: the host's watchdog
+    # (grading.watchdog_slack_seconds) stops one that hangs
     (dws.root / "taskform.yaml").write_text("grading: {watchdog_slack_seconds: 2}\n")
     write_task(dws, [("add", ADD, 1, True)], {})
     write_spec(dws, pool_size=1, extra="setup: ['sleep 600']\noriginal: false\n"
@@ -200,10 +241,11 @@ def test_the_host_watchdog_stops_a_grading_that_hangs_outside_the_command(dws):
     dws.apply()
     graded = cell(dws, "add", "golden")
     assert graded["status"] == "TIMEOUT"
-    assert graded["reason"].startswith("the host watchdog stopped the grading after 3.")
+    assert graded["reason"].startswith("the host watchdog stopped the grading after 2.")
+    assert graded["reason"].endswith("s, before its command started")
     assert processes(dws) == {c.name: [] for c in dws.labelled("containers")}
-    assert [c.labels.get("taskform.replaces") is not None for c in dws.labelled("containers")] \
-        == [True]
+    members = {m["container_name"] for m in dws.outputs("pipeline.g.pool")["members"]}
+    assert {c.name for c in dws.labelled("containers")} == members  # the sandbox is gone
     assert dws.plan_lines() == ["No changes. 5 resources match the specs."]
 
 
@@ -302,7 +344,8 @@ def test_gates_fail_the_step_naming_the_criteria_and_a_flaky_golden_is_caught(dw
     write_task(dws, [("flaky", counter, 1, False), ("add", ADD, 1, True),
                      ("catches-nothing", "true", 1, False)], {},
                dockerfile_extra="RUN mkdir -p /var/lib/flaky && chown grader /var/lib/flaky\n")
-    write_spec(dws, pool_size=1, extra="validate: {repeat: 3}")
+    # a file that outlives a grading: only containers reused between gradings have one
+    write_spec(dws, pool_size=1, extra="validate: {repeat: 3}\nisolation: reuse")
     result = dws.cli("apply", "-auto-approve")
     assert result.exit_code == 1
     golden = cell(dws, "flaky", "golden")
@@ -332,7 +375,7 @@ def test_output_past_the_limit_is_cut_in_the_middle_with_a_note(dws):
     assert "bytes of output cut (limit 2000 bytes)" in graded["output"]
 
 
-def test_a_new_top_level_module_shadowing_the_standard_library_is_refused(dws):
+def test_a_new_top_level_module_shadowing_the_test_framework_is_refused(dws):
     # with `python3 -m unittest` the work dir comes first on sys.path: a solution's own
     # unittest.py would run instead of the real test runner and exit 0
     shadow = make_patch({"unittest.py": "raise SystemExit(0)\n"})
@@ -341,8 +384,8 @@ def test_a_new_top_level_module_shadowing_the_standard_library_is_refused(dws):
     dws.apply()
     graded = cell(dws, "add", "solution1")
     assert (graded["status"], graded["reason"]) == (
-        "ERROR", "solution adds a module named like one of Python's standard library, which "
-                 "the work dir would shadow: unittest.py")
+        "ERROR", "solution adds a module named like the test framework, which the work dir "
+                 "would shadow: unittest.py")
 
 
 def test_a_solution_rewriting_the_held_out_tests_package_init_is_refused(dws):
@@ -356,3 +399,18 @@ def test_a_solution_rewriting_the_held_out_tests_package_init_is_refused(dws):
     graded = cell(dws, "add", "solution1")
     assert (graded["status"], graded["reason"]) == (
         "ERROR", "solution modifies the package of the held-out tests: tests/__init__.py")
+
+
+def test_the_report_written_during_apply_masks_secrets_like_report_o(dws, monkeypatch):
+    monkeypatch.setenv("TF_TEST_TOKEN", "hunter2-s3cr3t")
+    dws.write("taskform.yaml", "variables:\n  token: {env: TF_TEST_TOKEN, secret: true}\n")
+    write_task(dws, [("leak", "cat /tmp/token; exit 1", 1, False)], {})
+    write_spec(dws, pool_size=1, extra="setup: ['echo {{ var.token }} > /tmp/token']\n"
+                                       "original: false\nreport: reports/g.html")
+    dws.apply()
+    page = (dws.root / "reports/g.html").read_text()
+    assert "hunter2-s3cr3t" not in page
+    assert "(sensitive)" in page
+    written = dws.cli("report", "g", "--format", "html", "-o", str(dws.root / "reports/o.html"))
+    assert written.exit_code == 0, written.output
+    assert "(sensitive)" in (dws.root / "reports/o.html").read_text()

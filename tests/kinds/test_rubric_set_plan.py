@@ -89,12 +89,15 @@ def test_a_child_carries_exactly_what_decides_its_grading(ws):
         '      pool = "pipeline.p.pool"',
         '      held_out_tests = "task/held_out_tests.patch"',
         "      timeout_seconds = 12.0",
-        "      kill_after = 2.0",
+        "      kill_after = 0.25",
         "      output_limit = 1048576",
         '      markers = {"pass_marker": null, "fail_marker": "#F#", "timeout_marker": null}',
         '      protected = ["conftest.py", "sitecustomize.py", "usercustomize.py", "*.pth", '
         '"pytest.ini"]',
         "      require_lockdown = true",
+        '      isolation = "fresh"',
+        '      results = "auto"',
+        "      solution_paths = []",
         '      criterion = {"id": "garbage", "counter": 2, "score": 2.0, "required": false, '
         '"title": "crit-02", "text": ""}',
         '      command = "python3 -m unittest \\\\\\n  tests.test_hidden.Garbage"',
@@ -144,14 +147,30 @@ def test_a_new_rubrics_json_wins_and_the_plan_says_why(ws):
     ]
 
 
+
+def test_an_explicit_file_wins_over_a_rubrics_json_beside_it(ws):
+    task(ws)
+    ws.write("task/rubrics.json", '[{"rubricItemId": "only", "score": 1, "forms": '
+                                  '{"f": {"criterion_test_command": "true"}}}]')
+    spec(ws, "        task_dir: task\n        file: TASK_DATA.md\n"
+             "        solutions: [solution1.patch]\n        golden: null")
+    assert [line for line in plan_lines(ws) if "original" in line] == [
+        '  + pipeline.p.grade["compound","original"]  (rubric_shell, create)',
+        '  + pipeline.p.grade["garbage","original"]  (rubric_shell, create)',
+    ]
+    ws.write("task/rubrics.json", "[]")  # not the rubric: editing it plans nothing
+    assert ws.cli("apply", "-auto-approve", "-target", "pipeline.p.pool").exit_code == 0
+    assert not [line for line in plan_lines(ws) if "rubrics.json" in line]
+
 PLAN_ERRORS = [
     ("a missing patch", "        task_dir: task\n        solutions: [solution9.patch]",
      "solutions: task/solution9.patch does not exist"),
     ("a reserved name", "        task_dir: task\n        solutions: {golden: solution1.patch}",
      "solutions: solution name 'golden' is reserved: use golden: <patch> for the reference "
      "patch; the original is graded with original: true"),
-    ("an escaping path", "        task_dir: ../elsewhere",
-     "file '../elsewhere/TASK_DATA.md' is outside the workspace"),
+    ("an escaping path", "        task_dir: ../elsewhere",  # refused at validate, so at plan
+     "spec.steps.grade.rubric_set.task_dir: expected a path inside the workspace, got "
+     "\"../elsewhere\" (it climbs out of the workspace with ..)"),
     ("a rubric that does not parse", "        task_dir: task\n        file: broken.md",
      "1 error in rubric task/broken.md:\n  task/broken.md:1: section \"### #1: x\": "
      "**Held-out tests** is missing; expected '**Held-out tests**:' followed by a fenced "
@@ -178,9 +197,9 @@ LOAD_ERRORS = [
     ("a pool that is not a step", "        pool_typo: 1",
      "specs/main.yaml:11:9: spec.steps.grade.rubric_set.pool_typo: unknown key 'pool_typo'; "
      "expected one of: expected_tree, file, files, git_dir, golden, held_out_test, "
-     "held_out_tests, kill_after, original, output_limit, pool, pre_patch, pristine, protected, "
-     "report, require_lockdown, setup, solutions, task_dir, timeout_seconds, user, validate, "
-     "workdir"),
+     "held_out_tests, isolation, kill_after, original, output_limit, pool, pre_patch, pristine, "
+     "protected, report, require_lockdown, results, setup, solution_paths, solutions, task_dir, "
+     "timeout_seconds, user, validate, workdir"),
     ("gates without a golden patch", "        golden: null\n        validate: {}",
      "specs/main.yaml:10:9: spec.steps.grade.rubric_set: validate.golden_must_pass needs a golden "
      "patch (golden is null)"),
@@ -273,9 +292,56 @@ def test_when_on_the_rubric_step_holds_for_every_grading(ws):
 def test_grading_in_a_step_that_is_not_a_pool_fails_saying_so(ws):
     task(ws, ("solution1",))
     ws.write("task/TASK_DATA.md", "### #1: only\n**Score**: 1\n**Held-out tests**: `true`\n")
+    for name in ("solution1", "golden"):  # patches git can read: nothing refuses them first
+        ws.write(f"task/{name}.patch", "diff --git a/x.py b/x.py\nnew file mode 100644\n"
+                                       "--- /dev/null\n+++ b/x.py\n@@ -0,0 +1 @@\n+x = 1\n")
     spec(ws, "        task_dir: task\n        original: false")
     result = ws.cli("apply", "-auto-approve")
     assert result.exit_code == 1
     errors = {r.error for a, r in ws.state().records().items() if r.status == "failed"}
     assert errors == {"pipeline.p.pool is not a docker_pool or docker_volume_pool step: it "
                       "records no members to grade in"}
+
+
+def test_validate_parses_the_rubric_and_names_its_lines_and_the_step(ws):
+    task(ws)
+    ws.write("task/TASK_DATA.md", RUBRIC.replace("**Score**: 2\n", ""))
+    spec(ws, "        task_dir: task")
+    result = ws.cli("validate")
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: 1 error in the specs:\n"
+        "  task/TASK_DATA.md:6:1: section \"### crit-02: garbage\": **Score** is missing; "
+        "expected a line like '**Score**: 10' (the rubric of pipeline.p.grade, specs/main.yaml:8:5)\n")
+
+
+def test_validate_leaves_a_rubric_that_is_not_there_yet_to_the_plan(ws):
+    spec(ws, "        task_dir: later")
+    result = ws.cli("validate")
+    assert (result.exit_code, result.output) == (
+        0, "Valid: 1 document, 2 resources in 1 file.\n")
+
+
+def test_a_pool_in_another_pipeline_is_a_dependency_and_one_that_does_not_exist_an_error(ws):
+    task(ws)
+    ws.spec("""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: shared}
+        spec:
+          steps:
+            pool:
+              value: {input: stand-in}
+        """, "shared.yaml")
+    spec(ws, "        task_dir: task")
+    ws.write("specs/main.yaml", (ws.root / "specs/main.yaml").read_text()
+             .replace("pool: pool", "pool: pipeline.shared.pool"))
+    graph = ws.cli("graph").output
+    assert '"pipeline.shared.pool" -> "pipeline.p.grade";' in graph
+    ws.write("specs/main.yaml", (ws.root / "specs/main.yaml").read_text()
+             .replace("pipeline.shared.pool", "pipeline.nowhere.pool"))
+    result = ws.cli("validate")
+    assert result.exit_code == 1
+    assert result.output == ("Error: 1 error in the specs:\n  specs/main.yaml:10:9: "
+                             "spec.steps.grade.rubric_set: references pipeline.nowhere.pool, "
+                             "which is not defined\n")

@@ -26,8 +26,8 @@ def test_a_file_key_in_other_case_and_spacing_is_found(ws) -> None:  # type: ign
     ws.write("scenarios/task_scenarios.json", json.dumps({
         "Python (BASIC)": ["not this"],
         "JAVA (BASIC), KAFKA (BASIC)": ["scenario one", "scenario two"]}))
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 0, result.stdout
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 0, result.stdout
     out = ws.state().records()["scenario_set.java-kafka"].outputs
     assert out["key"] == "Java (BASIC), Kafka (BASIC)"
     assert out["scenarios"] == ["scenario one", "scenario two"]
@@ -38,8 +38,8 @@ def test_a_missing_key_is_an_error_not_an_empty_list(ws) -> None:  # type: ignor
     ws.spec(COMPETENCIES, "competencies.yaml")
     ws.spec(SET, "set.yaml")
     ws.write("scenarios/task_scenarios.json", json.dumps({"Java (BASIC), Redis (BASIC)": ["x"]}))
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 1
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 1
     assert result.stdout.endswith(
         "  scenario_set.java-kafka: scenarios/task_scenarios.json has no scenarios for 'Java "
         "(BASIC), Kafka (BASIC)' (keys are matched ignoring case, spacing and order); its keys: "
@@ -50,8 +50,8 @@ def test_a_malformed_scenario_file_names_its_line(ws) -> None:  # type: ignore[n
     ws.spec(COMPETENCIES, "competencies.yaml")
     ws.spec(SET, "set.yaml")
     ws.write("scenarios/task_scenarios.json", '{\n  "Java (BASIC), Kafka (BASIC)": ["x",]\n}\n')
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 1
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 1
     assert "  scenario_set.java-kafka: scenarios/task_scenarios.json:2:39: invalid JSON: " \
         "Expecting value\n" in result.stdout
 
@@ -67,20 +67,20 @@ def test_offline_generation_passes_the_pipeline_and_is_kept(ws) -> None:  # type
           scenarios: ["{SCENARIO}"]
           generate: {{count: 3}}
         """, "set.yaml")
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 0, result.stdout
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 0, result.stdout
     out = ws.state().records()["scenario_set.fastapi"].outputs
     assert len(out["generated"]) == 3 and out["static"] == 1 and len(out["scenarios"]) == 4
     assert out["scenarios"][0].startswith("**Current Implementation:** The catalogue API")
     assert all("Python - FastAPI" in s for s in out["generated"])
     assert out["usage"]["calls"] == 2  # one generation, one review: every entry passed
     # re-apply: same inputs, the generated scenarios are not regenerated
-    assert "No changes." in ws.run("plan").stdout
+    assert "No changes." in ws.cli("plan").stdout
     # a higher count keeps the three and generates one more
     ws.spec(ws.root.joinpath("specs/set.yaml").read_text().replace("count: 3", "count: 4"),
             "set.yaml")
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 0
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 0
     again = ws.state().records()["scenario_set.fastapi"].outputs
     assert again["generated"][:3] == out["generated"] and len(again["generated"]) == 4
     assert again["usage"]["calls"] == 2
@@ -111,9 +111,9 @@ def test_generated_duplicates_of_other_sets_are_rejected(ws) -> None:  # type: i
           competencies: [java, kafka]
           generate: {{count: 1}}
         """, "sets.yaml")
-    assert ws.run("apply", "-auto-approve", "-target", "scenario_set.written").returncode == 0
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 0, result.stdout
+    assert ws.cli("apply", "-auto-approve", "-target", "scenario_set.written").exit_code == 0
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 0, result.stdout
     out = ws.state().records()["scenario_set.generated"].outputs
     assert [r["stage"] for r in out["rejected"]] == ["duplicate"]
     assert out["rejected"][0]["reasons"][0].startswith("1.00 similar to an existing scenario")
@@ -135,8 +135,8 @@ def test_a_shortfall_fails_and_keeps_what_was_accepted(ws) -> None:  # type: ign
           competencies: [java, kafka]
           generate: {count: 2, regenerations: 1}
         """, "set.yaml")
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 1
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 1
     record = ws.state().records()["scenario_set.fastapi"]
     assert record.error == (
         "only 1 of 2 generated scenario(s) passed the quality pipeline in 2 round(s); the "

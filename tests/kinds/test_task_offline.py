@@ -36,8 +36,8 @@ def setup(ws) -> None:  # type: ignore[no-untyped-def]
 
 def test_generates_gates_and_publishes_to_local_git(ws, tmp_path) -> None:  # type: ignore[no-untyped-def]
     setup(ws)
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 0, result.output
     record = ws.state().records()["task.items-api"]
     out = record.outputs
     assert out["status"] == "ready"
@@ -84,13 +84,13 @@ def test_generates_gates_and_publishes_to_local_git(ws, tmp_path) -> None:  # ty
 
 def test_second_apply_changes_nothing_and_replace_regenerates(ws) -> None:  # type: ignore[no-untyped-def]
     setup(ws)
-    assert ws.run("apply", "-auto-approve").returncode == 0
+    assert ws.cli("apply", "-auto-approve").exit_code == 0
     commit = ws.state().records()["task.items-api"].outputs["published"]["starter"]["commit"]
-    again = ws.run("plan", "-detailed-exitcode")
-    assert again.returncode == 0, again.stdout
+    again = ws.cli("plan", "-detailed-exitcode")
+    assert again.exit_code == 0, again.stdout
     assert "No changes." in again.stdout
-    replaced = ws.run("apply", "-auto-approve", "-replace", "task.items-api")
-    assert replaced.returncode == 0, replaced.stdout + replaced.stderr
+    replaced = ws.cli("apply", "-auto-approve", "-replace", "task.items-api")
+    assert replaced.exit_code == 0, replaced.output
     assert "task.items-api: replaced" in replaced.stdout
     out = ws.state().records()["task.items-api"].outputs
     # the same inputs give the same offline task: the repository is adopted, nothing pushed
@@ -100,20 +100,20 @@ def test_second_apply_changes_nothing_and_replace_regenerates(ws) -> None:  # ty
 
 def test_regenerates_only_when_its_own_inputs_change(ws) -> None:  # type: ignore[no-untyped-def]
     setup(ws)
-    assert ws.run("apply", "-auto-approve").returncode == 0
+    assert ws.cli("apply", "-auto-approve").exit_code == 0
     # another scenario added to the set: the task reads scenario 0 only
     ws.spec(TASK.replace(f'scenarios: ["{SCENARIO}"]',
                          f'scenarios: ["{SCENARIO}", "{SCENARIO.replace("catalogue", "order")}"]'),
             "task.yaml")
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 0, result.stdout
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 0, result.stdout
     assert "task.items-api: unchanged: its inputs were the same" in result.stdout
     # the background the task reads changes: it is regenerated and pushed
     ws.spec(COMPETENCIES.replace("A start-up building", "A retailer running"), "competencies.yaml")
-    plan = ws.run("plan")
+    plan = ws.cli("plan")
     assert "~ task.items-api  (task, update)" in plan.stdout
     assert "background.shop will change" in plan.stdout
-    result = ws.run("apply", "-auto-approve")
+    result = ws.cli("apply", "-auto-approve")
     assert "task.items-api: updated" in result.stdout
     out = ws.state().records()["task.items-api"].outputs
     assert out["published"]["starter"]["changed"] is True
@@ -125,12 +125,12 @@ def test_a_changed_prompt_or_scaffold_file_is_a_reason(ws) -> None:  # type: ign
     from runner.content.templates import SHIPPED
 
     setup(ws)
-    assert ws.run("apply", "-auto-approve").returncode == 0
+    assert ws.cli("apply", "-auto-approve").exit_code == 0
     shutil.copytree(SHIPPED / "tasks" / "python-fastapi", ws.root / "templates" / "tasks" /
                     "python-fastapi")
     store = ws.root / "templates/tasks/python-fastapi/exercises/items-api/starter/app/store.py"
     store.write_text(store.read_text().replace("stand-in for", "placeholder for"))
-    plan = ws.run("plan")
+    plan = ws.cli("plan")
     assert "template:tasks/python-fastapi/scaffold.yaml" not in plan.stdout
     assert ("# template:tasks/python-fastapi/exercises/items-api/starter/app/store.py changed"
             in plan.stdout)
@@ -147,8 +147,8 @@ def test_a_failed_gate_blocks_publishing_and_exits_1(ws) -> None:  # type: ignor
     readme.write_text(readme.read_text().replace("## Helpful Tips", "## Notes"))
     exercise = ws.root / "templates/tasks/python-fastapi/exercises/items-api"
     (exercise / "starter/SOLUTION.md").write_text("the answer\n")
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 1
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 1
     assert result.stdout.endswith(
         "Failed: 5 created, 0 updated, 0 replaced, 0 destroyed; 1 failed.\n"
         "  task.items-api: 2 quality gate(s) failed (readme, leaks); the task was not published\n")
@@ -228,13 +228,13 @@ def test_a_competency_may_name_its_stack(ws) -> None:  # type: ignore[no-untyped
         metadata: {name: rusty}
         spec: {competencies: [rust], background: shop}
         """, "task.yaml")
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 0, result.stdout + result.stderr
     out = ws.state().records()["task.rusty"].outputs
     assert (out["stack"], out["scaffold"], out["grading"]["toolchain"]) == ("go", "go", "go")
     ws.spec(COMPETENCIES + "---" + RUST.replace("BASIC}", "BASIC, stack: cobol}"),
             "competencies.yaml")
-    validate = ws.run("validate")
+    validate = ws.cli("validate")
     assert validate.stderr == (
         "Error: 2 errors in the specs:\n"
         "  specs/competencies.yaml:24:1: competency.rust: competency 'Rust' names stack 'cobol', "
@@ -249,16 +249,16 @@ def test_a_competency_may_name_its_stack(ws) -> None:  # type: ignore[no-untyped
 
 def test_destroy_keeps_repositories_by_default_and_deletes_on_request(ws) -> None:  # type: ignore[no-untyped-def]
     setup(ws)
-    assert ws.run("apply", "-auto-approve").returncode == 0
-    assert ws.run("destroy", "-auto-approve").returncode == 0
+    assert ws.cli("apply", "-auto-approve").exit_code == 0
+    assert ws.cli("destroy", "-auto-approve").exit_code == 0
     assert (ws.root / ".taskform/repos/items-api.git/HEAD").is_file()
     assert not (ws.root / ".taskform/tasks/items-api").exists()
     ws.spec(TASK.replace("scenario: {set: fastapi, index: 0}",
                          "scenario: {set: fastapi, index: 0}\n  publish: {on_destroy: delete}"),
             "task.yaml")
-    assert ws.run("apply", "-auto-approve").returncode == 0  # adopts its own repositories
-    result = ws.run("destroy", "-auto-approve")
-    assert result.returncode == 0, result.stdout
+    assert ws.cli("apply", "-auto-approve").exit_code == 0  # adopts its own repositories
+    result = ws.cli("destroy", "-auto-approve")
+    assert result.exit_code == 0, result.stdout
     assert not (ws.root / ".taskform/repos/items-api.git").exists()
     assert not (ws.root / ".taskform/repos/items-api-answers.git").exists()
 
@@ -270,10 +270,10 @@ def test_a_repository_taskform_did_not_create_is_never_deleted(ws) -> None:  # t
             "task.yaml")
     foreign = ws.root / ".taskform/repos/items-api.git"
     subprocess.run(["git", "init", "-q", "--bare", str(foreign)], check=True)
-    assert ws.run("apply", "-auto-approve").returncode == 0
+    assert ws.cli("apply", "-auto-approve").exit_code == 0
     out = ws.state().records()["task.items-api"].outputs["published"]
     assert out["starter"]["owned"] is False and out["answers"]["owned"] is True
-    result = ws.run("destroy", "-auto-approve", "-v")
+    result = ws.cli("destroy", "-auto-approve", "-v")
     assert "left items-api alone: taskform did not create it" in result.stdout
     assert (foreign / "HEAD").is_file()
     assert not (ws.root / ".taskform/repos/items-api-answers.git").exists()
@@ -283,12 +283,12 @@ def test_drift_of_a_published_repository_is_repaired_without_regenerating(ws, tm
     import shutil
 
     setup(ws)
-    assert ws.run("apply", "-auto-approve").returncode == 0
+    assert ws.cli("apply", "-auto-approve").exit_code == 0
     shutil.rmtree(ws.root / ".taskform/repos/items-api-answers.git")
-    plan = ws.run("plan")
+    plan = ws.cli("plan")
     assert "# answers repository items-api-answers (branch main) is gone" in plan.stdout
-    result = ws.run("apply", "-auto-approve", "-v")
-    assert result.returncode == 0, result.stdout
+    result = ws.cli("apply", "-auto-approve", "-v")
+    assert result.exit_code == 0, result.stdout
     assert "reusing the task generated earlier from the same inputs" in result.stdout
     assert (ws.root / ".taskform/repos/items-api-answers.git/HEAD").is_file()
 
@@ -296,8 +296,8 @@ def test_drift_of_a_published_repository_is_repaired_without_regenerating(ws, tm
 def test_a_scenario_index_out_of_range_is_a_clear_failure(ws) -> None:  # type: ignore[no-untyped-def]
     ws.spec(COMPETENCIES, "competencies.yaml")
     ws.spec(TASK.replace("index: 0", "index: 3"), "task.yaml")
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 1
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 1
     assert result.stdout.endswith("  task.items-api: scenario index 3 is out of range: "
                                   "scenario_set.fastapi has 1 scenario(s)\n")
 
@@ -313,9 +313,9 @@ def test_a_repository_of_another_task_is_refused(ws) -> None:  # type: ignore[no
           background: shop
           publish: {repo: items-api}
         """, "copycat.yaml")
-    assert ws.run("apply", "-auto-approve", "-target", "task.items-api").returncode == 0
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 1
+    assert ws.cli("apply", "-auto-approve", "-target", "task.items-api").exit_code == 0
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 1
     assert result.stdout.endswith(
         "  task.copycat: repository .taskform/repos/items-api.git belongs to task.items-api "
         "(its taskform label); give this task another publish.repo\n")

@@ -115,38 +115,38 @@ spec:
 def test_pool_end_to_end(ws) -> None:  # type: ignore[no-untyped-def]
     ws.spec(COMPETENCIES, "competencies.yaml")
     ws.spec(SPEC, "pool.yaml")
-    plan = ws.run("plan")
+    plan = ws.cli("plan")
     assert "+ task_pool.fastapi[0]  (task, create)" in plan.stdout
     assert "+ task_pool.fastapi[1]  (task, create)" in plan.stdout
     assert "task_pool.fastapi[2]" not in plan.stdout
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 0, result.stdout
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 0, result.stdout
     records = ws.state().records()
     pool = records[POOL].outputs
     assert (pool["ids"], pool["ready"], pool["next_id"]) == ([0, 1], [0, 1], 2)
     first, second = (records[f"{POOL}[{i}]"].outputs for i in (0, 1))
     assert first["repo"] == "fastapi-0" and second["repo"] == "fastapi-1"
     assert first["scenario"] != second["scenario"]  # children take the scenarios in turn
-    assert "No changes." in ws.run("plan").stdout
+    assert "No changes." in ws.cli("plan").stdout
     # a task taken out of the pool (forgotten) is replaced by a new id, never by id 0 again
-    assert ws.run("state", "rm", f"{POOL}[0]").returncode == 0
-    plan = ws.run("plan")
+    assert ws.cli("state", "rm", f"{POOL}[0]").exit_code == 0
+    plan = ws.cli("plan")
     assert "+ task_pool.fastapi[2]  (task, create)" in plan.stdout
     assert "task_pool.fastapi[0]" not in plan.stdout
-    assert ws.run("apply", "-auto-approve").returncode == 0
+    assert ws.cli("apply", "-auto-approve").exit_code == 0
     assert ws.state().records()[POOL].outputs["ids"] == [1, 2]
 
 
 def test_ids_do_not_restart_when_the_pool_is_made_again(ws) -> None:  # type: ignore[no-untyped-def]
     ws.spec(COMPETENCIES, "competencies.yaml")
     ws.spec(SPEC, "pool.yaml")
-    assert ws.run("apply", "-auto-approve").returncode == 0
-    assert ws.run("destroy", "-auto-approve").returncode == 0
+    assert ws.cli("apply", "-auto-approve").exit_code == 0
+    assert ws.cli("destroy", "-auto-approve").exit_code == 0
     assert (ws.root / ".taskform/repos/fastapi-0.git/HEAD").is_file()  # kept by default
     assert POOL not in ws.state().records()
     assert ws.state().fact(POOL_NEXT_ID, POOL) == 2  # in the state, not a side file
     assert not (ws.root / ".taskform/pools").exists()
-    plan = ws.run("plan")
+    plan = ws.cli("plan")
     assert "+ task_pool.fastapi[2]  (task, create)" in plan.stdout
     assert "+ task_pool.fastapi[3]  (task, create)" in plan.stdout
     assert "task_pool.fastapi[0]" not in plan.stdout
@@ -156,21 +156,21 @@ def test_a_next_id_an_older_taskform_kept_in_a_side_file_is_kept(ws) -> None:  #
     ws.spec(COMPETENCIES, "competencies.yaml")
     ws.spec(SPEC, "pool.yaml")
     ws.write(".taskform/pools/fastapi.json", '{"next_id": 4}\n')  # as it wrote it
-    plan = ws.run("plan")
+    plan = ws.cli("plan")
     assert "+ task_pool.fastapi[4]  (task, create)" in plan.stdout
     assert "+ task_pool.fastapi[5]  (task, create)" in plan.stdout
     assert "task_pool.fastapi[0]" not in plan.stdout
-    assert ws.run("apply", "-auto-approve").returncode == 0
+    assert ws.cli("apply", "-auto-approve").exit_code == 0
     assert ws.state().fact(POOL_NEXT_ID, POOL) == 6
 
 
 def test_adding_a_scenario_keeps_the_pool_s_tasks(ws) -> None:  # type: ignore[no-untyped-def]
     ws.spec(COMPETENCIES, "competencies.yaml")
     ws.spec(SPEC, "pool.yaml")
-    assert ws.run("apply", "-auto-approve").returncode == 0
+    assert ws.cli("apply", "-auto-approve").exit_code == 0
     ws.spec(SPEC.replace('"]\n---', f'", "{SCENARIO.replace("catalogue", "invoice")}"]\n---'),
             "pool.yaml")
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 0
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 0
     assert "task_pool.fastapi[0]: unchanged" in result.stdout
     assert "task_pool.fastapi[1]: unchanged" in result.stdout

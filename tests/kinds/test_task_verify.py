@@ -104,13 +104,13 @@ def test_a_draft_failing_a_quality_gate_fails_the_task_and_nothing_is_built(ws) 
     scaffold = ws.root / "templates/tasks/python-fastapi"
     shutil.copytree(SHIPPED / "tasks/python-fastapi", scaffold)
     (scaffold / "exercises/items-api/starter/SOLUTION.md").write_text("the answer\n")
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 1
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 1
     failure = "1 quality gate(s) failed (leaks); the task was not published"
     assert re.search(r'\ntask.items-api\["draft"\]: FAILED \[[0-9.]+s\]: ' + re.escape(failure),
                      result.stdout)
-    assert 'task.items-api["image"]: not applied: dependency task.items-api["draft"] failed' \
-        in result.stdout
+    assert '    5 resources not applied because task.items-api["draft"] failed (-v lists them)' \
+        in result.stdout  # image, pool, its members and grade
     assert f'task.items-api: FAILED: task.items-api["draft"] failed: {failure}' in result.stdout
     record = ws.state().records()["task.items-api"]
     assert record.status == "failed"

@@ -48,8 +48,8 @@ def configure(ws, github: GitHubServer, task: str = TASK) -> dict[str, str]:  # 
 
 def test_creates_both_repositories_with_the_right_visibility(ws, github) -> None:  # type: ignore[no-untyped-def]
     env = configure(ws, github)
-    result = ws.run("apply", "-auto-approve", env=env)
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = ws.cli("apply", "-auto-approve", env=env)
+    assert result.exit_code == 0, result.output
     starter, answers = github.repos["acme/items-api"], github.repos["acme/items-api-answers"]
     assert (starter.private, answers.private) == (False, True)
     assert starter.topics == ["taskform"] == answers.topics
@@ -65,18 +65,18 @@ def test_creates_both_repositories_with_the_right_visibility(ws, github) -> None
                               "commit": starter.refs["main"], "visibility": "public",
                               "owned": True, "changed": True}
     assert out["answers"]["visibility"] == "private"
-    assert TOKEN.encode() not in (ws.root / ".taskform/state.db").read_bytes()
+    assert TOKEN.encode() not in ws.stored_bytes()
 
 
 def test_a_second_apply_changes_nothing(ws, github) -> None:  # type: ignore[no-untyped-def]
     env = configure(ws, github)
-    assert ws.run("apply", "-auto-approve", env=env).returncode == 0
+    assert ws.cli("apply", "-auto-approve", env=env).exit_code == 0
     writes = len(github.writes())
-    plan = ws.run("plan", "-detailed-exitcode", env=env)
-    assert plan.returncode == 0, plan.stdout
-    ws.run("apply", "-auto-approve", env=env)
-    replaced = ws.run("apply", "-auto-approve", "-replace", "task.items-api", env=env)
-    assert replaced.returncode == 0
+    plan = ws.cli("plan", "-detailed-exitcode", env=env)
+    assert plan.exit_code == 0, plan.stdout
+    ws.cli("apply", "-auto-approve", env=env)
+    replaced = ws.cli("apply", "-auto-approve", "-replace", "task.items-api", env=env)
+    assert replaced.exit_code == 0
     assert len(github.writes()) == writes  # same tree: no blob, tree, commit or ref written
     out = ws.state().records()["task.items-api"].outputs["published"]
     assert out["starter"]["changed"] is False and out["starter"]["owned"] is True
@@ -87,8 +87,8 @@ def test_an_existing_repository_is_adopted(ws, github) -> None:  # type: ignore[
     existing = github.add_repo("acme", "items-api-answers", private=False,
                                files={"NOTES.md": "made by hand\n"}, description="hand-made")
     first = existing.refs["main"]
-    result = ws.run("apply", "-auto-approve", "-v", env=env)
-    assert result.returncode == 0, result.stdout
+    result = ws.cli("apply", "-auto-approve", "-v", env=env)
+    assert result.exit_code == 0, result.stdout
     assert "adopting existing repository acme/items-api-answers" in result.stdout
     assert "making acme/items-api-answers private (it was public)" in result.stdout
     assert existing.private is True
@@ -100,9 +100,9 @@ def test_an_existing_repository_is_adopted(ws, github) -> None:  # type: ignore[
     # destroy with archive: only the repository taskform created is archived
     configure(ws, github, TASK.replace("visibility: public}",
                                        "visibility: public, on_destroy: archive}"))
-    assert ws.run("apply", "-auto-approve", env=env).returncode == 0
-    result = ws.run("destroy", "-auto-approve", "-v", env=env)
-    assert result.returncode == 0, result.stdout
+    assert ws.cli("apply", "-auto-approve", env=env).exit_code == 0
+    result = ws.cli("destroy", "-auto-approve", "-v", env=env)
+    assert result.exit_code == 0, result.stdout
     assert github.repos["acme/items-api"].archived is True
     assert existing.archived is False
     assert "left items-api-answers alone: taskform did not create it" in result.stdout
@@ -110,28 +110,28 @@ def test_an_existing_repository_is_adopted(ws, github) -> None:  # type: ignore[
 
 def test_drift_is_seen_and_repaired(ws, github) -> None:  # type: ignore[no-untyped-def]
     env = configure(ws, github)
-    assert ws.run("apply", "-auto-approve", env=env).returncode == 0
+    assert ws.cli("apply", "-auto-approve", env=env).exit_code == 0
     starter = github.repos["acme/items-api"]
     ours = starter.refs["main"]
     github._commit(starter, {"README.md": "defaced\n"}, [ours], "someone else")
-    plan = ws.run("plan", env=env)
+    plan = ws.cli("plan", env=env)
     assert f"# starter repository items-api moved from {ours[:12]} to " \
         f"{starter.refs['main'][:12]}" in plan.stdout
     github.repos["acme/items-api-answers"].private = False
-    plan = ws.run("plan", env=env)
+    plan = ws.cli("plan", env=env)
     assert "# answers repository items-api-answers is public" in plan.stdout
-    assert ws.run("apply", "-auto-approve", env=env).returncode == 0
+    assert ws.cli("apply", "-auto-approve", env=env).exit_code == 0
     assert "# Items Api" in starter.files()["README.md"]
     assert github.repos["acme/items-api-answers"].private is True
 
 
 def test_a_user_owner_and_a_missing_owner(ws, github) -> None:  # type: ignore[no-untyped-def]
     env = configure(ws, github, TASK.replace("owner: acme", "owner: tester"))
-    assert ws.run("apply", "-auto-approve", env=env).returncode == 0
+    assert ws.cli("apply", "-auto-approve", env=env).exit_code == 0
     assert github.repos["tester/items-api"].private is False
     configure(ws, github, TASK.replace("owner: acme", "owner: nobody"))
-    result = ws.run("apply", "-auto-approve", env=env)
-    assert result.returncode == 1
+    result = ws.cli("apply", "-auto-approve", env=env)
+    assert result.exit_code == 1
     assert ("GitHub owner 'nobody' is neither an organisation nor the token's user ('tester')"
             in result.stdout)
 
@@ -139,8 +139,8 @@ def test_a_user_owner_and_a_missing_owner(ws, github) -> None:  # type: ignore[n
 def test_the_token_must_come_from_a_declared_secret(ws, github) -> None:  # type: ignore[no-untyped-def]
     configure(ws, github)
     ws.write("taskform.yaml", f"github: {{base_url: {github.base_url}}}\n")
-    result = ws.run("apply", "-auto-approve")
-    assert result.returncode == 1
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 1
     assert ("github.token_variable must name a declared secret variable holding the GitHub "
             "token (see variables: in taskform.yaml)") in result.stdout
 
@@ -149,7 +149,7 @@ def test_a_repository_of_another_task_is_refused(ws, github) -> None:  # type: i
     env = configure(ws, github)
     github.add_repo("acme", "items-api", private=False,
                     description="Assessment task (managed by taskform: task.other)")
-    result = ws.run("apply", "-auto-approve", env=env)
-    assert result.returncode == 1
+    result = ws.cli("apply", "-auto-approve", env=env)
+    assert result.exit_code == 1
     assert ("task.items-api: repository acme/items-api belongs to task.other (its taskform "
             "marker); give this task another publish.repo") in result.stdout

@@ -6,6 +6,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from runner.rubric.evidence.model import Outcome, TestResult
 from runner.rubric.model import Rubric
 from runner.rubric.outcome import GradingOutcome
 from runner.rubric.parse import parse_rubric
@@ -40,11 +41,16 @@ EXITS = {"P": 0, "F": 1, "T": 124, "E": None}
 TS = "2025-06-01T12:00:00.000Z"
 
 
-def outcome(code: str, output: str, seconds: float) -> GradingOutcome:
+def outcome(code: str, output: str, seconds: float, test: str = "") -> GradingOutcome:
+    """A recorded run; a FAIL carries its failing test, as the results decide it."""
+    tests = (TestResult(f"tests.test_held_out.{test}.test_it", Outcome.FAILED,
+                        f"Traceback (most recent call last):\n  File \"x.py\", line 3\n"
+                        f"AssertionError: {test} is not right"),) if code == "F" else ()
     return GradingOutcome(CODES[code], REASONS[code], exit_code=EXITS[code], output=output,
                           output_bytes=len(output.encode()), seconds=seconds,
                           timings={"reset": 0.01, "patch": 0.0, "tests_patch": 0.0,
-                                   "run": seconds, "total": seconds + 0.02})
+                                   "run": seconds, "total": seconds + 0.02},
+                          evidence="results" if tests else "markers", tests=tests)
 
 
 def commit(state: Any, record: Record) -> None:
@@ -68,8 +74,8 @@ def commit_grading(state: Any, parent: str, table: dict[str, str], *,
                 continue
             seconds = 0.25 * (n + 1)
             codes_run = (repeats or {}).get(criterion.id, code) if solution == "golden" else code
-            runs = [outcome(c, f"output of {criterion.id} for {solution}\n", seconds)
-                    for c in codes_run]
+            runs = [outcome(c, f"output of {criterion.id} for {solution}\n", seconds,
+                            criterion.id.title().replace("-", "")) for c in codes_run]
             outputs = grading_outputs(runs, criterion=criterion, solution=solution,
                                       cache_key=f"{n}{solution}".ljust(64, "0"), started_at=TS,
                                       finished_at=TS)

@@ -47,6 +47,7 @@ def test_the_matrix_renders_in_a_real_browser(page, tmp_path):
     assert rendered.verdicts == {"solution1": "pass", "solution2": "fail", "solution3": "fail",
                                  "golden": "pass", "original": "fail"}
     assert rendered.outputs == 15 and rendered.open_outputs == []
+    assert rendered.test_rows == {"failed": 4}  # each failing cell's failing test, in its output
 
 
 def test_a_cell_link_opens_its_output(page, tmp_path):

@@ -73,7 +73,16 @@ def test_markdown_through_a_real_process(graded):
     proc = graded.run("report", "durations", "--format", "markdown")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("## pipeline.durations.grade\n\n3 criteria × 4 solutions")
-    assert "| | **verdict** | | | ✅ pass | ❌ fail | ✅ pass | ❌ fail |" in proc.stdout
+    assert "| | **verdict** | | | | ✅ pass | ❌ fail | ✅ pass | ❌ fail |" in proc.stdout
+
+
+def test_junit_written_for_ci(graded, tmp_path):
+    target = tmp_path / "results" / "grading.xml"
+    proc = graded.run("report", "durations", "--format", "junit", "-o", str(target))
+    assert (proc.returncode, proc.stdout) == (0, f"Wrote {target}: 1 grading step, 12 gradings.\n")
+    text = target.read_text()
+    assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="taskform '
+                           'grading" tests="12" ')
 
 
 def test_an_unwritable_output_is_an_error_not_a_traceback(graded, tmp_path, taskform_main,

@@ -8,9 +8,13 @@ import os
 import subprocess
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
-from runner.rubric.outcome import GradingOutcome, interpret
+from runner.rubric.evidence.commands import invocations
+from runner.rubric.evidence.harness import Canary, harness_tar
+from runner.rubric.evidence.model import Expectation
+from runner.rubric.outcome import GradingOutcome, HostView, interpret
 from runner.rubric.script import GradingJob, grading_script
 from runner.rubric.status import NO_MARKERS, Markers
 
@@ -57,21 +61,33 @@ def diff_of(repo: Path, changes: dict[str, str | None]) -> str:
     return patch
 
 
-def run_grading(job: GradingJob, markers: Markers = NO_MARKERS) -> GradingOutcome:
-    """Run the grading script with bash, the way phase 2 runs it in a container (stdin, one
-    process), with the host watchdog as the subprocess timeout."""
+KIT_CANARY = Canary("5eed" * 8)
+
+
+def with_harness(job: GradingJob, canary: Canary = KIT_CANARY) -> GradingJob:
+    """The job with the evidence harness and a canary, as rubric_shell gives it one."""
+    return replace(job, harness=harness_tar(canary), canary=canary.name)
+
+
+def run_grading(job: GradingJob, markers: Markers = NO_MARKERS,
+                canary: Canary = KIT_CANARY) -> GradingOutcome:
+    """Run the grading script with bash, the way rubric_shell runs it in a container (stdin,
+    one process), with the host's budget (before the command, and its deadline) as the
+    subprocess timeout. The criterion's expectation comes from its command, as in a step."""
     started = time.monotonic()
     proc = subprocess.Popen(["bash", "-s"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                            stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        stdout, _ = proc.communicate(grading_script(job), timeout=job.watchdog_seconds)
-        timed_out = False
+        stdout, _ = proc.communicate(grading_script(job).encode(),
+                                     timeout=job.watchdog_seconds + job.run_seconds)
+        stopped = None
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, 9)
         stdout, _ = proc.communicate()
-        timed_out = True
-    return interpret(stdout, job, markers=markers, timed_out=timed_out,
-                     host_seconds=time.monotonic() - started)
+        stopped = "killed"
+    return interpret(stdout, job, markers=markers,
+                     host=HostView(stopped, time.monotonic() - started),
+                     expectation=Expectation(tuple(invocations(job.command))), canary=canary)
 
 
 def free_uid() -> int:

@@ -11,13 +11,8 @@ import pytest
 from runner.errors import Cancelled, NotStarted, StepTimeout
 from runner.providers.call import Call
 from runner.providers.docker.engine import DockerEngine
-from runner.rubric.lease import (
-    Member,
-    PoolLease,
-    harness_problems,
-    lockdown_problems,
-    pool_image_ids,
-)
+from runner.rubric.lease import Member, PoolLease, pool_image_ids
+from runner.rubric.lockdown import harness_problems, lockdown_problems
 
 LOCKED = {"NetworkMode": "none", "Memory": 536870912, "PidsLimit": 256, "NanoCpus": 10**9,
           "CapDrop": ["ALL"], "CapAdd": ["CAP_CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "SETGID",
@@ -57,6 +52,31 @@ def test_dropping_every_capability_leaves_the_grading_script_unable_to_switch_us
         "lacks capabilities the grading script needs as root (--cap-add DAC_OVERRIDE, "
         "--cap-add FOWNER, --cap-add KILL, --cap-add SETGID, --cap-add SETUID)"]
     assert harness_problems({"CapDrop": None, "CapAdd": None}) == []  # Docker's default set
+
+
+def test_every_way_out_of_the_container_is_named():
+    host = {**LOCKED, "Binds": ["/etc:/host-etc:ro", "cache:/cache"],
+            "Devices": [{"PathOnHost": "/dev/kvm", "PathInContainer": "/dev/kvm"}],
+            "VolumesFrom": ["other"], "PidMode": "host", "IpcMode": "container:db",
+            "SecurityOpt": ["no-new-privileges", "seccomp=unconfined"],
+            "Sysctls": {"kernel.msgmax": "1"}, "OomKillDisable": True}
+    mounts = [{"Type": "bind", "Source": "/srv/data", "Destination": "/data"}]
+    assert lockdown_problems(host, mounts) == [
+        "turns confinement off (--security-opt seccomp=unconfined)",
+        "mounts host paths (-v /etc:/host-etc, /srv/data:/data)",
+        "has devices (--device /dev/kvm)", "mounts other containers' volumes (--volumes-from "
+        "other)", "shares the host's PID namespace (--pid host)",
+        "shares db's IPC namespace (--ipc container:db)",
+        "sets kernel parameters (--sysctl kernel.msgmax)",
+        "disables the OOM killer (--oom-kill-disable)"]
+
+
+def test_fresh_sandboxes_refuse_volumes_they_would_share_but_not_the_one_they_replace():
+    host = {**LOCKED, "Binds": ["app_golden:/app", "cache:/cache"]}
+    assert lockdown_problems(host) == []  # reusing containers: volumes are the pool's business
+    assert lockdown_problems(host, workdir="/app") == [
+        "mounts volumes every fresh sandbox would share (-v cache:/cache): gradings could see "
+        "each other's files"]
 
 
 def test_no_new_privileges_written_as_false_does_not_count():

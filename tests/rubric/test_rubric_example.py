@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from grading_kit import git, make_repo, run_grading
+from grading_kit import git, make_repo, run_grading, with_harness
 
 from runner.rubric.outcome import GradingOutcome, refused
 from runner.rubric.parse import find_rubric, load_rubric
-from runner.rubric.patches import refusal
+from runner.rubric.patch_rules import refusal
 from runner.rubric.score import ValidateSettings, check_gates, score_solution
 from runner.rubric.script import GradingJob
 from runner.rubric.status import Status
@@ -87,8 +87,9 @@ def grade_one(pristine: Path, command: str, solution: str | None) -> GradingOutc
     why = refusal(solution, tests)
     if why:
         return refused(why)
-    return run_grading(GradingJob(command=command, tests_patch=tests, patch=solution,
-                                  workdir=str(pristine), user=None, timeout=60))
+    return run_grading(with_harness(GradingJob(command=command, tests_patch=tests,
+                                               patch=solution, workdir=str(pristine),
+                                               user=None, timeout=60)))
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +142,9 @@ def test_the_cheat_is_caught_twice(pristine, graded):
 def test_the_partial_solution_fails_for_the_reasons_the_readme_gives(graded):
     garbage = graded[("rejects-garbage", "solution2")]
     assert garbage.status is Status.FAIL
+    assert garbage.reason == ("1 of 1 tests failed: tests.test_held_out.Garbage."
+                              "test_not_durations_raise_value_error (AssertionError: ValueError "
+                              "not raised)")
     assert re.search(r"AssertionError: ValueError not raised", garbage.output)
     spacing = graded[("spacing-and-case", "solution2")]
     assert "AssertionError: 0 != 7500" in spacing.output

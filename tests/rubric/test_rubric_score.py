@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from runner.rubric.model import Criterion
-from runner.rubric.patches import held_out_conflicts, refusal, stdlib_shadows, touched_paths
+from runner.rubric.patch_files import file_changes
+from runner.rubric.patch_rules import PatchRules, refusal
 from runner.rubric.score import (
     ValidateSettings,
     check_gates,
@@ -143,17 +144,20 @@ new file mode 100644
 """
 
 
-def test_touched_paths_reads_git_diffs_including_renames_and_quoted_names():
-    assert touched_paths(SOLUTION) == {"src/app.py", "tests/test_hidden.py", "old name.py",
-                                       "new name.py", "tést.py"}
+def touched(patch: str) -> set[str]:
+    return set().union(*(c.paths for c in file_changes(patch)))
+
+
+def test_paths_are_read_from_git_diffs_including_renames_and_quoted_names():
+    assert touched(SOLUTION) == {"src/app.py", "tests/test_hidden.py", "old name.py",
+                                 "new name.py", "tést.py"}
 
 
 def test_hunk_content_is_never_read_as_a_header():
-    assert "a line that looks like a header" not in str(touched_paths(SOLUTION))
+    assert "a line that looks like a header" not in str(touched(SOLUTION))
 
 
 def test_a_solution_touching_held_out_tests_is_refused():
-    assert held_out_conflicts(SOLUTION, TESTS) == ["tests/test_hidden.py"]
     assert refusal(SOLUTION, TESTS) == "solution modifies held-out tests: tests/test_hidden.py"
 
 
@@ -163,7 +167,7 @@ def test_a_solution_adding_test_harness_files_is_refused():
     assert refusal(patch, TESTS) == (
         "solution modifies test-harness files: pkg/conftest.py (protected: conftest.py, "
         "sitecustomize.py, usercustomize.py, *.pth, pytest.ini)")
-    assert refusal(patch, TESTS, protected=()) is None
+    assert refusal(patch, TESTS, PatchRules(protected=())) is None
 
 
 def test_the_original_and_innocent_patches_are_graded():
@@ -176,28 +180,32 @@ def _new(path: str) -> str:
             "@@ -0,0 +1 @@\n+raise SystemExit(0)\n")
 
 
+STDLIB = ("solution adds a module named like one of Python's standard library, which the work "
+          "dir would shadow: ")
 SHADOWS = [
-    ("a new top-level unittest.py", _new("unittest.py"), ["unittest.py"]),
-    ("a new top-level package", _new("json/__init__.py"), ["json/__init__.py"]),
-    ("a module deeper down shadows nothing", _new("pkg/unittest.py"), []),
-    ("a new module with its own name", _new("calc_extra.py"), []),
+    ("a new top-level package", _new("json/__init__.py"), STDLIB + "json/__init__.py"),
+    ("a module deeper down shadows nothing", _new("pkg/unittest.py"), None),
+    ("a new module with its own name", _new("calc_extra.py"), None),
     ("an existing top-level module edited", "diff --git a/code.py b/code.py\n--- a/code.py\n"
-     "+++ b/code.py\n@@ -1 +1 @@\n-a\n+b\n", []),
+     "+++ b/code.py\n@@ -1 +1 @@\n-a\n+b\n", None),
     ("a rename onto a standard-library name", "diff --git a/helpers.py b/types.py\n"
-     "similarity index 100%\nrename from helpers.py\nrename to types.py\n", ["types.py"]),
+     "similarity index 100%\nrename from helpers.py\nrename to types.py\n", STDLIB + "types.py"),
 ]
 
 
 @pytest.mark.parametrize(("patch", "expected"), [c[1:] for c in SHADOWS],
                          ids=[c[0] for c in SHADOWS])
 def test_new_modules_shadowing_the_standard_library(patch, expected):
-    assert stdlib_shadows(patch) == expected
+    assert refusal(patch, TESTS) == expected
 
 
 def test_a_solution_shadowing_the_standard_library_is_refused():
-    assert refusal(_new("unittest.py"), TESTS) == (
+    assert refusal(_new("json/__init__.py"), TESTS) == (
         "solution adds a module named like one of Python's standard library, which the work "
-        "dir would shadow: unittest.py")
+        "dir would shadow: json/__init__.py")
+    assert refusal(_new("unittest.py"), TESTS) == (
+        "solution adds a module named like the test framework, which the work dir would "
+        "shadow: unittest.py")
 
 
 def test_a_solution_touching_the_held_out_tests_package_init_is_refused():

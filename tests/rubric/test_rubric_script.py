@@ -8,7 +8,15 @@ import uuid
 from pathlib import Path
 
 import pytest
-from grading_kit import diff_of, git, live_processes, make_repo, run_grading, still_there
+from grading_kit import (
+    diff_of,
+    git,
+    live_processes,
+    make_repo,
+    run_grading,
+    still_there,
+    with_harness,
+)
 
 from runner.rubric.script import GradingJob
 from runner.rubric.status import Markers, Status
@@ -34,16 +42,19 @@ def repo(tmp_path: Path) -> Path:
 def job(repo: Path, **changes: object) -> GradingJob:
     settings: dict[str, object] = dict(command=ADD, tests_patch=diff_of(repo, HELD_OUT),
                                        workdir=str(repo), user=None, timeout=5)
-    return GradingJob(**{**settings, **changes})  # type: ignore[arg-type]
+    return with_harness(GradingJob(**{**settings, **changes}))  # type: ignore[arg-type]
 
 
 def test_the_original_fails_and_the_golden_patch_passes(repo):
     original = run_grading(job(repo))
-    assert (original.status, original.reason, original.exit_code) == (Status.FAIL,
-                                                                      "exit code 1", 1)
+    assert (original.status, original.reason, original.exit_code) == (
+        Status.FAIL, "1 of 1 tests failed: tests.test_held_out.Add.test_add (AssertionError: "
+                     "-1 != 5)", 1)
     assert "AssertionError: -1 != 5" in original.output
     golden = run_grading(job(repo, patch=diff_of(repo, FIXED)))
-    assert (golden.status, golden.reason) == (Status.PASS, "exit code 0")
+    assert (golden.status, golden.reason) == (Status.PASS, "1 test passed")
+    assert [(t.id, str(t.outcome)) for t in golden.tests] == [
+        ("tests.test_held_out.Add.test_add", "passed")]
     assert golden.output.rstrip().endswith("OK")
     assert golden.tree == git(repo, "rev-parse", "HEAD^{tree}").strip()
     assert set(golden.timings) == {"reset", "setup", "patch", "tests_patch", "run", "total"}
@@ -87,9 +98,13 @@ def test_printing_the_pass_marker_and_exiting_non_zero_is_a_fail(repo):
     outcome = run_grading(job(repo, command="echo '#__PASS__#'; exit 1"), markers)
     assert (outcome.status, outcome.reason) == (
         Status.FAIL, "printed the pass marker #__PASS__# but exit code 1")
-    honest = run_grading(job(repo, command=f"{ADD} && echo '#__PASS__#'",
+    honest = run_grading(job(repo, command="python3 -c 'import calc; assert calc.add(2, 3) == 5'"
+                                           " && echo '#__PASS__#'",
                              patch=diff_of(repo, FIXED)), markers)
     assert (honest.status, honest.reason) == (Status.PASS, "last marker #__PASS__#; exit code 0")
+    # a known test runner's results decide, not markers (the weaker mode)
+    tested = run_grading(job(repo, command=f"{ADD}; echo '#__PASS__#'"), markers)
+    assert (tested.status, tested.evidence) == (Status.FAIL, "results")
 
 
 def sleeper_processes(token: str) -> list[str]:
@@ -166,10 +181,10 @@ def user_repo(shared_tmp: Path) -> tuple[Path, Path]:
 def test_the_command_runs_as_the_grading_user_and_may_write_the_tree(shared_tmp, other_uid):
     app, gitdir = user_repo(shared_tmp)
     command = "id -u; id -g; echo $HOME; touch new-file && echo wrote; " + ADD
-    outcome = run_grading(GradingJob(
+    outcome = run_grading(with_harness(GradingJob(
         command=command, tests_patch=diff_of(app, HELD_OUT), patch=diff_of(app, FIXED),
         workdir=str(app), git_dir=str(gitdir), user=f"{other_uid}:{other_uid}", timeout=10,
-        temp_dirs=(str(shared_tmp),)))
+        temp_dirs=(str(shared_tmp),))))
     lines = outcome.output.splitlines()
     assert outcome.status is Status.PASS, outcome.output
     assert lines[:2] == [str(other_uid), str(other_uid)]
@@ -195,12 +210,13 @@ def test_processes_and_temp_files_the_user_leaves_behind_are_swept(shared_tmp, o
                                      temp_dirs=(str(drop),)))
     assert outcome.status is Status.TIMEOUT
     assert still_there(lambda: sleeper_processes(token) + live_processes(other_uid)) == []
-    assert list(drop.iterdir()) == []
-    # the next grading starts clean: the gitfile is restored, the reset works
-    again = run_grading(GradingJob(command=ADD, tests_patch=tests, patch=fixed, workdir=str(app),
-                                   git_dir=str(gitdir), user=user, timeout=10,
-                                   temp_dirs=(str(drop),)))
+    # the next grading starts clean: the file is swept, the gitfile restored, the reset works
+    again = run_grading(with_harness(GradingJob(
+        command=f"ls {drop}; {ADD}", tests_patch=tests, patch=fixed, workdir=str(app),
+        git_dir=str(gitdir), user=user, timeout=10, temp_dirs=(str(drop),))))
     assert again.status is Status.PASS, again.output
+    assert "left-behind" not in again.output
+    assert list(drop.iterdir()) == []
     assert (app / ".git").read_text() == f"gitdir: {gitdir}\n"
 
 

@@ -142,6 +142,6 @@ ERRORS = [
 def test_content_document_errors(ws, name: str, text: str, expected: str) -> None:  # type: ignore[no-untyped-def]
     ws.spec(COMPETENCIES, "competencies.yaml")
     ws.spec(text)
-    result = ws.run("validate")
-    assert result.returncode == 1
+    result = ws.cli("validate")
+    assert result.exit_code == 1
     assert result.stderr == f"Error: 1 error in the specs:\n  {expected}\n"

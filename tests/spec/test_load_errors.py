@@ -144,6 +144,59 @@ ERRORS = [
         """,
      "specs/main.yaml:8:16: spec.steps.a.timeout: expected a duration like 30s, 5m, 1h30m or "
      "a number of seconds, got '5 years'"),
+    ("kind that is a list", """
+        apiVersion: taskform/v1
+        kind: [Pipeline]
+        metadata: {name: p}
+        spec: {}
+        """,
+     "specs/main.yaml:2:7: kind: expected one of: Background, Competency, Pipeline, "
+     "ScenarioSet, Task, TaskPool, got a list"),
+    ("timeout that is a list", """
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: p}
+        spec:
+          steps:
+            a: {value: {input: 1}, timeout: [5]}
+        """,
+     "specs/main.yaml:6:37: spec.steps.a.timeout: expected a duration like 30s, 5m or a "
+     "number of seconds"),
+    ("timeout .nan", """
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: p}
+        spec:
+          steps:
+            a: {value: {input: 1}, timeout: .nan}
+        """,
+     "specs/main.yaml:6:37: spec.steps.a.timeout: expected a finite duration, got nan"),
+    ("retry_delay .inf", """
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: p}
+        spec:
+          steps:
+            a: {value: {input: 1}, retry_delay: .inf}
+        """,
+     "specs/main.yaml:6:41: spec.steps.a.retry_delay: expected a finite duration, got inf"),
+    ("retry_delay past a week", """
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: p}
+        spec:
+          steps:
+            a: {value: {input: 1}, retry_delay: 200h}
+        """,
+     "specs/main.yaml:6:41: spec.steps.a.retry_delay: expected at most 168h (7 days), got "
+     "'200h'"),
+    ("api version that is a mapping", """
+        apiVersion: {a: 1}
+        kind: Competency
+        metadata: {name: c}
+        spec: {name: C, proficiency: BASIC}
+        """,
+     "specs/main.yaml:1:13: apiVersion: expected 'taskform/v1', got a mapping"),
     ("union type", """
         apiVersion: taskform/v1
         kind: Pipeline
@@ -242,8 +295,47 @@ def test_bad_taskform_yaml(ws):
         "Error: 2 errors in the specs:",
         "  taskform.yaml:1:14: parallelism: expected a valid integer, unable to parse string as "
         "an integer, got \"lots\"",
-        "  taskform.yaml:2:18: state.backend: expected 'sqlite', got \"redis\"",
+        "  taskform.yaml:2:18: state.backend: expected 'sqlite' or 'postgresql', got \"redis\"",
     ]
+
+
+@pytest.mark.parametrize("config,expected", [
+    ("a: 1\n---\nb: 2\n",
+     "taskform.yaml:3:1: taskform.yaml holds one YAML document; remove this second one"),
+    ("specs: [/etc/*.yaml]\n",
+     'taskform.yaml:1:9: specs[0]: expected a path inside the workspace, got "/etc/*.yaml" '
+     "(absolute paths are refused)"),
+    ("specs: ['specs/../../*.yaml']\n",
+     'taskform.yaml:1:9: specs[0]: expected a path inside the workspace, got '
+     '"specs/../../*.yaml" (it climbs out of the workspace with ..)'),
+    ("specs: ['']\n",
+     "taskform.yaml:1:9: specs[0]: expected a path inside the workspace, got an empty text"),
+    ("specs: ['specs/a**.yaml']\n",
+     "taskform.yaml:1:9: specs[0]: expected a glob like specs/**/*.yaml ('**' only as a whole "
+     'part of the path), got "specs/a**.yaml"'),
+    ("state: {path: /tmp/state.db}\n",
+     'taskform.yaml:1:15: state.path: expected a path inside the workspace, got '
+     '"/tmp/state.db" (absolute paths are refused)'),
+    ("grading: {timeout_seconds: .inf}\n",
+     "taskform.yaml:1:28: grading.timeout_seconds: expected a finite number, got Infinity"),
+], ids=["second document", "absolute glob", "climbing glob", "empty glob", "bad glob",
+        "state outside",
+        "infinite number"])
+def test_taskform_yaml_that_reaches_outside_or_is_not_one_document(ws, config, expected):
+    ws.write("taskform.yaml", config)
+    result = ws.cli("validate")
+    assert (result.exit_code, result.output) == (1, f"Error: 1 error in the specs:\n  {expected}\n")
+
+
+def test_a_spec_file_that_links_out_of_the_workspace_is_not_read(ws, tmp_path):
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("apiVersion: taskform/v1\nkind: Nope\n")
+    (ws.root / "specs").mkdir()
+    (ws.root / "specs" / "evil.yaml").symlink_to(secret)
+    result = ws.cli("plan")
+    assert (result.exit_code, result.output) == (1, (
+        "Error: 1 error in the specs:\n  specs/evil.yaml:1:1: the file is a symbolic link to a "
+        "file outside the workspace; a spec cannot read files outside its workspace\n"))
 
 
 def test_missing_workspace_config(tmp_path, taskform_main, capsys):

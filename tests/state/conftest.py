@@ -10,7 +10,10 @@ pytest.register_assert_rewrite("contract")  # imported by test_contract.py: full
 
 from state_backends import BACKENDS, Harness, harness_for  # noqa: E402
 
+from tests.conftest import needs_backend  # noqa: E402
+
 
 @pytest.fixture(params=BACKENDS)
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Harness:
+    needs_backend(request, request.param)
     return harness_for(request.param, tmp_path / "ws")

@@ -20,11 +20,11 @@ def test_the_default_backend_is_sqlite_at_its_path(ws) -> None:  # type: ignore[
 
 
 def test_an_unknown_backend_is_a_settings_error(ws) -> None:  # type: ignore[no-untyped-def]
-    ws.write("taskform.yaml", "state: {backend: postgresql}\n")
+    ws.write("taskform.yaml", "state: {backend: etcd}\n")
     result = ws.cli("state", "list")
     assert (result.exit_code, result.output) == (1, (
         "Error: 1 error in the specs:\n"
-        "  taskform.yaml:1:18: state.backend: expected 'sqlite', got \"postgresql\"\n"))
+        "  taskform.yaml:1:18: state.backend: expected 'sqlite' or 'postgresql', got \"etcd\"\n"))
 
 
 def test_a_backend_the_settings_allow_but_the_table_lacks_is_named(ws, monkeypatch) -> None:  # type: ignore[no-untyped-def]

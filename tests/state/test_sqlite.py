@@ -4,13 +4,16 @@ migration. Everything every backend does is in contract.py."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
+from dataclasses import replace
 
 import pytest
 import sqlite_utils
 
 from runner.errors import StateError
 from runner.state import sqlite as backend
-from runner.state.base import LockInfo
+from runner.state.base import LockInfo, new_lock_info
 from runner.state.sqlite import MIGRATIONS, SqliteState
 
 
@@ -63,6 +66,19 @@ def test_a_failing_migration_leaves_the_schema_as_it_was(tmp_path, monkeypatch):
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
     assert conn.execute("SELECT name FROM sqlite_master WHERE name='facts'").fetchall() == []
+
+
+def test_a_holder_on_this_host_that_is_gone_is_taken_over(tmp_path):
+    # SQLite's only way to tell a dead holder: the lock row names a process of this host that
+    # no longer runs (PostgreSQL's server releases a dead session's lock itself)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    stale = replace(new_lock_info("r-old", "apply"), pid=gone.pid, pid_start="1")
+    store = SqliteState(tmp_path / "s.db")
+    store.acquire_lock(stale, 0)
+    mine = new_lock_info("r-me", "apply")
+    assert SqliteState(tmp_path / "s.db").acquire_lock(mine, 0) == stale
+    assert store.current_lock() == mine
 
 
 def test_force_unlock_command(ws):

@@ -114,10 +114,16 @@ def _create(engine: DockerEngine, owner: Owner, spec: ContainerSpec, log: Log,
     log(f"creating container {spec.name} from image {short_id(spec.image_id)}")
     container = engine.create_container(
         spec.image_id, command, name=spec.name,
-        labels={**user_labels, **owner.labels(spec.config_hash)}, **args)
-    if spec.keep_forever:
-        _check_alive(engine, container, spec)
-    return container
+        labels={**user_labels, **owner.labels(spec.config_hash)}, start=False, **args)
+    try:
+        engine.start_container(container.id, spec.name)
+        if spec.keep_forever:
+            _check_alive(engine, container, spec)
+        return engine.container(container.id) or container
+    except StepFailed:
+        # nothing half-made is left for a record that cannot name it: the next apply starts over
+        engine.remove_container(container.id)
+        raise
 
 
 def _check_alive(engine: DockerEngine, container: ContainerInfo, spec: ContainerSpec) -> None:

@@ -109,8 +109,10 @@ class Engine(Protocol):
                          labels: Mapping[str, str], start: bool = True,
                          **options: Any) -> ContainerInfo: ...
     def clone_container(self, original: ContainerInfo, *, name: str,
-                        labels: Mapping[str, str]) -> ContainerInfo: ...
-    def remove_container(self, container_id: str) -> None: ...
+                        labels: Mapping[str, str],
+                        host_overrides: Mapping[str, Any] | None = None) -> ContainerInfo: ...
+    def start_container(self, container_id: str, name: str = "") -> None: ...
+    def remove_container(self, container_id: str, *, volumes: bool = False) -> None: ...
     def kill_container(self, container_id: str) -> None: ...
     def logs(self, container_id: str, tail: int | str = 40) -> str: ...
     def wait(self, container_id: str, timeout: float) -> int: ...
@@ -204,8 +206,10 @@ class DockerEngine:
 
     def containers(self, filters: Mapping[str, Any]) -> list[ContainerInfo]:
         with api_errors("list containers"):
-            return [_container(c) for c in
-                    self.client.containers.list(all=True, filters=dict(filters))]
+            # the SDK lists, then inspects each: one removed in between (another run's, a
+            # grading sandbox just done) is left out rather than failing the whole listing
+            return [_container(c) for c in self.client.containers.list(
+                all=True, filters=dict(filters), ignore_removed=True)]
 
     def volume(self, name: str) -> VolumeInfo | None:
         import docker
@@ -233,40 +237,56 @@ class DockerEngine:
             container = self.client.containers.create(image, command, name=name, detach=True,
                                                       labels=dict(labels), **options)
         if start:
-            with api_errors(f"start container {name}"):
-                container.start()
+            self.start_container(container.id, name)
             container.reload()
         return _container(container)
 
+    def start_container(self, container_id: str, name: str = "") -> None:
+        with api_errors(f"start container {name or container_id[:12]}"):
+            self.client.api.start(container_id)
+
     def clone_container(self, original: ContainerInfo, *, name: str,
-                        labels: Mapping[str, str]) -> ContainerInfo:
+                        labels: Mapping[str, str],
+                        host_overrides: Mapping[str, Any] | None = None) -> ContainerInfo:
         """Create and start a container with exactly `original`'s configuration (image,
-        command, environment, user, host config with its limits) under `name` and `labels`."""
+        command, environment, user, host config with its limits) under `name` and `labels`;
+        `host_overrides` replace keys of its host config (`ReadonlyRootfs`, `Tmpfs`,
+        `Mounts`, ...: the API's names)."""
         config, api = original.config, self.client.api
+        host = {**original.host_config, **(host_overrides or {})}
         with api_errors(f"create container {name}"):
             created = api.create_container(
                 image=config["Image"], command=config.get("Cmd"),
                 entrypoint=config.get("Entrypoint"), environment=config.get("Env"),
                 working_dir=config.get("WorkingDir") or None, user=config.get("User") or None,
-                labels=dict(labels), name=name, host_config=original.host_config,
+                labels=dict(labels), name=name, host_config=host,
                 stop_signal=config.get("StopSignal"), tty=bool(config.get("Tty")),
                 stdin_open=bool(config.get("OpenStdin")), healthcheck=config.get("Healthcheck"),
                 use_config_proxy=False)  # Env is copied whole, proxy variables included
-            api.start(created["Id"])
+        with api_errors(f"start container {name}"):
+            try:
+                api.start(created["Id"])
+            except BaseException:
+                self.remove_container(created["Id"], volumes=True)  # never left half made
+                raise
         found = self.container(created["Id"])
         if found is None:
             raise StepFailed(f"container {name} vanished as soon as it was started")
         return found
 
-    def remove_container(self, container_id: str) -> None:
-        """Remove (forcibly: running or not); one already gone is fine."""
+    def remove_container(self, container_id: str, *, volumes: bool = False) -> None:
+        """Remove (forcibly: running or not); one already gone is fine. `volumes`: its
+        anonymous volumes go with it (named volumes never do)."""
         import docker
 
         with api_errors(f"remove container {container_id[:12]}"):
             try:
-                self.client.api.remove_container(container_id, force=True, v=False)
+                self.client.api.remove_container(container_id, force=True, v=volumes)
             except docker.errors.NotFound:
                 pass
+            except docker.errors.APIError as exc:
+                if exc.status_code != 409 or "already in progress" not in str(exc):
+                    raise  # a removal already under way ends the same way
 
     def kill_container(self, container_id: str) -> None:
         """SIGKILL every process of the container at once (its init included)."""
@@ -448,13 +468,16 @@ def api_errors(what: str) -> Iterator[None]:
     try:
         yield
     except docker.errors.ImageNotFound as exc:
-        raise StepFailed(f"{what}: {_explain(exc)}", retryable=False) from None
+        raise StepFailed(f"{what}: the engine refused: {_explain(exc)}", retryable=False) from None
     except docker.errors.APIError as exc:
         retryable = exc.status_code is None or exc.status_code >= 500
-        raise StepFailed(f"{what}: {_explain(exc)}", retryable=retryable) from None
-    except (requests.RequestException, docker.errors.DockerException) as exc:
+        raise StepFailed(f"{what}: the engine refused: {_explain(exc)}",
+                         retryable=retryable) from None
+    except requests.RequestException as exc:
         raise StepFailed(f"{what}: the Docker engine did not answer: {short_error(exc)}"
                          ) from None
+    except docker.errors.DockerException as exc:  # the SDK refused before sending anything
+        raise StepFailed(f"{what}: invalid request: {exc}", retryable=False) from None
 
 
 @contextmanager

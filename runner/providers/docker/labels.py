@@ -16,6 +16,8 @@ LABEL_RUN = "taskform.run"
 # on a container that replaced a discarded one in place (a grading that timed out): the id the
 # resource recorded, so observe, destroy and gc know the replacement as that resource's
 LABEL_REPLACES = "taskform.replaces"
+# on a fresh grading sandbox (and its volume): the pool whose member it was cloned from
+LABEL_SANDBOX = "taskform.sandbox"
 
 
 @dataclass(frozen=True)
@@ -62,11 +64,19 @@ def workspace_tag(workspace: str) -> str:
     return hashlib.sha256(workspace.encode()).hexdigest()[:6]
 
 
-def object_name(workspace: str, parts: Sequence[str | int], suffix: str = "") -> str:
-    """A deterministic Docker name: `tf-<parts...>[-<suffix>]-<workspace tag>`."""
-    words = [str(p) for p in parts] + ([suffix] if suffix else [])
-    base = re.sub(r"[^a-zA-Z0-9_.-]+", "-", "-".join(words)).strip("-.")
-    return f"tf-{base}-{workspace_tag(workspace)}"
+NAME_WORDS_LIMIT = 60
+
+
+def object_name(workspace: str, address: str, words: Sequence[str | int],
+                suffix: str = "") -> str:
+    """A deterministic Docker name: `tf-<words...>[-<suffix>]-<hash>`. The words make it
+    readable; the hash (of the workspace, the exact address and the suffix) makes it unique:
+    pipeline `a-b` step `c` and pipeline `a` step `b-c` read alike but never collide, and two
+    workspaces never share a name."""
+    readable = [str(w) for w in words] + ([suffix] if suffix else [])
+    base = re.sub(r"[^a-zA-Z0-9_.-]+", "-", "-".join(readable)).strip("-.")[:NAME_WORDS_LIMIT]
+    unique = hashlib.sha256("\0".join([workspace, address, suffix]).encode()).hexdigest()[:8]
+    return f"tf-{base.rstrip('-.')}-{unique}"
 
 
 def short_id(image_or_container_id: str) -> str:

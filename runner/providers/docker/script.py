@@ -1,6 +1,8 @@
-"""Run one generated script as root in a running container, in one exec, with a host-side
-watchdog: the host stops waiting at the watchdog, the call's deadline or a cancellation, and
-says which one fired (the caller then discards the container: whatever ran in it is unknown).
+"""Run one generated script as root in a running container, in one exec, and hold it to two
+deadlines from the host: `watchdog` seconds for everything before the script prints its run
+marker, and `run_limit` seconds from that marker on. At the run limit the container is killed
+from the host (SIGKILL to every process in it, whatever they do), so a command that forks
+without bound or ignores signals still ends on time; the caller then discards the container.
 
 The script travels as the argument of `bash -c`; one too large for an argument (the kernel
 caps a single one at 128 KiB) is copied in first as a root-only file that removes itself."""
@@ -14,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from runner.errors import StepFailed
 from runner.providers.call import Call
 from runner.providers.docker.engine import DockerEngine
 from runner.providers.local import Tail
@@ -25,57 +28,111 @@ FROM_FILE = 'exec < "$0" && rm -f -- "$0" && exec bash -s'
 
 @dataclass(frozen=True)
 class ScriptRun:
-    output: str  # stdout and stderr together (the tail, when there was more than `limit`)
-    stopped: str | None  # None: it ended; else "watchdog", "deadline" or "cancelled"
+    raw: bytes  # stdout and stderr together (the last `limit` bytes)
+    stopped: str | None  # None: it ended; else "watchdog", "killed", "deadline" or "cancelled"
     exit_code: int | None
     seconds: float
+    run_seconds: float | None = None  # from the run marker to the end (or to the kill)
+
+    @property
+    def output(self) -> str:
+        return self.raw.decode("utf-8", "replace")
+
+
+@dataclass
+class _Clock:
+    watchdog_at: float
+    run_limit: float | None
+    marker: bytes
+    run_started: float | None = None
+
+    def deadline(self) -> float:
+        if self.run_started is not None and self.run_limit is not None:
+            return self.run_started + self.run_limit
+        return self.watchdog_at
 
 
 def run_script(engine: DockerEngine, container: str, script: str, call: Call, *,
-               watchdog: float, limit: int) -> ScriptRun:
-    """Run `script` with bash as root in `container`; wait at most `watchdog` seconds."""
+               watchdog: float, limit: int, run_marker: bytes = b"",
+               run_limit: float | None = None) -> ScriptRun:
+    """Run `script` with bash as root in `container`, under the two deadlines."""
     argv = ["bash", "-c", script]
     if len(script.encode()) > ARGUMENT_LIMIT:
         name = f"taskform-grade-{uuid.uuid4().hex}.sh"
         engine.put_file(container, "/tmp", name, script.encode())
         argv = ["bash", "-c", FROM_FILE, f"/tmp/{name}"]
     started = time.monotonic()
+    clock = _Clock(started + watchdog, run_limit if run_marker else None, run_marker)
     exec_id, stream = engine.exec_start(container, argv, user="0", workdir="/")
     tail = Tail(limit)
-    stopped = _collect(call, stream, tail, started + watchdog)
-    seconds = time.monotonic() - started
-    if stopped is not None:
+    chunks = _reader(stream)
+    stopped = _collect(call, chunks, tail, clock)
+    now = time.monotonic()
+    if stopped == "killed":
+        # the grading ends now: the kill (which waits for a fork bomb's every process) goes on
+        # behind it, and the caller throws the container away in any case
+        threading.Thread(target=_kill, args=(engine, container), daemon=True,
+                         name="grading-kill").start()
+        _drain(chunks, tail)
+    elif stopped is not None:
         engine.kill_exec(exec_id)
-        return ScriptRun(tail.text(), stopped, None, seconds)
-    return ScriptRun(tail.text(), None, engine.exec_exit_code(exec_id), seconds)
+    run_seconds = None if clock.run_started is None else now - clock.run_started
+    code = None if stopped is not None else engine.exec_exit_code(exec_id)
+    return ScriptRun(bytes(tail.data), stopped, code, now - started, run_seconds)
 
 
-def _collect(call: Call, stream: Any, tail: Tail, watchdog_at: float) -> str | None:
-    """Read the exec's output until it ends; or return what made us stop waiting."""
+def _reader(stream: Any) -> queue.Queue[bytes | None]:
     chunks: queue.Queue[bytes | None] = queue.Queue()
 
     def read() -> None:
         try:
             for chunk in stream:
                 chunks.put(chunk)
-        except Exception:  # noqa: BLE001 - the connection dies when the container is removed
+        except Exception:  # noqa: BLE001 - the connection dies when the container is killed
             pass
         finally:
             chunks.put(None)
 
     threading.Thread(target=read, daemon=True, name="grading-exec").start()
+    return chunks
+
+
+def _collect(call: Call, chunks: queue.Queue[bytes | None], tail: Tail,
+             clock: _Clock) -> str | None:
+    """Read the exec's output until it ends; or return what made us stop waiting."""
     while True:
         if call.cancelled.is_set():
             return "cancelled"
         now = time.monotonic()
-        if now > watchdog_at:
-            return "watchdog"
+        if now > clock.deadline():
+            return "killed" if clock.run_started is not None else "watchdog"
         if call.deadline is not None and now > call.deadline:
             return "deadline"
         try:
-            item = chunks.get(timeout=0.05)
+            item = chunks.get(timeout=min(0.05, max(0.001, clock.deadline() - now)))
         except queue.Empty:
             continue
         if item is None:
             return None
+        tail.add(item)
+        if clock.marker and clock.run_started is None and clock.marker in tail.data:
+            clock.run_started = time.monotonic()
+
+
+def _kill(engine: DockerEngine, container: str) -> None:
+    try:
+        engine.kill_container(container)
+    except StepFailed:
+        pass  # gone already; the caller discards it either way
+
+
+def _drain(chunks: queue.Queue[bytes | None], tail: Tail) -> None:
+    """What the engine already delivered of a killed container's output."""
+    while True:
+        try:
+            item = chunks.get_nowait()
+        except queue.Empty:
+            return
+        if item is None:
+            return
         tail.add(item)

@@ -1,0 +1,103 @@
+"""One run of one grading in a container: borrow it (a fresh sandbox, or a pool member
+reused), run the grading script in it under the host's deadlines, read the outcome back from
+the output and the results files, and give the container back or throw it away.
+
+A fresh sandbox is always thrown away. A reused container goes back to its pool unless what
+ran in it cannot be trusted any more (a timeout, a broken script): then it is replaced."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from runner.errors import Cancelled, StepFailed, StepTimeout
+from runner.providers.call import Call
+from runner.providers.docker.engine import DockerEngine
+from runner.providers.docker.labels import Owner
+from runner.providers.docker.script import run_script
+from runner.rubric.evidence.harness import harness_tar, new_canary
+from runner.rubric.evidence.model import Expectation
+from runner.rubric.lease import Member
+from runner.rubric.outcome import GradingOutcome, HostView, interpret, parse_report
+from runner.rubric.script import RUN_MARKER, GradingJob, grading_script
+from runner.rubric.status import Markers, Status
+
+DECIDED_PHASES = ("patch", "tests_patch")  # a patch that does not apply never will
+Isolation = Literal["fresh", "reuse"]
+ResultsFormat = Literal["auto", "markers", "junit", "go-json"]
+Log = Callable[[str], None]
+
+
+class Place(Protocol):
+    """Where gradings run: a `SandboxSupplier` (fresh) or a `PoolLease` (reuse)."""
+
+    pool: str
+
+    def attempt(self, address: str) -> int: ...
+    def has_free(self) -> bool: ...
+    def acquire(self, call: Call, stopping: threading.Event) -> Member: ...
+    def release(self, member: Member) -> None: ...
+    def discard(self, owner: Owner, member: Member, log: Log) -> None: ...
+
+
+@dataclass(frozen=True)
+class Grader:
+    """What every run of one grading shares."""
+
+    engine: DockerEngine
+    place: Place
+    call: Call
+    stopping: threading.Event
+    owner: Owner
+    log: Log
+    markers: Markers
+    expectation: Expectation
+
+
+def grade_once(grader: Grader, job: GradingJob) -> tuple[GradingOutcome, str]:
+    """The outcome of one run and the container it ran in; StepFailed for infrastructure
+    failures (retryable), Cancelled and StepTimeout for the step's own stops."""
+    canary = new_canary()  # a nonce of its own for every run
+    job = dataclasses.replace(job, harness=harness_tar(canary), canary=canary.name)
+    place = grader.place
+    if not place.has_free():
+        grader.log(f"waiting for a container of {place.pool}")
+    member = place.acquire(grader.call, grader.stopping)
+    discard = True
+    try:
+        grader.log(f"grading in {member.name[:40]}")
+        result = run_script(grader.engine, member.name, grading_script(job), grader.call,
+                            watchdog=job.watchdog_seconds, limit=job.stream_limit,
+                            run_marker=RUN_MARKER.encode() + b"\n", run_limit=job.run_seconds)
+        if result.stopped == "cancelled":
+            raise Cancelled(grader.call.what)
+        if result.stopped == "deadline":
+            raise StepTimeout(f"the step's timeout ended the grading in {member.name[:40]} "
+                              f"after {result.seconds:.1f}s", output=result.output)
+        outcome = interpret(result.raw, job, markers=grader.markers,
+                            host=HostView(result.stopped, result.seconds, result.run_seconds),
+                            expectation=grader.expectation, canary=canary)
+        broken = result.stopped is None and is_infrastructure(result.raw, outcome)
+        discard = broken or outcome.status is Status.TIMEOUT
+        if broken:
+            raise StepFailed(f"grading in {member.name[:40]} failed: {outcome.reason}",
+                             output=outcome.output, exit_code=outcome.exit_code)
+        grader.log(f"{outcome.status}: {outcome.reason} ({outcome.seconds:.2f}s)")
+        return outcome, member.name
+    finally:
+        if discard:
+            place.discard(grader.owner, member, grader.log)
+        else:
+            place.release(member)
+
+
+def is_infrastructure(raw: bytes, outcome: GradingOutcome) -> bool:
+    """An ERROR the grading itself did not decide: the script died, the reset or setup failed
+    (not a refused or unappliable patch, not a tampered test framework)."""
+    if outcome.status is not Status.ERROR:
+        return False
+    report = parse_report(raw)
+    return report is None or report.phase not in (*DECIDED_PHASES, "run")

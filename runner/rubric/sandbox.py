@@ -1,0 +1,204 @@
+"""Fresh sandboxes for grading: each grading gets a container started for it alone from the
+configuration of a pool member (its template: image, command, user, limits, capabilities),
+and the container is killed and removed when the grading ends, so nothing one grading did
+is seen by another. Warm spares, as many as the pool has members, are started ahead of need
+in the background, so starting a sandbox overlaps with running the gradings before it; at
+most that many sandboxes grade at once.
+
+A sandbox's root filesystem is read-only. The repository (the work dir) is an anonymous
+volume Docker fills from the image when it creates the container, and /tmp, /var/tmp, /run
+and /run/lock are tmpfs; both go with the container. Sandboxes carry this workspace's labels
+and `taskform.sandbox`, so a crash's leftovers are removed by the next run (and `taskform
+gc`)."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import Counter, deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from runner.connections import Connections
+from runner.errors import Cancelled, NotStarted, StepFailed, StepTimeout
+from runner.providers.call import Call
+from runner.providers.docker.engine import ContainerInfo, DockerEngine
+from runner.providers.docker.labels import LABEL_RUN, LABEL_SANDBOX, Owner
+from runner.rubric.lease import Member, inspect_member, pool_members
+from runner.vocabulary import UNKNOWN
+
+TMPFS = {"/tmp": "rw,exec,nosuid,nodev,mode=1777", "/var/tmp": "rw,nosuid,nodev,mode=1777",
+         "/run": "rw,nosuid,nodev,mode=755", "/run/lock": "rw,nosuid,nodev,mode=1777"}
+START_FAILURES = 3  # sandboxes that failed to start in a row before waiters are told why
+Log = Callable[[str], None]
+
+
+def sandbox_host_config(template: ContainerInfo, workdir: str,
+                        labels: dict[str, str]) -> dict[str, Any]:
+    """What a sandbox changes of its template's host config: a read-only root, tmpfs for the
+    temp folders (the template's own kept), and a fresh anonymous volume at the work dir in
+    place of whatever the template mounted there."""
+    host = template.host_config
+    mounts = [m for m in host.get("Mounts") or [] if m.get("Type") == "tmpfs"
+              and m.get("Target") != workdir]
+    mounts.append({"Type": "volume", "Target": workdir, "VolumeOptions": {"Labels": labels}})
+    return {"ReadonlyRootfs": True, "Tmpfs": {**TMPFS, **(host.get("Tmpfs") or {})},
+            "Mounts": mounts, "Binds": None, "VolumesFrom": None, "AutoRemove": False,
+            "RestartPolicy": {"Name": "no"}}
+
+
+class SandboxSupplier:
+    """Fresh sandboxes of one pool, for one run: `acquire` one, grade in it, `dispose` it."""
+
+    def __init__(self, engine: DockerEngine, pool: str, owner: Owner,
+                 templates: list[ContainerInfo], workdir: str, log: Log = lambda line: None):
+        self.engine, self.pool, self.owner, self.workdir = engine, pool, owner, workdir
+        self.templates, self.log = templates, log
+        self.size = len(templates)
+        self._cond = threading.Condition()
+        self._ready: deque[ContainerInfo] = deque()
+        self._starting = self._in_use = self._failures = self._next = 0
+        self._problem: StepFailed | None = None
+        self._closed = False
+        self._attempts: Counter[str] = Counter()
+        self._starter = ThreadPoolExecutor(self.size, thread_name_prefix="sandbox-start")
+        self._remover = ThreadPoolExecutor(2, thread_name_prefix="sandbox-remove")
+        self._remover.submit(self._sweep_leftovers)
+        with self._cond:
+            self._top_up()
+
+    # -- lending --------------------------------------------------------------------------
+
+    def acquire(self, call: Call, stopping: threading.Event) -> Member:
+        """A started pristine sandbox; waits until the call's deadline or a cancellation, and
+        gives up (NotStarted) when the run begins stopping."""
+        with self._cond:
+            while True:
+                if self._ready and self._in_use < self.size:
+                    sandbox = self._ready.popleft()
+                    self._in_use += 1
+                    self._top_up()
+                    return Member(sandbox.name, sandbox.image_id)
+                if self._problem is not None and not self._starting:
+                    raise StepFailed(self._problem.message, retryable=self._problem.retryable)
+                if call.cancelled.is_set():
+                    raise Cancelled(call.what)
+                if stopping.is_set():
+                    raise NotStarted(call.what)
+                remaining = call.remaining()
+                if remaining is not None and remaining <= 0:
+                    raise StepTimeout(f"no fresh sandbox of pool {self.pool} was ready before "
+                                      "the step's timeout")
+                self._top_up()
+                self._cond.wait(timeout=0.1 if remaining is None else min(0.1, remaining))
+
+    def attempt(self, address: str) -> int:
+        """Counts the tries of one resource in this run (1 on the first)."""
+        with self._cond:
+            self._attempts[address] += 1
+            return self._attempts[address]
+
+    def has_free(self) -> bool:
+        with self._cond:
+            return bool(self._ready) and self._in_use < self.size
+
+    def dispose(self, member: Member) -> None:
+        """Kill and remove a sandbox (with its volume), in the background; start another."""
+        with self._cond:
+            self._in_use -= 1
+            self._top_up()
+            self._cond.notify_all()
+        self._remover.submit(self._remove, member.name)
+
+    release = dispose  # a sandbox serves one grading, however it ended
+
+    def discard(self, owner: Owner, member: Member, log: Log) -> None:
+        self.dispose(member)
+
+    def close(self) -> None:
+        """At the end of the run: no more spares; every sandbox removed."""
+        with self._cond:
+            self._closed = True
+        self._starter.shutdown(wait=True)
+        with self._cond:
+            spares, self._ready = list(self._ready), deque()
+        # the run waits for these: remove the unused spares all at once, not two at a time
+        with ThreadPoolExecutor(max(1, len(spares)), thread_name_prefix="sandbox-remove") as end:
+            list(end.map(self._remove, [sandbox.id for sandbox in spares]))
+        self._remover.shutdown(wait=True)
+
+    # -- starting and removing ------------------------------------------------------------
+
+    def _top_up(self) -> None:
+        """Start sandboxes until `size` are ready or starting (the lock is held)."""
+        if self._closed or self._failures >= START_FAILURES:
+            return
+        while len(self._ready) + self._starting < self.size:
+            self._starting += 1
+            template = self.templates[self._next % self.size]
+            self._next += 1
+            self._starter.submit(self._start, template)
+
+    def _start(self, template: ContainerInfo) -> None:
+        labels = {**self.owner.labels(), LABEL_SANDBOX: self.pool}
+        name = f"{template.name}-sbx-{secrets.token_hex(4)}"
+        try:
+            sandbox = self.engine.clone_container(
+                template, name=name, labels=labels,
+                host_overrides=sandbox_host_config(template, self.workdir, labels))
+            if not sandbox.running:
+                self._remove(sandbox.id)
+                raise StepFailed(f"sandbox {name} is {sandbox.status} right after its start")
+        except StepFailed as exc:
+            with self._cond:
+                self._starting -= 1
+                self._failures += 1
+                self._problem = StepFailed(f"cannot start a fresh sandbox from pool "
+                                           f"{self.pool}: {exc.message}", retryable=True)
+                self._top_up()
+                self._cond.notify_all()
+            return
+        with self._cond:
+            self._starting -= 1
+            self._failures = 0
+            if self._closed:
+                self._remover.submit(self._remove, sandbox.id)
+            else:
+                self._ready.append(sandbox)
+            self._cond.notify_all()
+
+    def _remove(self, container_id: str) -> None:
+        try:
+            self.engine.remove_container(container_id, volumes=True)
+        except StepFailed as exc:  # gc removes what is left: it carries our labels
+            self.log(f"could not remove sandbox {container_id[:12]}: {exc.message}")
+
+    def _sweep_leftovers(self) -> None:
+        """Sandboxes of this pool an earlier run left (a crash, a SIGKILL)."""
+        filters = {"label": [f"{k}={v}" for k, v in self.owner.labels().items()
+                             if k != LABEL_RUN] + [f"{LABEL_SANDBOX}={self.pool}"]}
+        for container in self.engine.containers(filters):
+            if container.labels.get(LABEL_RUN) != self.owner.run:
+                self._remove(container.id)
+
+
+def supplier(connections: Connections, engine: DockerEngine, pool: str, outputs: Any,
+             owner: Owner, workdir: str, require_lockdown: bool,
+             log: Log = lambda line: None) -> SandboxSupplier:
+    """The run's supplier of fresh sandboxes of `pool` for `workdir`, created on first use
+    after every member (template) passed the lockdown check."""
+    if outputs is UNKNOWN or outputs is None:
+        raise StepFailed(f"pool {pool} has no recorded containers; apply it first")
+    if not isinstance(outputs, dict) or "members" not in outputs:
+        raise StepFailed(f"{pool} is not a docker_pool or docker_volume_pool step: it records no "
+                         "members to grade in", retryable=False)
+    names = [str(m.get("container_name") or "") for m in pool_members(outputs)]
+    if not names:
+        raise StepFailed(f"pool {pool} has no containers (pool_size is 0)", retryable=False)
+
+    def make() -> SandboxSupplier:
+        templates = [inspect_member(engine, pool, n, require_lockdown, workdir) for n in names]
+        return SandboxSupplier(engine, pool, owner, templates, workdir, log)
+
+    return connections.get("grading-sandboxes", f"{pool}|{workdir}", make)

@@ -1,0 +1,230 @@
+"""The bash body of the grading script (`script.py` puts the job's values in front of it).
+
+It reads: APP GITDIR PRISTINE EXPECTED_TREE RUN_AS TIMEOUT KILL_AFTER HEAD_BYTES TAIL_BYTES
+COMMAND HAS_PATCH MODE RESULTS_LIMIT MESSAGE_LIMIT CANARY SETUP TEMP_DIRS, and the embedded
+`tests.patch`, `solution.patch` and `harness.tar`.
+
+What it prints is a protocol the host reads (`outcome.py`), in this order: nothing until the
+command starts except, for a phase that fails, its message (capped) and the report; then
+`::taskform-run::` on a line of its own the moment the command starts (the host's deadline
+starts there); the first HEAD_BYTES of the command's output as they come; then, once every
+process of the grading user is gone, a `::taskform-tail::` header and the last TAIL_BYTES,
+a `::taskform-results::` section per results file (base64, sized), and the report line
+`::taskform-grade:: phase=... exit=... bytes=... head=... ms=... tree=... mode=...`. Sections
+carry their sizes, so nothing the command printed can pass for one."""
+
+BODY = r'''
+umask 022
+WORK=$(mktemp -d /tmp/taskform-grade.XXXXXX) || { echo "cannot create a work dir in /tmp"; exit 1; }
+chmod 711 "$WORK"
+trap 'rm -rf -- "$WORK"' EXIT
+declare -A MS=([reset]=0 [setup]=0 [patch]=0 [tests_patch]=0 [run]=0)
+BYTES=0 HEAD=0 TREE=""
+mark() { local _mark_t=$EPOCHREALTIME; printf -v "$1" '%s' "${_mark_t//[.,]/}"; }
+since() { local now; mark now; MS[$1]=$(( (now - $2) / 1000 )); }
+mark T_START
+
+report() {  # phase exit
+  local now; mark now
+  local ms="reset:${MS[reset]},setup:${MS[setup]},patch:${MS[patch]},tests_patch:${MS[tests_patch]},run:${MS[run]},total:$(( (now - T_START) / 1000 ))"
+  printf '\n%s phase=%s exit=%s bytes=%s head=%s ms=%s tree=%s mode=%s\n' '::taskform-grade::' "$1" "$2" "$BYTES" "$HEAD" "$ms" "${TREE:--}" "$MODE"
+  exit 0
+}
+fail() {  # phase exit message: the message's last MESSAGE_LIMIT bytes, then the report
+  printf '%s\n' "$3" | tail -c "$MESSAGE_LIMIT"
+  report "$1" "$2"
+}
+g() { git -c safe.directory='*' -c core.hooksPath=/dev/null -c core.fsmonitor=false \
+        --git-dir="$GITDIR" --work-tree="$APP" "$@"; }
+as_user() { setpriv --reuid="$RUN_UID" --regid="$RUN_GID" "$RUN_GROUPS" --no-new-privs "$@"; }
+
+check_user() {  # RUN_AS is a user name, or uid:gid for an id without a passwd entry
+  [ -n "$RUN_AS" ] || return 0
+  [ "$(id -u)" = 0 ] || fail setup 1 "grading as user $RUN_AS needs root, but the script runs as $(id -un)"
+  command -v setpriv > /dev/null || fail setup 127 "setpriv (util-linux) is missing: the image cannot switch to user $RUN_AS"
+  if [[ "$RUN_AS" =~ ^([0-9]+):([0-9]+)$ ]]; then
+    RUN_UID=${BASH_REMATCH[1]} RUN_GID=${BASH_REMATCH[2]} RUN_GROUPS=--clear-groups
+  else
+    RUN_UID=$(id -u "$RUN_AS" 2>/dev/null) || fail setup 1 "user $RUN_AS does not exist: create it in the image (useradd $RUN_AS)"
+    RUN_GID=$(id -g "$RUN_AS") RUN_GROUPS=--init-groups
+  fi
+  [ "$RUN_UID" != 0 ] || fail setup 1 "user $RUN_AS is root: tests must run as a non-root user"
+  [ "$MODE" = reuse ] || return 0  # a fresh sandbox is thrown away: nothing outlives it
+  local owned; owned=$(find "$GITDIR" -user "$RUN_UID" -print -quit 2>/dev/null)
+  [ -z "$owned" ] || fail setup 1 "$owned belongs to $RUN_AS: the git dir must stay root-owned so tests cannot change what the reset restores"
+}
+
+kill_user() {  # SIGKILL every process of the grading user, forking nothing (a fork bomb may
+  # hold every pid the container has): bash builtins over /proc, until none is left
+  [ -n "$RUN_AS" ] || return 0
+  local round p uid _ found
+  for round in 1 2 3 4 5 6 7 8; do
+    found=0
+    for p in /proc/[0-9]*; do
+      uid=""
+      { while read -r key uid _; do [ "$key" = Uid: ] && break; done < "$p/status"; } 2>/dev/null
+      if [ "$uid" = "$RUN_UID" ]; then kill -KILL "${p#/proc/}" 2>/dev/null; found=1; fi
+    done
+    [ "$found" = 0 ] && return 0
+  done
+}
+
+sweep_previous() {  # reusing a container: what the previous grading's user left running or in
+  # the shared temp folders
+  kill_user
+  [ -n "$RUN_AS" ] && find "${TEMP_DIRS[@]}" -mindepth 1 -user "$RUN_UID" -delete 2>/dev/null
+  return 0
+}
+
+reset_repo() {
+  local t out dirty; mark t
+  cd "$APP" 2>/dev/null || fail reset 1 "work dir $APP does not exist"
+  if [ "$MODE" = fresh ]; then  # started from the image a moment ago: pristine by construction
+    TREE=$(g rev-parse 'HEAD^{tree}' 2>&1) || fail reset 1 "cannot read the tree of HEAD: $TREE"
+    [ -z "$EXPECTED_TREE" ] || [ "$TREE" = "$EXPECTED_TREE" ] || fail reset 1 "the sandbox holds tree $TREE, not the pristine tree $EXPECTED_TREE"
+    since reset "$t"; return 0
+  fi
+  if [ "$GITDIR" != "$APP/.git" ]; then
+    rm -rf -- "$APP/.git" && printf 'gitdir: %s\n' "$GITDIR" > "$APP/.git"
+  fi
+  out=$(g reset -q --hard "$PRISTINE" 2>&1) || fail reset $? "git reset --hard $PRISTINE failed: $out"
+  out=$(g clean -ffdxq 2>&1) || fail reset $? "git clean -ffdx failed: $out"
+  dirty=$(g status --porcelain --ignored=matching --untracked-files=all 2>&1) || fail reset $? "git status failed: $dirty"
+  [ -z "$dirty" ] || fail reset 1 "the repository is not pristine after the reset:
+$dirty"
+  TREE=$(g rev-parse 'HEAD^{tree}' 2>&1) || fail reset 1 "cannot read the tree of HEAD: $TREE"
+  [ -z "$EXPECTED_TREE" ] || [ "$TREE" = "$EXPECTED_TREE" ] || fail reset 1 "the reset landed on tree $TREE, not the pristine tree $EXPECTED_TREE"
+  since reset "$t"
+}
+
+run_setup() {
+  local t i rc; mark t
+  for i in "${!SETUP[@]}"; do
+    (cd "$APP" && bash -c "${SETUP[$i]}") > "$WORK/setup.out" 2>&1 < /dev/null
+    rc=$?
+    [ "$rc" = 0 ] || fail setup "$rc" "$(tail -c "$MESSAGE_LIMIT" "$WORK/setup.out")
+setup command $((i + 1)) failed with exit code $rc: ${SETUP[$i]}"
+  done
+  since setup "$t"
+}
+
+apply_patches() {
+  local t out; mark t
+  if [ -n "$HAS_PATCH" ]; then
+    out=$(g apply "$WORK/solution.patch" 2>&1) || fail patch $? "patch does not apply: $out"
+  fi
+  since patch "$t"; mark t
+  out=$(g apply "$WORK/tests.patch" 2>&1) || fail tests_patch $? "held-out tests patch does not apply after the solution: $out"
+  if [ -n "$RUN_AS" ]; then  # the tests may write in the tree, never in the git dir
+    # the work dir itself only when the git dir is elsewhere: whoever owns it can swap .git
+    local depth=1; [ "$GITDIR" = "$APP/.git" ] || depth=0
+    find "$APP" -mindepth "$depth" -path "$APP/.git" -prune -o ! -user "$RUN_UID" -exec chown -h "$RUN_UID:$RUN_GID" {} + 2>/dev/null
+  fi
+  since tests_patch "$t"
+}
+
+install_harness() {  # the evidence harness: stand-ins for the test runners, read-only
+  H="$WORK/h"
+  RESULTS=$(mktemp -d "$WORK/r.XXXXXXXXXX") || fail setup 1 "cannot create the results folder"
+  mkdir -p "$H/real"
+  [ -s "$WORK/harness.tar" ] && tar -xf "$WORK/harness.tar" -C "$H" --no-same-owner 2>/dev/null
+  local name real found  # each program as the grading user finds it on the PATH
+  local find='for n in python3 python pytest py.test go node; do p=$(command -v "$n") && printf "%s %s\n" "$n" "$p"; done'
+  if [ -n "$RUN_AS" ]; then found=$(as_user bash -c "$find" 2>/dev/null); else found=$(bash -c "$find" 2>/dev/null); fi
+  while read -r name real; do
+    [[ "$real" == /* ]] || continue
+    printf '%s\n' "$real" > "$H/real/$name"
+    [ -e "$H/bin/taskform-shim" ] && ln -s taskform-shim "$H/bin/$name"
+  done <<< "$found"
+  if [ -n "$RUN_AS" ]; then chown "$RUN_UID:$RUN_GID" "$RESULTS"; fi
+  chmod 700 "$RESULTS"
+  chmod -R a+rX,go-w "$H"
+  CANARY_UNITTEST="" CANARY_PYTEST=""
+  if [ -n "$CANARY" ]; then
+    CANARY_UNITTEST="$H/canary/$CANARY.py" CANARY_PYTEST="$H/canary/test_$CANARY.py"
+  fi
+}
+
+capture() {  # the first HEAD_BYTES to the host as they come; the last TAIL_BYTES kept; a count
+  local tail_pid
+  head -c "$HEAD_BYTES" | tee -- "$WORK/head"
+  mkfifo "$WORK/rest.fifo"
+  tail -c "$TAIL_BYTES" < "$WORK/rest.fifo" > "$WORK/tail" & tail_pid=$!
+  tee "$WORK/rest.fifo" | wc -c > "$WORK/rest"
+  wait "$tail_pid"
+}
+
+run_command() {
+  local t rc reader i home="$WORK/home"
+  mkdir -p "$home" && mkfifo "$WORK/out"
+  local env=(HOME="$home" PATH="$H/bin:$PATH" TASKFORM_HARNESS="$H" TASKFORM_RESULTS="$RESULTS"
+             TASKFORM_ROOTDIR="$APP" PYTHONDONTWRITEBYTECODE=1 PYTHONNOUSERSITE=1
+             TASKFORM_CANARY_UNITTEST="$CANARY_UNITTEST" TASKFORM_CANARY_PYTEST="$CANARY_PYTEST")
+  # from here on only the protocol goes to stdout: bash's own notes ("Killed" for a job a
+  # signal ended) and any stray diagnostics go to a file
+  exec 2> "$WORK/script.err"
+  printf '%s\n' '::taskform-run::'
+  capture < "$WORK/out" & reader=$!
+  mark t
+  if [ -n "$RUN_AS" ]; then
+    chown "$RUN_UID:$RUN_GID" "$home"
+    timeout -k "$KILL_AFTER" "$TIMEOUT" setpriv --reuid="$RUN_UID" --regid="$RUN_GID" "$RUN_GROUPS" --no-new-privs \
+      env "${env[@]}" USER="$RUN_AS" LOGNAME="$RUN_AS" bash -c "$COMMAND" > "$WORK/out" 2>&1 < /dev/null
+  else
+    timeout -k "$KILL_AFTER" "$TIMEOUT" env "${env[@]}" bash -c "$COMMAND" > "$WORK/out" 2>&1 < /dev/null
+  fi
+  rc=$?
+  since run "$t"
+  kill_user  # its files stay until the next grading's sweep: the results are among them
+  if [ -z "$RUN_AS" ]; then  # no user to sweep: a process that left the group may hold the output
+    for i in $(seq 1 300); do kill -0 "$reader" 2>/dev/null || break; sleep 0.01; done
+  fi
+  if [ -z "$RUN_AS" ] && kill -0 "$reader" 2>/dev/null; then
+    kill "$reader" 2>/dev/null
+    echo "[taskform: a process left behind by the command kept its output open; output after this point is lost]" >> "$WORK/tail"
+  fi
+  wait "$reader" 2>/dev/null
+  emit_output
+  emit_results
+  report run "$rc"
+}
+
+emit_output() {  # the header says how much the host already has and what is cut
+  local rest cut
+  HEAD=$(stat -c %s "$WORK/head" 2>/dev/null || echo 0)
+  rest=$(cat "$WORK/rest" 2>/dev/null || echo 0)
+  BYTES=$(( HEAD + rest ))
+  cut=$(( rest - TAIL_BYTES )); [ "$cut" -gt 0 ] || cut=0
+  printf '\n::taskform-tail:: cut=%s bytes=%s limit=%s\n' "$cut" "$(stat -c %s "$WORK/tail" 2>/dev/null || echo 0)" "$(( HEAD_BYTES + TAIL_BYTES ))"
+  cat "$WORK/tail" 2>/dev/null
+}
+
+emit_results() {  # read as the grading user: a link planted there reaches nothing of root's
+  local f name size data count=0 total=0
+  for f in "$RESULTS"/*; do
+    [ -e "$f" ] || [ -L "$f" ] || continue
+    name=${f##*/} count=$((count + 1))
+    [ "$count" -le 64 ] || break
+    if [[ ! "$name" =~ ^[A-Za-z0-9._-]+$ ]] || [ -L "$f" ] || [ ! -f "$f" ]; then
+      printf '\n::taskform-results:: name=%s bytes=0 refused=not-a-plain-file\n' "${name//[^A-Za-z0-9._-]/_}"; continue
+    fi
+    size=$(stat -c %s -- "$f")
+    total=$(( total + size ))
+    if [ "$total" -gt "$RESULTS_LIMIT" ]; then  # every results file together, not each
+      printf '\n::taskform-results:: name=%s bytes=0 refused=too-large-%s\n' "$name" "$size"; continue
+    fi
+    if [ -n "$RUN_AS" ]; then data=$(as_user base64 -w0 -- "$f"); else data=$(base64 -w0 -- "$f"); fi
+    printf '\n::taskform-results:: name=%s bytes=%s\n%s' "$name" "${#data}" "$data"
+  done
+}
+
+main() {
+  check_user
+  [ "$MODE" = reuse ] && sweep_previous
+  reset_repo
+  run_setup
+  apply_patches
+  install_harness
+  run_command
+}
+'''
