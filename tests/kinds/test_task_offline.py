@@ -59,7 +59,8 @@ def test_generates_gates_and_publishes_to_local_git(ws, tmp_path) -> None:  # ty
     checkout = clone(ws.root / starter["path"], tmp_path / "starter")
     assert files_of(checkout) == {".gitignore", "Dockerfile", "README.md", "app/__init__.py",
                                   "app/main.py", "app/store.py", "docker-compose.yml",
-                                  "kill.sh", "requirements.txt", "run.sh", "tests/test_smoke.py"}
+                                  "kill.sh", "requirements.txt", "run.sh", "tests/__init__.py",
+                                  "tests/test_smoke.py"}
     assert (checkout / "run.sh").stat().st_mode & 0o111 and (checkout / "kill.sh").stat().st_mode & 0o111
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=checkout, capture_output=True,
                           text=True).stdout.strip()

@@ -133,11 +133,20 @@ def test_a_verified_task_is_graded_then_published(dws) -> None:  # type: ignore[
     assert "Complete: 17 created, 0 updated, 0 replaced, 0 destroyed." in result.output
     assert 'task.items-api["grade"]: planned 6 children during apply (6 to apply)' in result.output
     assert statuses(dws, "task.items-api", 'task.items-api["grade"]') == ALL_GOOD
-    # the rubric's commands really ran the held-out tests with python3 -m pytest from /app
+    # the rubric's commands really ran the held-out tests with python3 -m pytest from /app,
+    # decided by the results pytest wrote, beside a canary that failed as it must
     cells = gradings(dws, 'task.items-api["grade"]')
     validation = rubric_id("task.items-api", "validation")
-    assert re.search(r"\n3 passed in [0-9.]+s\n", cells[validation, "golden"].outputs["output"])
-    assert re.search(r"\n3 failed in [0-9.]+s\n", cells[validation, "original"].outputs["output"])
+    named = ["tests/held_out/test_validation.py::test_valid_item_is_created_with_default_quantity",
+             "tests/held_out/test_validation.py::test_each_bad_field_is_named",
+             "tests/held_out/test_validation.py::test_rejected_items_are_not_stored"]
+    for solution, outcome in (("golden", "passed"), ("original", "failed")):
+        graded = cells[validation, solution].outputs
+        assert graded["evidence"] == "results", solution
+        assert [(t["id"], t["outcome"]) for t in graded["tests"]] == [
+            (name, outcome) for name in named], solution
+    assert re.search(r"\n1 failed, 3 passed in [0-9.]+s\n",
+                     cells[validation, "golden"].outputs["output"])  # the canary's failure
     out = dws.outputs("task.items-api")
     verification = out["verification"]
     assert (verification["golden"]["earned"], verification["golden"]["verdict"]) == (100, "pass")
@@ -276,12 +285,12 @@ kind: Task
 metadata: {name: streams}
 spec: {competencies: [java, kafka], background: shop, verify: docker}
 """, "task.yaml")
-    result = ws.run("validate")
-    assert (result.returncode, result.stderr) == (1, (
+    result = ws.cli("validate")
+    assert (result.exit_code, result.stderr) == (1, (
         "Error: 1 error in the specs:\n  specs/task.yaml:1:1: task.streams: verify: docker runs "
         "held-out tests, but this task is graded by review (scaffold generic): remove verify\n"))
-    applied = ws.run("apply", "-auto-approve")
-    assert applied.returncode == 1
+    applied = ws.cli("apply", "-auto-approve")
+    assert applied.exit_code == 1
     assert ('task.streams: FAILED: task.streams["draft"] failed: task.streams is graded by review '
             "(java-kafka, scaffold generic): it has no held-out tests for `verify: docker` to "
             "run; remove verify") in applied.stdout
