@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from runner.content.settings import ContentSettings
 from runner.errors import SpecError
 from runner.providers.docker.settings import DockerSettings
 from runner.providers.github import GithubSettings
@@ -125,6 +126,7 @@ class WorkspaceConfig(StrictModel):
     docker: DockerSettings = Field(default_factory=DockerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     github: GithubSettings = Field(default_factory=GithubSettings)
+    content: ContentSettings = Field(default_factory=ContentSettings)
 
 
 def read_config(data: bytes) -> tuple[WorkspaceConfig, dict[str, Any], dict[str, Any]]:

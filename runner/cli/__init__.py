@@ -18,7 +18,13 @@ class UserError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int):
         super().__init__(message)
-        self.exit_code = exit_code  # click reads it per instance
+        _set_exit_code(self, exit_code)
+
+
+def _set_exit_code(exc: click.ClickException, code: int) -> None:
+    """Click reads `exit_code` from the instance; click 8.5 declares it a class variable, so
+    typed code may not assign it: the instance's own attribute is set directly."""
+    exc.__dict__["exit_code"] = code
 
 
 # one command per line, in the workflow order `--help` lists them: each part of taskform adds
@@ -34,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "state": "runner.cli.state:state",
     "report": "runner.cli.report:report",
     "tasks": "runner.cli.tasks:tasks",
+    "scenarios": "runner.cli.scenarios:scenarios",
     "watch": "runner.cli.watch:watch",
     "gc": "runner.cli.gc:gc",
     "force-unlock": "runner.cli.unlock:force_unlock",
@@ -63,7 +70,7 @@ class Group(click.Group):
         except TaskformError as exc:
             raise UserError(str(exc), exc.exit_code) from None
         except click.UsageError as exc:
-            exc.exit_code = 1  # exit 2 means "changes" to -detailed-exitcode
+            _set_exit_code(exc, 1)  # exit 2 means "changes" to -detailed-exitcode
             raise
 
 

@@ -90,7 +90,7 @@ KINDS: dict[str, KindEntry] = {e.name: e for e in [
               can=frozenset({_F, _N}), summary="runner.report.grading:apply_summary",
               paths=True),
     KindEntry("competency", _K + "competency:CompetencyKind", document="Competency",
-              side_effects=False),
+              can=frozenset({_F}), side_effects=False),
     KindEntry("background", _K + "background:BackgroundKind", document="Background",
               side_effects=False),
     KindEntry("scenario_set", _K + "scenario_set:ScenarioSetKind", document="ScenarioSet",
