@@ -2,8 +2,9 @@
 pool of 4 locked-down containers, then planned again with nothing changed.
 
 The graded state is made honestly: a real `taskform apply` grades every cell in Docker (cheap
-commands, `true` and a file test, so that 5,000 cells grade in minutes, not hours); the no-op
-plan then reads exactly what such an apply records. Needs a Docker engine and the base image
+commands, `true` and a file test, so that 5,000 cells grade in minutes, not hours; the content is
+trusted, so `isolation: reuse` spares a fresh sandbox per cell, which the plan does not see); the
+no-op plan then reads exactly what such an apply records. Needs a Docker engine and the base image
 (`bash scripts/docker-up.sh`).
 
     python3 bench/grading_scale.py                        # 10 criteria × 500 solutions
@@ -79,6 +80,7 @@ spec:
         golden: null
         original: false
         timeout_seconds: 30
+        isolation: reuse
 """
 
 
