@@ -18,12 +18,14 @@ from runner import journal
 from runner.clock import SYSTEM_CLOCK, Clock
 from runner.connections import Connections
 from runner.errors import TaskformError
+from runner.kinds.contract import Can
 from runner.kinds.registry import KINDS, replaces_on_change
 from runner.plan import Change, Plan
 from runner.planning import recorded_outputs
 from runner.planning.evaluate import Evaluator
 from runner.redact import Redactor
 from runner.resource import Resource
+from runner.retirement import Retirements, Retiring, retire
 from runner.state.base import Event, Record, StateStore, now_iso
 from runner.state.facts import INTENTS, StoredFacts
 from runner.step import StepResult, StepRun
@@ -134,6 +136,7 @@ class Executor:
         self.sorters: list[tuple[graphlib.TopologicalSorter[str], str | None]] = []
         self.owner: dict[str, graphlib.TopologicalSorter[str]] = {}
         self.expanded: set[str] = set()
+        self.retirements = Retirements()
 
     # -- interrupts (called from the signal handler in the main thread) -------------------
 
@@ -205,6 +208,8 @@ class Executor:
 
     def _done(self, address: str, ready: deque[str]) -> None:
         """Mark a change finished; a parent whose children are all done becomes ready."""
+        for retiring in self.retirements.finished(address):
+            self._retire(retiring)
         sorter = self.owner[address]
         sorter.done(address)
         if sorter.is_active():
@@ -344,6 +349,17 @@ class Executor:
             self.stop.set()
             self.progress.note("--fail-fast: no new work will start.")
 
+    def _retire(self, retiring: Retiring) -> None:
+        """Remove what a replacement superseded, now that its dependents have finished."""
+        address = retiring.address
+        ctx = self.evaluator.context_at(self.resources[address].address, run_id=self.run_id,
+                                        log=lambda line: self._log(address, line))
+        message = retire(ctx, retiring)
+        if message:
+            self.progress.note(f"{address}: {self.redactor.text(message)}")
+            self.state.append(Event(run_id=self.run_id, event="retire", address=address,
+                                    message=self.redactor.text(message)))
+
     def _commit(self, change: Change, result: StepResult, outcome: Outcome) -> None:
         event = Event(run_id=self.run_id, event=result.status, address=change.address,
                       message=outcome.message,
@@ -372,5 +388,10 @@ class Executor:
         self.records[change.address] = record
         if result.status == StepStatus.DONE:
             self.fresh[change.address] = result.outputs
+            if prior is not None and change.action in (Action.UPDATE, Action.REPLACE) \
+                    and KINDS[record.kind].does(Can.RETIRE):
+                for ready in self.retirements.add(change.address, prior, record, self.changes,
+                                                  lambda a: a in self.report.outcomes):
+                    self._retire(ready)
         elif result.status == StepStatus.SKIPPED:
             self.fresh[change.address] = {}

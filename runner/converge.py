@@ -36,7 +36,7 @@ def converge(ws: Workspace, state: StateStore, connections: Connections, planned
         return ApplyReport()
     executor = Executor(ws, state, connections, planned.plan, planned.resources, planned.records,
                         run.run_id, progress, Redactor(ws.secrets),
-                        parallelism or ws.config.parallelism, fail_fast=fail_fast,
+                        parallelism or ws.parallelism, fail_fast=fail_fast,
                         saved_plan=saved_plan)
     guard = on_interrupt(executor.interrupt) if on_interrupt else nullcontext()
     with guard:

@@ -16,6 +16,21 @@ def digest(value: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+OUTPUTS_MEMO = "memo:outputs"  # on a record: `digest` of its (redacted) outputs, as stored
+
+
+def same(recorded: Mapping[str, str], planned: Mapping[str, str]) -> bool:
+    """Whether two fingerprints agree on everything but their memos (which say how a result was
+    made, or stand for what the record already holds, never what decides it)."""
+    decisive = 0
+    for name, value in planned.items():
+        if not name.startswith("memo:"):
+            if recorded.get(name) != value:
+                return False
+            decisive += 1
+    return decisive == sum(1 for name in recorded if not name.startswith("memo:"))
+
+
 def settings_components(rendered: Any) -> dict[str, str]:
     """`setting:<key>` per top-level key (UNKNOWN values are left out: not known yet)."""
     if isinstance(rendered, dict):
@@ -28,8 +43,8 @@ def reasons(old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
     out = []
     for name in sorted(set(old) | set(new)):
         before, after = old.get(name), new.get(name)
-        if before == after:
-            continue
+        if before == after or name.startswith("memo:"):
+            continue  # a memo (planning/reuse.py) says how a rendering was made, not what
         prefix, _, subject = name.partition(":")
         out.append(_reason(prefix, subject, name, before, after))
     return out

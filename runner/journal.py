@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from runner.fingerprint import OUTPUTS_MEMO, digest
 from runner.plan import Change
 from runner.redact import Redactor
 from runner.resource import Resource
@@ -18,11 +19,14 @@ def success(change: Change, result: StepResult, resource: Resource, prior: Recor
     """The record of an applied (or `when`-skipped) resource; secrets masked."""
     assert result.fingerprint is not None
     ts = now_iso()
+    outputs = redactor.value(result.outputs)
+    # what its dependents' `dep:` components digest, kept so a plan need not digest it again
+    fingerprint = {**result.fingerprint, OUTPUTS_MEMO: digest(outputs)}
     return Record(
         address=change.address, kind=resource.kind,
         status=RecordStatus.OK if result.status == StepStatus.DONE else RecordStatus.SKIPPED,
-        fingerprint=result.fingerprint, settings=redactor.value(result.rendered),
-        outputs=redactor.value(result.outputs),
+        fingerprint=fingerprint, settings=redactor.value(result.rendered),
+        outputs=outputs,
         depends_on=tuple(str(d) for d in resource.depends_on),
         parent=str(resource.parent) if resource.parent else None,
         prevent_destroy=resource.prevent_destroy, labels=dict(resource.labels),

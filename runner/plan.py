@@ -26,6 +26,7 @@ class Evaluated:
     rendered: Any
     fingerprint: dict[str, str] | None  # None: some input is known only after apply
     when: bool | None                   # None: not known before apply
+    reused: bool = False                # `rendered` is the record's: nothing was rendered
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Change:
     deferred: bool = False  # decided by dependencies: apply re-checks and may find nothing to do
     parent: str | None = None
     expands: bool = False   # its children are planned and applied during apply
+    notes: tuple[str, ...] = ()  # worth saying, changes nothing (a tag someone else moved)
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,11 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return any(c.action is not Action.NOOP for c in self.changes)
+
+    @property
+    def noted(self) -> list[Change]:
+        """The changes, no-ops included, that carry notes."""
+        return [c for c in self.changes if c.notes]
 
     def counts(self) -> dict[str, int]:
         out = {a.value: 0 for a in Action}
@@ -174,7 +181,8 @@ def _decide(ev: Evaluated, record: Record | None, observation: Observation | Non
                   depends_on=tuple(str(d) for d in resource.depends_on),
                   fingerprint=ev.fingerprint, deferred=deferred,
                   parent=str(resource.parent) if resource.parent else None,
-                  expands=bool(resource.expansion_deferred))
+                  expands=bool(resource.expansion_deferred),
+                  notes=observation.notes if observation is not None else ())
 
 
 def _interrupted(run_id: str) -> str:

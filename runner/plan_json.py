@@ -55,7 +55,7 @@ def to_json(plan: Plan) -> dict[str, Any]:
                      "reasons": list(c.reasons), "before": _encode(c.before),
                      "after": _encode(c.after), "depends_on": list(c.depends_on),
                      "fingerprint": c.fingerprint, "deferred": c.deferred, "parent": c.parent,
-                     "expands": c.expands}
+                     "expands": c.expands, "notes": list(c.notes)}
                     for c in plan.changes],
     }
 
@@ -74,7 +74,8 @@ def from_json(data: dict[str, Any]) -> Plan:
                            reasons=tuple(c["reasons"]), before=_decode(c["before"]),
                            after=_decode(c["after"]), depends_on=tuple(c["depends_on"]),
                            fingerprint=c["fingerprint"], deferred=c["deferred"],
-                           parent=c["parent"], expands=c.get("expands", False))
+                           parent=c["parent"], expands=c.get("expands", False),
+                           notes=tuple(c.get("notes", ())))
                     for c in data["changes"])
     return Plan(changes=changes, state_serial=data["state_serial"],
                 spec_digest=data["spec_digest"], workspace=data["workspace"], options=options)

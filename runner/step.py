@@ -12,7 +12,8 @@ from typing import Any
 from runner.address import parse_address
 from runner.clock import SYSTEM_CLOCK, Clock
 from runner.errors import Cancelled, NotStarted, PlanError, StepFailed, StepTimeout, TaskformError
-from runner.kinds.base import Can, Context
+from runner.fingerprint import same
+from runner.kinds.contract import Can, Context
 from runner.kinds.registry import KINDS
 from runner.plan import Change
 from runner.planning.evaluate import Evaluator
@@ -121,7 +122,7 @@ class StepRun:
             return StepResult(StepStatus.FAILED, message="changed since the plan was made: "
                               + "; ".join(drift) + "; make a new plan")
         record = self.record
-        if self.change.deferred and record and record.fingerprint == fingerprint \
+        if self.change.deferred and record and same(record.fingerprint, fingerprint) \
                 and record.status == RecordStatus.OK:
             return StepResult(StepStatus.UNCHANGED, outputs=record.outputs, fingerprint=fingerprint,
                               rendered=rendered)
@@ -157,8 +158,8 @@ class StepRun:
             try:
                 self._begin_work()
                 if self.change.action is Action.REPLACE and record is not None and not destroyed:
-                    if entry.does(Can.DESTROY):
-                        kind.destroy(ctx, record)
+                    if entry.does(Can.DESTROY) and not entry.does(Can.RETIRE):
+                        kind.destroy(ctx, record)  # a kind that retires removes it after
                     destroyed = True
                 prior = record if self.change.action is Action.UPDATE else None
                 outputs = kind.apply(ctx, model, prior)

@@ -1,132 +1,33 @@
-"""The workspace: a folder with `taskform.yaml` and spec files."""
+"""The workspace: a folder with `taskform.yaml` and spec files.
+
+Its settings are validated by pydantic models (`workspace_config.py`) when `taskform.yaml`
+changed; otherwise they come from the spec cache as plain data (`configcache`), and the models
+load only when something asks for `Workspace.config` (a kind, a door). The core reads what it
+needs before any kind runs (spec patterns, parallelism, the state backend) from `settings`.
+"""
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass, field
+import stat
 from pathlib import Path
-from typing import Annotated, Any, Literal
-from urllib.parse import parse_qs, urlsplit
-
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from typing import TYPE_CHECKING, Any
 
 from runner.errors import SpecError, SpecIssue, WorkspaceError
-from runner.providers.docker.settings import DockerSettings
-from runner.providers.github import GithubSettings
-from runner.providers.llm import LLMSettings
-from runner.providers.ssh.settings import SshSettings
-from runner.spec.paths import PathCheck, WorkspacePath
-from runner.spec.validation import validate
-from runner.spec.yamlsrc import SourceDoc, parse_file
-from runner.strict import StrictModel
+
+if TYPE_CHECKING:
+    from runner.workspace_config import WorkspaceConfig
 
 CONFIG_NAME = "taskform.yaml"
 
 
-def _glob(pattern: str) -> str:
-    # pathlib refuses some patterns only once it globs ('a**' raises ValueError, '.' an
-    # IndexError): glob a folder that does not exist, which touches nothing, to find out now
-    try:
-        next(Path("/nonexistent/taskform").glob(pattern), None)
-    except (ValueError, IndexError):
-        raise ValueError("expected a glob like specs/**/*.yaml ('**' only as a whole part of "
-                         f"the path), got {json.dumps(pattern)}") from None
-    return pattern
+def __getattr__(name: str) -> Any:
+    """The settings models, where they used to be defined (they load with pydantic, on use)."""
+    if name in ("VariableDecl", "StateSettings", "GradingSettings", "WorkspaceConfig"):
+        from runner import workspace_config
 
-
-SpecGlob = Annotated[str, AfterValidator(PathCheck(empty=False)), AfterValidator(_glob)]
-
-
-class VariableDecl(StrictModel):
-    """A declared variable: a literal `value`, or read from `env` with an optional `default`."""
-
-    value: Any = None
-    env: str | None = None
-    default: Any = None
-    secret: bool = False
-    description: str = ""
-
-
-class StateSettings(StrictModel):
-    """Where the state lives: a SQLite file in the workspace (the default), or a PostgreSQL
-    database shared by a team and its CI, many workspaces side by side (docs/state.md)."""
-
-    backend: Literal["sqlite", "postgresql"] = "sqlite"
-    path: WorkspacePath = Field(default=".taskform/state.db", description="sqlite: the file")
-    url: str | None = Field(default=None, description="postgresql: postgresql://USER@HOST:PORT/DB")
-    workspace: str | None = Field(default=None, min_length=1, max_length=200, description=(
-        "postgresql: the name this workspace's records live under (default: the folder's name)"))
-    password_variable: str | None = Field(default=None, description=(
-        "postgresql: a declared secret variable holding the password (else libpq's PGPASSWORD "
-        "or ~/.pgpass)"))
-    db_schema: str = Field(default="taskform", alias="schema", pattern=r"^[a-z_][a-z0-9_]{0,62}$",
-                           description="postgresql: the schema taskform's tables live in")
-    synchronous_commit: bool = Field(default=False, description=(
-        "postgresql: wait until each commit is on the server's disk. Off, taskform's own crash "
-        "still loses nothing; a crash of the database machine may lose its last fraction of a "
-        "second of commits, never corrupting the state (SQLite's WAL gives the same)"))
-
-    @field_validator("url")
-    @classmethod
-    def _url_without_password(cls, url: str | None) -> str | None:
-        return None if url is None else check_database_url(url)
-
-    @model_validator(mode="after")
-    def _settings_of_the_backend(self) -> StateSettings:
-        if self.backend == "postgresql" and not self.url:
-            raise ValueError("backend postgresql needs url: postgresql://USER@HOST:PORT/DATABASE")
-        only_postgresql = {"url", "workspace", "password_variable", "db_schema",
-                           "synchronous_commit"}
-        if self.backend == "sqlite" and self.model_fields_set & only_postgresql:
-            names = sorted("schema" if n == "db_schema" else n
-                           for n in self.model_fields_set & only_postgresql)
-            raise ValueError(f"{', '.join(names)}: only backend postgresql reads "
-                             f"{'it' if len(names) == 1 else 'them'}")
-        if self.backend == "postgresql" and "path" in self.model_fields_set:
-            raise ValueError("path: only backend sqlite reads it")
-        return self
-
-
-def check_database_url(url: str) -> str:
-    """A postgresql:// URL that carries no password: a password in taskform.yaml or on a
-    command line ends up in git, shell history and `ps`; it belongs in PGPASSWORD, ~/.pgpass or
-    a secret variable."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgresql", "postgres"):
-        raise ValueError(f"expected a postgresql://USER@HOST:PORT/DATABASE URL, got a "
-                         f"{parts.scheme or 'schemeless'} one")
-    if parts.password is not None or "password" in parse_qs(parts.query):
-        raise ValueError("the URL carries a password: put it in PGPASSWORD or ~/.pgpass, or in a "
-                         "secret variable named by password_variable")
-    return url
-
-
-class GradingSettings(StrictModel):
-    """task-sync's PASS_MARKER / FAIL_MARKER / TIMEOUT_MARKER / TIMEOUT_SECONDS."""
-
-    pass_marker: str | None = None
-    fail_marker: str | None = None
-    timeout_marker: str | None = None
-    timeout_seconds: float = Field(default=45, gt=0)
-    output_limit: int = Field(default=1024 * 1024, gt=0)
-    watchdog_slack_seconds: float = Field(
-        default=30.0, gt=0, description="how long the host waits for what a grading runs before "
-        "its command (setup commands, patches); the command's own deadline is its timeout")
-
-
-class WorkspaceConfig(StrictModel):
-    """Everything in `taskform.yaml`; every setting has a default, so an empty file is valid."""
-
-    specs: list[SpecGlob] = Field(default_factory=lambda: ["specs/**/*.yaml", "specs/**/*.yml"])
-    parallelism: int = Field(default=10, ge=1, le=256)
-    state: StateSettings = Field(default_factory=StateSettings)
-    variables: dict[str, Any] = Field(default_factory=dict)
-    grading: GradingSettings = Field(default_factory=GradingSettings)
-    docker: DockerSettings = Field(default_factory=DockerSettings)
-    llm: LLMSettings = Field(default_factory=LLMSettings)
-    github: GithubSettings = Field(default_factory=GithubSettings)
-    ssh: SshSettings = Field(default_factory=SshSettings)
+        return getattr(workspace_config, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Unset:
@@ -143,15 +44,59 @@ class Unset:
                              "which is not set (and has no default)")
 
 
-@dataclass
 class Workspace:
-    root: Path
-    config: WorkspaceConfig
-    variables: dict[str, Any] = field(default_factory=dict)
-    # the values to mask everywhere: declared secrets, and (added while rendering) every value a
-    # template derived from one; Redactors read this list as it grows
-    secrets: list[str] = field(default_factory=list)
-    secret_names: frozenset[str] = frozenset()  # the variables declared `secret: true`
+    """A workspace folder, its settings, and its variables' values (secrets among them)."""
+
+    def __init__(self, root: Path, config: WorkspaceConfig | None = None,
+                 variables: dict[str, Any] | None = None, secrets: list[str] | None = None, *,
+                 settings: dict[str, Any] | None = None,
+                 declarations: dict[str, Any] | None = None, written: dict[str, Any] | None = None):
+        self.root = root
+        self._config = config
+        self._settings = settings
+        self._written = written  # taskform.yaml's mapping as written, validated into `config`
+        self.variables: dict[str, Any] = variables if variables is not None else {}
+        # the values to mask everywhere: declared secrets, and (added while rendering) every
+        # value a template derived from one; Redactors read this list as it grows
+        self.secrets: list[str] = secrets if secrets is not None else []
+        self.secret_names: frozenset[str] = frozenset()  # the variables declared `secret: true`
+        # each variable's declaration: a VariableDecl dump, or its literal value
+        self.declarations: dict[str, Any] = declarations if declarations is not None else {}
+        self._real_root: bool | None = None
+
+    def __repr__(self) -> str:
+        return f"Workspace(root={self.root!r})"
+
+    @property
+    def config(self) -> WorkspaceConfig:
+        """The validated settings models (pydantic loads on first use)."""
+        if self._config is None:
+            from runner.workspace_config import WorkspaceConfig
+
+            # the mapping as written, not the dump: a default keeps its type (45, not 45.0)
+            self._config = WorkspaceConfig.model_validate(
+                self._written if self._written is not None else self.settings)
+        return self._config
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """taskform.yaml as validated, as plain data (the models' dump)."""
+        if self._settings is None:
+            assert self._config is not None, "a workspace has settings or a config"
+            self._settings = self._config.model_dump(mode="json")
+        return self._settings
+
+    @property
+    def spec_patterns(self) -> list[str]:
+        return [str(p) for p in self.settings["specs"]]
+
+    @property
+    def parallelism(self) -> int:
+        return int(self.settings["parallelism"])
+
+    @property
+    def state_backend(self) -> str:
+        return str(self.settings["state"]["backend"])
 
     @property
     def state_dir(self) -> Path:
@@ -163,12 +108,43 @@ class Workspace:
 
     def resolve(self, relative: str, what: str = "path") -> Path:
         """A path inside the workspace; one that escapes it (`..`, absolute, symlink) is refused."""
-        path = (self.root / relative).resolve()
+        path = self._plain_path(relative)
+        if path is None:
+            path = (self.root / relative).resolve()
         if not path.is_relative_to(self.root):
             raise WorkspaceError(f"{what} {relative!r} is outside the workspace {self.root}")
         return path
 
+    def _plain_path(self, relative: str) -> Path | None:
+        """`(root / relative).resolve()` for a relative path without `..` whose parts are no
+        symlinks, checked with one lstat per part below the root rather than one per part from
+        `/` (a plan of 5,000 gradings resolves tens of thousands of paths); None otherwise."""
+        if relative.startswith("/") or not self._root_is_real():
+            return None
+        parts = [p for p in relative.split("/") if p not in ("", ".")]
+        if ".." in parts:
+            return None
+        current = str(self.root)
+        for i, part in enumerate(parts):
+            current = os.path.join(current, part)
+            try:
+                if stat.S_ISLNK(os.lstat(current).st_mode):
+                    return None
+            except OSError:  # missing: resolving keeps the rest as written
+                return Path(os.path.join(current, *parts[i + 1:]))
+        return Path(current)
+
+    def _root_is_real(self) -> bool:
+        if self._real_root is None:
+            self._real_root = os.path.realpath(self.root) == str(self.root)
+        return self._real_root
+
     def relative(self, path: Path) -> str:
+        """`path` resolved, relative to the workspace (ValueError when it is outside)."""
+        if path.is_absolute() and path.is_relative_to(self.root):
+            plain = self._plain_path(str(path.relative_to(self.root)))
+            if plain is not None:
+                return str(plain.relative_to(self.root))
         return str(path.resolve().relative_to(self.root))
 
     def secret(self, variable: str | None, setting: str, what: str) -> str:
@@ -196,56 +172,57 @@ def open_workspace(directory: str | os.PathLike[str] = ".",
     if not config_file.is_file():
         raise WorkspaceError(f"no {CONFIG_NAME} in {root}: a workspace needs one (an empty file "
                              "is valid); use -C DIR to run in another folder")
-    docs, issues = parse_file(config_file, CONFIG_NAME)
-    issues += [d.issue((), "taskform.yaml holds one YAML document; remove this second one")
-               for d in docs[1:]]
-    if issues:
-        raise SpecError(issues)
-    doc = docs[0] if docs else SourceDoc(CONFIG_NAME, 0, {})
-    raw = doc.value if doc.value is not None else {}
-    if not isinstance(raw, dict):
-        raise SpecError([doc.issue((), "expected a mapping of settings")])
-    model, issues = validate(WorkspaceConfig, raw, doc, ())
-    if issues:
-        raise SpecError(issues)
-    assert isinstance(model, WorkspaceConfig)
-    ws = Workspace(root=root, config=model)
-    ws.variables, ws.secrets, issues = _resolve_variables(model.variables, doc, overrides or {})
+    from runner.spec import configcache
+    from runner.spec.readlimit import read_limited
+
+    data, too_large = read_limited(config_file, CONFIG_NAME)
+    if too_large:
+        raise SpecError([too_large])
+    found = configcache.find(root, data)
+    if found is not None:
+        ws = Workspace(root, settings=found.settings, declarations=found.declarations,
+                       written=found.written)
+    else:
+        from runner.workspace_config import read_config
+
+        model, declarations, written = read_config(data)
+        ws = Workspace(root, config=model, declarations=declarations)
+        configcache.keep(root, data, configcache.Validated(ws.settings, declarations, written))
+    ws.variables, ws.secrets, issues = resolve_variables(ws.declarations, overrides or {})
     if issues:
         raise SpecError(issues)
     ws.secret_names = frozenset(
-        name for name, raw in model.variables.items()
-        if (isinstance(raw, dict) and raw.get("secret") is True)
+        name for name, decl in ws.declarations.items()
+        if (isinstance(decl, dict) and decl.get("secret") is True)
         or (isinstance(ws.variables.get(name), str) and ws.variables[name] in ws.secrets))
     return ws
 
 
-def _resolve_variables(decls: dict[str, Any], doc: SourceDoc, overrides: dict[str, str]
-                       ) -> tuple[dict[str, Any], list[str], list[SpecIssue]]:
+def resolve_variables(declarations: dict[str, Any], overrides: dict[str, str]
+                      ) -> tuple[dict[str, Any], list[str], list[SpecIssue]]:
+    """Each variable's value (from the environment where declared so), the secrets among them,
+    and the issues with `-var` overrides."""
     values: dict[str, Any] = {}
     secrets: list[str] = []
     issues: list[SpecIssue] = []
-    for name, raw in decls.items():
-        if not isinstance(raw, dict):
-            values[name] = raw
+    for name, decl in declarations.items():
+        if not isinstance(decl, dict):
+            values[name] = decl
             continue
-        model, errs = validate(VariableDecl, raw, doc, ("variables", name))
-        issues.extend(errs)
-        if not isinstance(model, VariableDecl):
-            continue
-        value: Any = model.value
-        if model.env:
-            value = os.environ.get(model.env, model.default)
+        value: Any = decl["value"]
+        if decl["env"]:
+            value = os.environ.get(decl["env"], decl["default"])
             if value is None:
-                value = Unset(name, model.env)
-        if model.secret and isinstance(value, str) and value:
+                value = Unset(name, decl["env"])
+        if decl["secret"] and isinstance(value, str) and value:
             secrets.append(value)
         values[name] = value
     for name, value in overrides.items():
         if name not in values:
             issues.append(SpecIssue("-var", 1, 1, name, f"variable {name!r} is not declared in "
                                     f"{CONFIG_NAME}"))
-        if isinstance(decls.get(name), dict) and decls[name].get("secret") is True and value:
+        decl = declarations.get(name)
+        if isinstance(decl, dict) and decl.get("secret") is True and value:
             secrets.append(value)  # a secret given on the command line is masked like any other
         values[name] = value
     return values, secrets, issues

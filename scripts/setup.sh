@@ -8,6 +8,11 @@ log() { printf '[setup] %s\n' "$*"; }
 
 log "python packages"
 python3 -m pip install --quiet --disable-pip-version-check -e '.[docker,llm,github,ssh,postgres,test]'
+# An editable install leaves the sources uncompiled, and where PYTHONDONTWRITEBYTECODE is set
+# (it is on this machine) every command would compile them again: ~50 ms of a 170 ms no-op
+# plan. Compile them once, as pip does for a regular install; Python reads them whatever that
+# variable says, and recompiles a file that changed.
+python3 -m compileall -q -j 0 runner >/dev/null
 # pyenv finds a new console script only after a rehash
 if command -v pyenv > /dev/null 2>&1; then pyenv rehash; fi
 command -v taskform > /dev/null || log "warning: the taskform command is not on PATH; use python3 -m runner"

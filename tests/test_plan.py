@@ -218,3 +218,24 @@ def test_plan_is_a_pure_value():
     assert first == second
     assert first.counts() == {"create": 4, "update": 0, "replace": 0, "destroy": 0, "no-op": 0}
     assert first.has_changes and [c.action for c in first.actionable] == [Action.CREATE] * 4
+
+
+def test_notes_ride_on_the_change_and_change_nothing():
+    from runner.plan_json import from_json, to_json
+    from runner.report.plan_text import render_plan
+
+    note = "tag app:dev now points to another image (3f2c); this workspace goes on using its own"
+    observed = {"pipeline.p.a": Observation(notes=(note,)),
+                "pipeline.p.b": Observation(reasons=("it is gone",), notes=("and a note",))}
+    p = run([res("pipeline.p.a"), res("pipeline.p.b")], [rec("pipeline.p.a"), rec("pipeline.p.b")],
+            observed)
+    assert decisions(p) == {"pipeline.p.a": ("no-op", []),
+                            "pipeline.p.b": ("update", ["it is gone"])}
+    assert [(c.address, c.notes) for c in p.noted] == [("pipeline.p.a", (note,)),
+                                                       ("pipeline.p.b", ("and a note",))]
+    assert from_json(to_json(p)) == p
+    quiet = run([res("pipeline.p.a")], [rec("pipeline.p.a")], {"pipeline.p.a": observed[
+        "pipeline.p.a"]})
+    assert render_plan(quiet) == ("Notes (nothing to change for these):\n"
+                                  f"  pipeline.p.a: {note}\n\n"
+                                  "No changes. 1 resource matches the specs.\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
@@ -17,12 +18,50 @@ class UserError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int):
         super().__init__(message)
-        self.exit_code = exit_code
+        _set_exit_code(self, exit_code)
+
+
+def _set_exit_code(exc: click.ClickException, code: int) -> None:
+    """Click reads `exit_code` from the instance; click 8.5 declares it a class variable, so
+    typed code may not assign it: the instance's own attribute is set directly."""
+    exc.__dict__["exit_code"] = code
+
+
+# one command per line, in the workflow order `--help` lists them: each part of taskform adds
+# its own line. A command's module is imported only when that command runs (or help lists
+# them all), so `taskform plan` does not pay for `import`, `report` or `watch`.
+COMMANDS: dict[str, str] = {
+    "validate": "runner.cli.validate:validate",
+    "plan": "runner.cli.plan:plan",
+    "show": "runner.cli.show:show",
+    "apply": "runner.cli.apply:apply",
+    "destroy": "runner.cli.destroy:destroy",
+    "graph": "runner.cli.graph:graph",
+    "state": "runner.cli.state:state",
+    "report": "runner.cli.report:report",
+    "tasks": "runner.cli.tasks:tasks",
+    "deployments": "runner.cli.deployments:deployments",
+    "scenarios": "runner.cli.scenarios:scenarios",
+    "watch": "runner.cli.watch:watch",
+    "gc": "runner.cli.gc:gc",
+    "force-unlock": "runner.cli.unlock:force_unlock",
+    "import": "runner.cli.imports:import_",
+    "schema": "runner.cli.schema:schema",
+}
 
 
 class Group(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)  # in the order they were added: the workflow order
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        where = COMMANDS.get(cmd_name)
+        if where is None:
+            return None
+        module, _, name = where.partition(":")
+        command = getattr(importlib.import_module(module), name)
+        assert isinstance(command, click.Command)
+        return command
 
     def invoke(self, ctx: click.Context) -> object:
         from runner.errors import TaskformError
@@ -32,7 +71,7 @@ class Group(click.Group):
         except TaskformError as exc:
             raise UserError(str(exc), exc.exit_code) from None
         except click.UsageError as exc:
-            exc.exit_code = 1  # exit 2 means "changes" to -detailed-exitcode users
+            _set_exit_code(exc, 1)  # exit 2 means "changes" to -detailed-exitcode
             raise
 
 
@@ -54,47 +93,6 @@ def cli(ctx: click.Context, workspace: str, no_color: bool) -> None:
       taskform destroy          remove everything taskform made here
     """
     ctx.obj = App(workspace_dir=workspace, no_color=no_color)
-
-
-def _register() -> None:
-    # one command per line: each part of taskform adds its own line here
-    from runner.cli.apply import apply
-    from runner.cli.deployments import deployments
-    from runner.cli.destroy import destroy
-    from runner.cli.gc import gc
-    from runner.cli.graph import graph
-    from runner.cli.imports import import_
-    from runner.cli.plan import plan
-    from runner.cli.report import report
-    from runner.cli.schema import schema
-    from runner.cli.show import show
-    from runner.cli.state import state
-    from runner.cli.tasks import tasks
-    from runner.cli.unlock import force_unlock
-    from runner.cli.validate import validate
-    from runner.cli.watch import watch
-
-    for command in (
-        validate,
-        plan,
-        show,
-        apply,
-        destroy,
-        graph,
-        state,
-        report,
-        tasks,
-        deployments,
-        watch,
-        gc,
-        force_unlock,
-        import_,
-        schema,
-    ):
-        cli.add_command(command)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> None:

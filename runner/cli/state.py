@@ -9,7 +9,7 @@ import click
 
 if TYPE_CHECKING:
     from runner.state.base import Record
-    from runner.workspace import StateSettings
+    from runner.workspace_config import StateSettings
 
 from runner.cli.common import App, echo_json, json_option, lock_option, pass_app, seconds
 
@@ -177,7 +177,7 @@ def _target_settings(app: App, to: str, name: str | None, schema: str | None,
                      password_variable: str | None) -> StateSettings:
     from pydantic import ValidationError
 
-    from runner.workspace import StateSettings
+    from runner.workspace_config import StateSettings
 
     ws = app.workspace
     if to.startswith("sqlite:"):

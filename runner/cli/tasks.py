@@ -38,7 +38,9 @@ def list_(app: App, competency: str | None, status: str | None, as_json: bool) -
     width = max(len(e.address) for e in rows)
     for e in rows:
         where = e.starter or "-"
-        click.echo(f"{e.address:<{width}}  {e.status:<8}  {', '.join(e.competencies):<28}  {where}")
+        graded = "  (graded by review)" if e.grading == "review" else ""
+        click.echo(f"{e.address:<{width}}  {e.status:<8}  {', '.join(e.competencies):<28}  "
+                   f"{where}{graded}")
         if e.reason:
             click.echo("    " + e.reason.replace("\n", "\n    "))
     counts = {s: sum(1 for e in rows if e.status == s) for s in ("ready", "deployed", "failed")}

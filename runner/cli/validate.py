@@ -12,7 +12,8 @@ from runner.cli.common import App, echo_json, json_option, pass_app
 @pass_app
 def validate(app: App, as_json: bool) -> None:
     """Check taskform.yaml and every spec file: syntax, kinds, keys, types, references, cycles,
-    and the rubric files rubric steps read."""
+    the rubric files rubric steps read, and that every competency set has a prompt stack."""
+    from runner.content.checks import spec_problems
     from runner.errors import SpecError
     from runner.planning.claims import claim_conflicts
     from runner.spec.load import load_specs
@@ -21,6 +22,7 @@ def validate(app: App, as_json: bool) -> None:
     specs = load_specs(app.workspace)
     issues = claim_conflicts((r, r.settings) for r in specs.resources.values())
     issues += rubric_issues(app.workspace, specs)
+    issues += spec_problems(app.workspace, specs.resources)
     if issues:
         raise SpecError(issues)
     kinds: dict[str, int] = {}

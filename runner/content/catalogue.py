@@ -28,6 +28,7 @@ class Entry:
     updated_at: str
     reason: str = ""
     gates: dict[str, Any] = field(default_factory=dict)
+    grading: str | None = None  # tests | review (None: nothing generated yet)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,7 +67,9 @@ def entries(records: Mapping[str, Record], settings: Mapping[str, Any]) -> list[
             starter=(published.get("starter") or {}).get("url"),
             answers=(published.get("answers") or {}).get("url"), updated_at=record.updated_at,
             reason=(record.error or "").strip() if record.status == RecordStatus.FAILED else "",
-            gates=outputs.get("gates") or {}))
+            gates=outputs.get("gates") or {},
+            grading=(outputs.get("grading") or {}).get("mode") or
+            ("tests" if outputs.get("grading") else None)))
     return out
 
 

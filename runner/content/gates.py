@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from runner.content.deploy_scripts import deploy_problems
 from runner.content.keys import canonical_name
 from runner.content.models import Solution, TaskDraft
 
@@ -106,7 +107,9 @@ def leak_problems(draft: TaskDraft, solution: Solution, golden_patch: str) -> li
     return problems
 
 
-def grading_problems(solution: Solution) -> list[str]:
+def grading_problems(solution: Solution, grading: str = "tests") -> list[str]:
+    """Tests-graded: every criterion runs a held-out test. Review-graded: nothing pretends to
+    be a test (a word count is passed by filler)."""
     problems = []
     ids = [c.id for c in solution.rubric]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
@@ -114,8 +117,15 @@ def grading_problems(solution: Solution) -> list[str]:
         problems.append(f"rubric criterion ids are not unique: {', '.join(duplicates)}")
     if not any(c.required for c in solution.rubric):
         problems.append("no rubric criterion is required: a solution could fail them all and pass")
+    if grading == "review":
+        if solution.tests or any(c.command for c in solution.rubric):
+            problems.append("the task is graded by review, yet it has held-out tests or test "
+                            "commands; a review-graded task has none")
+        return problems
     if not solution.tests:
         problems.append("there are no held-out tests")
+    problems += [f"rubric criterion {c.id!r} has no test command" for c in solution.rubric
+                 if not c.command.strip()]
     return problems
 
 
@@ -125,13 +135,15 @@ def mentions(text: str, names: list[str]) -> list[str]:
     return [n for n in names if canonical_name(n) not in haystack]
 
 
-def all_problems(draft: TaskDraft, solution: Solution, golden_patch: str
-                 ) -> dict[str, list[str]]:
-    """The static gates, by name (the review gate asks a provider and runs separately)."""
+def all_problems(draft: TaskDraft, solution: Solution, golden_patch: str, *,
+                 grading: str = "tests", deploy: str = "none") -> dict[str, list[str]]:
+    """The static gates, by name (the review gate, and the rubric review of a review-graded
+    task, ask a provider and run separately)."""
     return {"readme": readme_problems(draft),
             "references": reference_problems(draft, solution),
             "leaks": leak_problems(draft, solution, golden_patch),
-            "grading": grading_problems(solution)}
+            "grading": grading_problems(solution, grading),
+            "deploy": deploy_problems(draft.code_files, deploy)}
 
 
 def _normal(path: str) -> str:

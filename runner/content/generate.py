@@ -8,8 +8,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner.content import gates, templates
+from runner.content import gates, review_grading, templates
 from runner.content.models import Review, Solution, TaskDraft
+from runner.content.profile import Profile
 from runner.content.stacks import Resolution
 from runner.errors import StepFailed
 from runner.providers import git
@@ -34,12 +35,13 @@ class TaskInputs:
     resolution: Resolution
     minutes: str
     scaffold: str
+    profile: Profile = field(default_factory=Profile)
+    exercise: str = ""  # the offline exercise (template provider)
+    conversation: str = "single"  # how the provider sends the three prompts (single | turns)
 
     @property
     def proficiency(self) -> str:
-        order = ["BEGINNER", "BASIC", "INTERMEDIATE", "ADVANCED"]
-        levels = [str(c.get("proficiency") or "BASIC") for c in self.competencies]
-        return max(levels, key=lambda lv: order.index(lv) if lv in order else 1)
+        return top_proficiency(self.competencies)
 
     def variables(self, feedback: list[str]) -> dict[str, Any]:
         names = [str(c["name"]) for c in self.competencies]
@@ -49,7 +51,18 @@ class TaskInputs:
                 "minutes_range": self.minutes, "stack": self.resolution.stack.name,
                 "category": self.resolution.category, "repo": self.repo,
                 "slug": self.repo[:49].strip("-"), "feedback": feedback,
-                "title": " ".join(w.capitalize() for w in self.repo.split("-"))}
+                "title": " ".join(w.capitalize() for w in self.repo.split("-")),
+                "grading": self.profile.grading, "deploy": self.profile.deploy,
+                "toolchain": self.profile.describe, "toolchain_name": self.profile.toolchain,
+                "exercise_id": self.exercise,
+                "conversation": self.conversation}
+
+
+def top_proficiency(competencies: list[dict[str, Any]]) -> str:
+    """The highest proficiency of a competency set: it decides the task's level."""
+    order = ["BEGINNER", "BASIC", "INTERMEDIATE", "ADVANCED"]
+    levels = [str(c.get("proficiency") or "BASIC") for c in competencies]
+    return max(levels, key=lambda lv: order.index(lv) if lv in order else 1)
 
 
 @dataclass
@@ -63,6 +76,8 @@ class Generated:
     usage: Usage = field(default_factory=Usage)
     attempts: int = 0
     model: str = ""
+    profile: Profile = field(default_factory=Profile)
+    scenario: str = ""
 
     @property
     def passed(self) -> bool:
@@ -111,9 +126,9 @@ def generate(ws: Workspace, llm: LLM, inputs: TaskInputs, call: Call,
 
 def _attempt(ws: Workspace, llm: LLM, inputs: TaskInputs, call: Call,
              feedback: list[str]) -> Generated:
-    out = Generated(model=llm.model)
+    out = Generated(model=llm.model, profile=inputs.profile, scenario=inputs.scenario)
     variables = inputs.variables(feedback)
-    facts = {"scaffold": inputs.scaffold, "variables": variables}
+    facts = {"scaffold": inputs.scaffold, "exercise": inputs.exercise, "variables": variables}
     try:
         call.log(f"generating the task with {llm.name} ({inputs.resolution.stack.name} prompts)")
         reply = llm.complete(Request("task", conversation(ws, inputs, feedback), TaskDraft,
@@ -131,7 +146,18 @@ def _attempt(ws: Workspace, llm: LLM, inputs: TaskInputs, call: Call,
     starter = out.draft.code_files
     out.golden_patch = git.diff(starter, {**starter, **out.solution.files})
     out.held_out_patch = git.diff(starter, {**starter, **out.solution.tests})
-    out.gates = {"schema": [], **gates.all_problems(out.draft, out.solution, out.golden_patch)}
+    profile = inputs.profile
+    out.gates = {"schema": [], **gates.all_problems(out.draft, out.solution, out.golden_patch,
+                                                    grading=profile.grading,
+                                                    deploy=profile.deploy)}
+    if not any(out.gates.values()) and profile.grading == "review":
+        call.log("grading the golden deliverable and the starter by rubric review")
+        problems, used = review_grading.gate_problems(
+            ws, llm, call, draft=out.draft, rubric=out.solution.rubric,
+            solution_files=out.solution.files, scenario=inputs.scenario,
+            competencies=inputs.competencies)
+        out.usage.add(used)
+        out.gates["grading"] = problems
     if any(out.gates.values()):
         out.gates["review"] = []  # not asked: the task already failed; asking would only cost
         return out
@@ -162,7 +188,8 @@ def _review(ws: Workspace, llm: LLM, inputs: TaskInputs, out: Generated, call: C
         "steps": out.solution.steps,
         "rubric_json": json.dumps([c.model_dump() for c in out.solution.rubric], indent=2)})
     facts = {"draft": out.draft.model_dump(), "solution": out.solution.model_dump(),
-             "competencies": inputs.competencies}
+             "competencies": inputs.competencies, "scenario": inputs.scenario,
+             "grading": inputs.profile.grading}
     call.log("reviewing the task")
     try:
         reply = llm.complete(Request("task_review", ({"role": "system", "content": SYSTEM},

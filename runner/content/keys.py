@@ -40,6 +40,18 @@ def key_of(competencies: Iterable[Mapping[str, Any]], proficiency: str | None = 
                         for c in competencies)
 
 
+def normal_key(key: str) -> str:
+    """A key written any way (`JAVA(BASIC),kafka (basic)`) the one normal way: names as
+    written, spacing normalised, proficiency in capitals, sorted by name."""
+    items = []
+    for part in key.split(","):
+        part = " ".join(part.split())
+        if part:
+            match = _ITEM.match(part)
+            items.append((match["name"], match["level"]) if match else (part, ""))
+    return scenario_key(items)
+
+
 def identity(key: str) -> Identity:
     """What two keys must share to be the same: canonical names and levels, order ignored."""
     out = []

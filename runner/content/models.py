@@ -74,7 +74,11 @@ class Criterion(Answer):
     criterion: str = Field(min_length=5)
     score: int = Field(gt=0, le=100)
     required: bool = False
-    command: str = Field(min_length=1, description="shell command run in the repository root")
+    command: str = Field(default="", description="shell command, run in the repository root, "
+                         "that exits 0 when the criterion is met and names the tests it runs "
+                         "(empty for a task graded by review)")
+    behaviour: list[str] = Field(default_factory=list, description="1-4 words naming what it "
+                                 "checks, as the scenario and the README objectives say them")
 
 
 class Solution(Answer):
@@ -82,13 +86,26 @@ class Solution(Answer):
 
     files: dict[str, str] = Field(description="full content of every file the solution changes or adds")
     steps: list[str] = Field(min_length=1)
-    tests: dict[str, str] = Field(description="held-out test files, by path")
+    tests: dict[str, str] = Field(default_factory=dict, description="held-out test files, by "
+                                  "path (none for a task graded by review)")
     rubric: list[Criterion] = Field(min_length=1)
 
     @field_validator("steps", mode="before")
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _as_list(value)
+
+
+class CriterionVerdict(Answer):
+    id: str
+    passed: bool = Field(alias="pass")
+    reason: str = ""
+
+
+class SubmissionReview(Answer):
+    """A rubric review of one submission: a verdict per criterion."""
+
+    criteria: list[CriterionVerdict]
 
 
 class Review(Answer):

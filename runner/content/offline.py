@@ -9,16 +9,15 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import yaml
-
-from runner.content import scaffold, templates
+from runner.content import exercises, scaffold
+from runner.content.behaviour import consistency_problems, named_tests
 from runner.content.gates import readme_sections, test_targets
+from runner.content.offline_review import submission_review
 from runner.content.scenarios import section_bodies
 from runner.errors import TaskformError
 from runner.providers.llm import Request
 from runner.workspace import Workspace
 
-SCENARIO_BANK = "scenarios/bank.yaml"
 SCOPE_LIMITS = {"BEGINNER": 1500, "BASIC": 1500, "INTERMEDIATE": 2200, "ADVANCED": 3000}
 MAX_STARTER_FILES, MAX_STARTER_BYTES = 60, 256 * 1024
 
@@ -31,12 +30,12 @@ def answer(ws: Workspace, request: Request) -> dict[str, Any]:
 
 
 def _task(ws: Workspace, facts: dict[str, Any]) -> dict[str, Any]:
-    rendered = scaffold.render(ws, facts["scaffold"], facts["variables"])
+    rendered = scaffold.render(ws, facts["scaffold"], facts["exercise"], facts["variables"])
     return {**rendered.task, "code_files": rendered.starter}
 
 
 def _solution(ws: Workspace, facts: dict[str, Any]) -> dict[str, Any]:
-    rendered = scaffold.render(ws, facts["scaffold"], facts["variables"])
+    rendered = scaffold.render(ws, facts["scaffold"], facts["exercise"], facts["variables"])
     return {"files": rendered.solution, "steps": rendered.steps, "tests": rendered.tests,
             "rubric": rendered.rubric}
 
@@ -62,23 +61,31 @@ def _task_review(ws: Workspace, facts: dict[str, Any]) -> dict[str, Any]:
         issues.append(f"SCOPE: the starter has {len(draft['code_files'])} files, {size} bytes")
     if not solution["rubric"]:
         issues.append("COMPLETENESS: no rubric")
+    issues += _consistency(facts, sections.get("objectives", ""))
     return {"pass": not issues, "issues": issues,
             "feedback": "meets the offline review rules" if not issues else "; ".join(issues)}
 
 
+def _consistency(facts: dict[str, Any], objectives: str) -> list[str]:
+    """The scenario, the objectives and the held-out tests must name the same behaviour (a
+    review-graded task has no tests: its scenario must only exist)."""
+    scenario = str(facts.get("scenario") or "")
+    if facts.get("grading") == "review":
+        return [] if scenario.strip() else \
+            ["SCENARIO: the task has no scenario, so nothing situates its objectives"]
+    rubric = facts["solution"]["rubric"]
+    targets = {str(c["id"]): test_targets(str(c.get("command") or "")) for c in rubric}
+    return consistency_problems(scenario, objectives, rubric, facts["solution"]["tests"],
+                                targets)
+
+
 def _scenarios(ws: Workspace, facts: dict[str, Any]) -> dict[str, Any]:
-    path = templates.require(ws, SCENARIO_BANK, "the offline scenario bank")
-    bank = yaml.safe_load(path.read_text()) or {}
-    entries = bank.get(facts["category"]) or bank.get("BACKEND") or []
-    if not entries:
-        raise TaskformError(f"{templates.shown(ws, path)} has no scenarios for "
-                            f"{facts['category']}")
-    start, count = int(facts.get("offset", 0)), int(facts["count"])
-    chosen = [entries[(start + i) % len(entries)] for i in range(count)]
     variables = {"names": facts["names"], "first": facts["first"],
                  "proficiency": facts["proficiency"]}
-    where = templates.shown(ws, path)
-    return {"scenarios": [templates.render_text(ws, e, variables, where) for e in chosen]}
+    entries = exercises.offline_bank(ws, str(facts["category"]), facts.get("scaffold"),
+                                     variables)
+    start, count = int(facts.get("offset", 0)), int(facts["count"])
+    return {"scenarios": [entries[(start + i) % len(entries)] for i in range(count)]}
 
 
 def _scenario_review(ws: Workspace, facts: dict[str, Any]) -> dict[str, Any]:
@@ -126,10 +133,14 @@ def _task_check(ws: Workspace, facts: dict[str, Any]) -> dict[str, Any]:
         if not str(item.get("criterion", "")).strip():
             issues.append(f"criterion {label} has no text")
         targets = [t for c in commands for t in test_targets(c)]
-        if not targets:
+        names = [n.strip("^$") for c in commands for n in named_tests(c)]
+        if not targets and not names:
             issues.append(f"criterion {label} runs no test file")
         issues += [f"criterion {label} runs {t}, which the held-out patch does not add"
                    for t in targets if t not in added]
+        # a test named by the command (`go test -run '^TestX$' ./pkg`) must be one it adds
+        issues += [f"criterion {label} runs the test {n}, which the held-out patch does not add"
+                   for n in names if not _adds_test(facts["patch"], n)]
     if not facts["prompt"].strip():
         issues.append("the task prompt is empty")
     summary = (f"{len(rubric)} criteria; every one runs a test the held-out patch adds"
@@ -137,6 +148,12 @@ def _task_check(ws: Workspace, facts: dict[str, Any]) -> dict[str, Any]:
     return {"verdict": "fail" if issues else "pass", "issues": issues, "summary": summary}
 
 
+def _adds_test(patch: str, name: str) -> bool:
+    added = "\n".join(line[1:] for line in patch.splitlines() if line.startswith("+"))
+    return re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", added) is not None
+
+
 _HANDLERS: dict[str, Callable[[Workspace, dict[str, Any]], dict[str, Any]]] = {
     "task": _task, "solution": _solution, "task_review": _task_review,
-    "scenarios": _scenarios, "scenario_review": _scenario_review, "task_check": _task_check}
+    "scenarios": _scenarios, "scenario_review": _scenario_review, "task_check": _task_check,
+    "submission_review": lambda ws, facts: submission_review(facts)}

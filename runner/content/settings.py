@@ -13,8 +13,17 @@ from runner.spec.paths import WorkspacePath
 from runner.strict import StrictModel as Settings
 
 Provider = Literal["template", "openai"]
+UnknownTechnology = Literal["error", "category_fallback"]
 REPO_NAME = r"^[A-Za-z0-9._-]{1,90}$"
 NAME = r"^[A-Za-z0-9_][A-Za-z0-9._-]*$"  # a folder's name: no '/', never '..'
+
+
+class ContentSettings(Settings):
+    """`content:` in taskform.yaml: workspace-wide choices about generated content."""
+
+    unknown_technology: UnknownTechnology = Field(
+        default="error", description="a competency no stack covers: `error` (naming the table), "
+        "or `category_fallback`: use the fallback stack of its declared `category`")
 
 
 class GeneratorSettings(Settings):
@@ -23,6 +32,9 @@ class GeneratorSettings(Settings):
     scaffold: str | None = Field(default=None, description="offline scaffold (templates/tasks/<name>); "
                                  "default: the stack's")
     stack: str | None = Field(default=None, description="prompt stack; default: from stacks.yaml")
+    exercise: str | None = Field(default=None, description="offline exercise of the scaffold's "
+                                 "catalogue (template provider); default: the one matching the "
+                                 "scenario")
     regenerations: int = Field(default=1, ge=0, le=5,
                                description="extra attempts with the gate failures fed back")
 

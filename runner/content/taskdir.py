@@ -17,12 +17,15 @@ from typing import Any
 from runner.content import templates
 from runner.content.generate import Generated
 from runner.content.models import Review, Solution, TaskDraft
+from runner.content.profile import Profile
 from runner.providers import git
 from runner.workspace import Workspace
 
 GRADING = {"rubrics": "grading/rubrics.json", "held_out_tests": "grading/held_out_tests.patch",
            "golden": "grading/golden.patch"}
-RECIPE = "grading/Dockerfile"  # from templates/grading/Dockerfile
+# a task graded by review has no tests to run: its rubric has no commands, nothing to build
+REVIEW_GRADING = {"rubrics": "grading/review_rubric.json", "golden": "grading/golden.patch"}
+RECIPE = "grading/Dockerfile"  # from templates/grading/Dockerfile.j2 (or a workspace's Dockerfile)
 PROJECT = "grading/project"
 # the image needs only the recipe and the project: the patches and the rubric stay out of it
 # (and out of the build's fingerprint, so a new rubric does not rebuild the image)
@@ -34,12 +37,20 @@ def folder(ws: Workspace, repo: str) -> Path:
     return ws.state_dir / "tasks" / repo
 
 
+def grading_files(generated: Generated) -> dict[str, str]:
+    """The grading material's names for this task's grading mode."""
+    return REVIEW_GRADING if generated.profile.grading == "review" else GRADING
+
+
 def rubrics_json(generated: Generated, address: str) -> list[dict[str, Any]]:
-    """rubrics.json: task-sync's format, ids stable per task and criterion."""
+    """rubrics.json: task-sync's format, ids stable per task and criterion (a review-graded
+    task's criteria carry `grading: review` instead of test commands)."""
     assert generated.solution is not None
+    review = generated.profile.grading == "review"
     return [{"rubricItemId": str(uuid.uuid5(RUBRIC_NAMESPACE, f"{address}/{c.id}")),
              "score": c.score, "criterion": c.criterion, "required": c.required,
-             "forms": {"default": {"criterion_test_command": c.command}}}
+             **({"grading": "review"} if review else
+                {"forms": {"default": {"criterion_test_command": c.command}}})}
             for c in generated.solution.rubric]
 
 
@@ -50,9 +61,14 @@ def answers_tree(generated: Generated, rubrics: list[dict[str, Any]]) -> dict[st
     solution_md = (f"# Solution: {generated.draft.name}\n\n{generated.draft.answer}\n\n"
                    f"## Steps\n\n{steps}\n")
     return {**generated.draft.code_files, **generated.solution.files, "SOLUTION.md": solution_md,
-            GRADING["rubrics"]: json.dumps(rubrics, indent=2) + "\n",
-            GRADING["held_out_tests"]: generated.held_out_patch,
-            GRADING["golden"]: generated.golden_patch}
+            **_grading_material(generated, rubrics)}
+
+
+def _grading_material(generated: Generated, rubrics: list[dict[str, Any]]) -> dict[str, str]:
+    names = grading_files(generated)
+    texts = {"rubrics": json.dumps(rubrics, indent=2) + "\n", "golden": generated.golden_patch,
+             "held_out_tests": generated.held_out_patch}
+    return {path: texts[key] for key, path in names.items()}
 
 
 def write(ws: Workspace, repo: str, generated: Generated, address: str,
@@ -71,11 +87,11 @@ def write(ws: Workspace, repo: str, generated: Generated, address: str,
     git.write_files(tmp, files)
     git.write_files(tmp / "starter", generated.draft.code_files)
     git.write_files(tmp / "answers", answers_tree(generated, rubrics))
-    git.write_files(tmp, {GRADING["rubrics"]: _json(rubrics),
-                          GRADING["held_out_tests"]: generated.held_out_patch,
-                          GRADING["golden"]: generated.golden_patch,
-                          RECIPE: recipe(ws).read_text(), "grading/.dockerignore": DOCKERIGNORE})
-    git.write_files(tmp / PROJECT, generated.draft.code_files)
+    git.write_files(tmp, _grading_material(generated, rubrics))
+    if generated.profile.grading == "tests":
+        git.write_files(tmp, {RECIPE: recipe_text(ws, generated.profile),
+                              "grading/.dockerignore": DOCKERIGNORE})
+        git.write_files(tmp / PROJECT, generated.draft.code_files)
     shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp.rename(target)
@@ -91,13 +107,16 @@ def read(ws: Workspace, repo: str, key: str) -> tuple[Generated, dict[str, Any]]
         if meta.get("key") != key or not meta.get("passed"):
             return None
         review = json.loads((base / "review.json").read_text())
+        profile = Profile.from_dict(meta.get("profile") or {})
+        held_out = base / GRADING["held_out_tests"]
         generated = Generated(
             draft=TaskDraft.model_validate_json((base / "task.json").read_text()),
             solution=Solution.model_validate_json((base / "solution.json").read_text()),
             golden_patch=(base / GRADING["golden"]).read_text(),
-            held_out_patch=(base / GRADING["held_out_tests"]).read_text(),
+            held_out_patch=held_out.read_text() if profile.grading == "tests" else "",
             gates=meta.get("gates") or {}, review=Review.model_validate(review) if review else None,
-            model=meta.get("model", ""), attempts=meta.get("attempts", 1))
+            model=meta.get("model", ""), attempts=meta.get("attempts", 1), profile=profile,
+            scenario=str(meta.get("scenario") or ""))
     except (OSError, ValueError):
         return None
     return generated, meta
@@ -117,9 +136,23 @@ def write_failure(ws: Workspace, repo: str, generated: Generated, meta: dict[str
 
 
 def recipe(ws: Workspace) -> Path:
-    """The grading image's Dockerfile: the workspace's templates/grading/Dockerfile, else
-    taskform's."""
-    return templates.require(ws, RECIPE, "the grading image of generated tasks")
+    """The grading image's recipe: the workspace's templates/grading/Dockerfile (used as is)
+    or Dockerfile.j2, else taskform's Dockerfile.j2 (rendered with the task's toolchain)."""
+    for root in templates.roots(ws):
+        for name in (RECIPE, RECIPE + ".j2"):
+            if (root / name).is_file():
+                return root / name
+    return templates.require(ws, RECIPE + ".j2", "the grading image of generated tasks")
+
+
+def recipe_text(ws: Workspace, profile: Profile) -> str:
+    """The Dockerfile of a task's grading image: the base image plus its toolchain."""
+    path = recipe(ws)
+    if path.suffix != ".j2":
+        return path.read_text()
+    return templates.render_file(ws, path, {"toolchain": profile.toolchain,
+                                            "packages": list(profile.packages),
+                                            "env": profile.env, "setup": list(profile.setup)})
 
 
 def recipe_fingerprint(ws: Workspace) -> dict[str, str]:
@@ -129,9 +162,15 @@ def recipe_fingerprint(ws: Workspace) -> dict[str, str]:
 
 def missing(ws: Workspace, repo: str) -> list[str]:
     base = folder(ws, repo)
-    wanted = ["generation.json", "task.json", *GRADING.values(), RECIPE]
+    try:
+        meta = json.loads((base / "generation.json").read_text())
+    except (OSError, ValueError):
+        meta = {}
+    review = (meta.get("profile") or {}).get("grading") == "review"
+    wanted = ["generation.json", "task.json",
+              *(REVIEW_GRADING.values() if review else [*GRADING.values(), RECIPE])]
     gone = [name for name in wanted if not (base / name).is_file()]
-    return gone + ([f"{PROJECT}/"] if not (base / PROJECT).is_dir() else [])
+    return gone + ([f"{PROJECT}/"] if not review and not (base / PROJECT).is_dir() else [])
 
 
 def remove(ws: Workspace, repo: str) -> None:

@@ -54,10 +54,20 @@ def shown(ws: Workspace, path: Path) -> str:
 
 
 def environment(ws: Workspace) -> SandboxedEnvironment:
-    return SandboxedEnvironment(loader=FileSystemLoader([str(r) for r in roots(ws)]),
-                                undefined=StrictUndefined, keep_trailing_newline=True,
-                                trim_blocks=True, lstrip_blocks=True,
-                                autoescape=False)
+    env = SandboxedEnvironment(loader=FileSystemLoader([str(r) for r in roots(ws)]),
+                               undefined=StrictUndefined, keep_trailing_newline=True,
+                               trim_blocks=True, lstrip_blocks=True, autoescape=False)
+    env.filters["sentence"] = sentence
+    return env
+
+
+def sentence(text: object) -> str:
+    """`{{ x | sentence }}`: the text stripped and ending like a sentence, so a background
+    written without a final period does not run into the next one."""
+    value = str(text).strip()
+    if value and value[-1] not in ".!?:;…" and not value.endswith((".)", '."', ".'")):
+        value += "."
+    return value
 
 
 def render_file(ws: Workspace, path: Path, variables: dict[str, Any]) -> str:

@@ -4,168 +4,41 @@ A kind validates its settings (a pydantic model), fingerprints them (the file co
 facts that decide the result, beyond the settings themselves), observes the real thing, applies
 and destroys it, and may expand into child resources at plan time. What it does beyond
 applying is declared in its entry of the kind table (`registry.py`) as a set of `Can`.
+
+Kind modules import everything from here; the core imports `contract` (the same names, without
+pydantic) so that a plan that calls no kind loads no settings model.
 """
 
 from __future__ import annotations
 
-import hashlib
-import threading
-import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from runner.address import Address, Selection
-from runner.errors import Cancelled
-from runner.providers.call import Call
-from runner.providers.docker.engine import DockerEngine, engine_address
-from runner.providers.docker.labels import Owner, object_name
-from runner.state.base import Facts, MemoryFacts, Record
+from runner.address import Selection
+from runner.kinds.contract import (
+    METHODS,
+    Can,
+    Child,
+    Context,
+    Expansion,
+    ExpansionDeferred,
+    Kind,
+    cached_digest,
+    file_digest,
+    hash_files,
+)
+from runner.state.base import Record
 from runner.strict import StrictModel
 from runner.vocabulary import IN_SYNC, Observation
 
-if TYPE_CHECKING:
-    from runner.connections import Connections
-    from runner.workspace import Workspace
+__all__ = ["METHODS", "BaseKind", "Can", "Child", "Context", "Expansion", "ExpansionDeferred",
+           "Kind", "Settings", "cached_digest", "file_digest", "hash_files"]
 
 
 class Settings(StrictModel):
     """Base of every kind's settings model: unknown keys are errors."""
-
-
-
-
-class ExpansionDeferred(Exception):
-    """Raised by `expand` when an input it needs (a file, an output) exists only once a
-    dependency has been applied: the children are then planned and applied during apply."""
-
-
-@dataclass(frozen=True)
-class Child:
-    """A resource a kind expands into: `key` indexes it under the parent's address.
-    `depends_on`: addresses it waits for besides its parent's dependencies and what its
-    settings' templates reference (a rubric step waiting for its sibling pool, say)."""
-
-    key: tuple[str | int, ...]
-    kind: str
-    settings: Any
-    depends_on: tuple[str, ...] = ()
-
-
-@dataclass
-class Context:
-    """Everything a kind may touch. Kinds reach the world only through this."""
-
-    workspace: Workspace
-    address: Address
-    connections: Connections
-    run_id: str = ""
-    deadline: float | None = None
-    timeout: float | None = None  # the step's `timeout` as written (seconds)
-    cancelled: threading.Event = field(default_factory=threading.Event)
-    stopping: threading.Event = field(default_factory=threading.Event)  # no new work may begin
-    log: Callable[[str], None] = lambda line: None
-    outputs: Callable[[str], Any] = lambda address: None
-    recorded: Mapping[str, Record] = field(default_factory=dict)  # the state as planning saw it
-    facts: Facts = field(default_factory=MemoryFacts)  # what kinds remember, in the state store
-
-    def path(self, relative: str, what: str = "path") -> Path:
-        """A path inside the workspace (paths escaping it are refused)."""
-        return self.workspace.resolve(relative, what)
-
-    def labels(self) -> dict[str, str]:
-        """The labels that mark an object as taskform's."""
-        return self.owner().labels()
-
-    def owner(self) -> Owner:
-        """Whose the objects this resource creates are (their labels)."""
-        return Owner(str(self.workspace.root), str(self.address), self.run_id)
-
-    def call(self) -> Call:
-        """This step's log, cancellation and deadline, for a door's long call."""
-        return Call(log=self.log, cancelled=self.cancelled, deadline=self.deadline,
-                    what=str(self.address))
-
-    def docker(self) -> DockerEngine:
-        """The workspace's Docker engine, connected on first use and shared by the run."""
-        address = engine_address(self.workspace.config.docker.host)
-        size = max(10, self.workspace.config.parallelism + 4)
-        return self.connections.get("docker", address, lambda: DockerEngine(address, size))
-
-    def object_name(self, suffix: str = "") -> str:
-        """A deterministic Docker name for this resource, unique to its workspace and address:
-        `tf-<pipeline>-<step>[-<key>]-<hash>`."""
-        address = self.address
-        return object_name(str(self.workspace.root), str(address),
-                           [*address.parts[1:], *address.key], suffix)
-
-    def remaining(self) -> float | None:
-        """Seconds left before the step's deadline (None: no timeout)."""
-        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
-
-    def check_cancelled(self) -> None:
-        if self.cancelled.is_set():
-            raise Cancelled(str(self.address))
-
-
-class Can(StrEnum):
-    """What a kind does beyond validating and applying its settings, declared in its table entry
-    (the core asks the table, never the class, so it need not import a kind to plan it)."""
-
-    OBSERVE = "observe"            # has a real thing to look at when refreshing
-    DESTROY = "destroy"            # has a real thing to remove
-    EXPAND = "expand"              # makes child resources
-    DEFER_EXPANSION = "defer"      # its children may have to wait for a dependency's apply
-    FINGERPRINT = "fingerprint"    # adds components (files, facts) beyond its settings
-    NARROW_DEPENDENCIES = "narrow"  # only part of a dependency's outputs decides it
-    REFERENCE = "reference"        # its settings name other resources (implicit edges)
-    BUDGET = "budget"              # an attempt may take longer than `timeout` (a sum of parts)
-    CLAIM = "claim"                # takes names no other resource may take (container names)
-
-
-# the method each capability stands for (the conformance test checks both directions)
-METHODS: dict[Can, str] = {
-    Can.OBSERVE: "observe", Can.DESTROY: "destroy", Can.EXPAND: "expand",
-    Can.DEFER_EXPANSION: "expansion_reads", Can.FINGERPRINT: "fingerprint",
-    Can.NARROW_DEPENDENCIES: "dependency_view", Can.REFERENCE: "references",
-    Can.BUDGET: "time_budget", Can.CLAIM: "claims",
-}
-
-
-@dataclass(frozen=True)
-class Expansion:
-    """What `expand` sees besides the validated settings: the settings as written (templates
-    not yet rendered: children render them later), the names whose values are not known yet,
-    and the addresses the parent depends on."""
-
-    raw: Mapping[str, Any]
-    late: frozenset[str] = frozenset()
-    depends_on: tuple[str, ...] = ()
-
-
-class Kind(Protocol):
-    """The contract. Only `name`, `settings_model` and `apply` are always used; the other
-    methods are called only when the kind's table entry declares the matching `Can`."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def settings_model(self) -> type[BaseModel]: ...
-
-    def apply(self, ctx: Context, settings: Any, prior: Record | None) -> dict[str, Any]: ...
-    def fingerprint(self, ctx: Context, settings: Any) -> dict[str, str]: ...
-    def observe(self, ctx: Context, record: Record) -> Observation: ...
-    def destroy(self, ctx: Context, record: Record) -> None: ...
-    def expand(self, ctx: Context, settings: Any, expansion: Expansion) -> list[Child] | None: ...
-    def references(self, settings: Any) -> Iterable[str | Selection]: ...
-    def expansion_reads(self, settings: Any, dependency: str) -> bool: ...
-    def dependency_view(self, ctx: Context, settings: Any, dependency: str, outputs: Any) -> Any: ...
-    def time_budget(self, settings: Any, timeout: float) -> float: ...
-    def claims(self, settings: Any) -> Iterable[str]: ...
 
 
 class BaseKind:
@@ -208,32 +81,12 @@ class BaseKind:
         kind whose timeout bounds each of several parts gives the sum)."""
         return timeout
 
+    def retire(self, ctx: Context, old: Record, new: Record) -> str | None:
+        """Remove what the record `old` stood for and `new` replaced, now that the resources
+        that used it in this apply have finished; a message when something had to stay."""
+        return None
+
     def claims(self, settings: Any) -> Iterable[str]:
         """Names the user gave that no other resource may also take, in words
         (`container name web`); two resources claiming one are refused before apply."""
         return ()
-
-
-def file_digest(path: Path) -> str:
-    """sha256 of a file's content, read in blocks."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def hash_files(ctx: Context, patterns: Iterable[str], what: str) -> dict[str, str]:
-    """`file:<path>` fingerprint components for every file the glob patterns match."""
-    out: dict[str, str] = {}
-    root = ctx.workspace.root
-    for pattern in patterns:
-        ctx.path(pattern.split("*")[0] or ".", what)  # the fixed part must stay inside
-        matches = sorted(root.glob(pattern)) if any(c in pattern for c in "*?[") else [root / pattern]
-        for path in matches:
-            if path.is_file():
-                rel = ctx.workspace.relative(ctx.path(str(path.relative_to(root)), what))
-                out[f"file:{rel}"] = file_digest(path)
-            elif not path.exists():
-                out[f"file:{pattern}"] = "missing"
-    return out

@@ -1,8 +1,14 @@
 """`docker_build` (task-sync's step, its lost-settings bug fixed): build an image, and rebuild
 only when its fingerprint changes: the watched files (default: the whole context minus
-.dockerignore), the Dockerfile, the build args and the base images' ids. A deleted image or a
-moved tag is drift and rebuilds with the reason. The build log streams to the progress display
-and its tail is kept in the outputs."""
+.dockerignore), the Dockerfile, the build args and the base images' ids. The build log streams
+to the progress display and its tail is kept in the outputs.
+
+The image is known by its id, which dependents read (`{{ steps.build.image_id }}`); its tags are
+applied at build for people and other tools. A deleted image is drift and rebuilds with the
+reason; a tag someone else moved (another workspace building the same tag) is only a note.
+A rebuild makes the new image first and removes the old one only after the resources that used
+it in the same apply have moved on (`retire`): a replaced image never pulls the floor from under
+a container still running it."""
 
 from __future__ import annotations
 
@@ -14,14 +20,21 @@ from pydantic import AfterValidator, Field, field_validator
 
 from runner.errors import StepFailed
 from runner.fingerprint import digest
-from runner.kinds.base import Context, file_digest, hash_files
-from runner.kinds.engines import OnEngine, OnEngineSettings, engine, recorded_engine
+from runner.kinds.base import Context, cached_digest, hash_files
+from runner.kinds.engines import (
+    OnEngine,
+    OnEngineSettings,
+    engine,
+    recorded_engine,
+)
 from runner.providers.docker.engine import BuildRequest, observing
 from runner.providers.docker.images import (
+    built_image_drift,
     context_files,
-    image_drift,
     owned_images,
     remove_owned_image,
+    retire_image,
+    workspace_tag,
 )
 from runner.providers.docker.labels import short_id
 from runner.spec.paths import PathCheck, WorkspacePath
@@ -101,14 +114,15 @@ class DockerBuildKind(OnEngine):
         out = hash_files(ctx, settings.files, "files") if settings.files is not None \
             else _context_files(ctx, context, settings.dockerfile)
         if dockerfile.is_file():
-            out[f"file:{ctx.workspace.relative(dockerfile)}"] = file_digest(dockerfile)
+            out[f"file:{ctx.workspace.relative(dockerfile)}"] = cached_digest(ctx, dockerfile)
             with observing():
                 out.update(_base_images(ctx, dockerfile, settings))
         return out
 
     def observe(self, ctx: Context, record: Record) -> Observation:
         with observing():
-            return image_drift(recorded_engine(ctx, record), record.outputs)
+            return built_image_drift(recorded_engine(ctx, record), record.outputs,
+                                     str(ctx.address))
 
     def apply(self, ctx: Context, settings: DockerBuildSettings, prior: Record | None) -> dict[str, Any]:
         context = _context_dir(ctx, settings)
@@ -118,9 +132,10 @@ class DockerBuildKind(OnEngine):
         docker, owner = engine(ctx, settings.engine), ctx.owner()
         # where it is built is not what it is: the same labels (and image) on every engine
         config_hash = digest(settings.model_dump(exclude={"engine"}))[:16]
-        ctx.log(f"building {settings.image_tag} from {ctx.workspace.relative(context)}")
+        tag, extras = _tags(ctx, settings)
+        ctx.log(f"building {tag} from {ctx.workspace.relative(context)}")
         built = docker.build(BuildRequest(
-            context=context, dockerfile=settings.dockerfile, tag=settings.image_tag,
+            context=context, dockerfile=settings.dockerfile, tag=tag,
             labels=owner.labels(config_hash), excludes=tuple(_excludes(ctx, context)),
             options=build_options(settings)), ctx.call())
         image_id, tail = built.image_id, built.log_tail
@@ -128,13 +143,17 @@ class DockerBuildKind(OnEngine):
         if image is None or not owner.owns(image.labels):
             raise StepFailed(f"the built image {short_id(image_id)} does not carry taskform's "
                              "labels", retryable=False)
-        for extra in settings.tags:
+        for extra in extras:
             docker.tag(image_id, extra)
-        if prior and prior.outputs.get("image_id") not in (None, image_id):
-            remove_owned_image(recorded_engine(ctx, prior), owner, prior.outputs["image_id"],
-                               ctx.log, quiet=True)
-        return {"image_id": image_id, "image_tag": settings.image_tag,
-                "tags": [settings.image_tag, *settings.tags], "log_tail": tail}
+        # the image this replaces stays until what runs it has moved on: see retire
+        return {"image_id": image_id, "image_tag": tag, "tags": [tag, *extras], "log_tail": tail}
+
+    def retire(self, ctx: Context, old: Record, new: Record) -> str | None:
+        old_id = old.outputs.get("image_id")
+        if not old_id or old_id == new.outputs.get("image_id"):
+            return None
+        return retire_image(recorded_engine(ctx, old), ctx.owner(), str(old_id),
+                            [str(t) for t in old.outputs.get("tags") or []], ctx.log)
 
     def destroy(self, ctx: Context, record: Record) -> None:
         docker, owner = recorded_engine(ctx, record), ctx.owner()
@@ -144,6 +163,15 @@ class DockerBuildKind(OnEngine):
                                tags=record.outputs.get("tags") or [])
         for old in owned_images(docker, owner):  # earlier builds kept while containers ran them
             remove_owned_image(docker, owner, old, ctx.log)
+
+
+def _tags(ctx: Context, settings: DockerBuildSettings) -> tuple[str, list[str]]:
+    """The tag and extra tags as written, or with this workspace's suffix when `docker.tag_scope`
+    is `workspace` (no other workspace on the engine then builds the same tag)."""
+    tags = [settings.image_tag, *settings.tags]
+    if ctx.workspace.config.docker.tag_scope == "workspace":
+        tags = [workspace_tag(t, str(ctx.workspace.root)) for t in tags]
+    return tags[0], tags[1:]
 
 
 def _context_dir(ctx: Context, settings: DockerBuildSettings) -> Path:
@@ -173,24 +201,30 @@ def _context_files(ctx: Context, context: Path, dockerfile: str) -> dict[str, st
     for rel in context_files(context, _excludes(ctx, context), dockerfile):
         path = context / rel
         if path.is_file() and not path.is_symlink():
-            out[f"file:{ctx.workspace.relative(path)}"] = file_digest(path)
+            out[f"file:{ctx.workspace.relative(path)}"] = cached_digest(ctx, path)
     return out
 
 
 def _base_images(ctx: Context, dockerfile: Path, settings: DockerBuildSettings) -> dict[str, str]:
-    """`base image <ref>` components: the id each FROM image has on the engine now."""
-    build_args, docker = settings.build_args, engine(ctx, settings.engine)
+    """`base image <ref>` components: the id each FROM image has on the engine now (with
+    `-refresh=false`, the id recorded for it, when there is one: the engine is not asked)."""
+    build_args = settings.build_args
     stages: set[str] = set()
     out = {}
+    record = ctx.recorded.get(str(ctx.address))
+    known = record.fingerprint if record is not None and not ctx.refresh else {}
     for line in dockerfile.read_text(errors="replace").splitlines():
         m = _FROM.match(line)
         if not m:
             continue
         image = re.sub(r"\$\{?(\w+)\}?", lambda a: build_args.get(a.group(1), a.group(0)),
                        m.group("image"))
-        if image.lower() not in stages and image != "scratch":
-            found = docker.image(image)
-            out[f"base image {image}"] = found.id if found else "missing"
+        key = f"base image {image}"
+        if key in known:
+            out[key] = known[key]
+        elif image.lower() not in stages and image != "scratch":
+            found = engine(ctx, settings.engine).image(image)
+            out[key] = found.id if found else "missing"
         if m.group("stage"):
             stages.add(m.group("stage").lower())
     return out

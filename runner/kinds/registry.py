@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from runner.kinds.base import Can, Kind
+from runner.kinds.contract import Can, Kind
 
 _loaded: dict[str, Kind] = {}
 
@@ -27,7 +27,10 @@ class KindEntry:
     kind it finished, to print something after its summary (the grading matrix, say).
     `side_effects`: False for a kind whose apply only computes its outputs (nothing outside the
     state changes): apply records no intent before it, and a killed run never needs to say
-    it was interrupted."""
+    it was interrupted.
+    `paths`: its settings name paths in the workspace (the plan checks that none leads out
+    through a symbolic link); the table says so, so a plan need not import the kind to know
+    (the conformance test holds it to the settings model)."""
 
     name: str
     where: str | Kind
@@ -38,6 +41,7 @@ class KindEntry:
     fails_with_children: bool = False
     summary: str | None = None
     side_effects: bool = True
+    paths: bool = False
 
     @property
     def kind(self) -> Kind:
@@ -61,48 +65,51 @@ _CONTAINER = frozenset({_O, _D, _F}) | _ENGINE
 _RUBRIC = frozenset({_O, _D, _E, _DE, _F, _N, _R})
 KINDS: dict[str, KindEntry] = {e.name: e for e in [
     KindEntry("value", _K + "value:ValueKind", side_effects=False),
-    KindEntry("shell", _K + "shell:ShellKind", can=frozenset({_O, _F})),
-    KindEntry("file_exists", _K + "file_exists:FileExistsKind", can=frozenset({_O})),
+    KindEntry("shell", _K + "shell:ShellKind", can=frozenset({_O, _F}), paths=True),
+    KindEntry("file_exists", _K + "file_exists:FileExistsKind", can=frozenset({_O}), paths=True),
     KindEntry("docker_pull", _K + "docker_pull:DockerPullKind", can=frozenset({_O, _D}) | _ENGINE),
-    KindEntry("docker_build", _K + "docker_build:DockerBuildKind", can=_CONTAINER),
+    KindEntry("docker_build", _K + "docker_build:DockerBuildKind",
+              can=_CONTAINER | {Can.RETIRE}, paths=True),
     KindEntry("docker_run", _K + "docker_run:DockerRunKind", can=_CONTAINER | {Can.CLAIM},
               replace_on_change=True),
     KindEntry("docker_pool", _K + "docker_pool:DockerPoolKind", can=frozenset({_E}) | _ENGINE),
     KindEntry("docker_pool_member", _K + "docker_pool:DockerPoolMemberKind", internal=True,
               can=_CONTAINER, replace_on_change=True),
     KindEntry("docker_shell", _K + "docker_shell:DockerShellKind",
-              can=frozenset({_F, _B}) | _ENGINE),
+              can=frozenset({_F, _B}) | _ENGINE, paths=True),
     KindEntry("docker_volume_pool", _K + "docker_volume_pool:DockerVolumePoolKind",
               can=frozenset({_E}) | _ENGINE),
     KindEntry("docker_volume_member", _K + "docker_volume_pool:DockerVolumeMemberKind",
               internal=True, can=_CONTAINER, replace_on_change=True),
     KindEntry("docker_extract_volume", _K + "docker_extract_volume:DockerExtractVolumeKind",
               can=_CONTAINER | {Can.CLAIM}),
-    KindEntry("rubrics_import", _K + "rubrics_import:RubricsImportKind", can=frozenset({_F})),
-    KindEntry("rubric_set", _K + "rubric_set:RubricSetKind", can=_RUBRIC),
-    KindEntry("dynamic_rubric", _K + "dynamic_rubric:DynamicRubricKind", can=_RUBRIC),
+    KindEntry("rubrics_import", _K + "rubrics_import:RubricsImportKind", can=frozenset({_F}),
+              paths=True),
+    KindEntry("rubric_set", _K + "rubric_set:RubricSetKind", can=_RUBRIC, paths=True),
+    KindEntry("dynamic_rubric", _K + "dynamic_rubric:DynamicRubricKind", can=_RUBRIC, paths=True),
     KindEntry("rubric_shell", _K + "rubric_shell:RubricShellKind", internal=True,
-              can=frozenset({_F, _N}), summary="runner.report.grading:apply_summary"),
+              can=frozenset({_F, _N}), summary="runner.report.grading:apply_summary",
+              paths=True),
     KindEntry("competency", _K + "competency:CompetencyKind", document="Competency",
-              side_effects=False),
+              can=frozenset({_F}), side_effects=False),
     KindEntry("background", _K + "background:BackgroundKind", document="Background",
               side_effects=False),
     KindEntry("scenario_set", _K + "scenario_set:ScenarioSetKind", document="ScenarioSet",
-              can=frozenset({_D, _F, _R})),
+              can=frozenset({_D, _F, _R}), paths=True),
     KindEntry("task", _K + "task:TaskKind", document="Task",
-              can=frozenset({_O, _D, _E, _F, _N, _R}), fails_with_children=True),
+              can=frozenset({_O, _D, _E, _F, _N, _R}), fails_with_children=True, paths=True),
     KindEntry("task_draft", _K + "task_draft:TaskDraftKind", internal=True,
-              can=frozenset({_O, _F, _N})),
+              can=frozenset({_O, _F, _N}), paths=True),
     KindEntry("task_pool", _K + "task_pool:TaskPoolKind", document="TaskPool",
-              can=frozenset({_E, _R})),
+              can=frozenset({_E, _R}), paths=True),
     KindEntry("model_task_check", _K + "model_task_check:ModelTaskCheckKind",
-              can=frozenset({_O, _F})),
+              can=frozenset({_O, _F}), paths=True),
     KindEntry("droplet", _K + "droplet:DropletKind", document="Droplet",
-              can=frozenset({_O, _D})),
+              can=frozenset({_O, _D}), paths=True),
     KindEntry("deployment", _K + "deployment:DeploymentKind", document="Deployment",
-              can=frozenset({_E, _R})),
+              can=frozenset({_E, _R}), paths=True),
     KindEntry("deployment_replica", _K + "deployment_replica:DeploymentReplicaKind",
-              internal=True, can=frozenset({_O, _D, _F, _N})),
+              internal=True, can=frozenset({_O, _D, _F, _N}), paths=True),
 ]}
 
 DOCUMENTS: dict[str, KindEntry] = {e.document: e for e in KINDS.values() if e.document}

@@ -54,6 +54,8 @@ class RubricSetKind(BaseKind):
         rubric = self._rubric(ctx, model, waits)
         common = self._child_common(ctx, model, expansion)
         solutions = self._solutions(ctx, model, waits)
+        # each patch's path once, not once per criterion (5,000 cells, 500 solutions)
+        patches = {s.name: self._task_path(ctx, model, s.patch, waits=waits) for s in solutions}
         children = []
         for criterion in rubric.criteria:
             info = {"id": criterion.id, "counter": criterion.counter, "score": criterion.score,
@@ -63,8 +65,7 @@ class RubricSetKind(BaseKind):
                 runs = model.validate_.repeat if model.validate_ and solution.name == GOLDEN else 1
                 children.append(Child(key=(criterion.id, solution.name), kind=CHILD_KIND, settings={
                     **common, "criterion": info, "command": criterion.command,
-                    "solution": solution.name,
-                    "patch": self._task_path(ctx, model, solution.patch, waits=waits),
+                    "solution": solution.name, "patch": patches[solution.name],
                     "runs": runs}))
         return children
 

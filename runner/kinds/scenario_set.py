@@ -11,9 +11,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from runner.content import llm_choice, stacks, templates
+from runner.content import llm_choice, scenario_generation, stacks
+from runner.content.generate import top_proficiency
 from runner.content.keys import KeyNotFound, find_scenarios, key_of
-from runner.content.scenarios import Pipeline, Rejection
+from runner.content.scenarios import Rejection
 from runner.errors import StepFailed, TaskformError
 from runner.fingerprint import digest
 from runner.kinds.base import BaseKind, Context, Settings, hash_files
@@ -22,8 +23,6 @@ from runner.spec.paths import WorkspacePath
 from runner.state.base import Record
 from runner.state.facts import ACCEPTED_SCENARIOS
 from runner.vocabulary import UNKNOWN
-
-SCENARIO_PROMPTS = ("prompts/_shared/scenarios.j2", "prompts/_shared/scenario_review.j2")
 
 
 class GenerateSettings(Settings):
@@ -71,6 +70,8 @@ class ScenarioSetKind(BaseKind):
         from_files = [s for f in settings.files for s in _from_file(ctx, f, key)]
         written = [*settings.scenarios, *from_files]
         outputs: dict[str, Any] = {"key": key, "category": resolution.category,
+                                   "proficiency": settings.proficiency or
+                                   top_proficiency(competencies),
                                    "stack": resolution.stack.name, "static": len(settings.scenarios),
                                    "from_files": len(from_files), "generated": [], "rejected": []}
         if settings.generate:
@@ -101,10 +102,12 @@ class ScenarioSetKind(BaseKind):
         accepted = kept or _cached(ctx, generation)
         llm = llm_choice.llm_for(ctx.workspace, ctx.connections, settings.generate.provider,
                                    settings.generate.model)
-        facts = _facts(ctx, settings, competencies, key, resolution)
-        pipeline = Pipeline(llm, facts, _conversation(ctx, facts), Call(ctx.log, ctx.cancelled),
-                            settings.generate.regenerations)
-        outcome = pipeline.run(count, [*written, *_others(ctx)], accepted)
+        facts = scenario_generation.facts(ctx.workspace, competencies, settings.proficiency, key,
+                                          resolution, _background(ctx, settings))
+        outcome = scenario_generation.run(
+            ctx.workspace, llm, facts, count=count, written=written, others=_others(ctx),
+            accepted=accepted, regenerations=settings.generate.regenerations,
+            call=Call(ctx.log, ctx.cancelled))
         _remember(ctx, generation, outcome.accepted)
         rejected = [r.as_dict() for r in outcome.rejected]
         if len(outcome.accepted) < count:
@@ -152,40 +155,9 @@ def _others(ctx: Context) -> list[str]:
 
 def _generation_components(ctx: Context, settings: ScenarioSetSettings) -> dict[str, str]:
     assert settings.generate is not None
-    ws = ctx.workspace
-    out = {f"template:{p}": templates.digest(templates.require(ws, p, "scenario generation"))
-           for p in SCENARIO_PROMPTS}
-    provider = settings.generate.provider or ws.config.llm.provider
-    if provider == "template":
-        bank = templates.require(ws, "scenarios/bank.yaml", "the offline scenario bank")
-        out["template:scenarios/bank.yaml"] = templates.digest(bank)
-    out.update(llm_choice.fingerprint(ws, settings.generate.provider, settings.generate.model))
-    return out
-
-
-def _facts(ctx: Context, settings: ScenarioSetSettings, competencies: list[dict[str, Any]],
-           key: str, resolution: stacks.Resolution) -> dict[str, Any]:
-    table, _ = stacks.load_table(ctx.workspace)
-    names = [str(c["name"]) for c in competencies]
-    proficiency = settings.proficiency or str(competencies[0].get("proficiency") or "BASIC")
-    return {"category": resolution.category, "names": " and ".join(names), "first": names[0],
-            "competency_names": names, "proficiency": proficiency, "scenario_key": key,
-            "focus": table.focus.get(resolution.category, ""),  # type: ignore[call-overload]
-            "minutes_range": stacks.minutes_for(table, competencies),
-            "background": _background(ctx, settings)}
-
-
-def _conversation(ctx: Context, facts: dict[str, Any]) -> Any:
-    ws = ctx.workspace
-
-    def messages(purpose: str, count: int, rejected: list[Rejection],
-                 candidates: Any) -> tuple[dict[str, str], ...]:
-        name = SCENARIO_PROMPTS[0] if purpose == "scenarios" else SCENARIO_PROMPTS[1]
-        text = templates.render_file(ws, templates.require(ws, name, "scenario generation"), {
-            **facts, "count": count, "rejected": [r.as_dict() for r in rejected],
-            "candidates": list(candidates), "existing": _others(ctx)})
-        return ({"role": "user", "content": text},)
-    return messages
+    competencies = [_outputs_of(ctx, f"competency.{c}") for c in settings.competencies]
+    return scenario_generation.components(ctx.workspace, competencies, settings.generate.provider,
+                                          settings.generate.model)
 
 
 def _cached(ctx: Context, generation: str) -> list[str]:

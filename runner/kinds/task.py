@@ -133,7 +133,8 @@ def verify_children(task: Address, repo: str, workspace_tag: str, settings: dict
     if options.report:
         grade["report"] = options.report
     return [
-        Child(key=(verify.DRAFT,), kind="task_draft", settings={**draft_settings, "repo": repo}),
+        Child(key=(verify.DRAFT,), kind="task_draft",
+              settings={**draft_settings, "repo": repo, "verify": "docker"}),
         Child(key=(verify.IMAGE,), kind="docker_build",
               settings={"context": folder, "image_tag": verify.image_tag(repo, workspace_tag)}),
         Child(key=(verify.POOL,), kind="docker_pool",

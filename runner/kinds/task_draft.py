@@ -6,17 +6,23 @@ A draft failing a gate raises with the reasons; the rejected generation is kept 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
 from runner.address import Address
-from runner.content import gates, llm_choice, scaffold, stacks, taskdir, templates
-from runner.content.generate import Generated, TaskInputs, generate, prompt_fingerprint
+from runner.content import exercises, llm_choice, scaffold, stacks, task_outputs, taskdir, templates
+from runner.content.generate import (
+    Generated,
+    TaskInputs,
+    generate,
+    prompt_fingerprint,
+    top_proficiency,
+)
 from runner.content.keys import key_of
+from runner.content.profile import profile_of
 from runner.content.settings import REPO_NAME, GeneratorSettings, ScenarioChoice
 from runner.errors import StepFailed, TaskformError
 from runner.fingerprint import digest
@@ -24,8 +30,6 @@ from runner.kinds.base import BaseKind, Context, Settings
 from runner.providers.call import Call
 from runner.state.base import Record
 from runner.vocabulary import UNKNOWN, Observation
-
-GATES = ("schema", "readme", "references", "leaks", "grading", "review")
 
 
 class TaskSpecSettings(Settings):
@@ -40,6 +44,7 @@ class TaskSpecSettings(Settings):
 
 class TaskDraftSettings(TaskSpecSettings):
     repo: str = Field(pattern=REPO_NAME, description="the task's folder and repository name")
+    verify: Literal["docker"] | None = Field(default=None, description="how the task verifies it")
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,12 @@ class TaskDraftKind(BaseKind):
         return Observation()
 
     def apply(self, ctx: Context, settings: TaskDraftSettings, prior: Record | None) -> dict[str, Any]:
-        return make_draft(ctx, settings, settings.repo, owner(ctx.address)).outputs
+        draft = make_draft(ctx, settings, settings.repo, owner(ctx.address))
+        if settings.verify and draft.generated.profile.grading == "review":
+            raise StepFailed(f"{owner(ctx.address)} is graded by review ({draft.outputs['stack']}, "
+                             f"scaffold {draft.outputs['scaffold']}): it has no held-out tests for "
+                             "`verify: docker` to run; remove verify", retryable=False)
+        return draft.outputs
 
     # destroy: nothing; the folder belongs to the Task, which removes it when it goes
 
@@ -120,14 +130,15 @@ def make_draft(ctx: Context, settings: TaskSpecSettings, repo: str, task: Addres
                                    settings.generator.model)
         generated = generate(ctx.workspace, llm, inputs, Call(ctx.log, ctx.cancelled),
                              settings.generator.regenerations)
-        meta = _meta(key, generated, llm.name)
+        meta = task_outputs.meta(key, generated, llm.name, inputs)
         if not generated.passed:
             where = taskdir.write_failure(ctx.workspace, repo, generated, meta)
-            raise _gate_failure(generated, ctx.workspace.relative(where))
+            raise task_outputs.gate_failure(generated, ctx.workspace.relative(where))
     # written even when reused: the grading recipe may be new, or files may have been removed
     taskdir.write(ctx.workspace, repo, generated, str(task), meta)
     rubrics = taskdir.rubrics_json(generated, str(task))
-    return Draft(generated, rubrics, _outputs(settings, inputs, generated, meta, rubrics))
+    return Draft(generated, rubrics, task_outputs.outputs(list(settings.competencies), inputs,
+                                                         generated, meta, rubrics))
 
 
 def read_draft(ctx: Context, outputs: Any, task: Address) -> Draft:
@@ -161,33 +172,53 @@ def chosen_scenario(ctx: Context, choice: ScenarioChoice, outputs: Any) -> str:
     return str(scenarios[(choice.pick or 0) % len(scenarios)])
 
 
-def gate_report(gates_found: Mapping[str, list[str]]) -> dict[str, Any]:
-    return {g: ("passed" if not gates_found[g] else gates_found[g]) if g in gates_found
-            else "not run" for g in GATES}
-
-
 def _inputs(ctx: Context, settings: TaskSpecSettings, repo: str
             ) -> tuple[TaskInputs, dict[str, str]]:
+    ws = ctx.workspace
     competencies = _competencies(ctx, settings)
+    provider = settings.generator.provider or ws.config.llm.provider
     try:
-        resolution = stacks.resolve(ctx.workspace, competencies, settings.generator.stack)
-        table, _ = stacks.load_table(ctx.workspace)
+        resolution = stacks.resolve(ws, competencies, settings.generator.stack)
+        table, _ = stacks.load_table(ws)
+        scaffold_name = settings.generator.scaffold or resolution.stack.scaffold
+        profile = profile_of(ws, resolution, provider, scaffold_name)
     except TaskformError as exc:
         raise StepFailed(str(exc), retryable=False) from None
-    scenario = ""
+    scenario: str | None = None
     if settings.scenario:
-        scenario = settings.scenario.text or chosen_scenario(
-            ctx, settings.scenario, ctx.outputs(f"scenario_set.{settings.scenario.set}"))
+        scenario = settings.scenario.text if settings.scenario.text is not None else \
+            chosen_scenario(ctx, settings.scenario,
+                            ctx.outputs(f"scenario_set.{settings.scenario.set}"))
+    exercise = ""
+    if provider == "template":
+        exercise, scenario = _exercise(ctx, settings, scaffold_name, scenario, competencies,
+                                       resolution, repo)
     inputs = TaskInputs(
         repo=repo, competencies=competencies,
-        background=_outputs_of(ctx, f"background.{settings.background}"), scenario=scenario,
-        scenario_key=key_of(competencies), resolution=resolution,
+        background=_outputs_of(ctx, f"background.{settings.background}"),
+        scenario=scenario or "", scenario_key=key_of(competencies), resolution=resolution,
         minutes=settings.minutes or stacks.minutes_for(table, competencies),
-        scaffold=settings.generator.scaffold or resolution.stack.scaffold)
+        scaffold=scaffold_name, profile=profile, exercise=exercise,
+        conversation=ws.config.llm.conversation if provider != "template" else "single")
     components = {**_input_components(ctx, settings, resolution),
-                  "inputs": digest({k: v for k, v in inputs.__dict__.items()
-                                    if k != "resolution"})}
+                  "inputs": digest({**{k: v for k, v in inputs.__dict__.items()
+                                       if k not in ("resolution", "profile")},
+                                    "profile": profile.as_dict()})}
     return inputs, components
+
+
+def _exercise(ctx: Context, settings: TaskSpecSettings, scaffold_name: str, scenario: str | None,
+              competencies: list[dict[str, Any]], resolution: stacks.Resolution,
+              repo: str) -> tuple[str, str]:
+    """The offline exercise and the scenario the task shows (see `exercises.choose`)."""
+    variables = exercises.scenario_variables(competencies, top_proficiency(competencies))
+    try:
+        choice = exercises.choose(ctx.workspace, scaffold_name, scenario=scenario,
+                                  requested=settings.generator.exercise, seed=repo,
+                                  variables=variables, category=resolution.category)
+    except TaskformError as exc:
+        raise StepFailed(str(exc), retryable=False) from None
+    return choice.exercise, choice.scenario
 
 
 def _competencies(ctx: Context, settings: TaskSpecSettings) -> list[dict[str, Any]]:
@@ -212,49 +243,3 @@ def _input_components(ctx: Context, settings: TaskSpecSettings,
         out.update(scaffold.fingerprint(ws, settings.generator.scaffold or resolution.stack.scaffold))
     out.update(llm_choice.fingerprint(ws, settings.generator.provider, settings.generator.model))
     return out
-
-
-def _meta(key: str, generated: Generated, provider: str) -> dict[str, Any]:
-    return {"key": key, "passed": generated.passed, "gates": generated.gates,
-            "provider": provider, "model": generated.model, "attempts": generated.attempts,
-            "usage": generated.usage.as_dict()}
-
-
-def _gate_failure(generated: Generated, where: str) -> StepFailed:
-    failures = generated.failures()
-    failed = [g for g in GATES if generated.gates.get(g)]
-    lines = [*(f"  {f}" for f in failures),
-             f"attempts: {generated.attempts}; usage: {json.dumps(generated.usage.as_dict())}",
-             f"the rejected generation is kept in {where}"]
-    return StepFailed(f"{len(failed)} quality gate(s) failed ({', '.join(failed)}); the task was "
-                      "not published", output="\n".join(lines), retryable=False)
-
-
-def _outputs(settings: TaskSpecSettings, inputs: TaskInputs, generated: Generated,
-             meta: dict[str, Any], rubrics: list[dict[str, Any]]) -> dict[str, Any]:
-    draft, solution = generated.draft, generated.solution
-    assert draft is not None and solution is not None
-    base = f".taskform/tasks/{inputs.repo}"
-    return {
-        "name": draft.name, "repo": inputs.repo, "question": draft.question,
-        "short_overview": draft.short_overview, "outcomes": draft.outcomes,
-        "pre_requisites": draft.pre_requisites, "hints": draft.hints,
-        "definitions": draft.definitions,
-        "readme": gates.readme_summary(draft.code_files["README.md"]),
-        "competencies": [{k: c.get(k) for k in ("name", "proficiency", "competency_id")}
-                         for c in inputs.competencies],
-        "competency_refs": list(settings.competencies), "scenario": inputs.scenario,
-        "scenario_key": inputs.scenario_key, "stack": inputs.resolution.stack.name,
-        "category": inputs.resolution.category, "minutes": inputs.minutes,
-        "scaffold": inputs.scaffold if meta["provider"] == "template" else None,
-        "provider": meta["provider"], "model": meta["model"], "generation": meta["key"],
-        "gates": gate_report(generated.gates),
-        "review": generated.review.feedback if generated.review else "",
-        "dir": base,
-        "files": {"starter": sorted(draft.code_files), "solution": sorted(solution.files),
-                  "held_out_tests": sorted(solution.tests)},
-        "grading": {**{k: f"{base}/{v}" for k, v in taskdir.GRADING.items()},
-                    "starter": f"{base}/starter", "dir": f"{base}/grading",
-                    "dockerfile": f"{base}/{taskdir.RECIPE}", "project": f"{base}/{taskdir.PROJECT}",
-                    "criteria": len(rubrics), "total_score": sum(r["score"] for r in rubrics)},
-        "usage": meta["usage"]}

@@ -3,12 +3,14 @@ fingerprint) and observe the real world, then hand all of it to the pure `plan.p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from runner.address import Address, parse_address
 from runner.connections import Connections
 from runner.errors import PlanError
-from runner.kinds.base import Can
+from runner.kinds.contract import Can
 from runner.kinds.registry import KINDS, replaces_on_change
 from runner.plan import Change, Evaluated, Plan, PlanOptions, plan
 from runner.planning.claims import claim_conflicts
@@ -21,7 +23,7 @@ from runner.resource import Resource
 from runner.spec.load import Specs, load_specs
 from runner.state.base import Record, StateStore, holder_is_gone
 from runner.state.facts import INTENTS, StoredFacts
-from runner.vocabulary import UNKNOWN, RecordStatus
+from runner.vocabulary import UNKNOWN, Observation, RecordStatus
 from runner.workspace import Workspace
 
 
@@ -51,7 +53,8 @@ def make_plan(ws: Workspace, state: StateStore, connections: Connections, option
     check_known_kinds(records)
     serial = state.serial()
     evaluator = Evaluator(ws, connections, recorded_outputs(records), recorded=records,
-                          facts=StoredFacts(state))
+                          facts=StoredFacts(state), planning=True, refresh=refresh,
+                          always_render=lambda a: _matches(a, options.replace))
     if options.destroy_all:
         resources = {str(a): r for a, r in specs.resources.items()}
     else:
@@ -73,7 +76,8 @@ def make_plan(ws: Workspace, state: StateStore, connections: Connections, option
     observed = {}
     if refresh and not options.destroy_all:
         observed = observe_all([r for a, r in records.items() if a in desired], evaluator,
-                               resources, ws.config.parallelism)
+                               resources, ws.parallelism)
+        rerender_drifted(desired, observed, evaluator)
     def decide() -> Plan:
         return plan(desired, records, observed, options,
                     replace_on_change=replaces_on_change,
@@ -84,6 +88,23 @@ def make_plan(ws: Workspace, state: StateStore, connections: Connections, option
     if defer_stale_expansions(result, resources, desired, evaluator):
         result = decide()
     return Planned(plan=result, specs=specs, resources=resources, records=records)
+
+
+def rerender_drifted(desired: dict[str, Evaluated], observed: Mapping[str, Observation],
+                     evaluator: Evaluator) -> None:
+    """What drifted will change: show it rendered now, not as recorded (the same settings when
+    the memo matched, but a change is where a plan is read closely)."""
+    for address, observation in observed.items():
+        ev = desired.get(address)
+        if ev is not None and ev.reused and not observation.in_sync:
+            desired[address] = evaluator.evaluate(ev.resource, reuse=False)
+
+
+def _matches(address: str, patterns: tuple[Address, ...]) -> bool:
+    if not patterns:
+        return False
+    parsed = parse_address(address)
+    return any(parsed.matches(p) for p in patterns)
 
 
 def interrupted_changes(state: StateStore, records: dict[str, Record]) -> dict[str, str]:
@@ -156,7 +177,8 @@ def redacted(plan: Plan, redactor: Redactor) -> Plan:
     if not redactor.secrets:
         return plan
     changes = tuple(replace(c, before=redactor.value(c.before), after=redactor.value(c.after),
-                            reasons=tuple(redactor.text(r) for r in c.reasons))
+                            reasons=tuple(redactor.text(r) for r in c.reasons),
+                            notes=tuple(redactor.text(n) for n in c.notes))
                     for c in plan.changes)
     return replace(plan, changes=changes)
 

@@ -7,10 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import ValidationError
-
 from runner.errors import SpecIssue
-from runner.kinds.base import Can
+from runner.kinds.contract import Can
 from runner.kinds.registry import KINDS
 from runner.resource import Resource
 from runner.spec.templating import contains_unknown, iter_templates
@@ -38,6 +36,8 @@ def _claims(resource: Resource, settings: Any) -> list[str]:
         return []
     if contains_unknown(settings) or iter_templates(settings):
         return []
+    from pydantic import ValidationError
+
     try:
         model = entry.kind.settings_model.model_validate(settings)
     except ValidationError:

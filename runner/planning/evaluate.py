@@ -4,20 +4,21 @@ decide `when`. Fingerprints may read files and ask connections: this is I/O, not
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from runner.address import Address
 from runner.connections import Connections
 from runner.errors import PlanError, ProviderError, StepFailed, TaskformError
-from runner.fingerprint import digest, settings_components
-from runner.kinds.base import Can, Context
+from runner.fingerprint import OUTPUTS_MEMO, digest, settings_components
+from runner.kinds.contract import Can, Context
 from runner.kinds.registry import KINDS
 from runner.plan import Evaluated
+from runner.planning.reuse import MEMO, inputs_digest, is_exact, reads, rendering_code
 from runner.resource import Resource
 from runner.spec.budget import Budget
+from runner.spec.load import secret_variables
 from runner.spec.taint import derived_values
 from runner.spec.templating import (
     Scope,
@@ -28,8 +29,11 @@ from runner.spec.templating import (
     render,
 )
 from runner.state.base import Facts, MemoryFacts, Record
-from runner.vocabulary import UNKNOWN
+from runner.vocabulary import UNKNOWN, RecordStatus
 from runner.workspace import Workspace
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class Evaluator:
@@ -37,13 +41,28 @@ class Evaluator:
 
     def __init__(self, ws: Workspace, connections: Connections, outputs: Callable[[str], Any],
                  redact: Callable[[Any], Any] = lambda value: value,
-                 recorded: Mapping[str, Record] | None = None, facts: Facts | None = None):
+                 recorded: Mapping[str, Record] | None = None, facts: Facts | None = None,
+                 always_render: Callable[[str], bool] = lambda address: False,
+                 planning: bool = False, refresh: bool = True):
         self.ws = ws
         self.facts: Facts = facts if facts is not None else MemoryFacts()
         self.connections = connections
         self.outputs = outputs
         self.recorded: Mapping[str, Record] = recorded if recorded is not None else {}
         self.redact = redact  # dependency outputs are fingerprinted as the state stores them
+        self.secret_names = secret_variables(ws)  # their values never enter a memo
+        self.always_render = always_render  # e.g. what -replace names: shown freshly rendered
+        # while planning nothing writes files: a file's digest is read once (Context.digests)
+        self.digests: dict[tuple[Any, ...], Any] | None = {} if planning else None
+        self.refresh = refresh  # False: `-refresh=false` (see Context.refresh)
+        # digests of outputs by the identity of the outputs object: recorded outputs stay the
+        # same objects for a whole plan, and fresh ones during apply are new objects
+        self._digests: dict[int, tuple[Any, str]] = {}
+        self._views: dict[str, str] = {}
+        self._templates: dict[int, tuple[Any, list[str]]] = {}
+        # the cancel and stop flags of a context that only plans (fingerprint, expand,
+        # observe): never set, so one pair serves thousands of contexts
+        self._idle = threading.Event()
         self.budget = Budget()  # what templates rendered for this plan (or apply) may spend
 
     def scope(self, resource: Resource) -> Scope:
@@ -55,12 +74,13 @@ class Evaluator:
 
     def context_at(self, address: Address, **extra: Any) -> Context:
         """A context for a kind's call about `address` (a resource, or a record only)."""
+        given: dict[str, Any] = {"cancelled": self._idle, "stopping": self._idle, **extra}
         return Context(workspace=self.ws, address=address, connections=self.connections,
                        outputs=self.outputs, recorded=self.recorded, facts=self.facts,
-                       **extra)
+                       digests=self.digests, refresh=self.refresh, **given)
 
     def render(self, resource: Resource) -> Any:
-        if not iter_templates(resource.settings):
+        if not self.templates(resource.settings):
             return resource.settings
         scope = self.scope(resource)
         try:
@@ -83,31 +103,52 @@ class Evaluator:
 
     def model(self, resource: Resource, rendered: Any) -> Any:
         """The validated settings model; raise PlanError naming what is wrong."""
+        from pydantic import ValidationError  # here: a plan that validates nothing skips it
+
         try:
             return KINDS[resource.kind].kind.settings_model.model_validate(rendered)
         except ValidationError as exc:
             raise PlanError(f"{resource.address} ({resource.origin}): after rendering, "
                             f"{first_problem(exc)}") from None
 
-    def fingerprint(self, resource: Resource, rendered: Any) -> dict[str, str] | None:
-        if contains_unknown(rendered):
-            return None
-        components = settings_components(rendered)
+    def fingerprint(self, resource: Resource, rendered: Any,
+                    known: Mapping[str, str] | None = None) -> dict[str, str] | None:
+        """The fingerprint of `resource` rendered as `rendered`, with the memo of what decided
+        the rendering when that rendering can stand for itself in the state; `known`: its
+        `setting:` components and memo when already known (a reused record's)."""
+        if known is None:
+            if contains_unknown(rendered):
+                return None
+            components = settings_components(rendered)
+            memo = self.memo(resource)
+            if memo is not None and is_exact(rendered) and self.redact(rendered) == rendered:
+                components[MEMO] = memo
+        else:
+            components = dict(known)
         entry = KINDS[resource.kind]
-        kind = entry.kind
         narrows = entry.does(Can.NARROW_DEPENDENCIES)
         custom = entry.does(Can.FINGERPRINT)
-        model = self.model(resource, rendered) if narrows or custom else None
+        if not (narrows or custom):  # the kind's module is not even imported
+            for dep in resource.depends_on:
+                found = self.output_digest(str(dep))
+                if found is None:
+                    return None
+                components[f"dep:{dep}"] = found
+            return components
+        kind, model, ctx = entry.kind, self.model(resource, rendered), self.context(resource)
         try:
             for dep in resource.depends_on:
                 outputs = self.outputs(str(dep))
                 if outputs is UNKNOWN:
                     return None
                 if narrows:  # the kind says which part of the outputs decides its result
-                    outputs = kind.dependency_view(self.context(resource), model, str(dep), outputs)
-                components[f"dep:{dep}"] = digest(self.redact(outputs))
+                    view = kind.dependency_view(ctx, model, str(dep), outputs)
+                    components[f"dep:{dep}"] = self.view_digest(self.redact(view)) \
+                        if view is not outputs else self.output_digest(str(dep)) or ""
+                else:
+                    components[f"dep:{dep}"] = self.output_digest(str(dep)) or ""
             if custom:
-                components.update(kind.fingerprint(self.context(resource), model))
+                components.update(kind.fingerprint(ctx, model))
         except ProviderError:
             raise  # an unreachable engine is one error for the run, not one per resource
         except (StepFailed, TaskformError, OSError) as exc:
@@ -115,10 +156,79 @@ class Evaluator:
             raise PlanError(f"{resource.address} ({resource.origin}): {message}") from None
         return components
 
-    def evaluate(self, resource: Resource) -> Evaluated:
+    def evaluate(self, resource: Resource, reuse: bool = True) -> Evaluated:
+        """Render, fingerprint and decide `when`; or, when what decides the rendering is what
+        the record's memo says, take the recorded rendering (`reuse=False` never does)."""
+        record = self.reusable(resource) if reuse else None
+        if record is not None:
+            known = {k: v for k, v in record.fingerprint.items()
+                     if k.startswith("setting:") or k == MEMO}
+            # recorded `ok`, so `when` was true for these very inputs
+            return Evaluated(resource, record.settings,
+                             self.fingerprint(resource, record.settings, known), True,
+                             reused=True)
         rendered = self.render(resource)
         return Evaluated(resource, rendered, self.fingerprint(resource, rendered),
                          self.when(resource))
+
+    def reusable(self, resource: Resource) -> Record | None:
+        """The record whose rendering stands for this resource's now, if there is one."""
+        address = str(resource.address)
+        record = self.recorded.get(address)
+        if record is None or record.status != RecordStatus.OK or record.kind != resource.kind \
+                or resource.expansion_deferred or self.always_render(address):
+            return None
+        memo = record.fingerprint.get(MEMO)
+        return record if memo is not None and memo == self.memo(resource) else None
+
+    def templates(self, value: Any) -> list[str]:
+        """`iter_templates(value)`, once per settings object of this plan (expansion asks for
+        a child's, then its evaluation: the same object)."""
+        found = self._templates.get(id(value))
+        if found is not None and found[0] is value:
+            return found[1]
+        texts = iter_templates(value)
+        self._templates[id(value)] = (value, texts)
+        return texts
+
+    def memo(self, resource: Resource) -> str | None:
+        """The digest of what decides the resource's rendering (see `reuse`), or None."""
+        refs = reads(resource, self.templates)
+        if refs is None:
+            return None
+
+        return inputs_digest(resource, refs, self.ws.variables, self.secret_names,
+                             self.ws.secrets, self.output_digest, rendering_code())
+
+    def output_digest(self, address: str) -> str | None:
+        """`digest(redact(outputs))` of a resource's outputs known now; None when they are not
+        known yet. Recorded outputs carry it in their record (`memo:outputs`)."""
+        outputs = self.outputs(address)
+        if outputs is UNKNOWN:
+            return None
+        record = self.recorded.get(address)
+        if record is not None and outputs is record.outputs:
+            stored = record.fingerprint.get(OUTPUTS_MEMO)
+            if stored is not None:
+                return stored
+        return self.digest_of(outputs)
+
+    def view_digest(self, view: Any) -> str:
+        """`digest(view)`, once per distinct view: 5,000 gradings see one pool's image ids."""
+        key = repr(view)  # equal reprs of plain data mean equal JSON (not the other way round)
+        found = self._views.get(key)
+        if found is None:
+            found = self._views[key] = digest(view)
+        return found
+
+    def digest_of(self, outputs: Any) -> str:
+        """`digest(redact(outputs))`, once per outputs object."""
+        found = self._digests.get(id(outputs))
+        if found is not None and found[0] is outputs:
+            return found[1]
+        value = digest(self.redact(outputs))
+        self._digests[id(outputs)] = (outputs, value)
+        return value
 
 
 def first_problem(exc: ValidationError) -> str:

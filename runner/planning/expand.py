@@ -7,15 +7,14 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from pydantic import ValidationError
-
 from runner.address import Address, parse_address
 from runner.errors import PlanError, StepFailed, TaskformError
-from runner.kinds.base import Can, Expansion, ExpansionDeferred
+from runner.kinds.contract import Can, Expansion, ExpansionDeferred
 from runner.kinds.registry import KINDS, KindEntry
 from runner.planning.evaluate import Evaluator, first_problem
+from runner.planning.reuse import refs_in
 from runner.resource import Resource
-from runner.spec.templating import contains_unknown, refs_of
+from runner.spec.templating import contains_unknown
 
 
 def expand_all(resources: Mapping[Address, Resource], evaluator: Evaluator) -> dict[str, Resource]:
@@ -63,7 +62,7 @@ def _expand_into(resource: Resource, evaluator: Evaluator, out: dict[str, Resour
         _expand_into(Resource(address=address, kind=child.kind, settings=child.settings,
                               origin=resource.origin,
                               depends_on=_child_deps(resource, child.settings,
-                                                     child.depends_on),
+                                                     child.depends_on, evaluator),
                               when=resource.when,
                               retries=resource.retries, retry_delay=resource.retry_delay,
                               timeout=resource.timeout, labels=resource.labels,
@@ -86,6 +85,8 @@ def _expansion_input(resource: Resource, evaluator: Evaluator, entry: KindEntry
         if isinstance(rendered, dict) else frozenset()
     known = {k: (raw.get(k) if k in late else v) for k, v in rendered.items()} \
         if isinstance(rendered, dict) else rendered
+    from pydantic import ValidationError  # here: only an expanding kind needs it
+
     try:
         model = entry.kind.settings_model.model_validate(known)
     except ValidationError as exc:
@@ -102,11 +103,11 @@ def _expansion_input(resource: Resource, evaluator: Evaluator, entry: KindEntry
     return model, Expansion(raw=raw, late=late, depends_on=depends_on)
 
 
-def _child_deps(parent: Resource, settings: Any, extra: tuple[str, ...] = ()
-                ) -> tuple[Address, ...]:
+def _child_deps(parent: Resource, settings: Any, extra: tuple[str, ...],
+                evaluator: Evaluator) -> tuple[Address, ...]:
     """A child waits for what its parent waits for, for what its own settings reference (a
     sibling's outputs, say), and for what its parent's kind names in `Child.depends_on`."""
-    refs = refs_of(settings)
+    refs = refs_in(evaluator.templates(settings))
     named = [parse_address(a) for a in [*refs.addresses, *extra]]
     named += [parse_address(parent.step_address(s)) for s in refs.steps]
     return tuple(dict.fromkeys([*parent.depends_on, *named]))

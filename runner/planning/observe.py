@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from runner.address import parse_address
 from runner.errors import ProviderError, TaskformError
-from runner.kinds.base import Can
+from runner.kinds.contract import Can
 from runner.kinds.registry import KINDS
 from runner.planning.evaluate import Evaluator
 from runner.resource import Resource

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from runner.kinds.registry import KINDS
 from runner.plan import Evaluated
-from runner.spec.paths import linked_outside, path_fields, path_settings
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 def linked_out(root: Path, desired: Mapping[str, Evaluated]) -> list[str]:
@@ -21,7 +21,12 @@ def linked_out(root: Path, desired: Mapping[str, Evaluated]) -> list[str]:
     resolved: dict[str, Path] = {}  # most resources share a few paths ("." as cwd)
     for address, evaluated in desired.items():
         resource = evaluated.resource
-        model = KINDS[resource.kind].kind.settings_model
+        entry = KINDS[resource.kind]
+        if not entry.paths:
+            continue  # known from the table: its module need not load
+        from runner.spec.paths import linked_outside, path_fields, path_settings
+
+        model = entry.kind.settings_model
         if not path_fields(model):
             continue
         for field, path, base in path_settings(model, _normalized(model, evaluated.rendered)):
@@ -35,6 +40,8 @@ def linked_out(root: Path, desired: Mapping[str, Evaluated]) -> list[str]:
 def _normalized(model: type[BaseModel], rendered: Any) -> Any:
     """The settings in their long form (`file_exists: a.txt` is `{files: [a.txt]}`), or as
     rendered while some value is not known yet."""
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(rendered).model_dump(by_alias=True)
     except ValidationError:

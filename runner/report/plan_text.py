@@ -34,16 +34,29 @@ def show_value(value: Any) -> str:
 def render_plan(plan: Plan, color: bool = False, verb: str = "") -> str:
     changes = plan.actionable
     counts = plan.counts()
+    notes = notes_lines(plan)
     if not changes:
         one = counts["no-op"] == 1
-        return (f"No changes. {counts['no-op']} resource{'' if one else 's'} "
-                f"match{'es' if one else ''} the specs.\n")
-    lines = ["taskform will perform these actions:", ""]
+        return "".join(line + "\n" for line in notes) + (
+            f"No changes. {counts['no-op']} resource{'' if one else 's'} "
+            f"match{'es' if one else ''} the specs.\n")
+    lines = [*notes, "taskform will perform these actions:", ""]
     for change in changes:
         lines.extend(_change_lines(change, color))
     lines.append("")
     lines.append(summary_line(plan, color))
     return "\n".join(lines) + "\n"
+
+
+def notes_lines(plan: Plan) -> list[str]:
+    """What the real world showed that changes nothing (a shared tag someone else moved)."""
+    noted = plan.noted
+    if not noted:
+        return []
+    lines = ["Notes (nothing to change for these):"]
+    for change in noted:
+        lines.extend(f"  {change.address}: {note}" for note in change.notes)
+    return [*lines, ""]
 
 
 def _change_lines(change: Change, color: bool) -> list[str]:

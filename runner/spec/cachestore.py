@@ -17,16 +17,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import importlib.metadata
+import importlib.util
 import json
 import os
+import re
 import stat
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
-
-import pydantic
 
 import runner
 from runner.spec.yamlsrc import LOADER
@@ -113,7 +112,7 @@ def environment() -> str:
     """What decides an entry besides its own inputs: taskform's source, the libraries that
     parse, template and validate, Python, and the entry format."""
     return "\0".join([str(FORMAT), runner.__version__, code_digest(), LOADER,
-                      f"pydantic {pydantic.VERSION}", f"Jinja2 {_version('Jinja2')}", sys.version])
+                      f"pydantic {library_version('pydantic', 'version.py', 'VERSION')}", f"Jinja2 {library_version('jinja2')}", sys.version])
 
 
 @functools.lru_cache(maxsize=1)
@@ -130,13 +129,20 @@ def code_digest() -> str:
     return digest.hexdigest() if sources else ""
 
 
-def _version(distribution: str) -> str:
-    # from the installed metadata: importing Jinja2 only for its version would cost a cached
-    # validate, which never renders, ~20 ms
+@functools.lru_cache(maxsize=8)
+def library_version(module: str, file: str = "__init__.py", name: str = "__version__") -> str:
+    """The version a library's package source states (`name = "1.2"` in `file`), read without
+    importing the library (Jinja2 would cost a cached validate, which never renders, ~20 ms;
+    pydantic more; importlib.metadata ~10 ms); a digest of that source when it states none."""
+    spec = importlib.util.find_spec(module)
+    folders = list(spec.submodule_search_locations or []) if spec else []
     try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
+        source = (Path(folders[0]) / file).read_bytes() if folders else b""
+    except OSError:
+        source = b""
+    found = re.search(rb"^" + re.escape(name.encode()) + rb"""\s*=\s*["']([^"']+)["']""",
+                      source, re.M)
+    return found.group(1).decode() if found else hashlib.sha256(source).hexdigest()[:16]
 
 
 def key_directory() -> Path:

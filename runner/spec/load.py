@@ -17,7 +17,7 @@ from runner.spec.budget import Budget
 from runner.spec.cachestore import CacheStore, open_store
 from runner.spec.loaded import Loaded
 from runner.spec.yamlsrc import parse_bytes, read_limited
-from runner.workspace import VariableDecl, Workspace
+from runner.workspace import Workspace
 
 
 @dataclass
@@ -34,7 +34,7 @@ class Specs:
 def spec_files(ws: Workspace) -> list[Path]:
     """The files the `specs:` globs match, as found (a symlink is not resolved here)."""
     seen: dict[Path, None] = {}
-    for pattern in ws.config.specs:
+    for pattern in ws.spec_patterns:
         for path in sorted(ws.root.glob(pattern)):
             if path.is_file() and ".taskform" not in path.parts:
                 seen.setdefault(path, None)
@@ -55,7 +55,7 @@ def load_specs(ws: Workspace) -> Specs:
     issues: list[SpecIssue] = []
     loaded: list[Loaded] = []
     digest = hashlib.sha256()
-    digest.update(json.dumps(ws.config.model_dump(), sort_keys=True, default=str).encode())
+    digest.update(json.dumps(ws.settings, sort_keys=True, default=str).encode())
     digest.update(json.dumps(ws.variables, sort_keys=True, default=repr).encode())
     files = spec_files(ws)
     store = open_store(ws.state_dir, ws.root)
@@ -130,8 +130,8 @@ def secret_variables(ws: Workspace) -> frozenset[str]:
     they render is never cached."""
     names = {name for name, value in ws.variables.items()
              if isinstance(value, str) and value in ws.secrets}
-    for name, decl in ws.config.variables.items():
-        if isinstance(decl, dict) and VariableDecl.model_validate(decl).secret:
+    for name, decl in ws.declarations.items():
+        if isinstance(decl, dict) and decl["secret"]:  # a VariableDecl, validated
             names.add(name)
     return frozenset(names)
 

@@ -8,6 +8,11 @@ with a digest of their values, which must match the current ones. Validation rea
 else, so an entry says what validating again would say. Only files that load without an issue
 are kept, never one whose templates name a secret variable (a value rendered from a secret
 never reaches the disk), and only when JSON gives every setting back exactly as it is.
+
+An entry also keeps the analysis (which variables, steps and addresses it reads) of each of its
+templates that Jinja2 would have to parse to tell: names only, decided by the template's text
+under the code and Jinja2 version the entry's name already digests, so planning a workspace
+whose files did not change parses no template (plain interpolation needs no cache).
 """
 
 from __future__ import annotations
@@ -20,8 +25,11 @@ from runner.address import Address, Selection
 from runner.errors import SpecIssue
 from runner.resource import Origin, Resource
 from runner.spec.cachestore import CacheStore, entry_name
+from runner.spec.interpolate import condition_text
+from runner.spec.interpolate import parse as plain_template
 from runner.spec.loaded import Loaded
 from runner.spec.parsecache import size_limit
+from runner.spec.templating import Refs, TemplateProblem, analyse, iter_templates, remember
 
 
 def find(store: CacheStore, data: bytes, display: str, variables: Mapping[str, Any],
@@ -37,7 +45,11 @@ def find(store: CacheStore, data: bytes, display: str, variables: Mapping[str, A
         if entry["values"] != values_digest(names, variables):
             return None
         addresses = [Address(tuple(parts), tuple(key)) for parts, key in entry["addresses"]]
-        return [_loaded(document, display, addresses) for document in entry["documents"]]
+        loaded = [_loaded(document, display, addresses) for document in entry["documents"]]
+        for text, read_vars, read_steps, read_addresses in entry.get("analysis", ()):
+            remember(text, Refs(frozenset(read_vars), frozenset(read_steps),
+                                frozenset(read_addresses)))
+        return loaded
     except (KeyError, IndexError, TypeError, ValueError):  # no entry (None), or not this layout
         return None
 
@@ -55,7 +67,8 @@ def keep(store: CacheStore, data: bytes, display: str, variables: Mapping[str, A
     except ValueError:
         return False
     entry = {"variables": names, "values": values_digest(names, variables),
-             "addresses": addresses.plain(), "documents": documents}
+             "addresses": addresses.plain(), "documents": documents,
+             "analysis": _analyses(results)}
     return store.write(entry_name("loaded", data, display.encode()), entry, size_limit(data))
 
 
@@ -65,6 +78,27 @@ def values_digest(names: list[str], variables: Mapping[str, Any]) -> str:
     and `{1: x}` against `{'1': x}` all differ, as they would when rendered."""
     values = [(name, name in variables, variables.get(name)) for name in names]
     return hashlib.sha256(repr(values).encode()).hexdigest()
+
+
+def _analyses(results: list[Loaded]) -> list[list[Any]]:
+    """`[text, vars, steps, addresses]` for each template of the file's settings and `when`
+    conditions that is not plain interpolation (those are read without Jinja2 anyway)."""
+    texts: set[str] = set()
+    for result in results:
+        for resource in result.resources:
+            texts.update(iter_templates(resource.settings))
+            if resource.when is not None:
+                texts.add(condition_text(resource.when))
+    out = []
+    for text in sorted(texts):
+        if plain_template(text) is not None:
+            continue
+        try:
+            refs = analyse(text)
+        except TemplateProblem:
+            continue  # planning reports it, from the template itself
+        out.append([text, sorted(refs.vars), sorted(refs.steps), sorted(refs.addresses)])
+    return out
 
 
 class _Addresses:

@@ -11,23 +11,35 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
-
-from jinja2 import StrictUndefined, TemplateError, Undefined, nodes
-from jinja2.meta import find_undeclared_variables
+from typing import TYPE_CHECKING, Any
 
 from runner.errors import TaskformError
 from runner.spec.budget import Budget, BudgetExceeded, sized
-from runner.spec.sandbox import REFUSED_FILTERS, SpecEnvironment, harden, metered, rendered
+from runner.spec.interpolate import NOT_PLAIN
+from runner.spec.interpolate import WHOLE_EXPRESSION as _WHOLE_EXPRESSION
+from runner.spec.interpolate import parse as plain_template
 from runner.vocabulary import UNKNOWN
+
+if TYPE_CHECKING:
+    from jinja2 import nodes
+
+# Jinja2 is imported on first use (runner/spec/sandbox.py): plain interpolation, which most
+# templates are, is read and rendered by runner/spec/interpolate.py without it, and a plan
+# that renders nothing else never loads it.
 
 GLOBAL_NAMES = frozenset({"var", "steps", "ref"})
 MAX_TEMPLATE_CHARS = 100_000  # compiling is not metered: its cost grows with the text
-_WHOLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*$", re.S)
-_READS_FILES = {nodes.Include: "include", nodes.Import: "import", nodes.FromImport: "from",
-                nodes.Extends: "extends"}
 
-_env = SpecEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+@lru_cache(maxsize=1)
+def _environment() -> Any:
+    """The sandboxed, metered Jinja2 environment (runner/spec/sandbox.py), loaded on first use."""
+    from jinja2 import StrictUndefined
+
+    from runner.spec.sandbox import SpecEnvironment
+
+    return SpecEnvironment(undefined=StrictUndefined, autoescape=False,
+                           keep_trailing_newline=True)
 
 
 class TemplateProblem(TaskformError):
@@ -58,12 +70,31 @@ def is_template(value: Any) -> bool:
     return isinstance(value, str) and ("{{" in value or "{%" in value)
 
 
+# analyses read back from the spec cache (loadedcache): a template Jinja2 must parse to analyse
+# is parsed once per change of the file that holds it, not once per run
+_analysed: dict[str, Refs] = {}
+
+
+def remember(text: str, refs: Refs) -> None:
+    """Take `refs` as the analysis of `text` (what `analyse` gave for it under this code)."""
+    _analysed[text] = refs
+
+
 @lru_cache(maxsize=8192)
 def analyse(text: str) -> Refs:
     """The variables, sibling steps and addresses a template reads; raise TemplateProblem."""
     if len(text) > MAX_TEMPLATE_CHARS:
         raise TemplateProblem(f"the template is longer than {MAX_TEMPLATE_CHARS} characters, "
                               "the limit for one template")
+    plain = plain_template(text)
+    if plain is not None:
+        return Refs(plain.names("var"), plain.names("steps"), plain.names("ref"))
+    if text in _analysed:
+        return _analysed[text]
+    from jinja2 import TemplateError, nodes
+    from jinja2.meta import find_undeclared_variables
+
+    _env = _environment()
     try:
         ast = _env.parse(text)
     except TemplateError as exc:
@@ -102,8 +133,15 @@ def analyse(text: str) -> Refs:
 def _check_statements(ast: nodes.Template, text: str) -> None:
     """What the sandbox would fail on only while rendering, or not at all: files read by
     include/import/extends, filters and tests that do not exist or are refused."""
+    from jinja2 import nodes
+
+    from runner.spec.sandbox import REFUSED_FILTERS
+
+    _env = _environment()
+    reads_files = {nodes.Include: "include", nodes.Import: "import", nodes.FromImport: "from",
+                   nodes.Extends: "extends"}
     for node in ast.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
-        raise TemplateProblem(f"{{% {_READS_FILES[type(node)]} %}} is not available in spec "
+        raise TemplateProblem(f"{{% {reads_files[type(node)]} %}} is not available in spec "
                               f"templates: a template cannot read other files{_line(text, node)}")
     for used in ast.find_all((nodes.Filter, nodes.Test)):
         assert isinstance(used, (nodes.Filter, nodes.Test))
@@ -122,6 +160,8 @@ def _line(text: str, where: Any) -> str:
 
 
 def _const(node: nodes.Node) -> str | None:
+    from jinja2 import nodes
+
     return node.value if isinstance(node, nodes.Const) and isinstance(node.value, str) else None
 
 
@@ -139,12 +179,16 @@ def refs_of(value: Any) -> Refs:
 
 
 def iter_templates(value: Any) -> list[str]:
+    if isinstance(value, (dict, list)):
+        text = repr(value)  # one pass in C: most settings hold no template at all
+        if "{{" not in text and "{%" not in text:
+            return []
     out: list[str] = []
     stack = [value]
-    while stack:
+    while stack:  # runs over every setting of every resource of a plan: kept tight
         item = stack.pop()
         if isinstance(item, str):
-            if is_template(item):
+            if "{" in item and ("{{" in item or "{%" in item):  # is_template, inlined
                 out.append(item)
         elif isinstance(item, dict):
             stack.extend(item.values())
@@ -171,6 +215,15 @@ def render_text(text: str, scope: Scope) -> Any:
         return UNKNOWN
     if any(scope.outputs(a) is UNKNOWN for a in refs.addresses):
         return UNKNOWN
+    plain = plain_template(text)
+    if plain is not None:
+        value = plain.render(scope.var, steps, scope.outputs)
+        if value is not NOT_PLAIN:
+            try:
+                scope.budget.spend(len(value) if isinstance(value, str) else 0)
+            except BudgetExceeded as exc:
+                raise TemplateProblem(f"cannot render {text[:77]!r}: {exc}") from None
+            return value
     context = {"var": scope.var, "steps": steps, "ref": _ref_function(scope)}
     try:
         with scope.budget.rendering():
@@ -187,6 +240,10 @@ def render_text(text: str, scope: Scope) -> Any:
 
 
 def _render_metered(text: str, context: dict[str, Any]) -> Any:
+    from jinja2 import Undefined
+
+    from runner.spec.sandbox import rendered
+
     whole = _WHOLE_EXPRESSION.match(text)
     if whole:
         result = sized(_expression(whole.group("expr"))(**context), "the result")
@@ -200,6 +257,8 @@ def _render_metered(text: str, context: dict[str, Any]) -> Any:
 
 
 def _reason(exc: Exception) -> str:
+    from jinja2 import TemplateError
+
     if isinstance(exc, TemplateError):
         return exc.message or type(exc).__name__
     if isinstance(exc, BudgetExceeded):
@@ -231,6 +290,12 @@ def _ref_function(scope: Scope) -> Callable[[str], Any]:
 
 @lru_cache(maxsize=4096)
 def _expression(source: str) -> Any:
+    from jinja2 import TemplateError
+
+    from runner.spec.sandbox import harden
+
+    _env = _environment()
+
     try:
         expression = _env.compile_expression(source, undefined_to_none=False)
     except TemplateError as exc:
@@ -241,7 +306,10 @@ def _expression(source: str) -> Any:
 
 @lru_cache(maxsize=4096)
 def _template(source: str) -> Any:
-    template = _env.from_string(metered(_env.parse(source), _env))
+    from runner.spec.sandbox import harden, metered
+
+    env = _environment()
+    template = env.from_string(metered(env.parse(source), env))
     harden(template.root_render_func)
     return template
 

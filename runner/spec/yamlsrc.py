@@ -13,13 +13,14 @@ from typing import Any
 import yaml
 
 from runner.errors import SpecIssue
+from runner.spec.readlimit import MAX_FILE_BYTES as MAX_FILE_BYTES
+from runner.spec.readlimit import read_limited as read_limited
 from runner.spec.yamlbuild import Builder
 from runner.spec.yamlplaces import Path_ as Path_
 from runner.spec.yamlplaces import format_path as format_path
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 LOADER = f"{_Loader.__name__} of PyYAML {yaml.__version__} (events)"  # decides how text parses
-MAX_FILE_BYTES = 2 * 1024 * 1024
 
 
 @dataclass
@@ -75,20 +76,6 @@ def parse_file(path: Path, display: str) -> tuple[list[SourceDoc], list[SpecIssu
     """Parse every document of one YAML file, refusing one past MAX_FILE_BYTES unread."""
     data, issue = read_limited(path, display)
     return ([], [issue]) if issue else parse_bytes(data, display)
-
-
-def read_limited(path: Path, display: str) -> tuple[bytes, SpecIssue | None]:
-    """The file's bytes, or an issue when it is larger than MAX_FILE_BYTES (then not read:
-    a spec that is a gigabyte, or a never-ending device, must not be read into memory)."""
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        return b"", SpecIssue(display, 1, 1, "", f"cannot read the file: {exc.strerror}")
-    if len(data) <= MAX_FILE_BYTES:
-        return data, None
-    return b"", SpecIssue(display, 1, 1, "", f"the file is larger than {MAX_FILE_BYTES // 1024} "
-                          "KiB, the limit for a spec file; split it into several files")
 
 
 def parse_bytes(data: bytes, display: str) -> tuple[list[SourceDoc], list[SpecIssue]]:

@@ -9,7 +9,8 @@ from runner.errors import StateError
 from runner.state.base import StateStore
 
 if TYPE_CHECKING:
-    from runner.workspace import StateSettings, Workspace
+    from runner.workspace import Workspace
+    from runner.workspace_config import StateSettings
 
 # backend name -> "module:function" taking the workspace and its state settings and returning
 # its StateStore; a backend is imported only when chosen (psycopg stays unloaded otherwise)
@@ -21,14 +22,17 @@ BACKENDS: dict[str, str] = {
 
 def open_store(ws: Workspace, settings: StateSettings) -> StateStore:
     """The state store `settings` name, its schema migrated; nothing else is brought in."""
-    name = settings.backend
+    module, _, function = _backend(settings.backend).partition(":")
+    store: StateStore = getattr(importlib.import_module(module), function)(ws, settings)
+    return store
+
+
+def _backend(name: str) -> str:
     target = BACKENDS.get(name)
     if target is None:  # the settings model refuses it first; this guards the table itself
         raise StateError(f"state backend {name!r} is not available; known backends: "
                          f"{', '.join(sorted(BACKENDS))}")
-    module, _, function = target.partition(":")
-    store: StateStore = getattr(importlib.import_module(module), function)(ws, settings)
-    return store
+    return target
 
 
 def open_state(ws: Workspace) -> StateStore:
@@ -36,7 +40,14 @@ def open_state(ws: Workspace) -> StateStore:
     side files of older taskform versions imported."""
     from runner.state.facts import import_side_files
 
-    store = open_store(ws, ws.config.state)
+    _backend(ws.state_backend)
+    if ws.state_backend == "sqlite":  # read without the settings models: see Workspace.settings
+        from runner.state.sqlite import SqliteState
+
+        store: StateStore = SqliteState(ws.resolve(str(ws.settings["state"]["path"]),
+                                                   "state.path"))
+    else:
+        store = open_store(ws, ws.config.state)
     try:
         import_side_files(store, ws.state_dir)
     except BaseException:

@@ -30,7 +30,8 @@ from runner.state.postgresql_lock import AdvisoryLock, lock_key
 from runner.state.postgresql_schema import migrate, quoted
 
 if TYPE_CHECKING:
-    from runner.workspace import StateSettings, Workspace
+    from runner.workspace import Workspace
+    from runner.workspace_config import StateSettings
 
 _RECORD = ("address, kind, status, '[' || fingerprint || ',' || settings || ',' || outputs || "
            "',' || depends_on || ',' || labels || ',' || coalesce(error, 'null') || ',' || "

@@ -33,7 +33,8 @@ from runner.state.sqlite_dump import dump_file, restore_file
 from runner.state.sqlite_schema import MIGRATIONS
 
 if TYPE_CHECKING:
-    from runner.workspace import StateSettings, Workspace
+    from runner.workspace import Workspace
+    from runner.workspace_config import StateSettings
 
 LOCK_POLL_SECONDS = 0.2
 OPEN_TIMEOUT_SECONDS = 30.0

@@ -22,8 +22,8 @@ spec: {competencies: [java, kafka], background: shop}
 ---
 apiVersion: taskform/v1
 kind: Task
-metadata: {name: rusty}
-spec: {competencies: [rust], background: shop}
+metadata: {name: blank}
+spec: {competencies: [python-fastapi], background: shop, scenario: {text: ""}}
 ---
 apiVersion: taskform/v1
 kind: TaskPool
@@ -35,29 +35,31 @@ spec: {competencies: [python-fastapi], background: shop, min_available: 1, max_t
 def test_list_filters_and_json(ws) -> None:  # type: ignore[no-untyped-def]
     ws.spec(COMPETENCIES, "competencies.yaml")
     ws.spec(SPECS, "tasks.yaml")
-    assert ws.cli("apply", "-auto-approve").exit_code == 1  # rusty has no stack
+    assert ws.cli("apply", "-auto-approve").exit_code == 1  # blank has an empty scenario
     result = ws.cli("tasks", "list")
     assert result.exit_code == 0
     lines = result.output.splitlines()
     repos = ws.root / ".taskform" / "repos"
-    assert lines[0] == (f"task.items-api     ready     Python - FastAPI              "
+    assert lines[0] == "task.blank         failed    Python - FastAPI              -"
+    assert lines[1] == ("    1 quality gate(s) failed (review); the task was not published")
+    assert lines[2] == (f"task.items-api     ready     Python - FastAPI              "
                         f"{(repos / 'items-api.git').as_uri()}")
-    assert lines[1] == "task.rusty         failed    Rust                          -"
-    assert lines[2].startswith("    task.rusty (specs/tasks.yaml:11:1): competency 'Rust' has no "
-                               "prompt stack")
-    assert lines[3].startswith("task.streams       ready     Java, Kafka ")
+    assert lines[3] == (f"task.streams       ready     Java, Kafka                   "
+                        f"{(repos / 'streams.git').as_uri()}  (graded by review)")
     assert lines[4].startswith("task_pool.pool[0]  ready     Python - FastAPI ")
     assert lines[-1] == "4 task(s): 3 ready, 0 deployed, 1 failed"
     failed = ws.cli("tasks", "list", "--status", "failed", "--json")
     rows = json.loads(failed.output)
-    assert [r["address"] for r in rows] == ["task.rusty"]
-    assert rows[0]["competency_refs"] == ["rust"] and rows[0]["starter"] is None
+    assert [r["address"] for r in rows] == ["task.blank"]
+    assert rows[0]["competency_refs"] == ["python-fastapi"] and rows[0]["starter"] is None
+    assert rows[0]["gates"] == {}  # failed before recording outputs: the reasons are its error
     kafka = json.loads(ws.cli("tasks", "list", "--competency", "KAFKA", "--json").output)
     assert [r["address"] for r in kafka] == ["task.streams"]
     by_ref = json.loads(ws.cli("tasks", "list", "-c", "python-fastapi", "--json").output)
-    assert [r["address"] for r in by_ref] == ["task.items-api", "task_pool.pool[0]"]
-    assert by_ref[1]["pool"] == "task_pool.pool"
-    assert by_ref[0]["gates"]["review"] == "passed"
+    assert [r["address"] for r in by_ref] == ["task.blank", "task.items-api", "task_pool.pool[0]"]
+    assert by_ref[2]["pool"] == "task_pool.pool"
+    assert by_ref[1]["gates"]["review"] == "passed"
+    assert (by_ref[1]["grading"], kafka[0]["grading"]) == ("tests", "review")
     none = ws.cli("tasks", "list", "--status", "deployed")
     assert none.output == "No tasks recorded that match.\n"
 

@@ -170,7 +170,7 @@ def test_prevent_destroy_blocks_destroy(ws):
         kind: Competency
         metadata: {name: c}
         lifecycle: {prevent_destroy: true}
-        spec: {name: C, proficiency: BASIC}
+        spec: {name: Go, proficiency: BASIC}
         """)
     ws.cli("apply", "-auto-approve")
     result = ws.cli("destroy", "-auto-approve")

@@ -46,14 +46,14 @@ def solution(**changes: Any) -> Solution:
     return Solution.model_validate({**base, **changes})
 
 
-def problems(d: TaskDraft, s: Solution) -> dict[str, list[str]]:
+def problems(d: TaskDraft, s: Solution, **profile: str) -> dict[str, list[str]]:
     starter = d.code_files
-    return all_problems(d, s, git.diff(starter, {**starter, **s.files}))
+    return all_problems(d, s, git.diff(starter, {**starter, **s.files}), **profile)
 
 
 def test_a_good_task_passes_every_gate() -> None:
     assert problems(draft(), solution()) == {"readme": [], "references": [], "leaks": [],
-                                             "grading": []}
+                                             "grading": [], "deploy": []}
 
 
 def test_readme_sections() -> None:
@@ -94,6 +94,30 @@ def test_grading_material() -> None:
     assert problems(draft(), s)["grading"] == [
         "rubric criterion ids are not unique: x",
         "no rubric criterion is required: a solution could fail them all and pass"]
+
+
+def test_every_criterion_of_a_tests_graded_task_runs_a_test() -> None:
+    s = solution(rubric=[{"id": "x", "criterion": "x is two", "score": 10, "required": True,
+                          "command": "python3 -m unittest tests.held_out.test_x"},
+                         {"id": "y", "criterion": "y is read", "score": 5, "required": False}])
+    assert problems(draft(), s)["grading"] == ["rubric criterion 'y' has no test command"]
+
+
+def test_a_review_graded_task_has_nothing_that_pretends_to_be_a_test() -> None:
+    plan = {"id": "plan", "criterion": "the plan is specific", "score": 10, "required": True}
+    assert problems(draft(), solution(tests={}, rubric=[plan]), grading="review")["grading"] == []
+    assert problems(draft(), solution(rubric=[plan]), grading="review")["grading"] == [
+        "the task is graded by review, yet it has held-out tests or test commands; a "
+        "review-graded task has none"]
+
+
+def test_a_docker_stack_task_must_ship_its_scripts() -> None:
+    assert problems(draft(), solution(), deploy="docker")["deploy"] == [
+        "run.sh is missing: a task of a Docker-based stack must ship run.sh (start it and wait "
+        "for its health check) and kill.sh (remove only what run.sh made)",
+        "kill.sh is missing: a task of a Docker-based stack must ship run.sh (start it and wait "
+        "for its health check) and kill.sh (remove only what run.sh made)"]
+    assert problems(draft(), solution(), deploy="none")["deploy"] == []
 
 
 def test_test_targets_of_commands() -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from doubles.content import COMPETENCIES, SCENARIO, files_of, needs_git
 
-from runner.content.templates import SHIPPED
+from runner.content import taskdir
+from runner.content.profile import Profile
+from runner.workspace import Workspace, WorkspaceConfig
 
 pytestmark = needs_git
 
@@ -38,7 +40,14 @@ def test_the_folder_holds_the_recipe_and_the_starter_as_project(ws) -> None:  # 
         "dir": f"{base}/grading", "dockerfile": f"{base}/grading/Dockerfile",
         "project": f"{base}/grading/project"}
     grading = ws.root / out["grading"]["dir"]
-    assert (grading / "Dockerfile").read_text() == (SHIPPED / "grading/Dockerfile").read_text()
+    recipe = (grading / "Dockerfile").read_text()
+    # the base recipe with the task's toolchain (python: pytest, FastAPI, PostgreSQL) added first
+    assert recipe.startswith("# The grading image of a generated task")
+    assert ("FROM taskform/base:bookworm\n\n# toolchain python\nRUN apt-get update -q \\\n"
+            " && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "
+            "python3-pytest python3-fastapi python3-httpx python3-yaml python3-redis redis-server "
+            "postgresql-15 >/dev/null \\\n && rm -rf /var/lib/apt/lists/*\n") in recipe
+    assert recipe.index("# toolchain python") < recipe.index("COPY project/ /app/")
     assert (grading / ".dockerignore").read_text() == "*\n!Dockerfile\n!project/\n"
     starter = ws.root / base / "starter"
     assert files_of(grading / "project") == files_of(starter) == set(out["files"]["starter"])
@@ -55,8 +64,9 @@ def test_a_new_recipe_rewrites_the_folder_without_generating_again(ws) -> None: 
     ws.spec(TASK, "task.yaml")
     apply(ws)
     commit = ws.state().records()["task.items-api"].outputs["published"]["starter"]["commit"]
-    recipe = (SHIPPED / "grading/Dockerfile").read_text().replace(
-        "WORKDIR /app", "RUN echo extra\nWORKDIR /app")
+    # a workspace's own templates/grading/Dockerfile is used as it is, for every toolchain
+    recipe = taskdir.recipe_text(Workspace(root=ws.root / "none", config=WorkspaceConfig()),
+                                 Profile()).replace("WORKDIR /app", "RUN echo extra\nWORKDIR /app")
     ws.write("templates/grading/Dockerfile", recipe)
     plan = ws.cli("plan").stdout
     assert "  ~ task.items-api  (task, update)\n      # template:grading/Dockerfile changed\n" \

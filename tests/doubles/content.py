@@ -29,11 +29,6 @@ metadata: {name: kafka}
 spec: {name: Kafka, proficiency: BASIC}
 ---
 apiVersion: taskform/v1
-kind: Competency
-metadata: {name: rust}
-spec: {name: Rust, proficiency: BASIC}
----
-apiVersion: taskform/v1
 kind: Background
 metadata: {name: shop}
 spec:
@@ -42,11 +37,20 @@ spec:
   yoe: 1-3 years
 """
 
+# a technology no stack of the shipped table covers: plan and validate refuse it
+RUST = """
+apiVersion: taskform/v1
+kind: Competency
+metadata: {name: rust}
+spec: {name: Rust, proficiency: BASIC}
+"""
+
 SCENARIO = ("**Current Implementation:** The catalogue API written with Python - FastAPI returns "
             "every product in one response, so the 12,000-item catalogue takes 6 seconds to load "
-            "and mobile clients time out.\\n\\n**Your Task:** Add limit and offset paging with "
-            "bounds checks and keep the total count in the response.\\n\\n**Success Criteria:** "
-            "Any page of at most 100 items loads in under 200 ms.")
+            "and mobile clients time out; it also stores invalid products.\\n\\n**Your Task:** "
+            "Add limit and offset paging with bounds checks, keep the total count in the "
+            "response, and validate new products.\\n\\n**Success Criteria:** Any page of at "
+            "most 100 items loads in under 200 ms and no invalid product is stored.")
 
 
 def clone(bare: Path, into: Path) -> Path:

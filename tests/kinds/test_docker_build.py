@@ -3,8 +3,14 @@ images seen as drift, failures kept with their log, and destroy removing what it
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 from docker_fixtures import write_app
+
+from tests.conftest import subprocess_env
 
 pytestmark = pytest.mark.docker
 
@@ -105,18 +111,63 @@ def test_image_deleted_outside_is_rebuilt_with_the_reason(dws):
     assert dws.client.images.get(f"{dws.tag}:dev").id == dws.outputs("pipeline.app.build")["image_id"]
 
 
-def test_a_tag_moved_outside_is_drift(dws):
+def test_a_tag_moved_outside_is_a_note_and_changes_nothing(dws):
     write_app(dws)
     pipeline(dws)
     dws.apply()
     built = dws.outputs("pipeline.app.build")["image_id"]
     dws.docker("tag", "taskform/base:bookworm", f"{dws.tag}:dev")
     base = dws.client.images.get("taskform/base:bookworm").id
-    assert dws.plan_lines()[3] == (
-        f"      # tag {dws.tag}:dev now points to another image ({base[7:19]}, not "
-        f"{built[7:19]})")
+    result = dws.cli("plan", "-detailed-exitcode")
+    assert result.exit_code == 0
+    assert result.output == (
+        "Notes (nothing to change for these):\n"
+        f"  pipeline.app.build: tag {dws.tag}:dev now points to another image ({base[7:19]}); "
+        f"this workspace goes on using the image it built ({built[7:19]}) by its id "
+        "(`taskform apply -replace pipeline.app.build` builds and tags it again)\n\n"
+        "No changes. 3 resources match the specs.\n")
     dws.apply()
+    assert dws.outputs("pipeline.app.build")["image_id"] == built
+    assert dws.outputs("pipeline.app.after")["value"] == built
+    dws.apply("-replace", "pipeline.app.build")
     assert dws.client.images.get(f"{dws.tag}:dev").id == dws.outputs("pipeline.app.build")["image_id"]
+    assert dws.plan_lines() == ["No changes. 3 resources match the specs."]
+
+
+def test_a_tag_removed_outside_is_a_note_while_the_image_stays(dws):
+    write_app(dws)
+    pipeline(dws, f', tags: ["{dws.tag}:extra"]')
+    dws.apply()
+    built = dws.outputs("pipeline.app.build")["image_id"]
+    dws.docker("rmi", f"{dws.tag}:dev")  # untags only: the image keeps its other tag
+    result = dws.cli("plan", "-detailed-exitcode", "--json")
+    assert result.exit_code == 0
+    change = next(c for c in json.loads(result.output)["changes"]
+                  if c["address"] == "pipeline.app.build")
+    assert (change["action"], change["notes"]) == ("no-op", [
+        f"tag {dws.tag}:dev was removed; this workspace goes on using the image it built "
+        f"({built[7:19]}) by its id (`taskform apply -replace pipeline.app.build` builds and "
+        "tags it again)"])
+    dws.docker("rmi", f"{dws.tag}:extra")  # its last tag: the engine deletes the image
+    assert dws.plan_lines()[2:4] == [
+        "  ~ pipeline.app.build  (docker_build, update)",
+        f"      # image {dws.tag}:dev ({built[7:19]}) was deleted outside taskform"]
+
+
+def test_workspace_scoped_tags_are_this_workspaces_alone(dws):
+    from runner.providers.docker.labels import workspace_tag
+
+    dws.write("taskform.yaml", "docker: {tag_scope: workspace}\n")
+    write_app(dws)
+    pipeline(dws, f', tags: ["{dws.tag}:extra"]')
+    dws.apply()
+    suffix = workspace_tag(str(dws.root))
+    outputs = dws.outputs("pipeline.app.build")
+    assert outputs["image_tag"] == f"{dws.tag}:dev-{suffix}"
+    assert outputs["tags"] == [f"{dws.tag}:dev-{suffix}", f"{dws.tag}:extra-{suffix}"]
+    image = dws.client.images.get(outputs["image_id"])
+    assert sorted(image.tags) == sorted(outputs["tags"])
+    assert dws.plan_lines() == ["No changes. 3 resources match the specs."]
 
 
 def test_a_failing_build_is_a_failed_step_with_its_log(dws):
@@ -169,8 +220,18 @@ def test_destroy_removes_every_image_it_built_and_only_those(dws):
     dws.docker("tag", "taskform/base:bookworm", f"{dws.tag}:not-ours")
     dws.write("app/main.py", "print(2)\n")
     result = dws.apply("-v")
-    # the old build was still running in the container when the new one was made: kept
-    assert f"kept old image {first.removeprefix('sha256:')[:12]}" in result.output
+    # built first; the container that ran the old build replaced; then the old build removed
+    assert f"removed the replaced image {first.removeprefix('sha256:')[:12]}" in result.output
+    assert len(dws.labelled("images")) == 1
+    dws.write("app/main.py", "print(3)\n")
+    dws.docker("run", "-d", "--name", f"{dws.tag}-foreign", dws.outputs("pipeline.app.build")
+               ["image_id"], "sleep", "600")
+    second = dws.outputs("pipeline.app.build")["image_id"]
+    result = dws.apply()
+    assert (f"pipeline.app.build: kept the replaced image {second[7:19]}: container "
+            f"{dws.tag}-foreign (not all taskform's) still uses it; `taskform gc` removes it "
+            "once nothing does\n") in result.output
+    dws.docker("rm", "-f", f"{dws.tag}-foreign")
     assert len(dws.labelled("images")) == 2
     result = dws.cli("destroy", "-auto-approve")
     assert result.exit_code == 0, result.output
@@ -224,3 +285,16 @@ def test_the_workspace_as_context_leaves_the_state_out(dws):
     assert dws.plan_lines() == ["No changes. 1 resource matches the specs."]
     out = dws.docker("run", "--rm", f"{dws.tag}:dev", "sh", "-c", "ls -A /app").stdout.split()
     assert ".taskform" not in out and "main.py" in out and "specs" in out
+
+
+def test_a_plan_without_refresh_asks_no_engine_and_loads_no_sdk(dws):
+    write_app(dws)
+    pipeline(dws)
+    dws.apply()
+    code = ("import sys\nfrom runner.cli import main\ntry:\n    main(sys.argv[1:])\n"
+            "except SystemExit:\n    pass\nprint('docker' in sys.modules)\n")
+    env = subprocess_env({"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+    args = [sys.executable, "-c", code, "-C", str(dws.root), "plan", "-refresh=false"]
+    for _ in range(2):  # the second run finds the spec files in the cache
+        proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+    assert proc.stdout == "No changes. 3 resources match the specs.\nFalse\n", proc.stderr

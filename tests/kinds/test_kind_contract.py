@@ -66,3 +66,12 @@ def test_a_summary_names_a_function_that_exists() -> None:
             module, _, function = entry.summary.partition(":")
             assert callable(getattr(importlib.import_module(module), function)), name
 
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_the_table_says_which_kinds_name_paths(name: str) -> None:
+    """The plan checks paths for symbolic links only for kinds whose entry says `paths`: an
+    entry must say it exactly when the settings model has path fields."""
+    from runner.spec.paths import path_fields
+
+    entry = KINDS[name]
+    assert entry.paths == bool(path_fields(entry.kind.settings_model)), name

@@ -48,7 +48,7 @@ def configure(ws, server: OpenAIServer) -> dict[str, str]:  # type: ignore[no-un
 def generated(tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """A realistic task JSON and solution: what a good model would answer."""
     ws = Workspace(root=tmp_path / "render", config=WorkspaceConfig())
-    rendered = scaffold.render(ws, "python-fastapi", {
+    rendered = scaffold.render(ws, "python-fastapi", "items-api", {
         "title": "Catalogue Paging", "slug": "catalogue-paging", "repo": "x",
         "competencies": [{"name": "Python - FastAPI", "proficiency": "BASIC"}],
         "competency_names": "Python - FastAPI", "proficiency": "BASIC", "minutes_range": "15-20",

@@ -30,5 +30,6 @@ def test_a_plan_imports_only_the_kinds_it_meets(ws):
     proc = subprocess.run([sys.executable, "-c", code, str(ws.root)], capture_output=True,
                           text=True, env=subprocess_env())
     assert proc.stdout.splitlines()[-2:] == [
-        "exit 0", "['runner.kinds.base', 'runner.kinds.registry', 'runner.kinds.value']"], \
+        "exit 0", "['runner.kinds.base', 'runner.kinds.contract', 'runner.kinds.registry', "
+                  "'runner.kinds.value']"], \
         proc.stdout + proc.stderr

@@ -87,27 +87,28 @@ def test_offline_generation_passes_the_pipeline_and_is_kept(ws) -> None:  # type
 
 
 def test_generated_duplicates_of_other_sets_are_rejected(ws) -> None:  # type: ignore[no-untyped-def]
-    from runner.content.offline import SCENARIO_BANK
+    from runner.content.exercises import SCENARIO_BANK
     from runner.content.templates import SHIPPED
 
     ws.spec(COMPETENCIES, "competencies.yaml")
+    # Java and Kafka have no offline exercises: their offline scenarios are the bank's BACKEND ones
     bank = SHIPPED / SCENARIO_BANK
     import yaml
 
-    first = yaml.safe_load(bank.read_text())["BACKEND"][0].replace("{{ names }}", "Python - FastAPI")
+    first = yaml.safe_load(bank.read_text())["BACKEND"][0].replace("{{ names }}", "Java and Kafka")
     ws.spec(f"""
         apiVersion: taskform/v1
         kind: ScenarioSet
         metadata: {{name: written}}
         spec:
-          competencies: [python-fastapi]
+          competencies: [java, kafka]
           scenarios: [{json.dumps(first)}]
         ---
         apiVersion: taskform/v1
         kind: ScenarioSet
         metadata: {{name: generated}}
         spec:
-          competencies: [python-fastapi]
+          competencies: [java, kafka]
           generate: {{count: 1}}
         """, "sets.yaml")
     assert ws.cli("apply", "-auto-approve", "-target", "scenario_set.written").exit_code == 0
@@ -131,7 +132,7 @@ def test_a_shortfall_fails_and_keeps_what_was_accepted(ws) -> None:  # type: ign
         kind: ScenarioSet
         metadata: {name: fastapi}
         spec:
-          competencies: [python-fastapi]
+          competencies: [java, kafka]
           generate: {count: 2, regenerations: 1}
         """, "set.yaml")
     result = ws.cli("apply", "-auto-approve")
@@ -147,5 +148,5 @@ def test_a_shortfall_fails_and_keeps_what_was_accepted(ws) -> None:  # type: ign
         "  [duplicate] 1.00 similar to an existing scenario")
     kept = ws.state().fact(ACCEPTED_SCENARIOS, "scenario_set.fastapi")
     assert [s.split(" is slow")[0] for s in kept["accepted"]] == [
-        "**Current Implementation:** A service in Python - FastAPI"]
+        "**Current Implementation:** A service in Java and Kafka"]
     assert not (ws.root / ".taskform/scenarios").exists()  # in the state, not a side file

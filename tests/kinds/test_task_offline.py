@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from doubles.content import COMPETENCIES, SCENARIO, clone, files_of, needs_git
+from doubles.content import COMPETENCIES, RUST, SCENARIO, clone, files_of, needs_git
 
 pytestmark = needs_git
 
@@ -42,11 +42,13 @@ def test_generates_gates_and_publishes_to_local_git(ws, tmp_path) -> None:  # ty
     out = record.outputs
     assert out["status"] == "ready"
     assert out["gates"] == {g: "passed" for g in ("schema", "readme", "references", "leaks",
-                                                    "grading", "review")}
+                                                    "grading", "deploy", "review")}
     assert out["scenario"].startswith("**Current Implementation:** The catalogue API")
     assert out["scenario_key"] == "Python - FastAPI (BASIC)"
-    assert (out["stack"], out["scaffold"], out["provider"]) == ("python-fastapi",
-                                                                "python-fastapi", "template")
+    assert (out["stack"], out["scaffold"], out["exercise"], out["provider"]) == (
+        "python-fastapi", "python-fastapi", "items-api", "template")
+    assert (out["grading"]["mode"], out["grading"]["toolchain"], out["deploy"]) == (
+        "tests", "python", "docker")
     assert out["competencies"] == [{"name": "Python - FastAPI", "proficiency": "BASIC",
                                     "competency_id": "c-fastapi"}]
     assert out["readme"]["objectives"][0].startswith("`POST /items` validates its JSON body")
@@ -55,10 +57,11 @@ def test_generates_gates_and_publishes_to_local_git(ws, tmp_path) -> None:  # ty
                                                   ".taskform/repos/items-api-answers.git")
     assert starter["owned"] and answers["owned"] and starter["changed"]
     checkout = clone(ws.root / starter["path"], tmp_path / "starter")
-    assert files_of(checkout) == {".gitignore", "README.md", "app/__init__.py", "app/framework.py",
-                                  "app/main.py", "app/server.py", "app/store.py", "run.sh",
-                                  "tests/__init__.py", "tests/test_smoke.py"}
-    assert (checkout / "run.sh").stat().st_mode & 0o111
+    assert files_of(checkout) == {".gitignore", "Dockerfile", "README.md", "app/__init__.py",
+                                  "app/main.py", "app/store.py", "docker-compose.yml",
+                                  "kill.sh", "requirements.txt", "run.sh", "tests/__init__.py",
+                                  "tests/test_smoke.py"}
+    assert (checkout / "run.sh").stat().st_mode & 0o111 and (checkout / "kill.sh").stat().st_mode & 0o111
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=checkout, capture_output=True,
                           text=True).stdout.strip()
     assert head == starter["commit"]
@@ -67,9 +70,14 @@ def test_generates_gates_and_publishes_to_local_git(ws, tmp_path) -> None:  # ty
             "grading/golden.patch"} <= files_of(solved)
     rubrics = json.loads((solved / "grading/rubrics.json").read_text())
     assert [r["forms"]["default"]["criterion_test_command"] for r in rubrics] == [
-        "python3 -m unittest tests.held_out.test_validation",
-        "python3 -m unittest tests.held_out.test_pagination",
-        "python3 -m unittest tests.held_out.test_errors"]
+        "python3 -m pytest -q tests/held_out/test_validation.py::test_valid_item_is_created_with_"
+        "default_quantity tests/held_out/test_validation.py::test_each_bad_field_is_named "
+        "tests/held_out/test_validation.py::test_rejected_items_are_not_stored",
+        "python3 -m pytest -q tests/held_out/test_pagination.py::test_default_page_is_twenty_items "
+        "tests/held_out/test_pagination.py::test_limit_and_offset_select_a_page "
+        "tests/held_out/test_pagination.py::test_out_of_range_values_are_rejected",
+        "python3 -m pytest -q tests/held_out/test_errors.py::test_unknown_item_is_404_with_detail "
+        "tests/held_out/test_errors.py::test_non_numeric_id_is_422"]
     assert set(rubrics[0]) == {"rubricItemId", "score", "criterion", "required", "forms"}
     grading = ws.root / out["grading"]["rubrics"]
     assert json.loads(grading.read_text()) == rubrics
@@ -121,11 +129,12 @@ def test_a_changed_prompt_or_scaffold_file_is_a_reason(ws) -> None:  # type: ign
     assert ws.cli("apply", "-auto-approve").exit_code == 0
     shutil.copytree(SHIPPED / "tasks" / "python-fastapi", ws.root / "templates" / "tasks" /
                     "python-fastapi")
-    readme = ws.root / "templates/tasks/python-fastapi/starter/README.md.j2"
-    readme.write_text(readme.read_text().replace("Helpful Tips", "Helpful Hints"))
+    store = ws.root / "templates/tasks/python-fastapi/exercises/items-api/starter/app/store.py"
+    store.write_text(store.read_text().replace("stand-in for", "placeholder for"))
     plan = ws.cli("plan")
     assert "template:tasks/python-fastapi/scaffold.yaml" not in plan.stdout
-    assert "# template:tasks/python-fastapi/starter/README.md.j2 changed" in plan.stdout
+    assert ("# template:tasks/python-fastapi/exercises/items-api/starter/app/store.py changed"
+            in plan.stdout)
 
 
 def test_a_failed_gate_blocks_publishing_and_exits_1(ws) -> None:  # type: ignore[no-untyped-def]
@@ -134,15 +143,15 @@ def test_a_failed_gate_blocks_publishing_and_exits_1(ws) -> None:  # type: ignor
     from runner.content.templates import SHIPPED
 
     setup(ws)
-    shutil.copytree(SHIPPED / "tasks" / "python-fastapi", ws.root / "templates" / "tasks" /
-                    "python-fastapi")
-    readme = ws.root / "templates/tasks/python-fastapi/starter/README.md.j2"
+    shutil.copytree(SHIPPED / "tasks", ws.root / "templates" / "tasks")
+    readme = ws.root / "templates/tasks/_shared/README.md.j2"
     readme.write_text(readme.read_text().replace("## Helpful Tips", "## Notes"))
-    (ws.root / "templates/tasks/python-fastapi/starter/SOLUTION.md").write_text("the answer\n")
+    exercise = ws.root / "templates/tasks/python-fastapi/exercises/items-api"
+    (exercise / "starter/SOLUTION.md").write_text("the answer\n")
     result = ws.cli("apply", "-auto-approve")
     assert result.exit_code == 1
     assert result.stdout.endswith(
-        "Failed: 6 created, 0 updated, 0 replaced, 0 destroyed; 1 failed.\n"
+        "Failed: 5 created, 0 updated, 0 replaced, 0 destroyed; 1 failed.\n"
         "  task.items-api: 2 quality gate(s) failed (readme, leaks); the task was not published\n")
     record = ws.state().records()["task.items-api"]
     assert record.status == "failed"
@@ -158,8 +167,62 @@ def test_a_failed_gate_blocks_publishing_and_exits_1(ws) -> None:  # type: ignor
     assert kept["passed"] is False and kept["gates"]["leaks"]
 
 
-def test_uncovered_competency_fails_with_the_table_named(ws) -> None:  # type: ignore[no-untyped-def]
-    ws.spec(COMPETENCIES, "competencies.yaml")
+def test_uncovered_competency_is_reported_by_validate_and_plan(ws) -> None:  # type: ignore[no-untyped-def]
+    ws.spec(COMPETENCIES + "---" + RUST, "competencies.yaml")
+    ws.spec("""
+        apiVersion: taskform/v1
+        kind: Task
+        metadata: {name: rusty}
+        spec: {competencies: [rust], background: shop}
+        """, "task.yaml")
+    message = ("competency 'Rust' has no prompt stack: no entry of taskform:templates/prompts/"
+               "stacks.yaml covers it (stacks: redis, docker, mongodb, sql-postgresql, "
+               "python-fastapi, java-kafka, go, nodejs-express, typescript, reactjs, nextjs, "
+               "react-native, non-code, mixed-stack); add its name to a stack's `covers`, or add a "
+               "stack with its prompts, or name one with `stack:` on the Competency (or set "
+               "`content: {unknown_technology: category_fallback}` in taskform.yaml to use its "
+               "category's fallback)")
+    # before anything is applied: validate and plan name the competency and the table
+    validate = ws.run("validate")
+    assert validate.returncode == 1
+    assert validate.stderr == (f"Error: 2 errors in the specs:\n"
+                               f"  specs/competencies.yaml:24:1: competency.rust: {message}\n"
+                               f"  specs/task.yaml:1:1: task.rusty: {message}\n")
+    plan = ws.run("plan")
+    assert plan.returncode == 1
+    assert plan.stderr == f"Error: competency.rust (specs/competencies.yaml:24:1): {message}\n"
+    result = ws.run("apply", "-auto-approve")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert "Traceback" not in plan.stderr + result.stderr
+
+
+def test_a_category_fallback_is_an_opt_in(ws) -> None:  # type: ignore[no-untyped-def]
+    ws.write("taskform.yaml", "content: {unknown_technology: category_fallback}\n")
+    ws.spec(COMPETENCIES + "---" + RUST, "competencies.yaml")
+    ws.spec("""
+        apiVersion: taskform/v1
+        kind: Task
+        metadata: {name: rusty}
+        spec: {competencies: [rust], background: shop}
+        """, "task.yaml")
+    plan = ws.run("plan")
+    assert plan.returncode == 1
+    assert ("competency 'Rust' has no prompt stack: no entry of taskform:templates/prompts/"
+            "stacks.yaml covers it (stacks: redis, ") in plan.stderr
+    assert ("give it a `category` to use that category's fallback stack "
+            "(content.unknown_technology is category_fallback)") in plan.stderr
+    ws.spec(COMPETENCIES + "---" + RUST.replace("BASIC}", "BASIC, category: BACKEND}"),
+            "competencies.yaml")
+    result = ws.run("apply", "-auto-approve")
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = ws.state().records()["task.rusty"].outputs
+    assert (out["stack"], out["category"], out["scaffold"], out["grading"]["mode"]) == (
+        "mixed-stack", "BACKEND", "generic", "review")
+
+
+def test_a_competency_may_name_its_stack(ws) -> None:  # type: ignore[no-untyped-def]
+    ws.spec(COMPETENCIES + "---" + RUST.replace("BASIC}", "BASIC, stack: go}"),
+            "competencies.yaml")
     ws.spec("""
         apiVersion: taskform/v1
         kind: Task
@@ -167,16 +230,22 @@ def test_uncovered_competency_fails_with_the_table_named(ws) -> None:  # type: i
         spec: {competencies: [rust], background: shop}
         """, "task.yaml")
     result = ws.cli("apply", "-auto-approve")
-    assert result.exit_code == 1
-    message = ("competency 'Rust' has no prompt stack: no entry of taskform:templates/prompts/"
-               "stacks.yaml covers it")
-    # found as soon as the competency is known: while fingerprinting, with the task's place
-    assert f"\n  task.rusty: task.rusty (specs/task.yaml:1:1): {message}" in result.stdout
-    # once the competency is recorded, plan itself reports it
-    plan = ws.cli("plan")
-    assert plan.exit_code == 1
-    assert f"Error: task.rusty (specs/task.yaml:1:1): {message}" in plan.stderr
-    assert "Traceback" not in plan.stderr
+    assert result.exit_code == 0, result.stdout + result.stderr
+    out = ws.state().records()["task.rusty"].outputs
+    assert (out["stack"], out["scaffold"], out["grading"]["toolchain"]) == ("go", "go", "go")
+    ws.spec(COMPETENCIES + "---" + RUST.replace("BASIC}", "BASIC, stack: cobol}"),
+            "competencies.yaml")
+    validate = ws.cli("validate")
+    assert validate.stderr == (
+        "Error: 2 errors in the specs:\n"
+        "  specs/competencies.yaml:24:1: competency.rust: competency 'Rust' names stack 'cobol', "
+        "which is not declared in taskform:templates/prompts/stacks.yaml; stacks: redis, docker, "
+        "mongodb, sql-postgresql, python-fastapi, java-kafka, go, nodejs-express, typescript, "
+        "reactjs, nextjs, react-native, non-code, mixed-stack\n"
+        "  specs/task.yaml:1:1: task.rusty: competency 'Rust' names stack 'cobol', which is not "
+        "declared in taskform:templates/prompts/stacks.yaml; stacks: redis, docker, mongodb, "
+        "sql-postgresql, python-fastapi, java-kafka, go, nodejs-express, typescript, reactjs, "
+        "nextjs, react-native, non-code, mixed-stack\n")
 
 
 def test_destroy_keeps_repositories_by_default_and_deletes_on_request(ws) -> None:  # type: ignore[no-untyped-def]

@@ -103,7 +103,7 @@ def test_a_draft_failing_a_quality_gate_fails_the_task_and_nothing_is_built(ws) 
     ws.spec(task("items-api"), "task.yaml")
     scaffold = ws.root / "templates/tasks/python-fastapi"
     shutil.copytree(SHIPPED / "tasks/python-fastapi", scaffold)
-    (scaffold / "starter/SOLUTION.md").write_text("the answer\n")
+    (scaffold / "exercises/items-api/starter/SOLUTION.md").write_text("the answer\n")
     result = ws.cli("apply", "-auto-approve")
     assert result.exit_code == 1
     failure = "1 quality gate(s) failed (leaks); the task was not published"
@@ -130,14 +130,23 @@ def test_a_verified_task_is_graded_then_published(dws) -> None:  # type: ignore[
     dws.spec(COMPETENCIES, "competencies.yaml")
     dws.spec(task("items-api", verify="{docker: {report: reports/items-api.html}}"), "task.yaml")
     result = dws.apply()
-    assert "Complete: 18 created, 0 updated, 0 replaced, 0 destroyed." in result.output
+    assert "Complete: 17 created, 0 updated, 0 replaced, 0 destroyed." in result.output
     assert 'task.items-api["grade"]: planned 6 children during apply (6 to apply)' in result.output
     assert statuses(dws, "task.items-api", 'task.items-api["grade"]') == ALL_GOOD
-    # the rubric's commands really ran the held-out tests with python3 -m unittest from /app
+    # the rubric's commands really ran the held-out tests with python3 -m pytest from /app,
+    # decided by the results pytest wrote, beside a canary that failed as it must
     cells = gradings(dws, 'task.items-api["grade"]')
     validation = rubric_id("task.items-api", "validation")
-    assert re.search(r"Ran \d+ tests? in [0-9.]+s\n\nOK", cells[validation, "golden"].outputs["output"])
-    assert "FAILED (" in cells[validation, "original"].outputs["output"]
+    named = ["tests/held_out/test_validation.py::test_valid_item_is_created_with_default_quantity",
+             "tests/held_out/test_validation.py::test_each_bad_field_is_named",
+             "tests/held_out/test_validation.py::test_rejected_items_are_not_stored"]
+    for solution, outcome in (("golden", "passed"), ("original", "failed")):
+        graded = cells[validation, solution].outputs
+        assert graded["evidence"] == "results", solution
+        assert [(t["id"], t["outcome"]) for t in graded["tests"]] == [
+            (name, outcome) for name in named], solution
+    assert re.search(r"\n1 failed, 3 passed in [0-9.]+s\n",
+                     cells[validation, "golden"].outputs["output"])  # the canary's failure
     out = dws.outputs("task.items-api")
     verification = out["verification"]
     assert (verification["golden"]["earned"], verification["golden"]["verdict"]) == (100, "pass")
@@ -153,7 +162,7 @@ def test_a_verified_task_is_graded_then_published(dws) -> None:  # type: ignore[
            f'{out["grading"]["rubrics"]})' in dws.cli("report", "task.items-api").output
     assert dws.cli("tasks", "list").output.splitlines()[0].startswith(
         "task.items-api  ready     Python - FastAPI")
-    assert dws.plan_lines() == ["No changes. 18 resources match the specs."]
+    assert dws.plan_lines() == ["No changes. 17 resources match the specs."]
     assert len(dws.labelled("containers")) == 2
     destroyed = dws.cli("destroy", "-auto-approve")
     assert destroyed.exit_code == 0, destroyed.output
@@ -168,8 +177,8 @@ def test_a_task_whose_golden_patch_fails_is_failed_naming_the_criterion(dws) -> 
     # a scaffold whose reference solution pages 10 items by default where the tests want 20
     scaffold = dws.root / "templates/tasks/python-fastapi"
     shutil.copytree(SHIPPED / "tasks/python-fastapi", scaffold)
-    main = scaffold / "solution/app/main.py"
-    main.write_text(main.read_text().replace('"limit", 20, 1', '"limit", 10, 1'))
+    main = scaffold / "exercises/items-api/solution/app/main.py"
+    main.write_text(main.read_text().replace("Query(20, ge=1", "Query(10, ge=1"))
     pagination = rubric_id("task.items-api", "pagination")
     for _ in range(2):  # and again: still failed, still nothing published
         result = dws.cli("apply", "-auto-approve")
@@ -190,7 +199,7 @@ def test_a_task_whose_golden_patch_fails_is_failed_naming_the_criterion(dws) -> 
     assert listing[0].startswith("task.items-api  failed    Python - FastAPI")
     assert listing[-1] == "1 task(s): 0 ready, 0 deployed, 1 failed"
     # the scaffold fixed: generated again, graded again, published
-    main.write_text(main.read_text().replace('"limit", 10, 1', '"limit", 20, 1'))
+    main.write_text(main.read_text().replace("Query(10, ge=1", "Query(20, ge=1"))
     dws.apply()
     assert statuses(dws, "task.items-api", 'task.items-api["grade"]') == ALL_GOOD
     assert (dws.root / ".taskform/repos/items-api.git").is_dir()
@@ -205,7 +214,7 @@ apiVersion: taskform/v1
 kind: TaskPool
 metadata: {name: pool}
 spec: {competencies: [python-fastapi], background: shop, min_available: 1, max_total: 1,
-       verify: {docker: {pool_size: 1}}}
+       generator: {exercise: items-api}, verify: {docker: {pool_size: 1}}}
 """
     dws.spec(task("orders-api", verify="{docker: {pool_size: 1}}") + pool, "tasks.yaml")
     dws.apply()
@@ -229,24 +238,24 @@ spec: {competencies: [python-fastapi], background: shop, min_available: 1, max_t
     assert all(after[a] == before[a] for a in after if a.startswith("task_pool."))
     assert "orders API" in dws.outputs("task.orders-api")["scenario"]
     assert statuses(dws, "task.orders-api", 'task.orders-api["grade"]') == ALL_GOOD
-    assert dws.plan_lines() == ["No changes. 30 resources match the specs."]
+    assert dws.plan_lines() == ["No changes. 29 resources match the specs."]
 
 
 @pytest.mark.docker
 def test_verify_added_to_a_published_task_grades_what_it_has_and_removed_drops_it(dws) -> None:  # type: ignore[no-untyped-def]
-    # a Java + Kafka task: the `generic` scaffold, whose held-out tests run in the same image
+    # another exercise of the catalogue, with its own scenario
     spec = """
 apiVersion: taskform/v1
 kind: Task
 metadata: {name: streams}
-spec: {competencies: [java, kafka], background: shop}
+spec: {competencies: [python-fastapi], background: shop, generator: {exercise: api-keys}}
 """
     dws.spec(COMPETENCIES, "competencies.yaml")
     dws.spec(spec, "task.yaml")
     dws.apply()
     commit = dws.outputs("task.streams")["published"]["starter"]["commit"]
-    dws.spec(spec.replace("background: shop}", "background: shop,\n       verify: "
-                          "{docker: {pool_size: 1}}}"), "task.yaml")
+    dws.spec(spec.replace("api-keys}}", "api-keys},\n       verify: {docker: {pool_size: 1}}}"),
+             "task.yaml")
     result = dws.apply("-v")
     assert 'task.streams["draft"]: | reusing the task generated earlier from the same inputs' \
         in result.output
@@ -258,11 +267,30 @@ spec: {competencies: [java, kafka], background: shop}
     assert out["published"]["starter"]["commit"] == commit and not out["published"]["starter"][
         "changed"]
     assert out["verification"]["golden"]["verdict"] == "pass"
-    assert dws.plan_lines() == ["No changes. 17 resources match the specs."]
+    assert dws.plan_lines() == ["No changes. 16 resources match the specs."]
     dws.spec(spec, "task.yaml")
     result = dws.apply()
     assert "Complete: 0 created, 1 updated, 0 replaced, 11 destroyed." in result.output
     assert dws.labelled("containers") == [] and dws.labelled("images") == []
     assert "verification" not in dws.outputs("task.streams")
     assert dws.outputs("task.streams")["published"]["starter"]["commit"] == commit
-    assert dws.plan_lines() == ["No changes. 6 resources match the specs."]
+    assert dws.plan_lines() == ["No changes. 5 resources match the specs."]
+
+
+def test_verify_docker_is_refused_for_a_task_graded_by_review(ws) -> None:  # type: ignore[no-untyped-def]
+    ws.spec(COMPETENCIES, "competencies.yaml")
+    ws.spec("""
+apiVersion: taskform/v1
+kind: Task
+metadata: {name: streams}
+spec: {competencies: [java, kafka], background: shop, verify: docker}
+""", "task.yaml")
+    result = ws.cli("validate")
+    assert (result.exit_code, result.stderr) == (1, (
+        "Error: 1 error in the specs:\n  specs/task.yaml:1:1: task.streams: verify: docker runs "
+        "held-out tests, but this task is graded by review (scaffold generic): remove verify\n"))
+    applied = ws.cli("apply", "-auto-approve")
+    assert applied.exit_code == 1
+    assert ('task.streams: FAILED: task.streams["draft"] failed: task.streams is graded by review '
+            "(java-kafka, scaffold generic): it has no held-out tests for `verify: docker` to "
+            "run; remove verify") in applied.stdout

@@ -145,3 +145,135 @@ def test_the_key_comes_only_from_a_declared_secret(tmp_path: Path, server: OpenA
     with pytest.raises(WorkspaceError) as info:
         llm_for(ws, Connections())
     assert str(info.value) == message
+
+
+def conversation() -> tuple[dict[str, str], ...]:
+    """A task question as generate.py makes it: a system turn and the stack's three prompts."""
+    return ({"role": "system", "content": "You write tasks."},
+            {"role": "user", "content": "CONTEXT: a shop; summarise what you understand."},
+            {"role": "user", "content": "INPUT_AND_ASK: Go (BASIC); confirm your understanding."},
+            {"role": "user", "content": "INSTRUCTIONS: now write the task as JSON."})
+
+
+def ask_task_review(ws: Workspace, messages: tuple[dict[str, str], ...],
+                    logs: list[str] | None = None) -> object:
+    llm = llm_for(ws, Connections())
+    return llm.complete(Request("task_review", messages, Review),
+                        Call(log=(logs if logs is not None else []).append))
+
+
+def test_the_responses_api_with_structured_output(tmp_path: Path, server: OpenAIServer) -> None:
+    server.script("task_review", chat({"pass": True, "feedback": "fine"}, prompt_tokens=1000,
+                                      completion_tokens=500))
+    reply = ask_task_review(workspace(tmp_path, server, api="responses"),
+                            ({"role": "system", "content": "Be strict."},
+                             {"role": "user", "content": "review this"}))
+    assert reply.value == Review(passed=True, feedback="fine")  # type: ignore[attr-defined]
+    assert reply.usage.as_dict() == {"calls": 1, "input_tokens": 1000,  # type: ignore[attr-defined]
+                                     "output_tokens": 500, "cost_usd": 0.006}
+    seen = server.requests("task_review")[0]
+    assert seen.api == "responses"
+    assert seen.body["instructions"] == "Be strict."
+    assert seen.body["input"] == [{"role": "user", "content": "review this"}]
+    fmt = seen.body["text"]["format"]
+    assert (fmt["type"], fmt["name"], fmt["strict"]) == ("json_schema", "task_review", False)
+    assert fmt["schema"]["required"] == ["pass"]
+
+
+@pytest.mark.parametrize("api", ["chat", "responses"])
+def test_turns_answer_each_prompt_before_the_next(tmp_path: Path, server: OpenAIServer,
+                                                  api: str) -> None:
+    server.script("unnamed", chat("I understand: a shop hiring a Go developer."),
+                  chat("Confirmed: Go at BASIC level."))
+    server.script("task_review", chat({"pass": False, "issues": ["SCOPE: too big"]}))
+    logs: list[str] = []
+    reply = ask_task_review(workspace(tmp_path, server, api=api, conversation="turns"),
+                            conversation(), logs)
+    assert reply.value.passed is False  # type: ignore[attr-defined]
+    assert reply.usage.calls == 3  # type: ignore[attr-defined]
+    first, second, last = server.seen
+    system, context, inputs, instructions = conversation()
+    assert [first.messages, first.structured] == [[system, context], False]
+    assert [second.messages, second.structured] == [
+        [system, context, {"role": "assistant", "content": "I understand: a shop hiring a Go "
+                           "developer."}, inputs], False]
+    assert last.messages[-2:] == [{"role": "assistant", "content": "Confirmed: Go at BASIC "
+                                   "level."}, instructions]
+    assert (len(last.messages), last.structured, last.purpose) == (6, True, "task_review")
+    assert logs == ["task_review: turn 1 of 3", "task_review: turn 2 of 3"]
+
+
+def test_single_sends_the_three_prompts_in_one_request(tmp_path: Path,
+                                                       server: OpenAIServer) -> None:
+    server.script("task_review", chat({"pass": True}))
+    ask_task_review(workspace(tmp_path, server, api="responses"), conversation())
+    assert len(server.seen) == 1
+    assert [m["role"] for m in server.seen[0].messages] == ["system", "user", "user", "user"]
+
+
+@pytest.mark.parametrize("api", ["chat", "responses"])
+def test_without_structured_output_the_json_is_extracted_from_the_reply(
+        tmp_path: Path, server: OpenAIServer, api: str) -> None:
+    fenced = ("Here is the review you asked for.\n\n```json\n{\"pass\": true, \"issues\": [], "
+              "\"feedback\": \"ok {braces} inside\"}\n```\nLet me know if you need more.")
+    server.script("unnamed", chat(fenced))
+    reply = ask_task_review(workspace(tmp_path, server, api=api, response_format="text"),
+                            ({"role": "user", "content": "review this"},))
+    assert reply.value == Review(passed=True, feedback="ok {braces} inside")  # type: ignore[attr-defined]
+    assert server.seen[0].structured is False
+
+
+def test_the_outermost_braces_when_there_is_no_fence(tmp_path: Path,
+                                                     server: OpenAIServer) -> None:
+    server.script("unnamed", chat('Sure. {"pass": false, "issues": ["x}"]} Hope that helps {:'))
+    reply = ask_task_review(workspace(tmp_path, server, response_format="text"),
+                            ({"role": "user", "content": "review this"},))
+    assert reply.value == Review(passed=False, issues=["x}"])  # type: ignore[attr-defined]
+
+
+def test_an_endpoint_that_refuses_structured_output_gets_plain_json(
+        tmp_path: Path, server: OpenAIServer) -> None:
+    server.script("task_review", error(400, "response_format json_schema is not supported by "
+                                            "this model"))
+    server.script("unnamed", chat('```json\n{"pass": true}\n```'))
+    logs: list[str] = []
+    reply = ask_task_review(workspace(tmp_path, server),
+                            ({"role": "user", "content": "review this"},), logs)
+    assert reply.value.passed is True  # type: ignore[attr-defined]
+    assert [s.structured for s in server.seen] == [True, False]
+    assert logs == ["task_review: the endpoint does not support structured output (HTTP 400: "
+                    "response_format json_schema is not supported by this model); extracting the "
+                    "JSON from plain replies instead"]
+
+
+def test_gateway_headers_are_sent_with_the_secret_from_its_variable(
+        tmp_path: Path, server: OpenAIServer) -> None:
+    from runner.providers.llm import HeaderFromVariable
+
+    ws = workspace(tmp_path, server, api="responses", headers={
+        "x-portkey-api-key": HeaderFromVariable(variable="portkey_key"),
+        "x-portkey-provider": "openai"})
+    ws.variables["portkey_key"] = "pk-gateway-secret"
+    ws.secrets.append("pk-gateway-secret")
+    server.script("task_review", chat({"pass": True}))
+    ask_task_review(ws, ({"role": "user", "content": "review this"},))
+    headers = {k.lower(): v for k, v in server.seen[0].headers.items()}
+    assert (headers["x-portkey-api-key"], headers["x-portkey-provider"]) == (
+        "pk-gateway-secret", "openai")
+    assert headers["authorization"] == f"Bearer {KEY}"
+    ws.secrets.remove("pk-gateway-secret")
+    with pytest.raises(WorkspaceError) as info:
+        llm_for(ws, Connections())
+    assert str(info.value) == ("variable 'portkey_key' holds the value of header "
+                               "x-portkey-api-key: declare it with secret: true so it is "
+                               "redacted everywhere")
+
+
+def test_extra_headers_are_gateway_headers_only() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as info:
+        LLMSettings(headers={"Authorization": "Bearer x"})
+    assert info.value.errors()[0]["msg"] == (
+        "Value error, header 'Authorization': extra headers are gateway headers named x-... (the "
+        "API key goes in api_key_variable)")

@@ -32,7 +32,7 @@ BASE = """\
 apiVersion: taskform/v1
 kind: Competency
 metadata: {name: c}
-spec: {name: C, proficiency: BASIC}
+spec: {name: Python - FastAPI, proficiency: BASIC}
 ---
 apiVersion: taskform/v1
 kind: Background
@@ -57,7 +57,7 @@ STEPS: dict[str, Any] = {
                          "held_out_tests": "held_out_tests.patch"},
 }
 DOCUMENT_SPECS: dict[str, Any] = {
-    "Competency": {"name": "C2", "proficiency": "BASIC"},
+    "Competency": {"name": "Go", "proficiency": "BASIC"},
     "Background": {"organization_background": "A bank", "role_context": "Developer"},
     "ScenarioSet": {"competencies": ["c"], "scenarios": ["A scenario."]},
     "Task": {"competencies": ["c"], "background": "b", "scenario": {"text": "A scenario."}},

@@ -226,8 +226,10 @@ class DockerEngine:
 
     def containers(self, filters: Mapping[str, Any]) -> list[ContainerInfo]:
         with api_errors("list containers"):
-            return [_container(c) for c in
-                    self.client.containers.list(all=True, filters=dict(filters))]
+            # the SDK lists, then inspects each: one removed in between (another run's, a
+            # grading sandbox just done) is left out rather than failing the whole listing
+            return [_container(c) for c in self.client.containers.list(
+                all=True, filters=dict(filters), ignore_removed=True)]
 
     def volume(self, name: str) -> VolumeInfo | None:
         import docker

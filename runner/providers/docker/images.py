@@ -10,7 +10,9 @@ from typing import Any
 
 from runner.errors import StepFailed
 from runner.providers.call import Call
-from runner.providers.docker.engine import DockerEngine, ImageInfo
+from runner.providers.docker import labels
+from runner.providers.docker.engine import DockerEngine, ImageInfo, split_tag
+from runner.providers.docker.ignore import context_paths
 from runner.providers.docker.labels import Owner, short_id
 from runner.vocabulary import IN_SYNC, Observation
 
@@ -34,12 +36,81 @@ def image_drift(engine: DockerEngine, recorded: dict[str, Any]) -> Observation:
     return IN_SYNC
 
 
+def built_image_drift(engine: DockerEngine, recorded: dict[str, Any],
+                      address: str = "") -> Observation:
+    """An image taskform built is known by its id: only its deletion is drift. A tag of it
+    that someone moved or removed (another workspace building the same tag, say) is a note:
+    nothing here uses the tag, so nothing changes."""
+    image_id = str(recorded.get("image_id") or "")
+    tags = [str(t) for t in recorded.get("tags") or [recorded.get("image_tag")] if t]
+    if not image_id:
+        return IN_SYNC
+    image = engine.image(image_id)
+    if image is None:
+        shown = tags[0] if tags else "of this step"
+        return Observation(exists=False, reasons=(
+            f"image {shown} ({short_id(image_id)}) was deleted outside taskform",))
+    notes = []
+    again = f" (`taskform apply -replace {address}` builds and tags it again)" if address else ""
+    for tag in tags:
+        if full_tag(tag) in image.tags:
+            continue
+        current = engine.image(tag)
+        where = "was removed" if current is None else \
+            f"now points to another image ({short_id(current.id)})"
+        notes.append(f"tag {tag} {where}; this workspace goes on using the image it built "
+                     f"({short_id(image_id)}) by its id{again}")
+    return Observation(notes=tuple(notes))
+
+
+def full_tag(reference: str) -> str:
+    """`repo[:tag]` as the engine lists it: `repo:latest` when no tag is given."""
+    repo, tag = split_tag(reference)
+    return f"{repo}:{tag}"
+
+
+def workspace_tag(reference: str, workspace: str) -> str:
+    """A tag only this workspace uses: `repo:tag-<6 hex of the workspace path>`."""
+    repo, tag = split_tag(reference)
+    return f"{repo}:{tag}-{labels.workspace_tag(workspace)}"
+
+
+def retire_image(engine: DockerEngine, owner: Owner, image_id: str, ours: list[str],
+                 log: Log) -> str | None:
+    """Remove an image a rebuild replaced, now that what used it has moved on; a message when it
+    has to stay: a container still uses it, or a tag taskform did not put there (`ours`: the
+    tags it did) points to it."""
+    image = engine.image(image_id)
+    if image is None:
+        return None
+    kept = f"kept the replaced image {short_id(image_id)}"
+    if not owner.owns(image.labels):
+        return f"{kept}: taskform did not build it here"
+    users = engine.containers({"ancestor": image_id})
+    if users:
+        # a container run from our image inherits its labels: only one labelled with another
+        # address than the image's own was made by taskform
+        theirs = any(not owner.owns(c.labels, any_address=True)
+                     or c.labels.get(labels.LABEL_ADDRESS) == owner.address for c in users)
+        who = " (not all taskform's)" if theirs else ""
+        names, many = ", ".join(sorted(c.name for c in users)), len(users) > 1
+        return (f"{kept}: container{'s' if many else ''} {names}{who} still "
+                f"use{'' if many else 's'} it; `taskform gc` removes it once nothing does")
+    mine = {full_tag(t) for t in ours}
+    foreign = sorted(t for t in image.tags if t not in mine)
+    if foreign:
+        return f"{kept}: tag {', '.join(foreign)}, which taskform did not make, points to it"
+    for tag in image.tags:  # our tags the new build did not take over (a dropped extra tag)
+        engine.remove_image(tag, noprune=True)
+    if engine.remove_image(image_id):
+        log(f"removed the replaced image {short_id(image_id)}")
+    return None
+
+
 def context_files(context: Path, excludes: list[str], dockerfile: str) -> list[str]:
     """The paths (relative to `context`) a build sends to the engine: the context minus the
     exclude patterns, as Docker's own `.dockerignore` rules select them."""
-    from docker.utils.build import exclude_paths
-
-    return sorted(exclude_paths(str(context), excludes, dockerfile=dockerfile))
+    return sorted(context_paths(str(context), list(excludes), dockerfile))
 
 
 def owned_images(engine: DockerEngine, owner: Owner) -> list[str]:
@@ -48,10 +119,8 @@ def owned_images(engine: DockerEngine, owner: Owner) -> list[str]:
 
 
 def remove_owned_image(engine: DockerEngine, owner: Owner, image_id: str, log: Log,
-                       tags: list[str] | None = None, quiet: bool = False) -> None:
-    """Untag our tags and delete the image, only if it carries this owner's labels.
-
-    `quiet`: an image still in use (an old build a container runs) is left for `taskform gc`."""
+                       tags: list[str] | None = None) -> None:
+    """Untag our tags and delete the image, only if it carries this owner's labels."""
     image = engine.image(image_id)
     if image is None:
         return
@@ -61,14 +130,8 @@ def remove_owned_image(engine: DockerEngine, owner: Owner, image_id: str, log: L
     for tag in tags or []:
         if tag in image.tags or f"{tag}:latest" in image.tags:
             engine.remove_image(tag, noprune=True)
-    try:
-        if engine.remove_image(image_id):
-            log(f"removed image {short_id(image_id)}")
-    except StepFailed as exc:
-        if not quiet:
-            raise
-        log(f"kept old image {short_id(image_id)} ({exc.message}); `taskform gc` can "
-            "remove it later")
+    if engine.remove_image(image_id):
+        log(f"removed image {short_id(image_id)}")
 
 
 def send_image(source: DockerEngine, target: DockerEngine, reference: str,

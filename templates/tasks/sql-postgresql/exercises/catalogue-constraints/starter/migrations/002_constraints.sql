@@ -1,0 +1,1 @@
+-- Constraints that keep the catalogue clean (runs after db/01_schema.sql and db/02_seed.sql).
