@@ -77,7 +77,10 @@ def test_a_reapply_with_nothing_changed_sends_and_runs_nothing(deployed: Lab) ->
     sent = {n: (folder(deployed) / n).stat().st_mtime_ns for n in names}
     assert plan_lines(deployed) == ["No changes. 3 resources match the specs."]
     result = deployed.cli("apply", "-auto-approve")
-    assert (result.exit_code, result.output) == (0, "No changes. 3 resources match the specs.\n")
+    assert (result.exit_code, result.output) == (
+        0, "Notes (nothing to change for these):\n"
+           "  droplet.lab-1: 1 of 2 slot(s) in use, 1 by this workspace\n\n"
+           "No changes. 3 resources match the specs.\n")
     assert {n: (folder(deployed) / n).stat().st_mtime_ns for n in names} == sent
     assert (folder(deployed) / "runs.log").read_text() == "run 0\n"
 
