@@ -1,9 +1,13 @@
 """Deployments over SSH: N deployments over 3 real sshd droplets (first apply, no-op plan and
 apply, one file changed), against the seed's way (one deployment after another: connect, send
-every file, run).
+every file, run); and in the same run, bench/grading.py's 48 cells graded on one engine (a pool
+of 4 on the local engine) against two (the same pool spread over the local engine and a second
+dockerd reached through a droplet's SSH sessions, as tests/engine_fixtures.py starts it).
 
-`python3 bench/deploy.py [--deployments 20] [--files 12]` (needs openssh-server and root: the
-droplets are sshd processes on 127.0.0.2-4, as in the tests)."""
+`python3 bench/deploy.py [--deployments 20] [--files 12] [--repeat 1]` (needs openssh-server,
+docker.io and root: the droplets are sshd processes on 127.0.0.2-4, as in the tests). On one
+machine both engines share its CPUs: the two-engine figure is the cost of the SSH hop, the
+image send and the second daemon, not a speed-up."""
 
 from __future__ import annotations
 
@@ -82,6 +86,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deployments", type=int, default=20)
     parser.add_argument("--files", type=int, default=12, help="files per deployment")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="grading rounds (one engine, then two); figures are medians")
     args = parser.parse_args()
     from droplet_fixtures import sshd_available, start_fleet
 
@@ -122,6 +128,7 @@ def main() -> None:
     for label, seconds in rows:
         print(f"  {label:<46} {seconds:7.2f}s  ({seconds / n * 1000:6.0f} ms/deployment)")
     print(f"  files sent by the one-file change: {sent}")
+    grading_engines(args.repeat)
 
 
 def uploads(ws: Path) -> str:
@@ -137,6 +144,68 @@ def uploads(ws: Path) -> str:
     finally:
         state.close()
     return ", ".join(f"{a}: {v}" for a, v in sorted(sent.items())) or "none"
+
+
+def grading_engines(repeat: int) -> None:
+    """bench/grading.py's 48 cells (12 criteria x 4 solutions, fresh sandboxes, parallelism 8)
+    on a pool of 4 on the local engine, then spread over the local engine and a second one."""
+    import statistics
+
+    from droplet_fixtures import start_fleet
+    from engine_fixtures import SecondEngine, engine_unavailable
+    from grading import gradings, make_task, spec
+
+    reason = engine_unavailable()
+    if reason:
+        sys.exit(f"cannot run the grading part: {reason}")
+    second = SecondEngine()
+    with tempfile.TemporaryDirectory(prefix="taskform-bench-engines-") as tmp:
+        ws = Path(tmp) / "ws"
+        (ws / "specs").mkdir(parents=True)
+        (ws / "taskform.yaml").write_text("parallelism: 8\n")
+        make_task(ws, 12, 4)
+        try:
+            second.start()
+            fleet = start_fleet(Path(tmp) / "fleet", count=1,
+                                extra=f"SetEnv DOCKER_HOST={second.url}\n")
+            sshd = fleet[0]
+            (ws / "id").write_text(fleet.key_text)
+            droplet = (f"apiVersion: taskform/v1\nkind: Droplet\nmetadata: {{name: lab-1}}\n"
+                       f"spec:\n  address: {sshd.address}\n  port: {sshd.port}\n"
+                       f'  ssh_key: {{path: id}}\n  host_key: "{sshd.host_key}"\n'
+                       f"  remote_dir: {tmp}/remote\n---\n")
+
+            def write(timeout: int, engines: bool) -> None:
+                text = spec(timeout)
+                if engines:
+                    text = text.replace("pool_size: 4\n",
+                                        "pool_size: 4\n        engines: [local, lab-1]\n")
+                (ws / "specs" / "bench.yaml").write_text(droplet + text)
+
+            walls: dict[str, list[float]] = {"one": [], "two": []}
+            spread: list[int] = []
+            try:
+                for n in range(repeat):
+                    for k, key in enumerate(("one", "two")):
+                        write(60, key == "two")  # the pool (and the image sent) first, untimed
+                        taskform(ws, "apply", "-auto-approve", "-target", "pipeline.bench.pool")
+                        write(61 + 2 * n + k, key == "two")  # a new timeout regrades every cell
+                        walls[key].append(taskform(ws, "apply", "-auto-approve"))
+                        graded = gradings(ws)
+                        if key == "two":
+                            spread.append(sum(1 for g in graded if g.get("engine") == "lab-1"))
+                        assert len(graded) == 48, len(graded)
+            finally:
+                taskform(ws, "destroy", "-auto-approve")
+                sshd.stop()
+        finally:
+            second.remove()
+    one, two = statistics.median(walls["one"]), statistics.median(walls["two"])
+    print(f"grading 48 cells (12 criteria x 4 solutions, fresh sandboxes, pool of 4, "
+          f"parallelism 8), median of {repeat}:")
+    print(f"  one engine (local)                              {one:7.2f}s")
+    print(f"  two engines (local + a second dockerd over SSH) {two:7.2f}s  "
+          f"({two / one:.2f}x; {statistics.median(spread):.0f} of 48 graded on the second)")
 
 
 if __name__ == "__main__":
