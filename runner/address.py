@@ -69,3 +69,21 @@ def parse_address(text: str) -> Address:
     if not key or not all(isinstance(k, (str, int)) and not isinstance(k, bool) for k in key):
         raise ValueError(f"malformed index in {text!r}: expected integers or quoted strings")
     return Address(parts, tuple(key))
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A reference to every document of one type whose metadata labels include `labels` (a
+    Deployment's droplet pool): one dependency edge to each, resolved once every document is
+    loaded; none at all is a load error. `at` is where it is written, under the settings."""
+
+    type: str
+    labels: tuple[tuple[str, str], ...]
+    at: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        return "{" + ", ".join(f"{k}: {v}" for k, v in self.labels) + "}"
+
+    def matches(self, labels: dict[str, str] | object) -> bool:
+        found = labels if isinstance(labels, dict) else {}
+        return all(found.get(key) == value for key, value in self.labels)

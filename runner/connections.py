@@ -15,7 +15,9 @@ class Connections:
     """One lazily created client per (part, endpoint), closed together at the end of a run."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        # reentrant: a factory may ask for the connections it builds on (a grading pool that
+        # spans engines connects to each engine while it is being made)
+        self._lock = threading.RLock()
         self._clients: dict[tuple[str, str], Any] = {}
 
     def get(self, part: str, endpoint: str, factory: Callable[[], T]) -> T:

@@ -16,6 +16,7 @@ from runner.errors import SpecError
 from runner.providers.docker.settings import DockerSettings
 from runner.providers.github import GithubSettings
 from runner.providers.llm import LLMSettings
+from runner.providers.ssh.settings import SshSettings
 from runner.spec.paths import PathCheck, WorkspacePath
 from runner.spec.validation import validate
 from runner.spec.yamlsrc import SourceDoc, parse_bytes
@@ -127,6 +128,7 @@ class WorkspaceConfig(StrictModel):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     github: GithubSettings = Field(default_factory=GithubSettings)
     content: ContentSettings = Field(default_factory=ContentSettings)
+    ssh: SshSettings = Field(default_factory=SshSettings)
 
 
 def read_config(data: bytes) -> tuple[WorkspaceConfig, dict[str, Any], dict[str, Any]]:

@@ -47,4 +47,19 @@ if ! command -v chromium > /dev/null 2>&1; then
   fi
 fi
 
+# openssh-server: the droplet tests start their own sshd per test droplet on 127.0.0.2-4
+# (tests/droplet_fixtures.py); nothing here starts one or listens anywhere
+if [ ! -x /usr/sbin/sshd ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    log "openssh-server (the droplet tests' sshd)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq -o DPkg::Lock::Timeout=300 openssh-server > /dev/null 2>&1 || {
+      apt-get update -qq > /dev/null
+      apt-get install -y -qq -o DPkg::Lock::Timeout=300 openssh-server > /dev/null
+    }
+  else
+    log "openssh-server is missing and this is not root: the droplet tests will skip"
+  fi
+fi
+
 log "done"

@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "state": "runner.cli.state:state",
     "report": "runner.cli.report:report",
     "tasks": "runner.cli.tasks:tasks",
+    "deployments": "runner.cli.deployments:deployments",
     "scenarios": "runner.cli.scenarios:scenarios",
     "watch": "runner.cli.watch:watch",
     "gc": "runner.cli.gc:gc",

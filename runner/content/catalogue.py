@@ -12,6 +12,7 @@ from runner.state.base import Record
 from runner.vocabulary import RecordStatus
 
 STATUSES = ("ready", "deployed", "failed", "skipped")
+REPLICA = "deployment_replica"  # the kind of the records that deploy a task
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,14 @@ class Entry:
 
 
 def is_deployed(address: str, recorded: Mapping[str, Record]) -> bool:
-    """True when a recorded deployment names this task (its settings' or outputs' `task`).
-    No kind makes `deployment` records yet (the Deployment kind is still to come), so today
-    every task counts as undeployed."""
+    """True when a live deployment replica (recorded ok, kind `deployment_replica`) deploys
+    this task: its settings' or outputs' `task`. A task deployed anywhere leaves its pool's
+    count of ready tasks, so the pool tops up."""
     for record in recorded.values():
-        if record.kind != "deployment" or record.status != RecordStatus.OK:
+        if record.kind != REPLICA or record.status != RecordStatus.OK:
             continue
-        named = {str((record.settings or {}).get("task") or ""), str(record.outputs.get("task") or "")}
+        named = {str((record.settings or {}).get("task") or ""),
+                 str((record.outputs or {}).get("task") or "")}
         if address in named:
             return True
     return False

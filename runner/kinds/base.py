@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
+from runner.address import Selection
 from runner.kinds.contract import (
     METHODS,
     Can,
@@ -61,7 +62,9 @@ class BaseKind:
     def expand(self, ctx: Context, settings: Any, expansion: Expansion) -> list[Child] | None:
         return None
 
-    def references(self, settings: Any) -> Iterable[str]:
+    def references(self, settings: Any) -> Iterable[str | Selection]:
+        """Addresses the settings name outside templates, and label selections of documents
+        (`Selection`): each becomes a dependency edge, checked when the specs load."""
         return ()
 
     def expansion_reads(self, settings: Any, dependency: str) -> bool:

@@ -20,7 +20,13 @@ from pydantic import AfterValidator, Field, field_validator
 
 from runner.errors import StepFailed
 from runner.fingerprint import digest
-from runner.kinds.base import BaseKind, Context, Settings, cached_digest, hash_files
+from runner.kinds.base import Context, cached_digest, hash_files
+from runner.kinds.engines import (
+    OnEngine,
+    OnEngineSettings,
+    engine,
+    recorded_engine,
+)
 from runner.providers.docker.engine import BuildRequest, observing
 from runner.providers.docker.images import (
     built_image_drift,
@@ -44,7 +50,7 @@ BUILD_FLAGS = {"--network": "network_mode", "--platform": "platform", "--build-a
                "--target": "target"}
 
 
-class DockerBuildSettings(Settings):
+class DockerBuildSettings(OnEngineSettings):
     image_tag: str = Field(description="the tag of the built image, e.g. app:dev")
     context: WorkspacePath = Field(default=".", description="build context, inside the workspace")
     dockerfile: InContext = Field(default="Dockerfile", description="relative to the context")
@@ -98,7 +104,7 @@ def build_options(settings: DockerBuildSettings) -> dict[str, Any]:
     return opts
 
 
-class DockerBuildKind(BaseKind):
+class DockerBuildKind(OnEngine):
     name = "docker_build"
     settings_model = DockerBuildSettings
 
@@ -110,33 +116,35 @@ class DockerBuildKind(BaseKind):
         if dockerfile.is_file():
             out[f"file:{ctx.workspace.relative(dockerfile)}"] = cached_digest(ctx, dockerfile)
             with observing():
-                out.update(_base_images(ctx, dockerfile, settings.build_args))
+                out.update(_base_images(ctx, dockerfile, settings))
         return out
 
     def observe(self, ctx: Context, record: Record) -> Observation:
         with observing():
-            return built_image_drift(ctx.docker(), record.outputs, str(ctx.address))
+            return built_image_drift(recorded_engine(ctx, record), record.outputs,
+                                     str(ctx.address))
 
     def apply(self, ctx: Context, settings: DockerBuildSettings, prior: Record | None) -> dict[str, Any]:
         context = _context_dir(ctx, settings)
         if not (context / settings.dockerfile).is_file():
             raise StepFailed(f"no Dockerfile at {ctx.workspace.relative(context)}/"
                              f"{settings.dockerfile}", retryable=False)
-        engine, owner = ctx.docker(), ctx.owner()
-        config_hash = digest(settings.model_dump())[:16]
+        docker, owner = engine(ctx, settings.engine), ctx.owner()
+        # where it is built is not what it is: the same labels (and image) on every engine
+        config_hash = digest(settings.model_dump(exclude={"engine"}))[:16]
         tag, extras = _tags(ctx, settings)
         ctx.log(f"building {tag} from {ctx.workspace.relative(context)}")
-        built = engine.build(BuildRequest(
+        built = docker.build(BuildRequest(
             context=context, dockerfile=settings.dockerfile, tag=tag,
             labels=owner.labels(config_hash), excludes=tuple(_excludes(ctx, context)),
             options=build_options(settings)), ctx.call())
         image_id, tail = built.image_id, built.log_tail
-        image = engine.image(image_id)
+        image = docker.image(image_id)
         if image is None or not owner.owns(image.labels):
             raise StepFailed(f"the built image {short_id(image_id)} does not carry taskform's "
                              "labels", retryable=False)
         for extra in extras:
-            engine.tag(image_id, extra)
+            docker.tag(image_id, extra)
         # the image this replaces stays until what runs it has moved on: see retire
         return {"image_id": image_id, "image_tag": tag, "tags": [tag, *extras], "log_tail": tail}
 
@@ -144,17 +152,17 @@ class DockerBuildKind(BaseKind):
         old_id = old.outputs.get("image_id")
         if not old_id or old_id == new.outputs.get("image_id"):
             return None
-        return retire_image(ctx.docker(), ctx.owner(), str(old_id),
+        return retire_image(recorded_engine(ctx, old), ctx.owner(), str(old_id),
                             [str(t) for t in old.outputs.get("tags") or []], ctx.log)
 
     def destroy(self, ctx: Context, record: Record) -> None:
-        engine, owner = ctx.docker(), ctx.owner()
+        docker, owner = recorded_engine(ctx, record), ctx.owner()
         image_id = record.outputs.get("image_id")
         if image_id:
-            remove_owned_image(engine, owner, image_id, ctx.log,
+            remove_owned_image(docker, owner, image_id, ctx.log,
                                tags=record.outputs.get("tags") or [])
-        for old in owned_images(engine, owner):  # earlier builds kept while containers ran them
-            remove_owned_image(engine, owner, old, ctx.log)
+        for old in owned_images(docker, owner):  # earlier builds kept while containers ran them
+            remove_owned_image(docker, owner, old, ctx.log)
 
 
 def _tags(ctx: Context, settings: DockerBuildSettings) -> tuple[str, list[str]]:
@@ -197,9 +205,10 @@ def _context_files(ctx: Context, context: Path, dockerfile: str) -> dict[str, st
     return out
 
 
-def _base_images(ctx: Context, dockerfile: Path, build_args: dict[str, str]) -> dict[str, str]:
+def _base_images(ctx: Context, dockerfile: Path, settings: DockerBuildSettings) -> dict[str, str]:
     """`base image <ref>` components: the id each FROM image has on the engine now (with
     `-refresh=false`, the id recorded for it, when there is one: the engine is not asked)."""
+    build_args = settings.build_args
     stages: set[str] = set()
     out = {}
     record = ctx.recorded.get(str(ctx.address))
@@ -214,7 +223,7 @@ def _base_images(ctx: Context, dockerfile: Path, build_args: dict[str, str]) -> 
         if key in known:
             out[key] = known[key]
         elif image.lower() not in stages and image != "scratch":
-            found = ctx.docker().image(image)
+            found = engine(ctx, settings.engine).image(image)
             out[key] = found.id if found else "missing"
         if m.group("stage"):
             stages.add(m.group("stage").lower())

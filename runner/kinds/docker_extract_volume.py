@@ -11,9 +11,17 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from runner.errors import StepFailed
-from runner.kinds.base import BaseKind, Context, Settings
+from runner.kinds.base import Context
+from runner.kinds.engines import (
+    OnEngine,
+    OnEngineSettings,
+    engine,
+    image_fingerprint,
+    image_on,
+    recorded_engine,
+)
 from runner.providers.docker import containers
-from runner.providers.docker.engine import observing
+from runner.providers.docker.engine import DockerEngine, observing
 from runner.providers.docker.volumes import ensure_volume, remove_volume
 from runner.state.base import Record
 from runner.vocabulary import Observation
@@ -21,7 +29,7 @@ from runner.vocabulary import Observation
 MOUNT_ROOT = "/tf-volumes"
 
 
-class DockerExtractVolumeSettings(Settings):
+class DockerExtractVolumeSettings(OnEngineSettings):
     image_tag: str | None = None
     image_id: str | None = Field(default=None, description="wins over image_tag, e.g. "
                                  "{{ steps.build.image_id }}")
@@ -57,7 +65,7 @@ def copy_script(app_folder: str, keys: list[str]) -> str:
     return "\n".join(lines)
 
 
-class DockerExtractVolumeKind(BaseKind):
+class DockerExtractVolumeKind(OnEngine):
     name = "docker_extract_volume"
     settings_model = DockerExtractVolumeSettings
 
@@ -66,52 +74,53 @@ class DockerExtractVolumeKind(BaseKind):
 
     def fingerprint(self, ctx: Context, settings: DockerExtractVolumeSettings) -> dict[str, str]:
         with observing():
-            return containers.image_fingerprint(ctx.docker(), settings.image_id,
-                                                settings.image_tag)
+            return image_fingerprint(ctx, settings.engine, settings.image_id, settings.image_tag)
 
     def observe(self, ctx: Context, record: Record) -> Observation:
         with observing():
+            docker = recorded_engine(ctx, record)
             gone = [n for n in (record.outputs.get("volumes") or {}).values()
-                    if ctx.docker().volume(n) is None]
+                    if docker.volume(n) is None]
         return Observation(reasons=tuple(f"volume {n} is gone" for n in gone))
 
     def apply(self, ctx: Context, settings: DockerExtractVolumeSettings,
               prior: Record | None) -> dict[str, Any]:
-        engine, owner = ctx.docker(), ctx.owner()
-        image_id = containers.resolve_image(engine, settings.image_id, settings.image_tag)
+        docker, owner = engine(ctx, settings.engine), ctx.owner()
+        image_id = image_on(ctx, settings.engine, settings.image_id, settings.image_tag)
         base = settings.volume_name or ctx.object_name()
         volumes = {key: f"{base}_{key}" for key in settings.keys()}
         for name in volumes.values():
-            ensure_volume(engine, owner, name, ctx.log)
+            ensure_volume(docker, owner, name, ctx.log)
         if prior:  # volumes no longer asked for
             for key, name in (prior.outputs.get("volumes") or {}).items():
                 if key not in volumes:
-                    remove_volume(engine, owner, name, ctx.log)
-        self._copy(ctx, image_id, settings.app_folder, volumes)
+                    remove_volume(recorded_engine(ctx, prior), owner, name, ctx.log)
+        self._copy(ctx, docker, image_id, settings.app_folder, volumes)
         return {"volumes": volumes, "volume_prefix": base, "image_id": image_id,
                 "app_folder": settings.app_folder}
 
-    def _copy(self, ctx: Context, image_id: str, app_folder: str, volumes: dict[str, str]) -> None:
-        engine, owner = ctx.docker(), ctx.owner()
+    def _copy(self, ctx: Context, docker: DockerEngine, image_id: str, app_folder: str,
+              volumes: dict[str, str]) -> None:
+        owner = ctx.owner()
         helper = ctx.object_name("extract")
-        leftover = engine.container(helper)
+        leftover = docker.container(helper)
         if leftover is not None:  # a crashed run's helper, ours by its labels
-            containers.remove(engine, owner, {"container_id": leftover.id,
+            containers.remove(docker, owner, {"container_id": leftover.id,
                                               "container_name": helper}, ctx.log)
         ctx.log(f"copying {app_folder} into {', '.join(volumes.values())}")
-        container = engine.create_container(
+        container = docker.create_container(
             image_id, [copy_script(app_folder, list(volumes))], entrypoint=["/bin/sh", "-c"],
             name=helper, user="0", network_mode="none", labels=owner.labels(),
             volumes=[f"{name}:{MOUNT_ROOT}/{key}" for key, name in volumes.items()])
         try:
-            code = engine.wait(container.id, timeout=ctx.remaining() or 600)
-            logs = engine.logs(container.id, tail="all")
+            code = docker.wait(container.id, timeout=ctx.remaining() or 600)
+            logs = docker.logs(container.id, tail="all")
         finally:
-            engine.remove_container(container.id)
+            docker.remove_container(container.id)
         if code != 0:
             raise StepFailed(f"copying {app_folder} out of image {image_id[:19]} failed with "
                              f"code {code}", output=logs, exit_code=code, retryable=False)
 
     def destroy(self, ctx: Context, record: Record) -> None:
         for name in (record.outputs.get("volumes") or {}).values():
-            remove_volume(ctx.docker(), ctx.owner(), name, ctx.log)
+            remove_volume(recorded_engine(ctx, record), ctx.owner(), name, ctx.log)

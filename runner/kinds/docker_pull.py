@@ -12,7 +12,8 @@ from pydantic import Field, field_validator
 
 from runner.duration import parse_duration
 from runner.errors import StepFailed
-from runner.kinds.base import BaseKind, Context, Settings
+from runner.kinds.base import Context
+from runner.kinds.engines import OnEngine, OnEngineSettings, engine, recorded_engine
 from runner.providers.docker.engine import ImageInfo, observing, split_tag
 from runner.providers.docker.images import image_drift
 from runner.providers.docker.labels import short_id
@@ -20,7 +21,7 @@ from runner.state.base import Record
 from runner.vocabulary import Observation
 
 
-class DockerPullSettings(Settings):
+class DockerPullSettings(OnEngineSettings):
     image_tag: str = Field(description="what to pull, e.g. 127.0.0.1:5000/taskform/base:bookworm")
     image_id: str | None = Field(default=None, description="expected image id; a mismatch fails")
     prevent_run_before: dt.datetime | None = Field(default=None, description="RFC 3339 time; "
@@ -53,13 +54,13 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-class DockerPullKind(BaseKind):
+class DockerPullKind(OnEngine):
     name = "docker_pull"
     settings_model = DockerPullSettings
 
     def observe(self, ctx: Context, record: Record) -> Observation:
         with observing():
-            drift = image_drift(ctx.docker(), record.outputs)
+            drift = image_drift(recorded_engine(ctx, record), record.outputs)
         if not drift.in_sync:
             return drift
         due = record.outputs.get("next_pull_after")
@@ -70,16 +71,17 @@ class DockerPullKind(BaseKind):
 
     def apply(self, ctx: Context, settings: DockerPullSettings, prior: Record | None) -> dict[str, Any]:
         hold = settings.prevent_run_before
+        docker = engine(ctx, settings.engine)
         if hold is not None and _now() < hold:
-            image = ctx.docker().image(settings.image_tag)
+            image = docker.image(settings.image_tag)
             if image is None:
                 raise StepFailed(f"{settings.image_tag} is not present, and prevent_run_before "
                                  f"({_iso(hold)}) forbids pulling it before then", retryable=False)
             ctx.log(f"not pulled: prevent_run_before is {_iso(hold)}; using the local image")
             return self._outputs(settings, image, pulled_at=None, next_pull=hold)
         ctx.log(f"pulling {settings.image_tag}")
-        ctx.docker().pull(settings.image_tag, ctx.call())
-        image = ctx.docker().image(settings.image_tag)
+        docker.pull(settings.image_tag, ctx.call())
+        image = docker.image(settings.image_tag)
         if image is None:
             raise StepFailed(f"pulled {settings.image_tag}, but the engine does not list it")
         if settings.image_id and _bare(settings.image_id) != _bare(image.id):
@@ -105,11 +107,12 @@ class DockerPullKind(BaseKind):
         if not settings.get("remove_on_destroy"):
             return  # pulled images are shared and unlabelled: removed only when asked
         tag, image_id = str(record.outputs.get("image_tag") or ""), record.outputs.get("image_id")
-        image = ctx.docker().image(tag) if tag else None
+        docker = recorded_engine(ctx, record)
+        image = docker.image(tag) if tag else None
         if image is None or image.id != image_id:
             return
         ctx.log(f"untagging {tag} ({short_id(image.id)})")
-        ctx.docker().remove_image(tag)
+        docker.remove_image(tag)
 
 
 def _bare(image_id: str) -> str:

@@ -8,7 +8,16 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from runner.kinds.base import BaseKind, Context, Settings
+from runner.kinds.base import Context
+from runner.kinds.engines import (
+    OnEngine,
+    OnEngineSettings,
+    engine,
+    image_fingerprint,
+    image_on,
+    is_local,
+    recorded_engine,
+)
 from runner.providers.docker import containers
 from runner.providers.docker.engine import observing
 from runner.providers.docker.params import parse_parameters
@@ -17,7 +26,7 @@ from runner.state.base import Record
 from runner.vocabulary import Observation
 
 
-class ContainerSettings(Settings):
+class ContainerSettings(OnEngineSettings):
     """What decides a container; shared by docker_run, docker_pool and its members."""
 
     image_tag: str | None = Field(default=None, description="image to run, by tag")
@@ -76,7 +85,7 @@ class DockerRunSettings(ContainerSettings):
 
 
 def container_spec(ctx: Context, settings: ContainerSettings, name: str) -> containers.ContainerSpec:
-    image_id = containers.resolve_image(ctx.docker(), settings.image_id, settings.image_tag)
+    image_id = image_on(ctx, settings.engine, settings.image_id, settings.image_tag)
     return containers.ContainerSpec(name=name, image_id=image_id, command=settings.argv(),
                                     params=parse_parameters(settings.parameters),
                                     keep_forever=settings.keep_forever)
@@ -87,28 +96,31 @@ def observe_container(ctx: Context, record: Record) -> Observation:
     params = settings.get("parameters") or []
     removes_itself = not settings.get("keep_forever") and "--rm" in " ".join(params).split()
     with observing():
-        return containers.observe(ctx.docker(), ctx.owner(), record.outputs,
+        return containers.observe(recorded_engine(ctx, record), ctx.owner(), record.outputs,
                                   bool(settings.get("keep_forever")),
                                   removes_itself=removes_itself)
 
 
-def ensure_container(ctx: Context, spec: containers.ContainerSpec) -> dict[str, Any]:
-    """Create or adopt the container; its outputs."""
+def ensure_container(ctx: Context, spec: containers.ContainerSpec,
+                     engine_name: str | None = None) -> dict[str, Any]:
+    """Create or adopt the container on its engine; its outputs (with the engine's name when
+    it is not the workspace's own)."""
     def bind(volume: str) -> str:  # `./data:/data` is a folder of the workspace, kept inside it
         source, _, rest = volume.partition(":")
         if source.startswith("."):
             source = str(ctx.path(source, "parameters -v"))
         return f"{source}:{rest}"
 
-    container = containers.ensure(ctx.docker(), ctx.owner(), spec, ctx.log, bind)
-    return containers.outputs(container, spec)
+    container = containers.ensure(engine(ctx, engine_name), ctx.owner(), spec, ctx.log, bind)
+    outputs = containers.outputs(container, spec)
+    return outputs if is_local(engine_name) else {**outputs, "engine": engine_name}
 
 
 def remove_container(ctx: Context, record: Record) -> None:
-    containers.remove(ctx.docker(), ctx.owner(), record.outputs, ctx.log)
+    containers.remove(recorded_engine(ctx, record), ctx.owner(), record.outputs, ctx.log)
 
 
-class DockerRunKind(BaseKind):
+class DockerRunKind(OnEngine):
     name = "docker_run"
     settings_model = DockerRunSettings
 
@@ -117,15 +129,14 @@ class DockerRunKind(BaseKind):
 
     def fingerprint(self, ctx: Context, settings: DockerRunSettings) -> dict[str, str]:
         with observing():
-            return containers.image_fingerprint(ctx.docker(), settings.image_id,
-                                                settings.image_tag)
+            return image_fingerprint(ctx, settings.engine, settings.image_id, settings.image_tag)
 
     def observe(self, ctx: Context, record: Record) -> Observation:
         return observe_container(ctx, record)
 
     def apply(self, ctx: Context, settings: DockerRunSettings, prior: Record | None) -> dict[str, Any]:
         spec = container_spec(ctx, settings, settings.container_name or ctx.object_name())
-        return ensure_container(ctx, spec)
+        return ensure_container(ctx, spec, settings.engine)
 
     def destroy(self, ctx: Context, record: Record) -> None:
         remove_container(ctx, record)

@@ -12,7 +12,8 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from runner.errors import StepFailed, StepTimeout
-from runner.kinds.base import BaseKind, Context, Settings
+from runner.kinds.base import Context, Settings
+from runner.kinds.engines import OnEngine, OnEngineSettings, engine
 from runner.providers.docker.engine import observing
 from runner.providers.docker.exec import run_in_container
 from runner.state.base import Record
@@ -29,7 +30,7 @@ class TaskSyncTarget(Settings):
     image_id: str | None = None
 
 
-class DockerShellSettings(Settings):
+class DockerShellSettings(OnEngineSettings):
     container: str | None = Field(default=None, description="container name or id, e.g. "
                                   "{{ steps.app.container_id }}")
     docker: TaskSyncTarget | None = Field(default=None, description="task-sync's target block")
@@ -71,14 +72,14 @@ class DockerShellSettings(Settings):
         return out
 
 
-class DockerShellKind(BaseKind):
+class DockerShellKind(OnEngine):
     name = "docker_shell"
     settings_model = DockerShellSettings
 
     def fingerprint(self, ctx: Context, settings: DockerShellSettings) -> dict[str, str]:
         target = settings.target() or ""
         with observing():
-            container = ctx.docker().container(target)
+            container = engine(ctx, settings.engine).container(target)
         shown = target[:12] if len(target) == 64 else target  # a full id reads badly in a plan
         return {f"container {shown}": container.id if container is not None else "missing"}
 
@@ -87,8 +88,8 @@ class DockerShellKind(BaseKind):
 
     def apply(self, ctx: Context, settings: DockerShellSettings, prior: Record | None) -> dict[str, Any]:
         target = settings.target() or ""
-        engine = ctx.docker()
-        container = engine.container(target)
+        docker = engine(ctx, settings.engine)
+        container = docker.container(target)
         if container is None:
             raise StepFailed(f"container {target} does not exist", retryable=False)
         results = []
@@ -100,7 +101,7 @@ class DockerShellKind(BaseKind):
                 call = dataclasses.replace(call, deadline=min(time.monotonic() + ctx.timeout,
                                                               ctx.deadline or float("inf")))
             try:
-                result = run_in_container(engine, container.id, [settings.shell, "-c", command],
+                result = run_in_container(docker, container.id, [settings.shell, "-c", command],
                                           call, workdir=settings.workdir, user=settings.user,
                                           env=settings.env, limit=OUTPUT_TAIL_BYTES)
             except StepTimeout as exc:

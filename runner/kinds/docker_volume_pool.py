@@ -14,13 +14,14 @@ from typing import Any
 from pydantic import Field
 
 from runner.errors import StepFailed
-from runner.kinds.base import BaseKind, Child, Context, Expansion
+from runner.kinds.base import Child, Context, Expansion
 from runner.kinds.docker_run import (
     ContainerSettings,
     ensure_container,
     observe_container,
     remove_container,
 )
+from runner.kinds.engines import OnEngine, engine, image_fingerprint, image_on, recorded_engine
 from runner.providers.docker import containers
 from runner.providers.docker.engine import observing
 from runner.providers.docker.exec import run_in_container
@@ -63,7 +64,7 @@ def setup_script(app_folder: str, owner: str | None, safe_directory: bool) -> st
     return "\n".join(lines)
 
 
-class DockerVolumePoolKind(BaseKind):
+class DockerVolumePoolKind(OnEngine):
     name = "docker_volume_pool"
     settings_model = DockerVolumePoolSettings
 
@@ -80,10 +81,12 @@ class DockerVolumePoolKind(BaseKind):
             out = ctx.outputs(str(ctx.address.child(name))) or {}
             members[name] = {k: out.get(k) for k in ("container_id", "container_name",
                                                       "volume_name", "image_id")}
+            if out.get("engine"):
+                members[name]["engine"] = out["engine"]
         return {"members": members, "app_folder": settings.app_folder}
 
 
-class DockerVolumeMemberKind(BaseKind):
+class DockerVolumeMemberKind(OnEngine):
     """One solution's volume and container: `pipeline.<p>.<step>["<solution>"]`."""
 
     name = MEMBER_KIND
@@ -91,13 +94,12 @@ class DockerVolumeMemberKind(BaseKind):
 
     def fingerprint(self, ctx: Context, settings: VolumeMemberSettings) -> dict[str, str]:
         with observing():
-            return containers.image_fingerprint(ctx.docker(), settings.image_id,
-                                                settings.image_tag)
+            return image_fingerprint(ctx, settings.engine, settings.image_id, settings.image_tag)
 
     def observe(self, ctx: Context, record: Record) -> Observation:
         volume = record.outputs.get("volume_name")
         with observing():
-            if volume and ctx.docker().volume(volume) is None:
+            if volume and recorded_engine(ctx, record).volume(volume) is None:
                 return Observation(exists=False, reasons=(f"volume {volume} is gone",))
         return observe_container(ctx, record)
 
@@ -106,13 +108,13 @@ class DockerVolumeMemberKind(BaseKind):
         volume = self._volume(ctx, settings)
         params = parse_parameters(settings.parameters)
         params["volumes"] = [*params.get("volumes", []), f"{volume}:{settings.app_folder}"]
-        image_id = containers.resolve_image(ctx.docker(), settings.image_id, settings.image_tag)
+        image_id = image_on(ctx, settings.engine, settings.image_id, settings.image_tag)
         spec = containers.ContainerSpec(name=ctx.object_name(), image_id=image_id,
                                         command=settings.argv(), params=params,
                                         keep_forever=settings.keep_forever)
-        outputs = ensure_container(ctx, spec)
+        outputs = ensure_container(ctx, spec, settings.engine)
         script = setup_script(settings.app_folder, settings.owner, settings.safe_directory)
-        result = run_in_container(ctx.docker(), outputs["container_id"],
+        result = run_in_container(engine(ctx, settings.engine), outputs["container_id"],
                                   ["/bin/sh", "-c", script], ctx.call(), user="0")
         if result.exit_code != 0:
             raise StepFailed(f"setting up {settings.app_folder} in {spec.name} failed with code "
@@ -123,9 +125,10 @@ class DockerVolumeMemberKind(BaseKind):
 
     def _volume(self, ctx: Context, settings: VolumeMemberSettings) -> str:
         if settings.volume_prefix is None:
-            return ensure_volume(ctx.docker(), ctx.owner(), ctx.object_name(), ctx.log).name
+            return ensure_volume(engine(ctx, settings.engine), ctx.owner(), ctx.object_name(),
+                                 ctx.log).name
         name = f"{settings.volume_prefix}_{settings.solution}"
-        if ctx.docker().volume(name) is None:
+        if engine(ctx, settings.engine).volume(name) is None:
             raise StepFailed(f"volume {name} does not exist (volume_prefix "
                              f"{settings.volume_prefix!r}); is the docker_extract_volume step "
                              f"making {settings.solution!r}?", retryable=False)
@@ -134,4 +137,5 @@ class DockerVolumeMemberKind(BaseKind):
     def destroy(self, ctx: Context, record: Record) -> None:
         remove_container(ctx, record)
         if record.outputs.get("owns_volume") and record.outputs.get("volume_name"):
-            remove_volume(ctx.docker(), ctx.owner(), record.outputs["volume_name"], ctx.log)
+            remove_volume(recorded_engine(ctx, record), ctx.owner(),
+                          record.outputs["volume_name"], ctx.log)

@@ -60,24 +60,25 @@ _K = "runner.kinds."
 _O, _D, _E, _DE, _F, _N, _R, _B = (Can.OBSERVE, Can.DESTROY, Can.EXPAND, Can.DEFER_EXPANSION,
                                    Can.FINGERPRINT, Can.NARROW_DEPENDENCIES, Can.REFERENCE,
                                    Can.BUDGET)
-_CONTAINER = frozenset({_O, _D, _F})
+_ENGINE = frozenset({_R, _N})  # the Docker kinds: `engine` names a droplet they depend on
+_CONTAINER = frozenset({_O, _D, _F}) | _ENGINE
 _RUBRIC = frozenset({_O, _D, _E, _DE, _F, _N, _R})
 KINDS: dict[str, KindEntry] = {e.name: e for e in [
     KindEntry("value", _K + "value:ValueKind", side_effects=False),
     KindEntry("shell", _K + "shell:ShellKind", can=frozenset({_O, _F}), paths=True),
     KindEntry("file_exists", _K + "file_exists:FileExistsKind", can=frozenset({_O}), paths=True),
-    KindEntry("docker_pull", _K + "docker_pull:DockerPullKind", can=frozenset({_O, _D})),
+    KindEntry("docker_pull", _K + "docker_pull:DockerPullKind", can=frozenset({_O, _D}) | _ENGINE),
     KindEntry("docker_build", _K + "docker_build:DockerBuildKind",
               can=_CONTAINER | {Can.RETIRE}, paths=True),
     KindEntry("docker_run", _K + "docker_run:DockerRunKind", can=_CONTAINER | {Can.CLAIM},
               replace_on_change=True),
-    KindEntry("docker_pool", _K + "docker_pool:DockerPoolKind", can=frozenset({_E})),
+    KindEntry("docker_pool", _K + "docker_pool:DockerPoolKind", can=frozenset({_E}) | _ENGINE),
     KindEntry("docker_pool_member", _K + "docker_pool:DockerPoolMemberKind", internal=True,
               can=_CONTAINER, replace_on_change=True),
-    KindEntry("docker_shell", _K + "docker_shell:DockerShellKind", can=frozenset({_F, _B}),
-              paths=True),
+    KindEntry("docker_shell", _K + "docker_shell:DockerShellKind",
+              can=frozenset({_F, _B}) | _ENGINE, paths=True),
     KindEntry("docker_volume_pool", _K + "docker_volume_pool:DockerVolumePoolKind",
-              can=frozenset({_E})),
+              can=frozenset({_E}) | _ENGINE),
     KindEntry("docker_volume_member", _K + "docker_volume_pool:DockerVolumeMemberKind",
               internal=True, can=_CONTAINER, replace_on_change=True),
     KindEntry("docker_extract_volume", _K + "docker_extract_volume:DockerExtractVolumeKind",
@@ -103,6 +104,12 @@ KINDS: dict[str, KindEntry] = {e.name: e for e in [
               can=frozenset({_E, _R}), paths=True),
     KindEntry("model_task_check", _K + "model_task_check:ModelTaskCheckKind",
               can=frozenset({_O, _F}), paths=True),
+    KindEntry("droplet", _K + "droplet:DropletKind", document="Droplet",
+              can=frozenset({_O, _D}), paths=True),
+    KindEntry("deployment", _K + "deployment:DeploymentKind", document="Deployment",
+              can=frozenset({_E, _R}), paths=True),
+    KindEntry("deployment_replica", _K + "deployment_replica:DeploymentReplicaKind",
+              internal=True, can=frozenset({_O, _D, _F, _N}), paths=True),
 ]}
 
 DOCUMENTS: dict[str, KindEntry] = {e.document: e for e in KINDS.values() if e.document}

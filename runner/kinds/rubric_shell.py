@@ -20,18 +20,20 @@ from pydantic import Field
 
 from runner.errors import StepFailed
 from runner.kinds.base import BaseKind, Context, Settings, hash_files
+from runner.kinds.engines import engine
 from runner.providers.docker.labels import Owner
 from runner.rubric.cache import cache_key
 from runner.rubric.evidence.commands import invocations
 from runner.rubric.evidence.model import Expectation
-from runner.rubric.grading import Grader, Isolation, Place, ResultsFormat, grade_once
-from runner.rubric.lease import lease, pool_image_ids
+from runner.rubric.grading import EngineLost, Grader, Isolation, Place, ResultsFormat, grade
+from runner.rubric.lease import lease, members_by_engine, pool_image_ids
 from runner.rubric.model import Criterion
 from runner.rubric.outcome import refused
 from runner.rubric.patch_rules import PatchRules, refusal
 from runner.rubric.results import CHILD_KIND, grading_outputs
 from runner.rubric.sandbox import supplier
 from runner.rubric.script import GradingJob
+from runner.rubric.spanning import Spanning
 from runner.rubric.status import Markers
 from runner.state.base import Record, now_iso
 
@@ -138,28 +140,44 @@ class RubricShellKind(BaseKind):
                                    finished_at=now_iso())
         place = self._place(ctx, settings)
         attempt = place.attempt(str(ctx.address))
-        grader = Grader(ctx.docker(), place, ctx.call(), ctx.stopping, ctx.owner(), ctx.log,
+        grader = Grader(place, ctx.call(), ctx.stopping, ctx.owner(), ctx.log,
                         settings.markers_value(), settings.expectation())
         slack = ctx.workspace.config.grading.watchdog_slack_seconds
-        runs, container = [], None
+        runs, member = [], None
         for run in range(settings.runs):
             if settings.runs > 1:
                 ctx.log(f"run {run + 1} of {settings.runs}")
-            outcome, container = grade_once(grader, settings.job(patch, tests, slack))
+            outcome, member = grade(grader, settings.job(patch, tests, slack))
             runs.append(outcome)
         return grading_outputs(runs, criterion=settings.criterion_value(),
                                solution=settings.solution, cache_key=key, started_at=started,
-                               finished_at=now_iso(), attempts=attempt, container=container)
+                               finished_at=now_iso(), attempts=attempt,
+                               container=member.name if member else None,
+                               engine=member.where if member else None)
 
     def _place(self, ctx: Context, settings: RubricShellSettings) -> Place:
-        """Fresh sandboxes cloned from the pool's members, or the members themselves."""
-        outputs = ctx.outputs(settings.pool)
-        if settings.isolation == "reuse":
-            return lease(ctx.connections, ctx.docker(), settings.pool, outputs,
-                         settings.require_lockdown)
-        owner = Owner(str(ctx.workspace.root), settings.pool, ctx.run_id)
-        return supplier(ctx.connections, ctx.docker(), settings.pool, outputs, owner,
-                        settings.workdir, settings.require_lockdown, ctx.log)
+        """Fresh sandboxes cloned from the pool's members, or the members themselves; over
+        every engine the pool's members run on."""
+        pool = settings.pool
+        groups = members_by_engine(pool, ctx.outputs(pool))
+        owner = Owner(str(ctx.workspace.root), pool, ctx.run_id)
+
+        def place_on(where: str | None, spanning: bool = False) -> Place:
+            docker = engine(ctx, where)
+            if spanning and not docker.answers():
+                raise EngineLost(f"{docker.name} does not answer")
+            if settings.isolation == "reuse":
+                return lease(ctx.connections, docker, pool, groups[where],
+                             settings.require_lockdown, where)
+            return supplier(ctx.connections, docker, pool, groups[where], owner,
+                            settings.workdir, settings.require_lockdown, ctx.log, where)
+
+        if len(groups) == 1:
+            return place_on(next(iter(groups)))
+        makers = {where: (lambda w=where: place_on(w, spanning=True)) for where in groups}
+        return ctx.connections.get("grading-spanning", f"{pool}|{settings.workdir}|"
+                                   f"{settings.isolation}",
+                                   lambda: Spanning(pool, makers, ctx.log))
 
     def _read(self, ctx: Context, rel: str) -> str:
         path = ctx.path(rel, "patch")

@@ -12,6 +12,7 @@ through the Docker door."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import Counter, deque
 from collections.abc import Callable
@@ -30,8 +31,13 @@ from runner.vocabulary import UNKNOWN
 
 @dataclass(frozen=True)
 class Member:
+    """A container lent for one grading, with the engine it runs on (`where`: that engine's
+    name, None for the workspace's own)."""
+
     name: str
     image_id: str
+    engine: DockerEngine | None = None
+    where: str | None = None
 
 
 def pool_members(outputs: Any) -> list[dict[str, Any]]:
@@ -40,6 +46,23 @@ def pool_members(outputs: Any) -> list[dict[str, Any]]:
     if isinstance(members, dict):
         return [m for m in members.values() if isinstance(m, dict)]
     return [m for m in members or [] if isinstance(m, dict)]
+
+
+def members_by_engine(pool: str, outputs: Any) -> dict[str | None, list[str]]:
+    """The names of a pool's recorded members by the engine they run on (None: the workspace's
+    own), in the order the pool recorded them; StepFailed when it recorded none."""
+    if outputs is UNKNOWN or outputs is None:
+        raise StepFailed(f"pool {pool} has no recorded containers; apply it first")
+    if not isinstance(outputs, dict) or "members" not in outputs:
+        raise StepFailed(f"{pool} is not a docker_pool or docker_volume_pool step: it records no "
+                         "members to grade in", retryable=False)
+    found: dict[str | None, list[str]] = {}
+    for member in pool_members(outputs):
+        where = member.get("engine") or None
+        found.setdefault(where, []).append(str(member.get("container_name") or ""))
+    if not found:
+        raise StepFailed(f"pool {pool} has no containers (pool_size is 0)", retryable=False)
+    return found
 
 
 def pool_image_ids(outputs: Any) -> list[str]:
@@ -51,11 +74,12 @@ class PoolLease:
     """The containers of one pool, lent one at a time; `broken` ones are never lent again."""
 
     def __init__(self, engine: DockerEngine, pool: str, names: list[str],
-                 members: list[Member] | None = None):
-        self.engine = engine
+                 members: list[Member] | None = None, where: str | None = None):
+        self.engine, self.where = engine, where
         self.pool = pool
         self.names = names
-        self.members: list[Member] = list(members or [])  # given: already checked
+        self.members: list[Member] = [dataclasses.replace(m, engine=engine, where=where)
+                                      for m in members or []]  # given: already checked
         self._problem: StepFailed | None = None
         self._free: deque[Member] = deque(self.members)
         self._broken: dict[str, str] = {}
@@ -67,8 +91,10 @@ class PoolLease:
         with self._cond:
             if not self.members and self._problem is None:
                 try:
-                    self.members = [_inspect(self.engine, self.pool, n, require_lockdown)
-                                    for n in self.names]
+                    self.members = [
+                        Member(n, inspect_member(self.engine, self.pool, n,
+                                                 require_lockdown).image_id, self.engine,
+                               self.where) for n in self.names]
                     self._free.extend(self.members)
                 except StepFailed as exc:
                     self._problem = exc
@@ -85,15 +111,26 @@ class PoolLease:
         with self._cond:
             return bool(self._free)
 
+    def try_acquire(self) -> Member | None:
+        """A free container now, or None; StepFailed when none is left that can be lent."""
+        with self._cond:
+            if self._free:
+                return self._free.popleft()
+            if len(self._broken) == len(self.members):
+                raise StepFailed(f"no usable container is left in pool {self.pool}: "
+                                 + "; ".join(f"{n}: {why}" for n, why in self._broken.items())
+                                 + "; the next apply recreates them", retryable=False)
+            return None
+
+    def lose(self, member: Member, why: str) -> bool:
+        """Its engine no longer answers: there is no other to grade on (see `Spanning`)."""
+        return False
+
     def acquire(self, call: Call, stopping: threading.Event) -> Member:
         """A free container; waits for one until the call's deadline or a cancellation, and
         gives up (NotStarted) when the run begins stopping."""
         with self._cond:
-            while not self._free:
-                if len(self._broken) == len(self.members):
-                    raise StepFailed(f"no usable container is left in pool {self.pool}: "
-                                     + "; ".join(f"{n}: {why}" for n, why in self._broken.items())
-                                     + "; the next apply recreates them", retryable=False)
+            while (member := self.try_acquire()) is None:
                 if call.cancelled.is_set():
                     raise Cancelled(call.what)
                 if stopping.is_set():  # first Ctrl-C or --fail-fast: it has not begun
@@ -103,7 +140,7 @@ class PoolLease:
                     raise StepTimeout(f"no container of pool {self.pool} became free before the "
                                       "step's timeout")
                 self._cond.wait(timeout=0.1 if remaining is None else min(0.1, remaining))
-            return self._free.popleft()
+            return member
 
     def release(self, member: Member) -> None:
         with self._cond:
@@ -123,25 +160,14 @@ class PoolLease:
         self.release(member)
 
 
-def lease(connections: Connections, engine: DockerEngine, pool: str, outputs: Any,
-          require_lockdown: bool) -> PoolLease:
-    """The run's lease on `pool` (an address, whose recorded `outputs` name its members),
-    created on first use."""
-    if outputs is UNKNOWN or outputs is None:
-        raise StepFailed(f"pool {pool} has no recorded containers; apply it first")
-    if not isinstance(outputs, dict) or "members" not in outputs:
-        raise StepFailed(f"{pool} is not a docker_pool or docker_volume_pool step: it records no "
-                         "members to grade in", retryable=False)
-    names = [str(m.get("container_name") or "") for m in pool_members(outputs)]
-    if not names:
-        raise StepFailed(f"pool {pool} has no containers (pool_size is 0)", retryable=False)
-    found = connections.get("grading-pool", pool, lambda: PoolLease(engine, pool, names))
+def lease(connections: Connections, engine: DockerEngine, pool: str, names: list[str],
+          require_lockdown: bool, where: str | None = None) -> PoolLease:
+    """The run's lease on the members `names` of `pool` (those on `engine`), created on first
+    use."""
+    found = connections.get("grading-pool", f"{pool}|{where or ''}",
+                            lambda: PoolLease(engine, pool, names, where=where))
     found.check(require_lockdown)
     return found
-
-
-def _inspect(engine: DockerEngine, pool: str, name: str, require_lockdown: bool) -> Member:
-    return Member(name, inspect_member(engine, pool, name, require_lockdown).image_id)
 
 
 def inspect_member(engine: DockerEngine, pool: str, name: str, require_lockdown: bool,

@@ -34,10 +34,11 @@ CHILD_KIND = "rubric_shell"
 
 def grading_outputs(runs: Sequence[GradingOutcome], *, criterion: Criterion, solution: str,
                     cache_key: str, started_at: str, finished_at: str, attempts: int = 1,
-                    container: str | None = None) -> dict[str, Any]:
+                    container: str | None = None, engine: str | None = None) -> dict[str, Any]:
     """The outputs a `rubric_shell` record carries. `runs` holds one outcome, or one per
     repeat (the golden patch under `validate.repeat`): the first run that did not pass
-    speaks for all of them, and `repeats` lists every run's status."""
+    speaks for all of them, and `repeats` lists every run's status. `engine`: the engine
+    the last run graded on, when it is not the workspace's own."""
     if not runs:
         raise ValueError("a grading needs at least one run")
     statuses = [r.status for r in runs]
@@ -53,7 +54,7 @@ def grading_outputs(runs: Sequence[GradingOutcome], *, criterion: Criterion, sol
                           "score": criterion.score, "required": criterion.required,
                           "title": criterion.title, "text": criterion.criterion},
             "started_at": started_at, "finished_at": finished_at, "attempts": attempts,
-            "container": container}
+            "container": container, **({"engine": engine} if engine else {})}
 
 
 def parent_outputs(rubric: Rubric, solutions: Sequence[str], validate: ValidateSettings | None,

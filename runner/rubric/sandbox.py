@@ -25,8 +25,7 @@ from runner.errors import Cancelled, NotStarted, StepFailed, StepTimeout
 from runner.providers.call import Call
 from runner.providers.docker.engine import ContainerInfo, DockerEngine
 from runner.providers.docker.labels import LABEL_RUN, LABEL_SANDBOX, Owner
-from runner.rubric.lease import Member, inspect_member, pool_members
-from runner.vocabulary import UNKNOWN
+from runner.rubric.lease import Member, inspect_member
 
 TMPFS = {"/tmp": "rw,exec,nosuid,nodev,mode=1777", "/var/tmp": "rw,nosuid,nodev,mode=1777",
          "/run": "rw,nosuid,nodev,mode=755", "/run/lock": "rw,nosuid,nodev,mode=1777"}
@@ -52,8 +51,10 @@ class SandboxSupplier:
     """Fresh sandboxes of one pool, for one run: `acquire` one, grade in it, `dispose` it."""
 
     def __init__(self, engine: DockerEngine, pool: str, owner: Owner,
-                 templates: list[ContainerInfo], workdir: str, log: Log = lambda line: None):
+                 templates: list[ContainerInfo], workdir: str, log: Log = lambda line: None,
+                 where: str | None = None):
         self.engine, self.pool, self.owner, self.workdir = engine, pool, owner, workdir
+        self.where = where  # the engine's name (None: the workspace's own)
         self.templates, self.log = templates, log
         self.size = len(templates)
         self._cond = threading.Condition()
@@ -74,14 +75,7 @@ class SandboxSupplier:
         """A started pristine sandbox; waits until the call's deadline or a cancellation, and
         gives up (NotStarted) when the run begins stopping."""
         with self._cond:
-            while True:
-                if self._ready and self._in_use < self.size:
-                    sandbox = self._ready.popleft()
-                    self._in_use += 1
-                    self._top_up()
-                    return Member(sandbox.name, sandbox.image_id)
-                if self._problem is not None and not self._starting:
-                    raise StepFailed(self._problem.message, retryable=self._problem.retryable)
+            while (member := self.try_acquire()) is None:
                 if call.cancelled.is_set():
                     raise Cancelled(call.what)
                 if stopping.is_set():
@@ -90,8 +84,26 @@ class SandboxSupplier:
                 if remaining is not None and remaining <= 0:
                     raise StepTimeout(f"no fresh sandbox of pool {self.pool} was ready before "
                                       "the step's timeout")
-                self._top_up()
                 self._cond.wait(timeout=0.1 if remaining is None else min(0.1, remaining))
+            return member
+
+    def try_acquire(self) -> Member | None:
+        """A started pristine sandbox now, or None; StepFailed once starting them keeps
+        failing."""
+        with self._cond:
+            if self._ready and self._in_use < self.size:
+                sandbox = self._ready.popleft()
+                self._in_use += 1
+                self._top_up()
+                return Member(sandbox.name, sandbox.image_id, self.engine, self.where)
+            if self._problem is not None and not self._starting:
+                raise StepFailed(self._problem.message, retryable=self._problem.retryable)
+            self._top_up()
+            return None
+
+    def lose(self, member: Member, why: str) -> bool:
+        """Its engine no longer answers: there is no other to grade on (see `Spanning`)."""
+        return False
 
     def attempt(self, address: str) -> int:
         """Counts the tries of one resource in this run (1 on the first)."""
@@ -183,22 +195,14 @@ class SandboxSupplier:
                 self._remove(container.id)
 
 
-def supplier(connections: Connections, engine: DockerEngine, pool: str, outputs: Any,
+def supplier(connections: Connections, engine: DockerEngine, pool: str, names: list[str],
              owner: Owner, workdir: str, require_lockdown: bool,
-             log: Log = lambda line: None) -> SandboxSupplier:
-    """The run's supplier of fresh sandboxes of `pool` for `workdir`, created on first use
-    after every member (template) passed the lockdown check."""
-    if outputs is UNKNOWN or outputs is None:
-        raise StepFailed(f"pool {pool} has no recorded containers; apply it first")
-    if not isinstance(outputs, dict) or "members" not in outputs:
-        raise StepFailed(f"{pool} is not a docker_pool or docker_volume_pool step: it records no "
-                         "members to grade in", retryable=False)
-    names = [str(m.get("container_name") or "") for m in pool_members(outputs)]
-    if not names:
-        raise StepFailed(f"pool {pool} has no containers (pool_size is 0)", retryable=False)
-
+             log: Log = lambda line: None, where: str | None = None) -> SandboxSupplier:
+    """The run's supplier of fresh sandboxes of `pool` for `workdir`, cloned from its members
+    `names` (those on `engine`), created on first use after every one passed the lockdown
+    check."""
     def make() -> SandboxSupplier:
         templates = [inspect_member(engine, pool, n, require_lockdown, workdir) for n in names]
-        return SandboxSupplier(engine, pool, owner, templates, workdir, log)
+        return SandboxSupplier(engine, pool, owner, templates, workdir, log, where)
 
-    return connections.get("grading-sandboxes", f"{pool}|{workdir}", make)
+    return connections.get("grading-sandboxes", f"{pool}|{workdir}|{where or ''}", make)

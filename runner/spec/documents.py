@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from runner.address import NAME_PATTERN, Address, parse_address
+from runner.address import NAME_PATTERN, Address, Selection, parse_address
 from runner.duration import parse_duration
 from runner.errors import TaskformError
 from runner.kinds.registry import DOCUMENTS, STEP_TYPES, KindEntry
@@ -27,6 +27,7 @@ API_VERSION = "taskform/v1"
 PIPELINE = "Pipeline"
 ENVELOPE_KEYS = ("apiVersion", "kind", "metadata", "spec", "lifecycle")
 MAX_STEP_SECONDS = 7 * 24 * 3600  # a step's timeout and retry_delay
+PIPELINE_KEYS = ("engine", "steps")
 STEP_KEYS = ("depends_on", "when", "retries", "retry_delay", "timeout", "lifecycle", "description")
 _NAME = re.compile(NAME_PATTERN)
 
@@ -133,8 +134,10 @@ class DocumentReader:
     def _pipeline(self, name: str, spec: dict[str, Any], labels: dict[str, str],
                   prevent_destroy: bool) -> None:
         for key in spec:
-            if key != "steps":
-                self.issue(("spec", key), f"unknown key {key!r}; expected one of: steps", key=True)
+            if key not in PIPELINE_KEYS:
+                self.issue(("spec", key), f"unknown key {key!r}; expected one of: "
+                           f"{', '.join(PIPELINE_KEYS)}", key=True)
+        engine = self._engine(spec.get("engine"))
         steps = spec.get("steps")
         if not isinstance(steps, dict) or not steps:
             self.issue(("spec", "steps"), "expected a mapping of step names to steps")
@@ -145,10 +148,20 @@ class DocumentReader:
             if not _NAME.match(step_name):
                 self.issue(path, f"step name {step_name!r} must be letters, digits, '-' and '_'")
                 continue
-            self._step(name, step_name, step, path, labels, prevent_destroy, siblings)
+            self._step(name, step_name, step, path, labels, prevent_destroy, siblings, engine)
+
+    def _engine(self, value: Any) -> str | None:
+        """A pipeline's `engine`: the default of its steps whose type takes one."""
+        if value is None:
+            return None
+        if not isinstance(value, str) or not (is_template(value) or _NAME.match(value)):
+            self.issue(("spec", "engine"), "expected the name of an engine: local, or a "
+                       f"Droplet's name; got {show(value)}")
+            return None
+        return value
 
     def _step(self, pipeline: str, name: str, step: Any, path: Path_, labels: dict[str, str],
-              prevent_destroy: bool, siblings: set[str]) -> None:
+              prevent_destroy: bool, siblings: set[str], engine: str | None = None) -> None:
         address = Address(("pipeline", pipeline, name))
         types = sorted(STEP_TYPES)
         if not isinstance(step, dict):
@@ -167,7 +180,11 @@ class DocumentReader:
             return
         entry = STEP_TYPES[known[0]]
         depends = self._depends_on(step.get("depends_on"), path + ("depends_on",), siblings, name)
-        settings = self._settings(entry, step[known[0]], path + (known[0],), address, pipeline)
+        raw = step[known[0]]
+        if engine is not None and isinstance(raw, dict) and not {"engine", "engines"} & set(raw) \
+                and "engine" in entry.kind.settings_model.model_fields:
+            raw = {**raw, "engine": engine}  # the pipeline's engine, unless the step names its own
+        settings = self._settings(entry, raw, path + (known[0],), address, pipeline)
         common = self._common(step, path)
         when = common.pop("when") if common else step.get("when")
         # a condition that reads a step's output waits for that step, like a template does
@@ -253,6 +270,10 @@ class DocumentReader:
             return None
         if model is not None:
             for ref in entry.kind.references(model):
+                if isinstance(ref, Selection):  # resolved once every document is loaded
+                    place = self.doc.issue(path + ref.at, "")
+                    self.out.selections.append((address, ref, place))
+                    continue
                 if is_template(ref):  # a setting that waits for outputs names nothing yet
                     continue
                 if ref.startswith("steps.") and pipeline is not None:  # a sibling step

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from runner.address import Address
+from runner.address import Address, Selection
 from runner.errors import SpecError, SpecIssue
 from runner.graph import Graph
 from runner.resource import Resource
@@ -174,8 +174,33 @@ def _dependencies(resources: dict[Address, Resource], loaded: list[Loaded],
                 issues.append(replace(place, message=f"{source} cannot reference itself"))
             elif source in deps:
                 added.setdefault(source, dict.fromkeys(deps[source]))[target] = None
+        for source, selection, place in result.selections:
+            chosen = selected(resources, selection)
+            if not chosen:
+                issues.append(replace(place, message=unmatched(resources, selection)))
+            elif source in deps:
+                added.setdefault(source, dict.fromkeys(deps[source])).update(
+                    dict.fromkeys(chosen))
     deps.update((a, tuple(d)) for a, d in added.items())
     return deps
+
+
+def selected(resources: dict[Address, Resource], selection: Selection) -> list[Address]:
+    """The documents of the selection's type whose labels include the selection's."""
+    return [a for a, r in resources.items() if a.type == selection.type and len(a.parts) == 2
+            and not a.key and selection.matches(dict(r.labels))]
+
+
+def unmatched(resources: dict[Address, Resource], selection: Selection) -> str:
+    others = [f"{a.parts[1]} {_labels(dict(r.labels))}" for a, r in resources.items()
+              if a.type == selection.type and len(a.parts) == 2 and not a.key]
+    there = "; " + ", ".join(others) if others else ""
+    return (f"no {selection.type} has the labels {selection.describe()} "
+            f"({len(others)} {selection.type} document(s){there})")
+
+
+def _labels(labels: dict[str, str]) -> str:
+    return "{" + ", ".join(f"{k}: {v}" for k, v in sorted(labels.items())) + "}"
 
 
 def _check_cycles(resources: dict[Address, Resource], deps: dict[Address, tuple[Address, ...]],

@@ -21,7 +21,7 @@ import hashlib
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from runner.address import Address
+from runner.address import Address, Selection
 from runner.errors import SpecIssue
 from runner.resource import Origin, Resource
 from runner.spec.cachestore import CacheStore, entry_name
@@ -120,14 +120,19 @@ def _plain_loaded(result: Loaded, at: _Addresses) -> list[Any]:
             [[at(s), at(t), _plain_place(p)] for s, t, p in result.references],
             result.document and list(result.document),
             result.name_place and _plain_place(result.name_place),
-            sorted(result.variables)]
+            sorted(result.variables),
+            [[at(s), c.type, [list(pair) for pair in c.labels], list(c.at), _plain_place(p)]
+             for s, c, p in result.selections]]
 
 
 def _loaded(plain: list[Any], display: str, addresses: list[Address]) -> Loaded:
-    resources, references, document, name_place, variables = plain
+    resources, references, document, name_place, variables, selections = plain
     return Loaded(resources=[_resource(r, display, addresses) for r in resources],
                   references=[(addresses[s], addresses[t], _place(p, display))
                               for s, t, p in references],
+                  selections=[(addresses[s], Selection(kind, tuple((k, v) for k, v in labels),
+                                                       tuple(at)), _place(p, display))
+                              for s, kind, labels, at, p in selections],
                   document=document and (document[0], document[1]),
                   name_place=name_place and _place(name_place, display),
                   variables=set(variables))

@@ -1,3 +1,5 @@
-"""Docker fixtures for the CLI tests (see tests/docker_fixtures.py)."""
+"""Docker fixtures (see tests/docker_fixtures.py) and SSH droplets (tests/droplet_fixtures.py)
+for the CLI tests."""
 
 from docker_fixtures import docker_client, dws  # noqa: F401
+from droplet_fixtures import fleet, lab  # noqa: F401

@@ -1,3 +1,5 @@
-"""Docker fixtures for the example tests (see tests/docker_fixtures.py)."""
+"""Docker fixtures (see tests/docker_fixtures.py) and SSH droplets (tests/droplet_fixtures.py)
+for the example tests."""
 
 from docker_fixtures import docker_client, dws  # noqa: F401
+from droplet_fixtures import fleet  # noqa: F401

@@ -60,8 +60,11 @@ def test_first_expansion(tmp_path: Path) -> None:
 
 def test_deployed_tasks_do_not_count_as_ready(tmp_path: Path) -> None:
     records = [record(f"{POOL}[0]"), record(f"{POOL}[1]"),
-               record("deployment.d1", kind="deployment", parent=None,
-                      settings={"task": f"{POOL}[0]"})]
+               record("deployment.d1[0]", kind="deployment_replica", parent="deployment.d1",
+                      settings={"task": f"{POOL}[0]"}),
+               # a replica whose deploy failed deploys nothing
+               record("deployment.d2[0]", kind="deployment_replica", parent="deployment.d2",
+                      status="failed", settings={"task": f"{POOL}[1]"})]
     assert census(POOL, {r.address: r for r in records}) == {"ready": [1], "deployed": [0],
                                                               "failed": []}
     assert expand(tmp_path, records) == [0, 1, 2]

@@ -62,6 +62,8 @@ DOCUMENT_SPECS: dict[str, Any] = {
     "ScenarioSet": {"competencies": ["c"], "scenarios": ["A scenario."]},
     "Task": {"competencies": ["c"], "background": "b", "scenario": {"text": "A scenario."}},
     "TaskPool": {"competencies": ["c"], "background": "b", "min_available": 1, "max_total": 2},
+    "Droplet": {"address": "127.0.0.9", "ssh_key": {"path": "keys/id"}, "accept_new": True},
+    "Deployment": {"source": {"dir": "app"}, "droplet": "droplet-x"},
 }
 # tried in order: the first the model refuses at the field is the field's wrong type
 WRONG = [[[1, 2]], {"bogus": [1]}, "not-a-number", -5, True, "x" * 300]

@@ -15,7 +15,7 @@ ERRORS = [
         spec: {}
         """,
      "specs/main.yaml:2:7: kind: unknown kind 'Pipelin'; expected one of: Background, "
-     "Competency, Pipeline, ScenarioSet, Task, TaskPool"),
+     "Competency, Deployment, Droplet, Pipeline, ScenarioSet, Task, TaskPool"),
     ("api version", """
         apiVersion: taskform/v2
         kind: Competency
@@ -150,8 +150,8 @@ ERRORS = [
         metadata: {name: p}
         spec: {}
         """,
-     "specs/main.yaml:2:7: kind: expected one of: Background, Competency, Pipeline, "
-     "ScenarioSet, Task, TaskPool, got a list"),
+     "specs/main.yaml:2:7: kind: expected one of: Background, Competency, Deployment, "
+     "Droplet, Pipeline, ScenarioSet, Task, TaskPool, got a list"),
     ("timeout that is a list", """
         apiVersion: taskform/v1
         kind: Pipeline
@@ -244,7 +244,7 @@ def test_all_errors_of_a_load_come_together(ws):
         "  specs/main.yaml:7:37: spec.steps.b.retries: expected a whole number from 0 to 100, "
         "got True",
         "  specs/other.yaml:2:7: kind: unknown kind 'Nope'; expected one of: Background, "
-        "Competency, Pipeline, ScenarioSet, Task, TaskPool",
+        "Competency, Deployment, Droplet, Pipeline, ScenarioSet, Task, TaskPool",
     ]
 
 

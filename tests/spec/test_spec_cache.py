@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.address import Address
+from runner.address import Address, Selection
 from runner.errors import SpecIssue
 from runner.resource import Origin, Resource
 from runner.spec import loadedcache, parsecache
@@ -144,9 +144,11 @@ def test_every_resource_field_survives_the_validated_layer(tmp_path):
     place = SpecIssue("specs/x.yaml", 7, 9, "spec.x", "")
     loaded = Loaded(resources=[Resource(**values)], references=[(values["address"],
                     Address(("task",), ("t",)), place)], document=("Pipeline", "p"),
-                    name_place=place, variables={"on"})
+                    name_place=place, variables={"on"},
+                    selections=[(values["address"], Selection("droplet", (("region", "lab"),),
+                                                              ("pool", "labels")), place)])
     assert set(vars(loaded)) == {"resources", "issues", "references", "document", "name_place",
-                                 "variables"}
+                                 "variables", "selections"}
     store = CacheStore(tmp_path / "specs", b"k" * 32)
     assert loadedcache.keep(store, b"data", "specs/x.yaml", {"on": True}, set(), [loaded])
     assert loadedcache.find(store, b"data", "specs/x.yaml", {"on": True}, set()) == [loaded]

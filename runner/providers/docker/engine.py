@@ -12,7 +12,7 @@ import re
 import tarfile
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +29,7 @@ HOW_TO_START = ("start it with `dockerd &` as root (or `bash scripts/setup.sh`, 
                 "the test registry), or point docker.host in taskform.yaml or DOCKER_HOST at a "
                 "running engine")
 BUILD_LOG_TAIL_LINES = 50
+SAVE_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class Engine(Protocol):
     """The Docker door: what the rest of taskform may ask of an engine."""
 
     address: str
+    name: str
 
     @property
     def is_local(self) -> bool: ...
@@ -129,17 +131,24 @@ class Engine(Protocol):
     def remove_image(self, reference: str, *, noprune: bool = False) -> bool: ...
     def create_volume(self, name: str, labels: Mapping[str, str]) -> VolumeInfo: ...
     def remove_volume(self, name: str) -> None: ...
+    def save_image(self, reference: str) -> Iterator[bytes]: ...
+    def load_image(self, chunks: Iterable[bytes]) -> None: ...
+    def answers(self) -> bool: ...
     def close(self) -> None: ...
 
 
 class DockerEngine:
     """The `Engine` at `address` (`unix://…`, `tcp://…`, `ssh://…`). `client` connects on first
     use and remembers a failure, so an unreachable engine is reported once, not once per
-    resource."""
+    resource. `name` is how messages call it (a droplet's engine is reached through a socket
+    whose path means nothing to the reader), `advice` what to do when it does not answer."""
 
-    def __init__(self, address: str, pool_size: int = 10):
+    def __init__(self, address: str, pool_size: int = 10, *, name: str | None = None,
+                 advice: str = HOW_TO_START):
         self.address = address
         self.pool_size = pool_size
+        self.name = name or f"the Docker engine at {address}"
+        self.advice = advice
         self._lock = threading.Lock()
         self._client: docker.DockerClient | None = None
         self._error: ProviderError | None = None
@@ -168,9 +177,20 @@ class DockerEngine:
             client.ping()
             return client
         except (docker.errors.DockerException, requests.RequestException, OSError) as exc:
-            self._error = ProviderError(f"cannot reach the Docker engine at {self.address}: "
-                                        f"{short_error(exc)}; {HOW_TO_START}")
+            self._error = ProviderError(f"cannot reach {self.name}: {short_error(exc)}; "
+                                        f"{self.advice}")
             raise self._error from None
+
+    def answers(self) -> bool:
+        """Whether the engine answers now (a ping; False rather than an error)."""
+        import docker
+        import requests
+
+        try:
+            return bool(self.client.api.ping())
+        except (ProviderError, docker.errors.DockerException, requests.RequestException,
+                OSError):
+            return False
 
     def close(self) -> None:
         with self._lock:
@@ -422,6 +442,20 @@ class DockerEngine:
                 return True
             except docker.errors.ImageNotFound:
                 return False
+
+    def save_image(self, reference: str) -> Iterator[bytes]:
+        """The image as `docker save` writes it (a tar, with its tag when saved by tag), in
+        chunks as the engine sends them: nothing is held whole in memory or on disk."""
+        with api_errors(f"save image {reference}"):
+            yield from self.client.api.get_image(reference, chunk_size=SAVE_CHUNK)
+
+    def load_image(self, chunks: Iterable[bytes]) -> None:
+        """`docker load` of a tar given in chunks (streamed as the request's body)."""
+        with api_errors("load an image"):
+            for message in self.client.api.load_image(chunks):
+                if isinstance(message, dict) and message.get("error"):
+                    raise StepFailed(f"load an image: the engine refused: {message['error']}",
+                                     retryable=False)
 
     # -- volumes -----------------------------------------------------------------------
 

@@ -1,14 +1,17 @@
-"""Images as taskform resources: drift (deleted, tag moved), what a build context sends, and
-removal of what is ours."""
+"""Images as taskform resources: drift (deleted, tag moved), what a build context sends,
+removal of what is ours, and an image sent from one engine to another."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from runner.errors import StepFailed
+from runner.providers.call import Call
 from runner.providers.docker import labels
-from runner.providers.docker.engine import DockerEngine, split_tag
+from runner.providers.docker.engine import DockerEngine, ImageInfo, split_tag
 from runner.providers.docker.ignore import context_paths
 from runner.providers.docker.labels import Owner, short_id
 from runner.vocabulary import IN_SYNC, Observation
@@ -129,3 +132,33 @@ def remove_owned_image(engine: DockerEngine, owner: Owner, image_id: str, log: L
             engine.remove_image(tag, noprune=True)
     if engine.remove_image(image_id):
         log(f"removed image {short_id(image_id)}")
+
+
+def send_image(source: DockerEngine, target: DockerEngine, reference: str,
+               call: Call) -> ImageInfo:
+    """Stream an image from `source` to `target`, `docker save | docker load` with nothing
+    written between: the image keeps its id there (ids are digests of the content), and a tag
+    given as `reference` comes along."""
+    image = source.image(reference)
+    if image is None:
+        raise StepFailed(f"image {reference} is on neither {target.name} nor {source.name}",
+                         retryable=False)
+    sent = [0]
+    started = time.monotonic()
+
+    def chunks() -> Iterator[bytes]:
+        for chunk in source.save_image(reference):
+            call.check_cancelled()
+            sent[0] += len(chunk)
+            yield chunk
+
+    call.log(f"sending image {reference} ({short_id(image.id)}) from {source.name} to "
+             f"{target.name}")
+    target.load_image(chunks())
+    found = target.image(image.id)
+    if found is None:
+        raise StepFailed(f"image {short_id(image.id)} was sent to {target.name}, but it is not "
+                         "there", retryable=False)
+    call.log(f"sent image {short_id(image.id)} to {target.name}: {sent[0] / 1e6:.1f} MB in "
+             f"{time.monotonic() - started:.1f}s")
+    return found
