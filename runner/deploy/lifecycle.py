@@ -163,6 +163,29 @@ def remove_labelled(target: Target, call: Call) -> None:
                          f"{target.droplet.name}", output=result.tail(200))
 
 
+def leftovers(target: Target, call: Call) -> list[str]:
+    """What of the deployment is still on its droplet: its folder, and the containers carrying
+    its label (or its compose project's). Empty when nothing is left."""
+    with target.host.files() as files:
+        left = [f"its directory {target.directory}"] if files.exists(target.directory) else []
+    if not target.droplet.docker:
+        return left
+    seen: set[str] = set()
+    for label in (f"{LABEL}={target.name}", f"com.docker.compose.project={target.name}"):
+        command = (f"docker ps -a --filter {shlex.quote(f'label={label}')} --format "
+                   "'{{.ID}} {{.Names}} ({{.Status}})'")
+        result = target.host.run(command, call, timeout=60)
+        if not result.ok:
+            raise StepFailed(f"could not list the containers of {target.name} on droplet "
+                             f"{target.droplet.name}", output=result.tail(200))
+        for line in result.stdout.splitlines():
+            found, _, described = line.strip().partition(" ")
+            if found and found not in seen:
+                seen.add(found)
+                left.append(f"container {described} labelled {label}")
+    return left
+
+
 def remove_folder(target: Target, call: Call) -> None:
     if not target.layout.owns(target.directory):  # a name no deployment has: never removed
         raise StepFailed(f"refusing to remove {target.directory}: not a deployment folder",
