@@ -19,8 +19,11 @@ from doubles.content import COMPETENCIES, SCENARIO, needs_git
 from droplet_fixtures import Lab
 
 from runner.content.templates import SHIPPED
+from runner.deploy import claims
 from runner.deploy.identity import STATE_KEY, WORKSPACE_ID
-from runner.deploy.layout import deployment_name
+from runner.deploy.layout import deployment_name, lease_id
+from runner.deploy.slots import Holder
+from runner.state.facts import StoredFacts
 
 pytestmark = [pytest.mark.ssh, pytest.mark.docker, needs_git]
 
@@ -140,4 +143,30 @@ def test_a_health_check_that_never_passes_fails_the_task_and_is_cleared_away(lab
     assert lab.state().records()["task.items-api"].status == "failed"
     assert not (lab.root / ".taskform/repos").exists()
     assert labelled(label_of(lab)) == []  # the container run.sh started was removed
+    assert deployments(lab) == [] and slots(lab) == []
+
+
+def test_destroy_frees_what_an_interrupted_check_still_holds(lab: Lab) -> None:
+    setup(lab)
+    assert lab.cli("apply", "-auto-approve").exit_code == 0
+    # as an apply killed between run.sh and kill.sh leaves it: slot held, folder, a container
+    wsid = lab.state().facts(WORKSPACE_ID)[STATE_KEY]
+    name, lease = deployment_name(wsid, CHECK), lease_id(wsid, CHECK)
+    slot = lab.remote / "lab-1/.taskform/slots/0"
+    slot.mkdir(parents=True)
+    (slot / "holder.json").write_bytes(Holder(0, lease, CHECK, directory=name).as_json())
+    (lab.remote / "lab-1/deployments" / name).mkdir(parents=True)
+    subprocess.run(["docker", "run", "-d", "--label", f"taskform.deployment={name}",
+                    "--network", "none", BASE_IMAGE, "sleep", "600"], check=True,
+                   capture_output=True, timeout=120)
+    StoredFacts(lab.state(), "test").put(claims.PLACEMENT, CHECK, {
+        "droplet": "lab-1", "slot": 0, "name": name, "lease": lease})
+    assert lab.cli("deployments", "leases").output.startswith(
+        'lab-1:0  task.items-api["deploy"]  this workspace  since ')
+    refused = lab.cli("deployments", "free", "lab-1", "0", "--yes")
+    assert "is held by task.items-api[\"deploy\"], recorded in this workspace: destroy it" in \
+        refused.stderr
+    result = lab.cli("destroy", "-auto-approve")
+    assert result.exit_code == 0, result.output
+    assert labelled(label_of(lab)) == []
     assert deployments(lab) == [] and slots(lab) == []
