@@ -45,6 +45,13 @@ LEAVES_CONTAINER = """#!/bin/sh
 DIR="$(cd "$(dirname "$0")" && pwd)"
 cd / && rm -rf -- "$DIR"
 """
+# as `docker compose -p tf-<slug> up` labels what it starts from the folder (no compose here)
+RUN_OWN_PROJECT = f"""#!/bin/sh
+set -eu
+docker run -d --label com.docker.compose.project=tf-{{{{ slug }}}} \\
+  --label "com.docker.compose.project.working_dir=$(pwd)" --network none {BASE_IMAGE} \\
+  sleep 600 > container.id
+"""
 HEALTHY = ("{command: 'docker ps -q --filter id=$(cat container.id) --filter status=running "
            "| grep -q .', retries: 5, interval: 1s}")
 CHECK = 'task.items-api["deploy"]'
@@ -64,10 +71,10 @@ spec:
 """
 
 
-def setup(lab: Lab, *, kill: str = KILL, health: str = HEALTHY) -> None:
+def setup(lab: Lab, *, run: str = RUN, kill: str = KILL, health: str = HEALTHY) -> None:
     scaffold = lab.root / "templates/tasks/python-fastapi"
     shutil.copytree(SHIPPED / "tasks/python-fastapi", scaffold)
-    (scaffold / "common/run.sh.j2").write_text(RUN)
+    (scaffold / "common/run.sh.j2").write_text(run)
     (scaffold / "common/kill.sh.j2").write_text(kill)
     lab.spec(COMPETENCIES, "competencies.yaml")
     lab.spec(lab.droplet(0, "lab-1", docker=True) + "---\n" + task(health), "task.yaml")
@@ -131,6 +138,19 @@ def test_a_kill_sh_that_leaves_its_container_fails_the_task(lab: Lab) -> None:
     assert not (lab.root / ".taskform/repos").exists()
     assert labelled(label) == []  # cleared away after the check
     assert deployments(lab) == [] and slots(lab) == []
+
+
+def test_a_container_compose_started_from_the_folder_is_seen_under_its_own_project(
+        lab: Lab) -> None:
+    setup(lab, run=RUN_OWN_PROJECT, kill=LEAVES_CONTAINER)
+    assert lab.cli("apply", "-auto-approve").exit_code == 1
+    error = lab.state().records()['task.items-api["deploy"]'].error or ""
+    folder = f"{lab.remote}/lab-1/deployments/{label_of(lab).partition('=')[2]}"
+    left = f"com.docker.compose.project.working_dir={folder}"
+    assert re.fullmatch(r"kill\.sh left on droplet lab-1: container \S+ \(Up [^)]*\) labelled "
+                        + re.escape(left) + r" \(taskform removed them; .*\)", error), error
+    assert labelled(left) == [] and deployments(lab) == [] and slots(lab) == []
+    assert not (lab.root / ".taskform/repos").exists()
 
 
 def test_a_health_check_that_never_passes_fails_the_task_and_is_cleared_away(lab: Lab) -> None:
