@@ -21,6 +21,7 @@ from runner.deploy.identity import workspace_id
 from runner.deploy.layout import LABEL, deployment_name, lease_id
 from runner.deploy.lifecycle import (
     Target,
+    container_labels,
     deploy,
     leftovers,
     remove_folder,
@@ -115,9 +116,8 @@ def _deploy_and_kill(ctx: Context, target: Target, settings: TaskDeploySettings,
     ctx.log(f"deployed, healthy and removed again on {where}: nothing left")
     return {"health_tries": done.health_tries, "run_output": done.run_output,
             "kill_output": result.tail(20),
-            "checked": {"directory": "gone", "containers": "none labelled "
-                        f"{LABEL}={target.name}" if target.droplet.docker else "not checked "
-                        "(the droplet has no Docker)"}}
+            "checked": {"directory": target.directory, "container_labels": list(
+                container_labels(target)) if target.droplet.docker else []}}
 
 
 def _place(ctx: Context, settings: TaskDeploySettings) -> tuple[Target, Placement]:

@@ -111,8 +111,12 @@ def test_a_task_that_deploys_and_leaves_nothing_is_published(lab: Lab) -> None:
     checked = records['task.items-api["deploy"]'].outputs
     assert checked["droplet"] == "lab-1" and checked["slot"] == 0
     assert checked["health_tries"] >= 1
-    assert checked["checked"] == {"directory": "gone",
-                                  "containers": f"none labelled {checked['label']}"}
+    name = label_of(lab).partition("=")[2]
+    folder = f"{lab.remote}/lab-1/deployments/{name}"
+    assert checked["label"] == label_of(lab)
+    assert checked["checked"] == {"directory": folder, "container_labels": [
+        label_of(lab), f"com.docker.compose.project={name}",
+        f"com.docker.compose.project.working_dir={folder}"]}
     assert records["task.items-api"].outputs["verification"]["deploy"] == {
         "step": 'task.items-api["deploy"]', "droplet": "lab-1", "slot": 0,
         "health_tries": checked["health_tries"], "checked": checked["checked"]}
