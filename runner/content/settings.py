@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from runner.deploy.settings import Duration, HealthSettings, PoolSettings, duration
 from runner.spec.paths import WorkspacePath
 from runner.strict import StrictModel as Settings
 
@@ -97,26 +98,60 @@ class DockerVerifySettings(Settings):
                                "this file (in the workspace), e.g. reports/<task>.html")
 
 
-class VerifySettings(Settings):
-    """`verify: docker`, or its long form `verify: {docker: {...}}`."""
+class DeployVerifySettings(Settings):
+    """How a generated task is deployed, checked and removed again before it is published."""
 
-    docker: DockerVerifySettings = Field(default_factory=DockerVerifySettings)
+    droplet: str | None = Field(default=None, description="a Droplet name")
+    pool: PoolSettings | None = Field(default=None, description="or droplets chosen by label; "
+                                      "neither: any Droplet of the workspace")
+    health: HealthSettings | None = Field(default=None, description="waited for after run.sh; "
+                                          "none: run.sh exiting 0 is enough")
+    timeout: Duration = Field(default="10m", description="for run.sh and for kill.sh")
+
+    _timeout = field_validator("timeout")(duration)
+
+    @model_validator(mode="after")
+    def _where(self) -> DeployVerifySettings:
+        if self.droplet is not None and self.pool is not None:
+            raise ValueError("give either droplet (a Droplet name) or pool: {labels: {...}}")
+        return self
+
+
+SHORTHANDS: dict[str, dict[str, Any]] = {"docker": {"docker": {}}, "deploy": {"deploy": {}}}
+
+
+class VerifySettings(Settings):
+    """`verify: docker`, `verify: deploy`, or the long form `{docker: {...}, deploy: {...}}`."""
+
+    docker: DockerVerifySettings | None = None
+    deploy: DeployVerifySettings | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, value: Any) -> Any:
-        if value == "docker":
-            return {"docker": {}}
+        if isinstance(value, str) and value in SHORTHANDS:
+            return SHORTHANDS[value]
         if isinstance(value, str):
-            raise ValueError("expected docker or {docker: {pool_size: 2, ...}}, got "
-                             + json.dumps(value))
+            raise ValueError("expected docker, deploy, or {docker: {pool_size: 2, ...}, deploy: "
+                             "{droplet: NAME, ...}}, got " + json.dumps(value))
         return value
+
+    @model_validator(mode="after")
+    def _some(self) -> VerifySettings:
+        if self.docker is None and self.deploy is None:
+            raise ValueError("give docker, deploy, or both")
+        return self
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
-        return {"anyOf": [{"const": "docker", "type": "string"}, handler(core_schema)]}
+        return {"anyOf": [{"enum": list(SHORTHANDS), "type": "string"}, handler(core_schema)]}
 
 
 def docker_verify(value: VerifySettings | None) -> DockerVerifySettings | None:
-    """The Docker verification a `verify:` setting asks for (None: not verified)."""
+    """The Docker verification a `verify:` setting asks for (None: not verified in Docker)."""
     return value.docker if value is not None else None
+
+
+def deploy_verify(value: VerifySettings | None) -> DeployVerifySettings | None:
+    """The deployment a `verify:` setting asks for (None: not deployed before publishing)."""
+    return value.deploy if value is not None else None

@@ -7,6 +7,11 @@ published, as the Task's children. For `task.<name>`:
     task.<name>["grade"]   rubric_set     golden + original against rubrics.json, with the gates
                                           golden_must_pass and original_must_fail
 
+With `verify: deploy` (alone or beside `docker`) one more child, after the draft:
+
+    task.<name>["deploy"]  task_deploy    deployed to a leased droplet, healthy, kill.sh run,
+                                          nothing of it left (kinds/task_deploy.py)
+
 The Task itself applies after them and publishes; a child that fails fails the Task, so
 nothing is published. The Task kind makes these children (`kinds/task.py`) from the settings
 here, the ones `specs/grading.yaml` uses."""
@@ -24,7 +29,7 @@ LOCKED_DOWN = ["--network none", "--memory 512m", "--pids-limit 256", "--cpus 1"
                "--cap-drop ALL", "--cap-add CHOWN", "--cap-add DAC_OVERRIDE", "--cap-add FOWNER",
                "--cap-add SETUID", "--cap-add SETGID", "--cap-add KILL",
                "--security-opt no-new-privileges", "--init"]
-DRAFT, IMAGE, POOL, GRADE = "draft", "image", "pool", "grade"
+DRAFT, IMAGE, POOL, GRADE, DEPLOY = "draft", "image", "pool", "grade", "deploy"
 DRAFT_KEYS = ("competencies", "background", "scenario", "generator", "minutes")
 
 
@@ -34,11 +39,26 @@ def image_tag(repo: str, workspace_tag: str) -> str:
     return f"taskform/task-{name}:{workspace_tag}"
 
 
-def summary(task: Address, outputs_of: Callable[[str], Any]) -> dict[str, Any]:
-    """What the Task records of its verification: image, scores of golden and original, gates."""
+def summary(task: Address, outputs_of: Callable[[str], Any], *, docker: bool,
+            deployed: bool) -> dict[str, Any]:
+    """What the Task records of its verification: in Docker, image, scores of golden and
+    original and gates; deployed, where and what was checked."""
+    out: dict[str, Any] = {"with": "+".join(w for w, on in (("docker", docker),
+                                                               ("deploy", deployed)) if on)}
+    if docker:
+        out.update(_graded(task, outputs_of))
+    if deployed:
+        found = outputs_of(str(task.child(DEPLOY))) or {}
+        out["deploy"] = {"step": str(task.child(DEPLOY)),
+                         **{k: found.get(k) for k in ("droplet", "slot", "health_tries",
+                                                     "checked")}}
+    return out
+
+
+def _graded(task: Address, outputs_of: Callable[[str], Any]) -> dict[str, Any]:
     image, grade = outputs_of(str(task.child(IMAGE))), outputs_of(str(task.child(GRADE)))
     scores = (grade or {}).get("scores") or {}
-    return {"with": "docker", "grading": str(task.child(GRADE)),
+    return {"grading": str(task.child(GRADE)),
             "image_id": (image or {}).get("image_id"),
             "golden": _score(scores.get("golden")), "original": _score(scores.get("original")),
             "gates": (grade or {}).get("gates"), "report": ((grade or {}).get("report") or {})

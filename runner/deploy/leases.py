@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from runner.connections import Connections
-from runner.deploy import slots
+from runner.deploy import claims, slots
 from runner.deploy.endpoint import Droplet, droplet_endpoint, host
 from runner.deploy.identity import workspace_id
 from runner.deploy.layout import Layout
@@ -49,6 +49,9 @@ def leases(ws: Workspace, connections: Connections, records: Mapping[str, Record
     mine = workspace_id(facts, create=False) or "-"
     held_here = {str(r.outputs.get("lease")) for r in records.values()
                  if r.kind == "deployment_replica" and r.outputs.get("lease")}
+    # a Task's deployed check holds its slot only while it runs (or was interrupted)
+    held_here |= {str(placed.get("lease")) for r in records.values()
+                  if r.kind == "task_deploy" and (placed := claims.placement(facts, r.address))}
     out = []
     for droplet in recorded_droplets(records, names):
         found = host(ws, connections, droplet_endpoint(ws, droplet))

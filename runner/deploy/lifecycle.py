@@ -148,19 +148,56 @@ def reset(target: Target, spec: DeploySpec, call: Call) -> str:
     return output
 
 
+def own_labels(target: Target) -> tuple[str, ...]:
+    """The labels that mark containers, volumes and networks as this deployment's: taskform's
+    label and its compose project."""
+    return f"{LABEL}={target.name}", f"com.docker.compose.project={target.name}"
+
+
+def container_labels(target: Target) -> tuple[str, ...]:
+    """`own_labels`, and for containers also compose run from its folder (a script that names
+    its own compose project)."""
+    return (*own_labels(target), f"com.docker.compose.project.working_dir={target.directory}")
+
+
 def remove_labelled(target: Target, call: Call) -> None:
-    """Containers, volumes and networks carrying this deployment's label (or its compose
-    project, named after it): never anything else."""
+    """Containers carrying one of `container_labels`, volumes and networks one of
+    `own_labels`: never anything else."""
     parts = []
-    for label in (f"{LABEL}={target.name}", f"com.docker.compose.project={target.name}"):
+    for label in container_labels(target):
         flt = shlex.quote(f"label={label}")
         parts.append(f"c=$(docker ps -aq --filter {flt}); [ -z \"$c\" ] || docker rm -f $c")
+    for label in own_labels(target):
+        flt = shlex.quote(f"label={label}")
         parts.append(f"v=$(docker volume ls -q --filter {flt}); [ -z \"$v\" ] || docker volume rm -f $v")
         parts.append(f"n=$(docker network ls -q --filter {flt}); [ -z \"$n\" ] || docker network rm $n")
     result = target.host.run(" ; ".join(parts) + " ; true", call, timeout=120)
     if not result.ok:
         raise StepFailed(f"could not remove the containers of {target.name} on droplet "
                          f"{target.droplet.name}", output=result.tail(200))
+
+
+def leftovers(target: Target, call: Call) -> list[str]:
+    """What of the deployment is still on its droplet: its folder, and the containers carrying
+    one of `container_labels`. Empty when nothing is left."""
+    with target.host.files() as files:
+        left = [f"its directory {target.directory}"] if files.exists(target.directory) else []
+    if not target.droplet.docker:
+        return left
+    seen: set[str] = set()
+    for label in container_labels(target):
+        command = (f"docker ps -a --filter {shlex.quote(f'label={label}')} --format "
+                   "'{{.ID}} {{.Names}} ({{.Status}})'")
+        result = target.host.run(command, call, timeout=60)
+        if not result.ok:
+            raise StepFailed(f"could not list the containers of {target.name} on droplet "
+                             f"{target.droplet.name}", output=result.tail(200))
+        for line in result.stdout.splitlines():
+            found, _, described = line.strip().partition(" ")
+            if found and found not in seen:
+                seen.add(found)
+                left.append(f"container {described} labelled {label}")
+    return left
 
 
 def remove_folder(target: Target, call: Call) -> None:

@@ -23,7 +23,7 @@ def seconds(value: Duration) -> float:
     return parse_duration(value)
 
 
-def _duration(value: Any) -> Any:
+def duration(value: Any) -> Any:
     parse_duration(value)  # raises ValueError naming the accepted forms
     return value
 
@@ -110,7 +110,7 @@ class HealthSettings(Settings):
     interval: Duration = Field(default="2s", description="between tries")
     timeout: Duration = Field(default="10s", description="of each try")
 
-    _durations = field_validator("interval", "timeout")(_duration)
+    _durations = field_validator("interval", "timeout")(duration)
 
 
 class DeploySpec(Settings):
@@ -129,7 +129,7 @@ class DeploySpec(Settings):
     env: dict[str, str] = Field(default_factory=dict, description="environment of run, reset "
                                 "and health (besides TASKFORM_*)")
 
-    _timeout = field_validator("timeout")(_duration)
+    _timeout = field_validator("timeout")(duration)
 
     @field_validator("task")
     @classmethod

@@ -100,6 +100,8 @@ KINDS: dict[str, KindEntry] = {e.name: e for e in [
               can=frozenset({_O, _D, _E, _F, _N, _R}), fails_with_children=True, paths=True),
     KindEntry("task_draft", _K + "task_draft:TaskDraftKind", internal=True,
               can=frozenset({_O, _F, _N}), paths=True),
+    KindEntry("task_deploy", _K + "task_deploy:TaskDeployKind", internal=True,
+              can=frozenset({_D, _N}), paths=True),
     KindEntry("task_pool", _K + "task_pool:TaskPoolKind", document="TaskPool",
               can=frozenset({_E, _R}), paths=True),
     KindEntry("model_task_check", _K + "model_task_check:ModelTaskCheckKind",

@@ -5,7 +5,9 @@ with the reasons and never published. Also the kind of `TaskPool`'s children.
 
 With `verify: docker` the task expands into its grading pipeline (`runner/content/verify.py`):
 generation, grading image, locked-down pool, and a rubric step that must find the golden patch
-passing and the original failing every criterion. Those children run first; the Task's own
+passing and the original failing every criterion. With `verify: deploy` a child deploys the
+task to a leased droplet, waits for its health check, runs its kill.sh and checks that nothing of
+it is left (`kinds/task_deploy.py`). Those children run first; the Task's own
 apply then publishes, and a child that failed fails the Task, so nothing is published."""
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from typing import Any
 
 from pydantic import Field
 
-from runner.address import Address
+from runner.address import Address, Selection
 from runner.content import publish, taskdir, verify
 from runner.content.settings import (
+    DeployVerifySettings,
     DockerVerifySettings,
     PublishSettings,
     VerifySettings,
+    deploy_verify,
     docker_verify,
 )
 from runner.kinds import task_draft
@@ -35,16 +39,20 @@ class TaskSettings(TaskSpecSettings):
     publish: PublishSettings = Field(default_factory=PublishSettings)
     verify: VerifySettings | None = Field(
         default=None, description="`docker`: grade the generated task in Docker (golden passes, "
-        "original fails) before publishing; or {docker: {pool_size, timeout_seconds, repeat, "
-        "report}}")
+        "original fails) before publishing; `deploy`: deploy it to a droplet, check its health, "
+        "run kill.sh and check nothing is left; or {docker: {pool_size, timeout_seconds, repeat, "
+        "report}, deploy: {droplet | pool, health, timeout}}")
 
 
 class TaskKind(BaseKind):
     name = "task"
     settings_model = TaskSettings
 
-    def references(self, settings: TaskSettings) -> Iterable[str]:
-        return task_draft.references(settings)
+    def references(self, settings: TaskSettings) -> Iterable[str | Selection]:
+        yield from task_draft.references(settings)
+        options = deploy_verify(settings.verify)
+        if options is not None:
+            yield droplets_of(options)
 
     def dependency_view(self, ctx: Context, settings: TaskSettings, dependency: str,
                         outputs: Any) -> Any:
@@ -55,12 +63,20 @@ class TaskKind(BaseKind):
 
     def expand(self, ctx: Context, settings: TaskSettings,
                expansion: Expansion) -> list[Child] | None:
-        options = docker_verify(settings.verify)
-        if options is None:
+        if settings.verify is None:
             return None
-        return verify_children(ctx.address, repo_name(ctx, settings),
-                               workspace_tag(str(ctx.workspace.root)), dict(expansion.raw),
-                               options)
+        raw, repo = dict(expansion.raw), repo_name(ctx, settings)
+        options = docker_verify(settings.verify)
+        children = [draft_child(repo, raw, options is not None)]
+        if options is not None:
+            children += verify_children(ctx.address, repo, workspace_tag(str(ctx.workspace.root)),
+                                        raw, options)
+        deployed = deploy_verify(settings.verify)
+        if deployed is not None:
+            droplets = [d.removeprefix("droplet.") for d in expansion.depends_on
+                        if d.startswith("droplet.") and "[" not in d]
+            children.append(deploy_child(ctx.address, raw, droplets))
+        return children
 
     def observe(self, ctx: Context, record: Record) -> Observation:
         outputs = record.outputs
@@ -76,7 +92,7 @@ class TaskKind(BaseKind):
                                                        outputs.get("published") or {})))
 
     def apply(self, ctx: Context, settings: TaskSettings, prior: Record | None) -> dict[str, Any]:
-        verified = docker_verify(settings.verify) is not None
+        verified = settings.verify is not None
         if verified:  # its children generated and graded it: publish what they checked
             draft = read_draft(ctx, ctx.outputs(str(ctx.address.child(verify.DRAFT))),
                                ctx.address)
@@ -85,7 +101,9 @@ class TaskKind(BaseKind):
         published = self._publish(ctx, settings, draft)
         outputs = {**draft.outputs, "status": "ready", "published": published}
         if verified:
-            outputs["verification"] = verify.summary(ctx.address, ctx.outputs)
+            outputs["verification"] = verify.summary(
+                ctx.address, ctx.outputs, docker=docker_verify(settings.verify) is not None,
+                deployed=deploy_verify(settings.verify) is not None)
         return outputs
 
     def destroy(self, ctx: Context, record: Record) -> None:
@@ -116,12 +134,39 @@ def repo_name(ctx: Context, settings: TaskSettings) -> str:
     return "-".join([address.parts[-1], *(str(k) for k in address.key)])
 
 
+def droplets_of(options: DeployVerifySettings) -> str | Selection:
+    """The droplets a deployed check may use: the named one, those with the pool's labels, or
+    (neither given) every Droplet of the workspace."""
+    if options.droplet is not None:
+        return f"droplet.{options.droplet}"
+    labels = options.pool.labels if options.pool is not None else {}
+    at = ("verify", "deploy", "pool", "labels") if options.pool is not None else ("verify",)
+    return Selection("droplet", tuple(sorted(labels.items())), at=at)
+
+
+def draft_child(repo: str, settings: dict[str, Any], graded: bool) -> Child:
+    """Generation and gates; `settings` are the Task's, as written."""
+    draft_settings = {k: settings[k] for k in verify.DRAFT_KEYS if settings.get(k) is not None}
+    if graded:
+        draft_settings["verify"] = "docker"
+    return Child(key=(verify.DRAFT,), kind="task_draft", settings={**draft_settings, "repo": repo})
+
+
+def deploy_child(task: Address, settings: dict[str, Any], droplets: list[str]) -> Child:
+    """Deployed, healthy, removed, nothing left: after the draft, before publishing."""
+    raw = settings["verify"]
+    options = raw.get("deploy") if isinstance(raw, dict) else None
+    own = {k: options[k] for k in ("health", "timeout") if isinstance(options, dict) and k in options}
+    return Child(key=(verify.DEPLOY,), kind="task_deploy",
+                 settings={"task": str(task.child(verify.DRAFT)), "droplets": droplets, **own},
+                 depends_on=(str(task.child(verify.DRAFT)),))
+
+
 def verify_children(task: Address, repo: str, workspace_tag: str, settings: dict[str, Any],
                     options: DockerVerifySettings) -> list[Child]:
-    """The grading pipeline of the task at `task`; `settings` are the Task's, as written."""
+    """The grading pipeline after the draft; `settings` are the Task's, as written."""
     draft, image, pool = (str(task.child(k)) for k in (verify.DRAFT, verify.IMAGE, verify.POOL))
     folder = "{{ ref('" + draft + "').grading.dir }}"
-    draft_settings = {k: settings[k] for k in verify.DRAFT_KEYS if settings.get(k) is not None}
     grade: dict[str, Any] = {
         "pool": pool, "task_dir": folder, "file": "rubrics.json", "golden": "golden.patch",
         "held_out_tests": "held_out_tests.patch", "solutions": [], "original": True,
@@ -133,8 +178,6 @@ def verify_children(task: Address, repo: str, workspace_tag: str, settings: dict
     if options.report:
         grade["report"] = options.report
     return [
-        Child(key=(verify.DRAFT,), kind="task_draft",
-              settings={**draft_settings, "repo": repo, "verify": "docker"}),
         Child(key=(verify.IMAGE,), kind="docker_build",
               settings={"context": folder, "image_tag": verify.image_tag(repo, workspace_tag)}),
         Child(key=(verify.POOL,), kind="docker_pool",

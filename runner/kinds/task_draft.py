@@ -99,7 +99,10 @@ def references(settings: TaskSpecSettings) -> Iterable[str]:
 
 
 def scenario_view(ctx: Context, settings: TaskSpecSettings, dependency: str, outputs: Any) -> Any:
-    """Of a ScenarioSet, only the chosen scenario decides the task."""
+    """Of a ScenarioSet, only the chosen scenario decides the task; the droplets of `verify:
+    deploy` do not decide it at all."""
+    if dependency.startswith("droplet."):
+        return None
     choice = settings.scenario
     if choice and choice.set and dependency == f"scenario_set.{choice.set}":
         try:

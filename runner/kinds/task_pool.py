@@ -45,6 +45,9 @@ class TaskPoolSettings(Settings):
         if self.max_total < self.min_available:
             raise ValueError(f"max_total ({self.max_total}) must be at least min_available "
                              f"({self.min_available})")
+        if self.verify is not None and self.verify.deploy is not None:
+            raise ValueError("verify: deploy is given per Task (its droplets are its "
+                             "dependencies); a TaskPool verifies its tasks with docker")
         return self
 
 

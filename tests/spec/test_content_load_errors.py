@@ -21,8 +21,66 @@ ERRORS = [
         metadata: {name: t}
         spec: {competencies: [python-fastapi], background: shop, verify: podman}
         """,
-     "specs/main.yaml:4:66: spec.verify: expected docker or {docker: {pool_size: 2, ...}}, "
-     'got "podman"'),
+     "specs/main.yaml:4:66: spec.verify: expected docker, deploy, or {docker: {pool_size: 2, "
+     '...}, deploy: {droplet: NAME, ...}}, got "podman"'),
+    ("verify neither docker nor deploy", """
+        apiVersion: taskform/v1
+        kind: Task
+        metadata: {name: t}
+        spec: {competencies: [python-fastapi], background: shop, verify: {}}
+        """,
+     "specs/main.yaml:4:66: spec.verify: give docker, deploy, or both"),
+    ("verify deploy on an unknown droplet", """
+        apiVersion: taskform/v1
+        kind: Task
+        metadata: {name: t}
+        spec:
+          competencies: [python-fastapi]
+          background: shop
+          verify: {deploy: {droplet: lab-9}}
+        """,
+     "specs/main.yaml:5:3: spec: references droplet.lab-9, which is not defined"),
+    ("verify deploy with no droplet at all", """
+        apiVersion: taskform/v1
+        kind: Task
+        metadata: {name: t}
+        spec: {competencies: [python-fastapi], background: shop, verify: deploy}
+        """,
+     "specs/main.yaml:4:66: spec.verify: no droplet has the labels {} (0 droplet document(s))"),
+    ("verify deploy on a droplet and a pool", """
+        apiVersion: taskform/v1
+        kind: Task
+        metadata: {name: t}
+        spec:
+          competencies: [python-fastapi]
+          background: shop
+          verify: {deploy: {droplet: lab-1, pool: {labels: {region: lab}}}}
+        """,
+     "specs/main.yaml:7:20: spec.verify.deploy: give either droplet (a Droplet name) or pool: "
+     "{labels: {...}}"),
+    ("verify deploy health without a command", """
+        apiVersion: taskform/v1
+        kind: Task
+        metadata: {name: t}
+        spec:
+          competencies: [python-fastapi]
+          background: shop
+          verify: {deploy: {droplet: lab-1, health: {retries: 2}}}
+        """,
+     "specs/main.yaml:7:45: spec.verify.deploy.health.command: required key is missing"),
+    ("verify deploy in a task pool", """
+        apiVersion: taskform/v1
+        kind: TaskPool
+        metadata: {name: p}
+        spec:
+          competencies: [python-fastapi]
+          background: shop
+          min_available: 1
+          max_total: 2
+          verify: deploy
+        """,
+     "specs/main.yaml:5:3: spec: verify: deploy is given per Task (its droplets are its "
+     "dependencies); a TaskPool verifies its tasks with docker"),
     ("verify pool too small", """
         apiVersion: taskform/v1
         kind: Task
