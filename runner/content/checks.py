@@ -47,7 +47,7 @@ def _check(ws: Workspace, resource: Resource, by_address: Mapping[str, Resource]
     generator = settings.get("generator") or {}
     resolution = stacks.resolve(ws, competencies,  # type: ignore[arg-type]
                                 generator.get("stack") if resource.kind != "scenario_set" else None)
-    if resource.kind != "scenario_set" and settings.get("verify"):
+    if resource.kind != "scenario_set" and _verified_in_docker(settings.get("verify")):
         provider = generator.get("provider") or ws.config.llm.provider
         scaffold = generator.get("scaffold") or resolution.stack.scaffold
         if profile_of(ws, resolution, provider, scaffold).grading == "review":
@@ -60,3 +60,8 @@ def _check(ws: Workspace, resource: Resource, by_address: Mapping[str, Resource]
 def _settings(resource: Resource | None) -> dict[str, Any] | None:
     return resource.settings if resource is not None and isinstance(resource.settings, dict) \
         else None
+
+
+def _verified_in_docker(verify: Any) -> bool:
+    """`verify: docker` or a long form with `docker:` (`verify: deploy` runs no held-out tests)."""
+    return verify == "docker" or (isinstance(verify, dict) and verify.get("docker") is not None)

@@ -92,3 +92,22 @@ spec:
     assert '"task.items-api[\\"draft\\"]" -> "task.items-api[\\"deploy\\"]";' in graph
     assert '"droplet.lab-1" -> "task.items-api[\\"deploy\\"]";' in graph
     assert '"task.items-api[\\"deploy\\"]" -> "task.items-api";' in graph
+
+
+def test_verify_deploy_alone_is_not_refused_for_a_task_graded_by_review(ws) -> None:  # type: ignore[no-untyped-def]
+    # the review-graded refusal is about held-out tests, which only `verify: docker` runs
+    ws.spec(COMPETENCIES, "competencies.yaml")
+    task = """---
+apiVersion: taskform/v1
+kind: Task
+metadata: {{name: streams}}
+spec: {{competencies: [java, kafka], background: shop, verify: {verify}}}
+"""
+    ws.spec(DROPLET + task.format(verify="deploy"), "task.yaml")
+    result = ws.cli("validate")
+    assert result.exit_code == 0, result.output
+    for refused in ("docker", "{docker: {}, deploy: {droplet: lab-1}}"):
+        ws.spec(DROPLET + task.format(verify=refused), "task.yaml")
+        result = ws.cli("validate")
+        assert result.exit_code == 1 and "graded by review (scaffold generic): remove verify" in \
+            result.stderr, (refused, result.output)
