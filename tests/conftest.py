@@ -166,6 +166,16 @@ def taskform_main() -> Callable[..., int]:
     return call
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `postgres` every test that needs the server: it asks for the fixture, or runs on
+    the `postgresql` backend (a parameter), so the fast lane can leave them to CI."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params = list(callspec.params.values()) if callspec is not None else []
+        if "postgres" in getattr(item, "fixturenames", ()) or "postgresql" in params:
+            item.add_marker(pytest.mark.postgres)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """In CI every part is installed, so a skipped test is a failure, not a pass."""
     if os.environ.get("CI") != "true":

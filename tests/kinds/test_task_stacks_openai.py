@@ -63,7 +63,7 @@ def test_the_table_is_the_list_above() -> None:
     ("chat", "single", "json_schema"),
     pytest.param("chat", "turns", "text", marks=pytest.mark.slow),
     pytest.param("responses", "single", "text", marks=pytest.mark.slow),
-    ("responses", "turns", "json_schema"),
+    pytest.param("responses", "turns", "json_schema", marks=pytest.mark.slow),
 ])
 def test_every_stack_generates_a_task_that_passes_the_gates(
         ws, server: OpenAIServer, api: str, conversation: str,  # type: ignore[no-untyped-def]

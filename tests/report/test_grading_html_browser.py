@@ -20,7 +20,7 @@ from runner.workspace import Workspace, WorkspaceConfig
 TABLE = {"solution1": "PPP", "solution2": "PFF", "solution3": "EEE", "golden": "PPP",
          "original": "FFT"}
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.slow]  # a real browser: seconds a test
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from grading_kit import diff_of, make_repo, run_grading, with_harness
 from runner.rubric.script import GradingJob
 from runner.rubric.status import Status
 
+pytestmark = pytest.mark.slow  # each test runs bash, git and a real pytest: about a second
 pytest.importorskip("pytest")  # the harness stands in for the pytest installed here
 
 PROJECT = {"calc.py": "def add(a, b):\n    return a - b\n", "tests/__init__.py": ""}

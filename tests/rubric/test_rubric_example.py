@@ -99,6 +99,7 @@ def graded(pristine) -> dict[tuple[str, str], GradingOutcome]:
             for c in rubric.criteria for s, f in SOLUTIONS.items()}
 
 
+@pytest.mark.slow  # grades 25 cells with real bash, git and python3
 def test_grading_gives_the_matrix_the_readme_promises(graded):
     rubric = load_rubric(EXAMPLE / "TASK_DATA.md", "TASK_DATA.md")
     got = [[str(c.counter), c.id, f"{c.score:g}", "yes" if c.required else "no",
@@ -106,6 +107,7 @@ def test_grading_gives_the_matrix_the_readme_promises(graded):
     assert got == readme_table("expected-matrix")
 
 
+@pytest.mark.slow  # grades 25 cells with real bash, git and python3
 def test_scores_verdicts_and_gates(graded):
     rubric = load_rubric(EXAMPLE / "TASK_DATA.md", "TASK_DATA.md")
     scores = {s: score_solution(s, rubric.criteria, {c.id: graded[(c.id, s)].status
@@ -125,6 +127,7 @@ def test_scores_verdicts_and_gates(graded):
     assert gates.ok, gates.messages
 
 
+@pytest.mark.slow  # grades 25 cells with real bash, git and python3
 def test_the_cheat_is_caught_twice(pristine, graded):
     refused_cell = graded[("rejects-garbage", "solution3")]
     assert (refused_cell.status, refused_cell.reason) == (
@@ -139,6 +142,7 @@ def test_the_cheat_is_caught_twice(pristine, graded):
                       "tests/test_held_out.py: already exists in working directory")
 
 
+@pytest.mark.slow  # grades 25 cells with real bash, git and python3
 def test_the_partial_solution_fails_for_the_reasons_the_readme_gives(graded):
     garbage = graded[("rejects-garbage", "solution2")]
     assert garbage.status is Status.FAIL

@@ -119,6 +119,7 @@ def sleeper_processes(token: str) -> list[str]:
     return found
 
 
+@pytest.mark.slow  # waits out a real deadline
 def test_a_busy_loop_and_its_background_sleepers_end_as_timeout(repo):
     token = f"taskform-sleeper-{uuid.uuid4().hex[:8]}"
     command = (f"for i in 1 2 3; do (exec -a {token} sleep 300) & done; "
@@ -193,6 +194,7 @@ def test_the_command_runs_as_the_grading_user_and_may_write_the_tree(shared_tmp,
     assert os.stat(gitdir / "HEAD").st_uid == 0
 
 
+@pytest.mark.slow  # waits out a real deadline
 def test_processes_and_temp_files_the_user_leaves_behind_are_swept(shared_tmp, other_uid):
     app, gitdir = user_repo(shared_tmp)
     tests, fixed = diff_of(app, HELD_OUT), diff_of(app, FIXED)

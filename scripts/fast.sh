@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The fast lane for the edit-test loop: every test that needs no Docker engine, no sshd, no
+# PostgreSQL server and no seconds of its own (those are marked; CI runs everything through
+# scripts/test.sh). Extra arguments go to pytest: `bash scripts/fast.sh tests/spec -x`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+python3 -m pytest -m "not docker and not slow and not ssh and not postgres" -p no:cacheprovider "$@"
+code=$?
+if [ "$code" -eq 5 ]; then
+  echo "fast.sh: pytest collected no tests: that is a failure" >&2
+  exit 1
+fi
+exit "$code"
