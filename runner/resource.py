@@ -37,6 +37,8 @@ class Resource:
     pipeline: str | None = None
     parent: Address | None = None
     expansion_deferred: str | None = None  # why its children are known only during apply
+    # (path, digest) of what its expansion read, for the record (planning/expansion_reuse.py)
+    expansion_reads: tuple[tuple[str, str], ...] | None = None
 
     def step_address(self, step: str) -> str:
         """The address of a sibling step named in `{{ steps.<step> }}`."""

@@ -9,8 +9,9 @@ from runner.kinds.registry import KINDS, STEP_TYPES, KindEntry
 
 
 def register(monkeypatch: Any, kind: BaseKind, *can: Can,
-             fails_with_children: bool = False) -> None:
+             fails_with_children: bool = False, reuse_expansion: bool = False) -> None:
     """Make `kind` a pipeline step type for one test."""
-    entry = KindEntry(kind.name, kind, can=frozenset(can), fails_with_children=fails_with_children)
+    entry = KindEntry(kind.name, kind, can=frozenset(can), fails_with_children=fails_with_children,
+                      reuse_expansion=reuse_expansion)
     monkeypatch.setitem(KINDS, kind.name, entry)
     monkeypatch.setitem(STEP_TYPES, kind.name, entry)

@@ -72,9 +72,14 @@ class Context:
     # False for `plan -refresh=false`: what a fingerprint would ask the real world (a base
     # image's id on the engine), it takes from the record when the record has it
     refresh: bool = True
+    # while expanding: every path the kind resolves (`path`), so a plan can tell whether a
+    # recorded expansion still stands (runner/planning/expansion_reuse.py); None otherwise
+    reads: list[str] | None = None
 
     def path(self, relative: str, what: str = "path") -> Path:
         """A path inside the workspace (paths escaping it are refused)."""
+        if self.reads is not None:
+            self.reads.append(relative)
         return self.workspace.resolve(relative, what)
 
     def labels(self) -> dict[str, str]:

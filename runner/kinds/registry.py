@@ -30,7 +30,11 @@ class KindEntry:
     it was interrupted.
     `paths`: its settings name paths in the workspace (the plan checks that none leads out
     through a symbolic link); the table says so, so a plan need not import the kind to know
-    (the conformance test holds it to the settings model)."""
+    (the conformance test holds it to the settings model).
+    `reuse_expansion`: its children's settings and fingerprints are a function of its
+    rendering inputs, its dependencies' outputs, the workspace settings and the files and
+    folders its expansion resolves through `ctx.path`, so a plan may take the recorded
+    children instead of expanding again (runner/planning/expansion_reuse.py)."""
 
     name: str
     where: str | Kind
@@ -42,6 +46,7 @@ class KindEntry:
     summary: str | None = None
     side_effects: bool = True
     paths: bool = False
+    reuse_expansion: bool = False
 
     @property
     def kind(self) -> Kind:
@@ -85,7 +90,8 @@ KINDS: dict[str, KindEntry] = {e.name: e for e in [
               can=_CONTAINER | {Can.CLAIM}),
     KindEntry("rubrics_import", _K + "rubrics_import:RubricsImportKind", can=frozenset({_F}),
               paths=True),
-    KindEntry("rubric_set", _K + "rubric_set:RubricSetKind", can=_RUBRIC, paths=True),
+    KindEntry("rubric_set", _K + "rubric_set:RubricSetKind", can=_RUBRIC, paths=True,
+              reuse_expansion=True),
     KindEntry("dynamic_rubric", _K + "dynamic_rubric:DynamicRubricKind", can=_RUBRIC, paths=True),
     KindEntry("rubric_shell", _K + "rubric_shell:RubricShellKind", internal=True,
               can=frozenset({_F, _N}), summary="runner.report.grading:apply_summary",

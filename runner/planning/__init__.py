@@ -68,7 +68,10 @@ def make_plan(ws: Workspace, state: StateStore, connections: Connections, option
                 desired[address] = evaluator.evaluate(resource)
             except PlanError as exc:
                 errors.append(str(exc))
-    errors += linked_out(ws.root, desired)
+    # children of a recorded expansion: their paths were checked with its reads (not the parent's:
+    # its report path is not read by the expansion)
+    errors += linked_out(ws.root, desired, checked={
+        a for a in evaluator.settled if desired[a].resource.parent is not None})
     errors += [str(issue) for issue in claim_conflicts(
         (e.resource, e.rendered) for e in desired.values())]
     if errors:

@@ -4,6 +4,7 @@ decide `when`. Fingerprints may read files and ask connections: this is I/O, not
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,13 @@ from runner.fingerprint import OUTPUTS_MEMO, digest, settings_components
 from runner.kinds.contract import Can, Context
 from runner.kinds.registry import KINDS
 from runner.plan import Evaluated
+from runner.planning.expansion_reuse import (
+    EXPANSION_MEMO,
+    EXPANSION_READS,
+    expansion_digest,
+    own_dependencies,
+    reads_seen,
+)
 from runner.planning.reuse import MEMO, inputs_digest, is_exact, reads, rendering_code
 from runner.resource import Resource
 from runner.spec.budget import Budget
@@ -64,6 +72,9 @@ class Evaluator:
         # observe): never set, so one pair serves thousands of contexts
         self._idle = threading.Event()
         self.budget = Budget()  # what templates rendered for this plan (or apply) may spend
+        # children taken from a recorded expansion: their records are their evaluation
+        self.settled: dict[str, Record] = {}
+        self.planning = planning
 
     def scope(self, resource: Resource) -> Scope:
         return Scope(var=self.ws.variables, outputs=self.outputs,
@@ -113,6 +124,28 @@ class Evaluator:
 
     def fingerprint(self, resource: Resource, rendered: Any,
                     known: Mapping[str, str] | None = None) -> dict[str, str] | None:
+        """`_fingerprint`, with what its expansion depended on when apply records it."""
+        components = self._fingerprint(resource, rendered, known)
+        if components is not None and resource.expansion_reads is not None \
+                and not self.planning:  # a plan compares no memo: only a record needs it
+            components.update(self.expansion_memo(resource))
+        return components
+
+    def expansion_memo(self, resource: Resource) -> dict[str, str]:
+        """`memo:expansion` and `memo:expansion-reads` (runner/planning/expansion_reuse.py),
+        when the files its expansion read are still as it read them and all else is known."""
+        seen = resource.expansion_reads or ()
+        paths = [path for path, _ in seen]
+        if reads_seen(self.ws, paths) != seen:
+            return {}  # changed since it expanded: the next plan must expand again
+        own, _ = own_dependencies(resource.address, tuple(str(d) for d in resource.depends_on))
+        found = expansion_digest(self.ws, self.memo(resource), own, self.output_digest, seen)
+        if found is None:
+            return {}
+        return {EXPANSION_MEMO: found, EXPANSION_READS: json.dumps(paths)}
+
+    def _fingerprint(self, resource: Resource, rendered: Any,
+                     known: Mapping[str, str] | None = None) -> dict[str, str] | None:
         """The fingerprint of `resource` rendered as `rendered`, with the memo of what decided
         the rendering when that rendering can stand for itself in the state; `known`: its
         `setting:` components and memo when already known (a reused record's)."""
@@ -159,6 +192,11 @@ class Evaluator:
     def evaluate(self, resource: Resource, reuse: bool = True) -> Evaluated:
         """Render, fingerprint and decide `when`; or, when what decides the rendering is what
         the record's memo says, take the recorded rendering (`reuse=False` never does)."""
+        settled = self.settled.get(str(resource.address)) if reuse else None
+        if settled is not None:
+            return Evaluated(resource, settled.settings, {
+                k: v for k, v in settled.fingerprint.items() if k != OUTPUTS_MEMO}, True,
+                reused=True)
         record = self.reusable(resource) if reuse else None
         if record is not None:
             known = {k: v for k, v in record.fingerprint.items()

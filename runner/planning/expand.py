@@ -12,6 +12,7 @@ from runner.errors import PlanError, StepFailed, TaskformError
 from runner.kinds.contract import Can, Expansion, ExpansionDeferred
 from runner.kinds.registry import KINDS, KindEntry
 from runner.planning.evaluate import Evaluator, first_problem
+from runner.planning.expansion_reuse import reads_seen, recorded_children
 from runner.planning.reuse import refs_in
 from runner.resource import Resource
 from runner.spec.templating import contains_unknown
@@ -39,9 +40,13 @@ def _expand_into(resource: Resource, evaluator: Evaluator, out: dict[str, Resour
     if not entry.does(Can.EXPAND):
         out[str(resource.address)] = resource
         return
+    reusable = entry.reuse_expansion and not evaluator.templates(resource.settings)
+    if reusable and not at_apply and _take_recorded(resource, evaluator, out):
+        return
+    ctx = evaluator.context(resource, reads=[] if reusable else None)
     try:
         model, expansion = _expansion_input(resource, evaluator, entry)
-        children = entry.kind.expand(evaluator.context(resource), model, expansion)
+        children = entry.kind.expand(ctx, model, expansion)
     except ExpansionDeferred as exc:
         if at_apply:
             raise PlanError(f"{resource.address} ({resource.origin}): {exc}") from None
@@ -69,8 +74,32 @@ def _expand_into(resource: Resource, evaluator: Evaluator, out: dict[str, Resour
                               prevent_destroy=resource.prevent_destroy,
                               pipeline=resource.pipeline, parent=resource.address), evaluator, out,
                      at_apply)
-    out[str(resource.address)] = replace(resource,
+    seen = reads_seen(evaluator.ws, ctx.reads) if ctx.reads is not None else None
+    out[str(resource.address)] = replace(resource, expansion_reads=seen,
                                          depends_on=resource.depends_on + tuple(child_addresses))
+
+
+def _take_recorded(resource: Resource, evaluator: Evaluator, out: dict[str, Resource]) -> bool:
+    """The recorded children of `resource`, when its recorded expansion stands for a new one
+    (planning/expansion_reuse.py): their records are their evaluation, and the parent's too
+    when its children's outputs are what it last saw."""
+    found = recorded_children(resource, evaluator.recorded, evaluator.memo(resource),
+                              evaluator.output_digest, evaluator.always_render, evaluator.ws)
+    if found is None:
+        return False
+    children, seen = found
+    for child in children:
+        address = str(child.address)
+        out[address] = child
+        evaluator.settled[address] = evaluator.recorded[address]
+    parent = str(resource.address)
+    record = evaluator.recorded[parent]
+    if all(record.fingerprint.get(f"dep:{c.address}") == evaluator.output_digest(str(c.address))
+           for c in children):
+        evaluator.settled[parent] = record
+    out[parent] = replace(resource, expansion_reads=seen, depends_on=resource.depends_on + tuple(
+        c.address for c in children))
+    return True
 
 
 def _expansion_input(resource: Resource, evaluator: Evaluator, entry: KindEntry

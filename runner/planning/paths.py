@@ -4,7 +4,7 @@ when the spec is validated: `runner.spec.paths`.)"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,11 +15,16 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
-def linked_out(root: Path, desired: Mapping[str, Evaluated]) -> list[str]:
-    """One problem per path setting that resolves outside `root`, as the plan reports them."""
+def linked_out(root: Path, desired: Mapping[str, Evaluated],
+               checked: Container[str] = ()) -> list[str]:
+    """One problem per path setting that resolves outside `root`, as the plan reports them;
+    `checked`: addresses whose paths are known to stay inside (a recorded expansion's
+    children, checked when their parent's reads were: planning/expansion_reuse.py)."""
     problems: list[str] = []
     resolved: dict[str, Path] = {}  # most resources share a few paths ("." as cwd)
     for address, evaluated in desired.items():
+        if address in checked:
+            continue
         resource = evaluated.resource
         entry = KINDS[resource.kind]
         if not entry.paths:

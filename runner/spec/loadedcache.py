@@ -142,19 +142,22 @@ def _plain_resource(r: Resource, at: _Addresses) -> list[Any]:
     return [at(r.address), r.kind, _exact(r.settings), r.origin.line, r.origin.col,
             [at(a) for a in r.depends_on], r.when, r.retries, r.retry_delay, r.timeout,
             _exact(dict(r.labels)), r.prevent_destroy, r.pipeline,
-            None if r.parent is None else at(r.parent), r.expansion_deferred]
+            None if r.parent is None else at(r.parent), r.expansion_deferred,
+            None if r.expansion_reads is None else [list(pair) for pair in r.expansion_reads]]
 
 
 def _resource(plain: list[Any], display: str, addresses: list[Address]) -> Resource:
     (address, kind, settings, line, col, depends_on, when, retries, retry_delay, timeout,
-     labels, prevent_destroy, pipeline, parent, expansion_deferred) = plain
+     labels, prevent_destroy, pipeline, parent, expansion_deferred, reads) = plain
     return Resource(address=addresses[address], kind=kind, settings=settings,
                     origin=Origin(display, line, col),
                     depends_on=tuple([addresses[a] for a in depends_on]), when=when,
                     retries=retries, retry_delay=retry_delay, timeout=timeout, labels=labels,
                     prevent_destroy=prevent_destroy, pipeline=pipeline,
                     parent=None if parent is None else addresses[parent],
-                    expansion_deferred=expansion_deferred)
+                    expansion_deferred=expansion_deferred,
+                    expansion_reads=None if reads is None else tuple(
+                        (path, digest) for path, digest in reads))
 
 
 def _exact(value: Any) -> Any:

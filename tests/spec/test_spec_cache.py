@@ -139,7 +139,8 @@ def test_every_resource_field_survives_the_validated_layer(tmp_path):
                   depends_on=(Address(("pipeline", "p", "b")), Address(("pool",), (2, "k"))),
                   when="var.on", retries=3, retry_delay=2.5, timeout=9.0, labels={"team": "x"},
                   prevent_destroy=True, pipeline="p", parent=Address(("pipeline", "p")),
-                  expansion_deferred="waits for b")
+                  expansion_deferred="waits for b",
+                  expansion_reads=(("task", "dir:1"), ("task/a.patch", "file:2")))
     assert set(values) == {f.name for f in fields(Resource)}
     place = SpecIssue("specs/x.yaml", 7, 9, "spec.x", "")
     loaded = Loaded(resources=[Resource(**values)], references=[(values["address"],

@@ -1,0 +1,163 @@
+"""A plan takes a recorded expansion instead of expanding again when nothing it depended on
+changed (runner/planning/expansion_reuse.py), and expands again as soon as anything did: a file
+or folder it read, its settings, taskform.yaml, a dependency's outputs, a `-replace`, a child
+that failed. A parent whose settings hold templates always expands."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from kind_kit import register
+
+from runner.kinds.base import BaseKind, Can, Child, Context, Expansion, Settings
+from runner.planning.expansion_reuse import EXPANSION_MEMO, EXPANSION_READS
+from runner.state.base import Record
+
+
+class FolderSettings(Settings):
+    path: str
+    prefix: str = ""
+
+
+class FolderKind(BaseKind):
+    """One `value` child per file of a folder, its input the file's text (read at expansion)."""
+
+    name = "folder"
+    settings_model = FolderSettings
+    expansions = 0
+
+    def expand(self, ctx: Context, settings: FolderSettings, expansion: Expansion) -> list[Child]:
+        FolderKind.expansions += 1
+        folder = ctx.path(settings.path)
+        return [Child(key=(name,), kind="value", settings={
+                    "input": settings.prefix + ctx.path(f"{settings.path}/{name}").read_text()})
+                for name in sorted(os.listdir(folder))]
+
+    def apply(self, ctx: Context, settings: FolderSettings, prior: Record | None) -> dict[str, Any]:
+        return {"files": len(os.listdir(ctx.path(settings.path)))}
+
+
+@pytest.fixture(autouse=True)
+def folder_kind(monkeypatch):
+    register(monkeypatch, FolderKind(), Can.EXPAND, reuse_expansion=True)
+    FolderKind.expansions = 0
+
+
+def specs(ws, settings: str = "{path: files}", source: str = "one") -> None:
+    ws.spec(f"""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {{name: p}}
+        spec:
+          steps:
+            source:
+              value: {{input: {source}}}
+            each:
+              folder: {settings}
+              depends_on: [source]
+        """)
+
+
+def applied(ws, *args: str) -> None:
+    result = ws.cli("apply", "-auto-approve", *args)
+    assert result.exit_code == 0, result.output
+
+
+def expansions_of_plan(ws, *args: str) -> tuple[int, str]:
+    FolderKind.expansions = 0
+    result = ws.cli("plan", *args)
+    assert result.exit_code == 0, result.output
+    return FolderKind.expansions, result.output
+
+
+@pytest.fixture
+def graded(ws):
+    ws.write("files/a.txt", "A")
+    ws.write("files/b.txt", "B")
+    specs(ws)
+    applied(ws)
+    return ws
+
+
+def test_a_no_op_plan_takes_the_recorded_expansion(graded):
+    record = graded.state().records()["pipeline.p.each"]
+    assert record.fingerprint[EXPANSION_READS] == '["files", "files/a.txt", "files/b.txt"]'
+    assert len(record.fingerprint[EXPANSION_MEMO]) == 32
+    assert expansions_of_plan(graded) == (0, "No changes. 4 resources match the specs.\n")
+    assert expansions_of_plan(graded, "-refresh=false")[0] == 0
+
+
+@pytest.mark.parametrize("change, shown", [
+    (lambda ws: ws.write("files/b.txt", "B2"),
+     '  ~ pipeline.p.each["b.txt"]  (value, update)\n'),
+    (lambda ws: ws.write("files/c.txt", "C"),
+     '  + pipeline.p.each["c.txt"]  (value, create)\n'),
+    (lambda ws: (ws.root / "files/a.txt").unlink(),
+     '  - pipeline.p.each["a.txt"]  (value, destroy)\n'),
+    (lambda ws: specs(ws, "{path: files, prefix: x-}"),
+     '  ~ pipeline.p.each["a.txt"]  (value, update)\n'),
+])
+def test_anything_the_expansion_depended_on_makes_it_expand_again(graded, change, shown):
+    change(graded)
+    count, output = expansions_of_plan(graded)
+    assert count == 1
+    assert shown in output
+    applied(graded)
+    assert expansions_of_plan(graded)[0] == 0  # the apply recorded the new expansion
+
+
+def test_a_dependency_s_new_outputs_make_it_expand_again(graded):
+    specs(graded, source="two")
+    assert expansions_of_plan(graded)[0] == 0  # the recorded outputs: what expanding would see
+    applied(graded, "-target", "pipeline.p.source")
+    count, output = expansions_of_plan(graded)
+    assert count == 1
+    assert "  ~ pipeline.p.each  (folder, update)\n      # pipeline.p.source will change" \
+        not in output
+    assert "  ~ pipeline.p.each  (folder, update)\n" in output
+
+
+def test_taskform_yaml_counts_where_kinds_read_it(graded):
+    graded.write("taskform.yaml", "parallelism: 3\nspecs: [\"specs/**/*.yaml\"]\n")
+    assert expansions_of_plan(graded)[0] == 0
+    graded.write("taskform.yaml", "grading: {timeout_seconds: 12}\n")
+    assert expansions_of_plan(graded)[0] == 1
+
+
+def test_a_replaced_child_or_a_failed_one_expands_again(graded):
+    count, output = expansions_of_plan(graded, "-replace", 'pipeline.p.each["a.txt"]')
+    assert count == 1
+    assert '-/+ pipeline.p.each["a.txt"]  (value, replace)' in output
+    state = graded.state()
+    record = state.records()['pipeline.p.each["b.txt"]']
+    state.commit(Record(**{**record.__dict__, "status": "failed"}), _event())
+    count, output = expansions_of_plan(graded)
+    assert count == 1
+    assert 'pipeline.p.each["b.txt"]  (value, update)' in output or \
+        'pipeline.p.each["b.txt"]  (value, create)' in output
+
+
+def test_a_read_file_swapped_for_a_link_out_of_the_workspace_is_refused(graded, tmp_path):
+    outside = tmp_path / "secret.txt"
+    outside.write_text("B")
+    (graded.root / "files/b.txt").unlink()
+    (graded.root / "files/b.txt").symlink_to(outside)
+    result = graded.cli("plan")
+    assert result.exit_code == 1
+    assert "is outside the workspace" in result.output
+
+
+def test_a_parent_with_templates_always_expands(ws):
+    ws.write("files/a.txt", "A")
+    specs(ws, '{path: files, prefix: "{{ steps.source.value }}"}')
+    applied(ws)
+    assert "memo:expansion" not in ws.state().records()["pipeline.p.each"].fingerprint
+    assert expansions_of_plan(ws)[0] == 1
+
+
+def _event():  # type: ignore[no-untyped-def]
+    from runner.state.base import Event
+
+    return Event(run_id="test", event="commit", address="")
