@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from runner.errors import ProviderError, StepFailed
 from runner.providers.call import Call
+from runner.providers.docker import peek
+from runner.providers.docker.peek import socket_path
 
 if TYPE_CHECKING:
     import docker
@@ -152,6 +154,7 @@ class DockerEngine:
         self._lock = threading.Lock()
         self._client: docker.DockerClient | None = None
         self._error: ProviderError | None = None
+        self._answered = False  # a peek got an answer: a later failure is not "unreachable"
 
     @property
     def is_local(self) -> bool:
@@ -181,6 +184,29 @@ class DockerEngine:
                                         f"{self.advice}")
             raise self._error from None
 
+    def _peek(self, path: str, what: str, name: str, doing: str) -> dict[str, Any] | None:
+        """`peek.inspect`, with the SDK path's errors: an engine that never answered is one
+        ProviderError for the run (remembered), a later failure or a refusal a failed step."""
+        with self._lock:
+            if self._error is not None:
+                raise self._error
+        try:
+            found = peek.inspect(path, what, name)
+        except peek.Unreachable as exc:
+            # the OS's words ("No such file or directory"), as the SDK path reports them
+            cause = getattr(exc.cause, "strerror", None) or short_error(exc.cause)
+            if self._answered:
+                raise StepFailed(f"{doing}: the Docker engine did not answer: {cause}") from None
+            error = ProviderError(f"cannot reach {self.name}: {cause}; {self.advice}")
+            with self._lock:
+                self._error = error
+            raise error from None
+        except peek.Refused as exc:
+            raise StepFailed(f"{doing}: the engine refused: {exc.message}",
+                             retryable=exc.status >= 500) from None
+        self._answered = True
+        return found
+
     def answers(self) -> bool:
         """Whether the engine answers now (a ping; False rather than an error)."""
         import docker
@@ -201,6 +227,10 @@ class DockerEngine:
     # -- looking -----------------------------------------------------------------------
 
     def image(self, reference: str) -> ImageInfo | None:
+        path = socket_path(self.address)
+        if path is not None:  # a plan's refresh: no SDK to import (peek.py)
+            attrs = self._peek(path, "images", reference, f"inspect image {reference}")
+            return None if attrs is None else _image_from(attrs)
         import docker
 
         with api_errors(f"inspect image {reference}"):
@@ -214,10 +244,14 @@ class DockerEngine:
             return [_image(i) for i in self.client.images.list(all=True, filters=dict(filters))]
 
     def container(self, name_or_id: str) -> ContainerInfo | None:
-        import docker
-
         if not name_or_id:
             return None
+        path = socket_path(self.address)
+        if path is not None:
+            attrs = self._peek(path, "containers", name_or_id, f"inspect container {name_or_id}")
+            return None if attrs is None else _container_from(attrs)
+        import docker
+
         with api_errors(f"inspect container {name_or_id}"):
             try:
                 return _container(self.client.containers.get(name_or_id))
@@ -475,18 +509,30 @@ class DockerEngine:
 
 
 def _image(image: Any) -> ImageInfo:
-    attrs = image.attrs or {}
-    return ImageInfo(id=str(image.id), tags=tuple(image.tags or ()),
-                     labels=dict(image.labels or {}),
+    return _image_from(image.attrs or {}, str(image.id))
+
+
+def _image_from(attrs: dict[str, Any], image_id: str = "") -> ImageInfo:
+    """An image as the engine describes it (the SDK's `attrs`, or peek's answer)."""
+    tags = [t for t in attrs.get("RepoTags") or () if t != "<none>:<none>"]
+    return ImageInfo(id=str(attrs.get("Id") or image_id), tags=tuple(tags),
+                     labels=dict((attrs.get("Config") or {}).get("Labels") or {}),
                      repo_digests=tuple(attrs.get("RepoDigests") or ()))
 
 
 def _container(container: Any) -> ContainerInfo:
-    attrs = container.attrs or {}
+    return _container_from(container.attrs or {}, str(container.id), container.name or "",
+                           container.status)
+
+
+def _container_from(attrs: dict[str, Any], container_id: str = "", name: str = "",
+                    status: str = "") -> ContainerInfo:
+    """A container as the engine describes it (the SDK's `attrs`, or peek's answer)."""
     state = attrs.get("State") or {}
     return ContainerInfo(
-        id=str(container.id), name=str(attrs.get("Name") or container.name or "").lstrip("/"),
-        status=str(state.get("Status") or container.status), image_id=str(attrs.get("Image") or ""),
+        id=str(attrs.get("Id") or container_id),
+        name=str(attrs.get("Name") or name or "").lstrip("/"),
+        status=str(state.get("Status") or status), image_id=str(attrs.get("Image") or ""),
         labels=dict((attrs.get("Config") or {}).get("Labels") or {}),
         exit_code=state.get("ExitCode"), config=dict(attrs.get("Config") or {}),
         host_config=dict(attrs.get("HostConfig") or {}),
