@@ -151,6 +151,8 @@ def _decide(ev: Evaluated, record: Record | None, observation: Observation | Non
         reasons = list(observation.reasons) or ["it no longer exists"]
     elif record.status == RecordStatus.SKIPPED and ev.when is not False:
         action, reasons = mode, ["was skipped by `when`, which may now be true"]
+    elif ev.fingerprint is not None and not changed_deps and ev.fingerprint == record.fingerprint:
+        pass  # the record's own fingerprint (a recorded expansion's child): nothing to explain
     elif ev.fingerprint is not None:
         skip = {f"dep:{d}" for d in changed_deps}
         if resource.expansion_deferred:  # a parent expanding during apply has no children yet

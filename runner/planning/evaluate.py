@@ -193,10 +193,8 @@ class Evaluator:
         """Render, fingerprint and decide `when`; or, when what decides the rendering is what
         the record's memo says, take the recorded rendering (`reuse=False` never does)."""
         settled = self.settled.get(str(resource.address)) if reuse else None
-        if settled is not None:
-            return Evaluated(resource, settled.settings, {
-                k: v for k, v in settled.fingerprint.items() if k != OUTPUTS_MEMO}, True,
-                reused=True)
+        if settled is not None:  # its record's fingerprint, as it is: nothing to compare
+            return Evaluated(resource, settled.settings, settled.fingerprint, True, reused=True)
         record = self.reusable(resource) if reuse else None
         if record is not None:
             known = {k: v for k, v in record.fingerprint.items()
