@@ -9,6 +9,7 @@ no-op plan then reads exactly what such an apply records. Needs a Docker engine 
 
     python3 bench/grading_scale.py                        # 10 criteria × 500 solutions
     python3 bench/grading_scale.py --criteria 10 --solutions 31 --rounds 5
+    python3 bench/grading_scale.py --keep /var/tmp/graded   # grade once, plan again later
 """
 
 from __future__ import annotations
@@ -84,19 +85,27 @@ spec:
 """
 
 
-def run_grading(criteria: int, solutions: int, root: Path, rounds: int) -> dict[str, Sample]:
-    """Grade once (a real apply), then plan with nothing changed, `rounds` times each way."""
+def run_grading(criteria: int, solutions: int, root: Path, rounds: int,
+                keep: bool = False) -> dict[str, Sample]:
+    """Grade once (a real apply), then plan with nothing changed, `rounds` times each way.
+    `keep`: a workspace graded by an earlier run is planned again as it is (its rubric step
+    applied once more, so its record holds what this taskform records), and kept."""
     ws = root / f"grading-{criteria}x{solutions}"
-    (ws / "specs").mkdir(parents=True)
-    (ws / "taskform.yaml").write_text("parallelism: 8\n")
-    make_task(ws, criteria, solutions)
-    (ws / "specs" / "grading.yaml").write_text(spec())
-    out = {"grade once (first apply)": measure(taskform("apply", "-auto-approve"), ws)}
+    out = {}
+    if keep and (ws / ".taskform" / "state.db").is_file():
+        measure(taskform("apply", "-auto-approve", "-replace", "pipeline.grading.grade"), ws)
+    else:
+        (ws / "specs").mkdir(parents=True)
+        (ws / "taskform.yaml").write_text("parallelism: 8\n")
+        make_task(ws, criteria, solutions)
+        (ws / "specs" / "grading.yaml").write_text(spec())
+        out["grade once (first apply)"] = measure(taskform("apply", "-auto-approve"), ws)
     for name, args in (("no-op plan", ()), ("no-op plan -refresh=false", ("-refresh=false",))):
         samples = [measure(taskform("plan", "-detailed-exitcode", *args), ws)
                    for _ in range(rounds)]
         out[name] = median(samples)
-    measure(taskform("destroy", "-auto-approve"), ws)
+    if not keep:
+        measure(taskform("destroy", "-auto-approve"), ws)
     return out
 
 
@@ -118,7 +127,15 @@ def main() -> None:
     parser.add_argument("--criteria", type=int, default=10)
     parser.add_argument("--solutions", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="grade in DIR and keep it; a later run with the same DIR plans "
+                             "the graded set again without grading it (minutes at 5,000 cells)")
     args = parser.parse_args()
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        report(args.criteria, args.solutions, run_grading(
+            args.criteria, args.solutions, args.keep.resolve(), args.rounds, keep=True))
+        return
     with tempfile.TemporaryDirectory(prefix="taskform-bench-") as tmp:
         report(args.criteria, args.solutions,
                run_grading(args.criteria, args.solutions, Path(tmp), args.rounds))
