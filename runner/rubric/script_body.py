@@ -75,19 +75,21 @@ check_user() {  # RUN_AS is a user name, or uid:gid for an id without a passwd e
 kill_user() {  # SIGKILL every process of the grading user, forking nothing (a fork bomb may
   # hold every pid the container has): bash builtins over /proc, until none is left
   [ -n "$RUN_AS" ] || return 0
-  # `read -n` reads unbuffered: bash's buffered `read` keeps what it read ahead of a file it
-  # cannot seek back in (the status of a process that just ended) and hands it to the next
-  # `read` of any file
   local round p key uid _ found
   for round in 1 2 3 4 5 6 7 8; do
     found=0
     for p in /proc/[0-9]*; do
       uid=""
-      { while read -r -n 4096 key uid _; do [ "$key" = Uid: ] && break; done < "$p/status"; } 2>/dev/null
+      { while read -r key uid _; do [ "$key" = Uid: ] && break; done < "$p/status"; } 2>/dev/null
       if [ "$uid" = "$RUN_UID" ]; then kill -KILL "${p#/proc/}" 2>/dev/null; found=1; fi
     done
-    [ "$found" = 0 ] && return 0
+    [ "$found" = 0 ] && break
   done
+  # bash's `read` reads ahead and seeks back; it cannot seek back in the status of a process
+  # that ended meanwhile, and keeps what it read ahead for the next `read` of any file. One
+  # read of /dev/null, which can seek, drops it.
+  read -r _ < /dev/null
+  return 0
 }
 
 sweep_previous() {  # reusing a container: what the previous grading's user left running or in
