@@ -123,7 +123,8 @@ def _run(grader: Grader, engine: DockerEngine, member: Member, job: GradingJob,
          canary: Canary) -> GradingOutcome:
     result = run_script(engine, member.name, grading_script(job), grader.call,
                         watchdog=job.watchdog_seconds, limit=job.stream_limit,
-                        run_marker=RUN_MARKER.encode() + b"\n", run_limit=job.run_seconds)
+                        run_marker=RUN_MARKER.encode() + b"\n", run_limit=job.run_seconds,
+                        receiver=member.receiver)
     if result.stopped == "cancelled":
         raise Cancelled(grader.call.what)
     if result.stopped == "deadline":

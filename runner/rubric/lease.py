@@ -25,6 +25,7 @@ from runner.providers.call import Call
 from runner.providers.docker import containers
 from runner.providers.docker.engine import ContainerInfo, DockerEngine
 from runner.providers.docker.labels import Owner
+from runner.providers.docker.open_exec import OpenExec
 from runner.rubric.lockdown import LOCKED_DOWN_FLAGS, harness_problems, lockdown_problems
 from runner.vocabulary import UNKNOWN
 
@@ -32,12 +33,14 @@ from runner.vocabulary import UNKNOWN
 @dataclass(frozen=True)
 class Member:
     """A container lent for one grading, with the engine it runs on (`where`: that engine's
-    name, None for the workspace's own)."""
+    name, None for the workspace's own) and, for a fresh sandbox, the process its grading
+    script is sent to (`providers.docker.script.RECEIVER`)."""
 
     name: str
     image_id: str
     engine: DockerEngine | None = None
     where: str | None = None
+    receiver: OpenExec | None = None  # a fresh sandbox's script process, started ahead
 
 
 def pool_members(outputs: Any) -> list[dict[str, Any]]:

@@ -3,7 +3,10 @@ configuration of a pool member (its template: image, command, user, limits, capa
 and the container is killed and removed when the grading ends, so nothing one grading did
 is seen by another. Warm spares, as many as the pool has members, are started ahead of need
 in the background, so starting a sandbox overlaps with running the gradings before it; at
-most that many sandboxes grade at once.
+most that many sandboxes grade at once. A spare also has its grading script's process started
+ahead (`RECEIVER`, waiting on its stdin), since starting a process in a container costs about
+as much again as the script's own work; a used sandbox is removed in the background. A sandbox
+is lent once: it leaves the spares when it is lent and is removed when it is given back.
 
 A sandbox's root filesystem is read-only. The repository (the work dir) is an anonymous
 volume Docker fills from the image when it creates the container, and /tmp, /var/tmp, /run
@@ -25,6 +28,8 @@ from runner.errors import Cancelled, NotStarted, StepFailed, StepTimeout
 from runner.providers.call import Call
 from runner.providers.docker.engine import ContainerInfo, DockerEngine
 from runner.providers.docker.labels import LABEL_RUN, LABEL_SANDBOX, Owner
+from runner.providers.docker.open_exec import OpenExec
+from runner.providers.docker.script import RECEIVER
 from runner.rubric.lease import Member, inspect_member
 
 TMPFS = {"/tmp": "rw,exec,nosuid,nodev,mode=1777", "/var/tmp": "rw,nosuid,nodev,mode=1777",
@@ -58,7 +63,7 @@ class SandboxSupplier:
         self.templates, self.log = templates, log
         self.size = len(templates)
         self._cond = threading.Condition()
-        self._ready: deque[ContainerInfo] = deque()
+        self._ready: deque[tuple[ContainerInfo, OpenExec | None]] = deque()
         self._starting = self._in_use = self._failures = self._next = 0
         self._problem: StepFailed | None = None
         self._closed = False
@@ -92,10 +97,10 @@ class SandboxSupplier:
         failing."""
         with self._cond:
             if self._ready and self._in_use < self.size:
-                sandbox = self._ready.popleft()
+                sandbox, receiver = self._ready.popleft()
                 self._in_use += 1
                 self._top_up()
-                return Member(sandbox.name, sandbox.image_id, self.engine, self.where)
+                return Member(sandbox.name, sandbox.image_id, self.engine, self.where, receiver)
             if self._problem is not None and not self._starting:
                 raise StepFailed(self._problem.message, retryable=self._problem.retryable)
             self._top_up()
@@ -117,6 +122,8 @@ class SandboxSupplier:
 
     def dispose(self, member: Member) -> None:
         """Kill and remove a sandbox (with its volume), in the background; start another."""
+        if member.receiver is not None:
+            member.receiver.close()
         with self._cond:
             self._in_use -= 1
             self._top_up()
@@ -135,9 +142,12 @@ class SandboxSupplier:
         self._starter.shutdown(wait=True)
         with self._cond:
             spares, self._ready = list(self._ready), deque()
+        for _, receiver in spares:
+            if receiver is not None:
+                receiver.close()
         # the run waits for these: remove the unused spares all at once, not two at a time
         with ThreadPoolExecutor(max(1, len(spares)), thread_name_prefix="sandbox-remove") as end:
-            list(end.map(self._remove, [sandbox.id for sandbox in spares]))
+            list(end.map(self._remove, [sandbox.id for sandbox, _ in spares]))
         self._remover.shutdown(wait=True)
 
     # -- starting and removing ------------------------------------------------------------
@@ -162,6 +172,7 @@ class SandboxSupplier:
             if not sandbox.running:
                 self._remove(sandbox.id)
                 raise StepFailed(f"sandbox {name} is {sandbox.status} right after its start")
+            receiver = self._receiver(sandbox)
         except StepFailed as exc:
             with self._cond:
                 self._starting -= 1
@@ -175,10 +186,21 @@ class SandboxSupplier:
             self._starting -= 1
             self._failures = 0
             if self._closed:
+                if receiver is not None:
+                    receiver.close()
                 self._remover.submit(self._remove, sandbox.id)
             else:
-                self._ready.append(sandbox)
+                self._ready.append((sandbox, receiver))
             self._cond.notify_all()
+
+    def _receiver(self, sandbox: ContainerInfo) -> OpenExec | None:
+        """The process its grading script will be sent to, started now; None (the script is
+        exec'd when it is known) where the engine cannot hold one open."""
+        try:
+            return self.engine.exec_open(sandbox.id, RECEIVER, user="0", workdir="/")
+        except StepFailed as exc:
+            self.log(f"sandbox {sandbox.name}: grading script exec'd when known ({exc.message})")
+            return None
 
     def _remove(self, container_id: str) -> None:
         try:

@@ -1,8 +1,13 @@
 """The bash body of the grading script (`script.py` puts the job's values in front of it).
 
 It reads: APP GITDIR PRISTINE EXPECTED_TREE RUN_AS TIMEOUT KILL_AFTER HEAD_BYTES TAIL_BYTES
-COMMAND HAS_PATCH MODE RESULTS_LIMIT MESSAGE_LIMIT CANARY SETUP TEMP_DIRS, and the embedded
-`tests.patch`, `solution.patch` and `harness.tar`.
+COMMAND HAS_PATCH MODE RESULTS_LIMIT MESSAGE_LIMIT CANARY SETUP TEMP_DIRS STAND_INS, and on
+its stdin the payload (`script.payload`, base64): `tests.patch`, `solution.patch`, `home/`
+and the harness `h/`.
+
+Every process it starts costs every grading a few milliseconds (more on a busy machine), so
+it uses bash builtins where they do the same: `$EUID`, /etc/passwd read with `read`, one
+`stat` for every size, one `chown` for the folders the grading user gets.
 
 What it prints is a protocol the host reads (`outcome.py`), in this order: nothing until the
 command starts except, for a phase that fails, its message (capped) and the report; then
@@ -17,7 +22,8 @@ BODY = r'''
 umask 022
 WORK=$(mktemp -d /tmp/taskform-grade.XXXXXX) || { echo "cannot create a work dir in /tmp"; exit 1; }
 chmod 711 "$WORK"
-trap 'rm -rf -- "$WORK"' EXIT
+# a fresh sandbox is removed whole once the grading ends: nothing of it to tidy
+[ "$MODE" = fresh ] || trap 'rm -rf -- "$WORK"' EXIT
 declare -A MS=([reset]=0 [setup]=0 [patch]=0 [tests_patch]=0 [run]=0)
 BYTES=0 HEAD=0 TREE=""
 mark() { local _mark_t=$EPOCHREALTIME; printf -v "$1" '%s' "${_mark_t//[.,]/}"; }
@@ -36,17 +42,29 @@ fail() {  # phase exit message: the message's last MESSAGE_LIMIT bytes, then the
 }
 g() { git -c safe.directory='*' -c core.hooksPath=/dev/null -c core.fsmonitor=false \
         --git-dir="$GITDIR" --work-tree="$APP" "$@"; }
+unpack() {  # the payload on stdin: patches, the grading user's home, the harness (modes kept)
+  base64 -d | tar -xf - -C "$WORK" --no-same-owner || fail setup 1 "cannot unpack the grading's files into $WORK"
+}
+user_ids() {  # RUN_UID, RUN_GID of user $1: /etc/passwd read by bash, else `id` (NSS)
+  local name _x uid gid _rest
+  while IFS=: read -r name _x uid gid _rest; do
+    if [ "$name" = "$1" ] && [[ "$uid" =~ ^[0-9]+$ && "$gid" =~ ^[0-9]+$ ]]; then
+      RUN_UID=$uid RUN_GID=$gid; return 0
+    fi
+  done 2>/dev/null < /etc/passwd
+  RUN_UID=$(id -u "$1" 2>/dev/null) && RUN_GID=$(id -g "$1")
+}
 as_user() { setpriv --reuid="$RUN_UID" --regid="$RUN_GID" "$RUN_GROUPS" --no-new-privs "$@"; }
 
 check_user() {  # RUN_AS is a user name, or uid:gid for an id without a passwd entry
   [ -n "$RUN_AS" ] || return 0
-  [ "$(id -u)" = 0 ] || fail setup 1 "grading as user $RUN_AS needs root, but the script runs as $(id -un)"
+  [ "$EUID" = 0 ] || fail setup 1 "grading as user $RUN_AS needs root, but the script runs as $(id -un)"
   command -v setpriv > /dev/null || fail setup 127 "setpriv (util-linux) is missing: the image cannot switch to user $RUN_AS"
   if [[ "$RUN_AS" =~ ^([0-9]+):([0-9]+)$ ]]; then
     RUN_UID=${BASH_REMATCH[1]} RUN_GID=${BASH_REMATCH[2]} RUN_GROUPS=--clear-groups
   else
-    RUN_UID=$(id -u "$RUN_AS" 2>/dev/null) || fail setup 1 "user $RUN_AS does not exist: create it in the image (useradd $RUN_AS)"
-    RUN_GID=$(id -g "$RUN_AS") RUN_GROUPS=--init-groups
+    user_ids "$RUN_AS" || fail setup 1 "user $RUN_AS does not exist: create it in the image (useradd $RUN_AS)"
+    RUN_GROUPS=--init-groups
   fi
   [ "$RUN_UID" != 0 ] || fail setup 1 "user $RUN_AS is root: tests must run as a non-root user"
   [ "$MODE" = reuse ] || return 0  # a fresh sandbox is thrown away: nothing outlives it
@@ -57,7 +75,7 @@ check_user() {  # RUN_AS is a user name, or uid:gid for an id without a passwd e
 kill_user() {  # SIGKILL every process of the grading user, forking nothing (a fork bomb may
   # hold every pid the container has): bash builtins over /proc, until none is left
   [ -n "$RUN_AS" ] || return 0
-  local round p uid _ found
+  local round p key uid _ found
   for round in 1 2 3 4 5 6 7 8; do
     found=0
     for p in /proc/[0-9]*; do
@@ -65,8 +83,13 @@ kill_user() {  # SIGKILL every process of the grading user, forking nothing (a f
       { while read -r key uid _; do [ "$key" = Uid: ] && break; done < "$p/status"; } 2>/dev/null
       if [ "$uid" = "$RUN_UID" ]; then kill -KILL "${p#/proc/}" 2>/dev/null; found=1; fi
     done
-    [ "$found" = 0 ] && return 0
+    [ "$found" = 0 ] && break
   done
+  # bash's `read` reads ahead and seeks back; it cannot seek back in the status of a process
+  # that ended meanwhile, and keeps what it read ahead for the next `read` of any file. One
+  # read of /dev/null, which can seek, drops it.
+  read -r _ < /dev/null
+  return 0
 }
 
 sweep_previous() {  # reusing a container: what the previous grading's user left running or in
@@ -123,22 +146,19 @@ apply_patches() {
   since tests_patch "$t"
 }
 
-install_harness() {  # the evidence harness: stand-ins for the test runners, read-only
+install_harness() {  # the evidence harness (unpacked, read-only): stand-ins for the test runners
   H="$WORK/h"
   RESULTS=$(mktemp -d "$WORK/r.XXXXXXXXXX") || fail setup 1 "cannot create the results folder"
-  mkdir -p "$H/real"
-  [ -s "$WORK/harness.tar" ] && tar -xf "$WORK/harness.tar" -C "$H" --no-same-owner 2>/dev/null
-  local name real found  # each program as the grading user finds it on the PATH
-  local find='for n in python3 python pytest py.test go node; do p=$(command -v "$n") && printf "%s %s\n" "$n" "$p"; done'
-  if [ -n "$RUN_AS" ]; then found=$(as_user bash -c "$find" 2>/dev/null); else found=$(bash -c "$find" 2>/dev/null); fi
+  local name real missing=() found  # each program as the grading user finds it on the PATH
+  local find='for n in "$@"; do printf "%s " "$n"; type -P "$n" || echo; done'
+  if [ -n "$RUN_AS" ]; then found=$(as_user bash -c "$find" find "${STAND_INS[@]}" 2>/dev/null)
+  else found=$(bash -c "$find" find "${STAND_INS[@]}" 2>/dev/null); fi
   while read -r name real; do
-    [[ "$real" == /* ]] || continue
-    printf '%s\n' "$real" > "$H/real/$name"
-    [ -e "$H/bin/taskform-shim" ] && ln -s taskform-shim "$H/bin/$name"
+    if [[ "$real" == /* ]]; then printf '%s\n' "$real" > "$H/real/$name"; else missing+=("$H/bin/$name"); fi
   done <<< "$found"
-  if [ -n "$RUN_AS" ]; then chown "$RUN_UID:$RUN_GID" "$RESULTS"; fi
-  chmod 700 "$RESULTS"
-  chmod -R a+rX,go-w "$H"
+  [ "${#missing[@]}" = 0 ] || rm -f -- "${missing[@]}"  # a program it did not find stays not found
+  # mktemp made the results folder 700; it and the home become the grading user's
+  if [ -n "$RUN_AS" ]; then chown "$RUN_UID:$RUN_GID" "$RESULTS" "$WORK/home"; fi
   CANARY_UNITTEST="" CANARY_PYTEST=""
   if [ -n "$CANARY" ]; then
     CANARY_UNITTEST="$H/canary/$CANARY.py" CANARY_PYTEST="$H/canary/test_$CANARY.py"
@@ -148,7 +168,6 @@ install_harness() {  # the evidence harness: stand-ins for the test runners, rea
 capture() {  # the first HEAD_BYTES to the host as they come; the last TAIL_BYTES kept; a count
   local tail_pid
   head -c "$HEAD_BYTES" | tee -- "$WORK/head"
-  mkfifo "$WORK/rest.fifo"
   tail -c "$TAIL_BYTES" < "$WORK/rest.fifo" > "$WORK/tail" & tail_pid=$!
   tee "$WORK/rest.fifo" | wc -c > "$WORK/rest"
   wait "$tail_pid"
@@ -156,7 +175,7 @@ capture() {  # the first HEAD_BYTES to the host as they come; the last TAIL_BYTE
 
 run_command() {
   local t rc reader i home="$WORK/home"
-  mkdir -p "$home" && mkfifo "$WORK/out"
+  mkfifo "$WORK/out" "$WORK/rest.fifo"
   local env=(HOME="$home" PATH="$H/bin:$PATH" TASKFORM_HARNESS="$H" TASKFORM_RESULTS="$RESULTS"
              TASKFORM_ROOTDIR="$APP" PYTHONDONTWRITEBYTECODE=1 PYTHONNOUSERSITE=1
              TASKFORM_CANARY_UNITTEST="$CANARY_UNITTEST" TASKFORM_CANARY_PYTEST="$CANARY_PYTEST")
@@ -167,7 +186,6 @@ run_command() {
   capture < "$WORK/out" & reader=$!
   mark t
   if [ -n "$RUN_AS" ]; then
-    chown "$RUN_UID:$RUN_GID" "$home"
     timeout -k "$KILL_AFTER" "$TIMEOUT" setpriv --reuid="$RUN_UID" --regid="$RUN_GID" "$RUN_GROUPS" --no-new-privs \
       env "${env[@]}" USER="$RUN_AS" LOGNAME="$RUN_AS" bash -c "$COMMAND" > "$WORK/out" 2>&1 < /dev/null
   else
@@ -184,41 +202,62 @@ run_command() {
     echo "[taskform: a process left behind by the command kept its output open; output after this point is lost]" >> "$WORK/tail"
   fi
   wait "$reader" 2>/dev/null
+  results_files
+  sizes
   emit_output
   emit_results
   report run "$rc"
 }
 
 emit_output() {  # the header says how much the host already has and what is cut
-  local rest cut
-  HEAD=$(stat -c %s "$WORK/head" 2>/dev/null || echo 0)
-  rest=$(cat "$WORK/rest" 2>/dev/null || echo 0)
+  local rest=0 cut
+  read -r rest 2>/dev/null < "$WORK/rest"
+  HEAD=${SIZE[$WORK/head]:-0}
   BYTES=$(( HEAD + rest ))
   cut=$(( rest - TAIL_BYTES )); [ "$cut" -gt 0 ] || cut=0
-  printf '\n::taskform-tail:: cut=%s bytes=%s limit=%s\n' "$cut" "$(stat -c %s "$WORK/tail" 2>/dev/null || echo 0)" "$(( HEAD_BYTES + TAIL_BYTES ))"
+  printf '\n::taskform-tail:: cut=%s bytes=%s limit=%s\n' "$cut" "${SIZE[$WORK/tail]:-0}" "$(( HEAD_BYTES + TAIL_BYTES ))"
   cat "$WORK/tail" 2>/dev/null
 }
 
-emit_results() {  # read as the grading user: a link planted there reaches nothing of root's
-  local f name size data count=0 total=0
+results_files() {  # FILES: the results files to read, REFUSED: those not read, and why
+  local f name count=0
+  FILES=() REFUSED=()
   for f in "$RESULTS"/*; do
     [ -e "$f" ] || [ -L "$f" ] || continue
     name=${f##*/} count=$((count + 1))
     [ "$count" -le 64 ] || break
     if [[ ! "$name" =~ ^[A-Za-z0-9._-]+$ ]] || [ -L "$f" ] || [ ! -f "$f" ]; then
-      printf '\n::taskform-results:: name=%s bytes=0 refused=not-a-plain-file\n' "${name//[^A-Za-z0-9._-]/_}"; continue
+      REFUSED+=("${name//[^A-Za-z0-9._-]/_}"); continue
     fi
-    size=$(stat -c %s -- "$f")
+    FILES+=("$name")
+  done
+}
+
+sizes() {  # SIZE[path] of the output files and the results files, from one stat
+  local size path
+  declare -gA SIZE=()
+  while read -r size path; do SIZE[$path]=$size; done < <(
+    stat -c '%s %n' -- "$WORK/head" "$WORK/tail" ${FILES[@]+"${FILES[@]/#/$RESULTS/}"} 2>/dev/null)
+}
+
+emit_results() {  # read as the grading user: a link planted there reaches nothing of root's
+  local name size data total=0
+  for name in ${REFUSED[@]+"${REFUSED[@]}"}; do
+    printf '\n::taskform-results:: name=%s bytes=0 refused=not-a-plain-file\n' "$name"
+  done
+  for name in ${FILES[@]+"${FILES[@]}"}; do
+    size=${SIZE[$RESULTS/$name]:-0}
     total=$(( total + size ))
     if [ "$total" -gt "$RESULTS_LIMIT" ]; then  # every results file together, not each
       printf '\n::taskform-results:: name=%s bytes=0 refused=too-large-%s\n' "$name" "$size"; continue
     fi
-    if [ -n "$RUN_AS" ]; then data=$(as_user base64 -w0 -- "$f"); else data=$(base64 -w0 -- "$f"); fi
+    if [ -n "$RUN_AS" ]; then data=$(as_user base64 -w0 -- "$RESULTS/$name"); else data=$(base64 -w0 -- "$RESULTS/$name"); fi
     printf '\n::taskform-results:: name=%s bytes=%s\n%s' "$name" "${#data}" "$data"
   done
 }
 
 main() {
+  unpack
   check_user
   [ "$MODE" = reuse ] && sweep_previous
   reset_repo

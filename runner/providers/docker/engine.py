@@ -26,6 +26,8 @@ from runner.providers.docker.peek import socket_path
 if TYPE_CHECKING:
     import docker
 
+    from runner.providers.docker.open_exec import OpenExec
+
 LOCAL_SOCKET = "unix:///var/run/docker.sock"
 HOW_TO_START = ("start it with `dockerd &` as root (or `bash scripts/setup.sh`, which also starts "
                 "the test registry), or point docker.host in taskform.yaml or DOCKER_HOST at a "
@@ -125,6 +127,8 @@ class Engine(Protocol):
     def exec_start(self, container: str, argv: list[str], *, user: str = "",
                    workdir: str | None = None, env: Mapping[str, str] | None = None,
                    demux: bool = False) -> tuple[str, Any]: ...
+    def exec_open(self, container: str, argv: list[str], *, user: str = "",
+                  workdir: str | None = None) -> OpenExec | None: ...
     def exec_exit_code(self, exec_id: str) -> int | None: ...
     def kill_exec(self, exec_id: str) -> None: ...
     def build(self, request: BuildRequest, call: Call) -> BuildResult: ...
@@ -386,6 +390,22 @@ class DockerEngine:
             exec_id = api.exec_create(container, argv, workdir=workdir, user=user,
                                       environment=dict(env) if env else None)["Id"]
             return exec_id, api.exec_start(exec_id, stream=True, demux=demux)
+
+    def exec_open(self, container: str, argv: list[str], *, user: str = "",
+                  workdir: str | None = None) -> OpenExec | None:
+        """Start `argv` with its stdin open, to be fed later (`OpenExec`); None when this
+        engine's connection cannot carry it (an SSH engine): exec when the input is known."""
+        from runner.providers.docker.open_exec import OpenExec, is_openable
+
+        api = self.client.api
+        with api_errors(f"exec in container {container[:12]}"):
+            exec_id = api.exec_create(container, argv, stdin=True, workdir=workdir,
+                                      user=user)["Id"]
+            stream = api.exec_start(exec_id, socket=True)
+        if not is_openable(stream):
+            stream.close()  # its stdin ends: it runs nothing and exits
+            return None
+        return OpenExec(exec_id, stream)
 
     def exec_exit_code(self, exec_id: str) -> int | None:
         with api_errors("inspect exec"):

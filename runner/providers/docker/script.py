@@ -5,7 +5,9 @@ from the host (SIGKILL to every process in it, whatever they do), so a command t
 without bound or ignores signals still ends on time; the caller then discards the container.
 
 The script travels as the argument of `bash -c`; one too large for an argument (the kernel
-caps a single one at 128 KiB) is copied in first as a root-only file that removes itself."""
+caps a single one at 128 KiB) is copied in first as a root-only file that removes itself. A
+container may have a `RECEIVER` started ahead (`OpenExec`): the script is then sent to its
+stdin, and the exec it would have started is already there."""
 
 from __future__ import annotations
 
@@ -19,11 +21,18 @@ from typing import Any
 from runner.errors import StepFailed
 from runner.providers.call import Call
 from runner.providers.docker.engine import DockerEngine
+from runner.providers.docker.open_exec import OpenExec
 from runner.providers.local import Tail
 
 ARGUMENT_LIMIT = 96 * 1024
 # read the script from the file on stdin, so the file can go before anything else runs
 FROM_FILE = 'exec < "$0" && rm -f -- "$0" && exec bash -s'
+# started ahead as root (`OpenExec`): waits for a line saying how, then the script on its
+# stdin; runs it as `bash -c` would (one too large for an argument from a here-string, which
+# bash keeps in a temp file: a sandbox's read-only root refuses files copied in). Reading it
+# whole first keeps the script's own commands off the stream it came on.
+RECEIVER = ["bash", "-c", 'read -r how && s=$(cat) && if [ "$how" = argument ]; then '
+                          'exec bash -c "$s"; else exec bash -s <<< "$s"; fi']
 
 
 @dataclass(frozen=True)
@@ -54,16 +63,17 @@ class _Clock:
 
 def run_script(engine: DockerEngine, container: str, script: str, call: Call, *,
                watchdog: float, limit: int, run_marker: bytes = b"",
-               run_limit: float | None = None) -> ScriptRun:
-    """Run `script` with bash as root in `container`, under the two deadlines."""
-    argv = ["bash", "-c", script]
-    if len(script.encode()) > ARGUMENT_LIMIT:
-        name = f"taskform-grade-{uuid.uuid4().hex}.sh"
-        engine.put_file(container, "/tmp", name, script.encode())
-        argv = ["bash", "-c", FROM_FILE, f"/tmp/{name}"]
+               run_limit: float | None = None, receiver: OpenExec | None = None) -> ScriptRun:
+    """Run `script` with bash as root in `container`, under the two deadlines; through
+    `receiver` (a `RECEIVER` started in it) when it has one."""
     started = time.monotonic()
     clock = _Clock(started + watchdog, run_limit if run_marker else None, run_marker)
-    exec_id, stream = engine.exec_start(container, argv, user="0", workdir="/")
+    data = script.encode()
+    if receiver is not None:
+        how = b"argument\n" if len(data) <= ARGUMENT_LIMIT else b"stdin\n"
+        exec_id, stream = receiver.exec_id, receiver.feed(how + data)
+    else:
+        exec_id, stream = _exec(engine, container, data)
     tail = Tail(limit)
     chunks = _reader(stream)
     stopped = _collect(call, chunks, tail, clock)
@@ -79,6 +89,15 @@ def run_script(engine: DockerEngine, container: str, script: str, call: Call, *,
     run_seconds = None if clock.run_started is None else now - clock.run_started
     code = None if stopped is not None else engine.exec_exit_code(exec_id)
     return ScriptRun(bytes(tail.data), stopped, code, now - started, run_seconds)
+
+
+def _exec(engine: DockerEngine, container: str, data: bytes) -> tuple[str, Any]:
+    argv = ["bash", "-c", data.decode()]
+    if len(data) > ARGUMENT_LIMIT:
+        name = f"taskform-grade-{uuid.uuid4().hex}.sh"
+        engine.put_file(container, "/tmp", name, data)
+        argv = ["bash", "-c", FROM_FILE, f"/tmp/{name}"]
+    return engine.exec_start(container, argv, user="0", workdir="/")
 
 
 def _reader(stream: Any) -> queue.Queue[bytes | None]:

@@ -4,9 +4,10 @@ and `node` that makes a test run write machine-readable results into $TASKFORM_R
 runs anything else unchanged; taskform's unittest runner and pytest plugin; and this
 grading's canary, a test that must fail with its nonce in the message.
 
-The grading script links each stand-in to the real program it found on the PATH; a command
-that names a program by its full path (`/usr/bin/python3`) bypasses them (`commands.py` then
-finds no runner in it)."""
+The tar holds the stand-ins' links (`bin/<program>`, one per name in `STAND_INS`); the grading
+script writes in `real/` where each program is on the grading user's PATH and removes the links
+of programs it did not find. A command that names a program by its full path
+(`/usr/bin/python3`) bypasses them (`commands.py` then finds no runner in it)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HARNESS_FILES = Path(__file__).with_name("harness")
+STAND_INS = ("python3", "python", "pytest", "py.test", "go", "node")  # what the shim stands in for
 SHIM = r'''#!/bin/bash
 # taskform's stand-in for python3, python, pytest, py.test, go and node: a known test run
 # writes its results into $TASKFORM_RESULTS (with taskform's canary); anything else runs the
@@ -100,7 +102,8 @@ def _source(module: str) -> bytes:
 
 
 def harness_tar(canary: Canary | None) -> bytes:
-    """The harness as a tar the grading script unpacks (modes kept, owner its own)."""
+    """The harness as a tar the grading script unpacks (modes kept, owner its own): files
+    readable by all and written by none but root, so nothing needs changing once unpacked."""
     files: dict[str, tuple[bytes, int]] = {"bin/taskform-shim": (SHIM.encode(), 0o755)}
     for module in ("taskform_unittest.py", "taskform_evidence.py"):
         files[f"py/{module}"] = (_source(module), 0o644)
@@ -109,7 +112,7 @@ def harness_tar(canary: Canary | None) -> bytes:
         files[f"canary/test_{canary.name}.py"] = (canary.pytest_source().encode(), 0o644)
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as archive:
-        for folder in ("bin", "py", "canary"):
+        for folder in ("bin", "py", "canary", "real"):
             info = tarfile.TarInfo(folder)
             info.type, info.mode = tarfile.DIRTYPE, 0o755
             archive.addfile(info)
@@ -117,4 +120,8 @@ def harness_tar(canary: Canary | None) -> bytes:
             info = tarfile.TarInfo(path)
             info.size, info.mode = len(data), mode
             archive.addfile(info, io.BytesIO(data))
+        for name in STAND_INS:
+            info = tarfile.TarInfo(f"bin/{name}")
+            info.type, info.linkname, info.mode = tarfile.SYMTYPE, "taskform-shim", 0o777
+            archive.addfile(info)
     return buffer.getvalue()
