@@ -9,8 +9,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from runner.address import Address
-from runner.content import stacks
-from runner.content.profile import profile_of
 from runner.errors import SpecError, SpecIssue, TaskformError
 from runner.resource import Resource
 from runner.workspace import Workspace
@@ -36,6 +34,11 @@ def spec_problems(ws: Workspace, resources: Mapping[Address, Resource]) -> list[
 
 
 def _check(ws: Workspace, resource: Resource, by_address: Mapping[str, Resource]) -> None:
+    # imported here: the stack table's and the scaffolds' models cost validate 0.1 s, and a
+    # workspace without content documents never needs them
+    from runner.content import stacks
+    from runner.content.profile import profile_of
+
     settings = resource.settings if isinstance(resource.settings, dict) else {}
     if resource.kind == "competency":
         stacks.resolve(ws, [settings])

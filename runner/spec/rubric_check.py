@@ -4,10 +4,8 @@ afresh each time, never through the spec cache (which knows only the spec files'
 
 from __future__ import annotations
 
-from pydantic import ValidationError
-
 from runner.errors import RubricError, SpecIssue, TaskformError
-from runner.kinds.registry import entry
+from runner.kinds.registry import KINDS, entry
 from runner.resource import Resource
 from runner.rubric.parse import NamesRubric, load_rubric
 from runner.spec.load import Specs
@@ -30,6 +28,11 @@ def rubric_issues(ws: Workspace, specs: Specs) -> list[SpecIssue]:
 
 def _rubric_files(resource: Resource) -> list[str]:
     """The files the step may read, first existing one first; empty when unknowable now."""
+    found = KINDS.get(resource.kind)
+    if found is None or not found.paths:
+        return []  # names no file (the table says so): its module and pydantic need not load
+    from pydantic import ValidationError
+
     try:
         model = entry(resource.kind).kind.settings_model.model_validate(resource.settings)
     except (KeyError, ValidationError):
