@@ -26,10 +26,10 @@ import json
 import os
 import stat
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
 from runner.address import Address, parse_address
 from runner.errors import TaskformError
+from runner.kinds.contract import file_digest
 from runner.resource import Resource
 from runner.spec.cachestore import code_digest
 from runner.state.base import Record
@@ -61,17 +61,9 @@ def read_digest(ws: Workspace, relative: str) -> str | None:
     if not stat.S_ISREG(info.st_mode):
         return "other"
     try:
-        return "file:" + _file_digest(path)
+        return "file:" + file_digest(path)
     except OSError:
         return "unreadable"
-
-
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def reads_seen(ws: Workspace, paths: list[str]) -> tuple[tuple[str, str], ...] | None:

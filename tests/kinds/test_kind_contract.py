@@ -75,3 +75,14 @@ def test_the_table_says_which_kinds_name_paths(name: str) -> None:
 
     entry = KINDS[name]
     assert entry.paths == bool(path_fields(entry.kind.settings_model)), name
+
+
+def test_a_kind_that_names_a_rubric_file_declares_paths() -> None:
+    """validate looks for rubric files only in kinds whose entry says `paths` (so it loads no
+    other kind): a settings model that names a rubric without it would go unchecked."""
+    from runner.rubric.parse import NamesRubric
+
+    naming = [name for name, entry in KINDS.items()
+              if issubclass(entry.kind.settings_model, NamesRubric)]
+    assert {"rubric_set", "dynamic_rubric"} <= set(naming)
+    assert [name for name in naming if not KINDS[name].paths] == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import socket
 import socketserver
 import subprocess
 import sys
@@ -108,6 +109,27 @@ def test_an_engine_that_answered_and_then_went_away_is_a_failed_step(serve, tmp_
         engine.image("x")
     assert lost.value.message == ("inspect image x: the Docker engine did not answer: No such "
                                   "file or directory")
+
+
+def test_a_socket_that_answers_garbage_is_one_clear_error(tmp_path):
+    path = tmp_path / "garbage.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(1)
+
+    def answer() -> None:
+        conn, _ = server.accept()
+        conn.recv(4096)
+        conn.sendall(b"\x00\xffnot http at all\r\n\r\n")
+        conn.close()
+    threading.Thread(target=answer, daemon=True).start()
+    try:
+        with pytest.raises(ProviderError) as lost:
+            DockerEngine(f"unix://{path}").container("c")
+    finally:
+        server.close()
+    assert str(lost.value).startswith(f"cannot reach the Docker engine at unix://{path}: ")
+    assert "start it with `dockerd &`" in str(lost.value)
 
 
 @pytest.mark.docker
