@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 
 import click
 
@@ -125,6 +124,8 @@ def main(argv: list[str] | None = None) -> None:
         code = 130
     except Exception as exc:  # a bug: say so briefly, show the traceback only on request
         if os.environ.get("TASKFORM_DEBUG"):
+            import traceback  # only for a bug, on request
+
             traceback.print_exc()
         click.echo(f"Error: internal error: {type(exc).__name__}: {exc} "
                    "(set TASKFORM_DEBUG=1 for the traceback)", err=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 
 from runner.address import parse_address
 from runner.errors import ProviderError, TaskformError
@@ -29,6 +28,8 @@ def observe_all(records: Iterable[Record], evaluator: Evaluator, resources: Mapp
     if not todo:
         return {}
     try:
+        from concurrent.futures import ThreadPoolExecutor  # only when something is observed
+
         with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(todo)))) as pool:
             return dict(pool.map(one, todo))
     except ProviderError:

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import runner
-from runner.spec.yamlsrc import LOADER
 
 FORMAT = 1  # bump when the layout of any entry changes
 KEY_BYTES = 32
@@ -111,7 +110,7 @@ def entry_name(layer: str, *parts: bytes) -> str:
 def environment() -> str:
     """What decides an entry besides its own inputs: taskform's source, the libraries that
     parse, template and validate, Python, and the entry format."""
-    return "\0".join([str(FORMAT), runner.__version__, code_digest(), LOADER,
+    return "\0".join([str(FORMAT), runner.__version__, code_digest(), yaml_loader(),
                       f"pydantic {library_version('pydantic', 'version.py', 'VERSION')}", f"Jinja2 {library_version('jinja2')}", sys.version])
 
 
@@ -127,6 +126,15 @@ def code_digest() -> str:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest() if sources else ""
+
+
+def yaml_loader() -> str:
+    """Which YAML parser reads specs (`yamlsrc` takes libyaml's when PyYAML ships it), told
+    without importing PyYAML: a fully cached run never parses YAML."""
+    spec = importlib.util.find_spec("yaml")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    libyaml = any(next(Path(folder).glob("_yaml.*"), None) for folder in folders)
+    return f"{'libyaml' if libyaml else 'pure Python'} events of PyYAML {library_version('yaml')}"
 
 
 @functools.lru_cache(maxsize=8)

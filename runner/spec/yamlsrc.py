@@ -10,17 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from runner.errors import SpecIssue
 from runner.spec.readlimit import MAX_FILE_BYTES as MAX_FILE_BYTES
 from runner.spec.readlimit import read_limited as read_limited
-from runner.spec.yamlbuild import Builder
 from runner.spec.yamlplaces import Path_ as Path_
 from runner.spec.yamlplaces import format_path as format_path
-
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-LOADER = f"{_Loader.__name__} of PyYAML {yaml.__version__} (events)"  # decides how text parses
 
 
 @dataclass
@@ -54,8 +48,14 @@ class SourceDoc:
 
 def parse_text(text: str, file: str) -> tuple[list[SourceDoc], list[SpecIssue]]:
     """Parse every document of one YAML text, within the limits of `yamlbuild`."""
+    import yaml  # where used: a run whose files are all cached parses nothing
+
+    from runner.spec.yamlbuild import Builder
+
+    # `cachestore.yaml_loader` names this choice in every cache entry's name: keep them in step
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     builder = Builder(file)
-    parser = _Loader(text)
+    parser = loader(text)
     try:
         builder.run(parser)
     except yaml.MarkedYAMLError as exc:

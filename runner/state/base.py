@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
 import os
-import socket
 import threading
 import time
 import uuid
@@ -85,16 +83,27 @@ def process_start(pid: int) -> str:
         return ""
 
 
+def current_user() -> str:
+    import getpass  # where used: its terminal handling costs every command's start
+
+    return getpass.getuser()
+
+
+def host_name() -> str:
+    """This host's name, as `socket.gethostname()` gives it, without importing sockets."""
+    return os.uname().nodename
+
+
 def new_lock_info(run_id: str, operation: str) -> LockInfo:
     pid = os.getpid()
     return LockInfo(lock_id=uuid.uuid4().hex[:12], run_id=run_id, operation=operation,
-                    user=getpass.getuser(), host=socket.gethostname(), pid=pid,
+                    user=current_user(), host=host_name(), pid=pid,
                     pid_start=process_start(pid), since=now_iso())
 
 
 def holder_is_gone(info: LockInfo) -> bool:
     """True only when the holder ran on this host and its process no longer exists."""
-    if info.host != socket.gethostname():
+    if info.host != host_name():
         return False
     start = process_start(info.pid)
     return not start or (bool(info.pid_start) and start != info.pid_start)
@@ -116,8 +125,8 @@ def new_run_id() -> str:
 class RunInfo:
     run_id: str
     command: str
-    user: str = field(default_factory=getpass.getuser)
-    host: str = field(default_factory=socket.gethostname)
+    user: str = field(default_factory=lambda: current_user())
+    host: str = field(default_factory=lambda: host_name())
     pid: int = field(default_factory=os.getpid)
 
 

@@ -1,6 +1,6 @@
-"""A no-op plan imports only what it needs: no Jinja2 when no template renders, no pydantic and
-no kind module when neither taskform.yaml nor a spec changed, no Docker SDK when nothing Docker
-is observed, and only the command that runs."""
+"""A no-op plan imports only what it needs: no Jinja2 when no template renders, no pydantic, no
+YAML parser and no kind module when neither taskform.yaml nor a spec changed, no Docker SDK and
+no thread pool when nothing is observed, and only the command that runs."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ try:
 except SystemExit:
     pass
 heavy = ("jinja2", "docker", "pydantic", "runner.kinds.value", "runner.spec.documents", "runner.cli.apply",
-         "runner.cli.report", "runner.providers.docker.engine")
+         "runner.cli.report", "runner.providers.docker.engine", "yaml", "concurrent.futures",
+         "socket", "traceback")
 print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
 """
 
