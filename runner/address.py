@@ -25,6 +25,11 @@ class Address:
     def __str__(self) -> str:
         return self.text
 
+    def __hash__(self) -> int:
+        # the text's hash, which Python keeps with the string: a plan hashes addresses tens of
+        # thousands of times, and the fields' tuple would be hashed anew each time
+        return hash(self.text)
+
     @cached_property
     def text(self) -> str:
         text = ".".join(self.parts)

@@ -196,6 +196,8 @@ class Evaluator:
         if settled is not None:  # its record's fingerprint, as it is: nothing to compare
             return Evaluated(resource, settled.settings, settled.fingerprint, True, reused=True)
         record = self.reusable(resource) if reuse else None
+        if record is not None and self.is_as_recorded(resource, record):
+            return Evaluated(resource, record.settings, record.fingerprint, True, reused=True)
         if record is not None:
             known = {k: v for k, v in record.fingerprint.items()
                      if k.startswith("setting:") or k == MEMO}
@@ -206,6 +208,23 @@ class Evaluator:
         rendered = self.render(resource)
         return Evaluated(resource, rendered, self.fingerprint(resource, rendered),
                          self.when(resource))
+
+    def is_as_recorded(self, resource: Resource, record: Record) -> bool:
+        """Whether the fingerprint of a reusable record's rendering is the record's own: its kind
+        adds nothing to it, and each dependency's outputs are as recorded (no dependency came or
+        went). Then a plan keeps that fingerprint as it is (no copy, nothing to compare)."""
+        entry = KINDS[resource.kind]
+        if entry.does(Can.NARROW_DEPENDENCIES) or entry.does(Can.FINGERPRINT) \
+                or resource.expansion_reads is not None:
+            return False
+        recorded = record.fingerprint
+        if sum(1 for key in recorded if key.startswith("dep:")) != len(resource.depends_on):
+            return False
+        for dep in resource.depends_on:
+            found = self.output_digest(str(dep))
+            if found is None or recorded.get(f"dep:{dep}") != found:
+                return False
+        return True
 
     def reusable(self, resource: Resource) -> Record | None:
         """The record whose rendering stands for this resource's now, if there is one."""

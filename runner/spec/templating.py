@@ -86,11 +86,12 @@ def analyse(text: str) -> Refs:
     if len(text) > MAX_TEMPLATE_CHARS:
         raise TemplateProblem(f"the template is longer than {MAX_TEMPLATE_CHARS} characters, "
                               "the limit for one template")
+    known = _analysed.get(text)
+    if known is not None:
+        return known
     plain = plain_template(text)
     if plain is not None:
         return Refs(plain.names("var"), plain.names("steps"), plain.names("ref"))
-    if text in _analysed:
-        return _analysed[text]
     from jinja2 import TemplateError, nodes
     from jinja2.meta import find_undeclared_variables
 
