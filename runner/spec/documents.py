@@ -12,6 +12,7 @@ from runner.kinds.registry import DOCUMENTS, STEP_TYPES, KindEntry
 from runner.resource import Origin, Resource
 from runner.spec.budget import Budget
 from runner.spec.loaded import Loaded
+from runner.spec.settingsmemo import SettingsMemo
 from runner.spec.templating import (
     Scope,
     TemplateProblem,
@@ -44,10 +45,12 @@ def address_type(document: str) -> str:
 class DocumentReader:
     """Reads one document; collects every issue instead of stopping at the first."""
 
-    def __init__(self, doc: SourceDoc, variables: dict[str, Any], budget: Budget | None = None):
+    def __init__(self, doc: SourceDoc, variables: dict[str, Any], budget: Budget | None = None,
+                 memo: SettingsMemo | None = None):
         self.doc = doc
         self.variables = variables
         self.budget = budget or Budget()  # what its templates may spend (shared by a load)
+        self.memo = memo  # settings blocks known to be valid: not validated again
         self.out = Loaded()
 
     def issue(self, path: Path_, message: str, key: bool = False) -> None:
@@ -264,21 +267,26 @@ class DocumentReader:
         value = self._templates(raw, path, (), deferred, address, pipeline)
         if value is _INVALID:
             return None
-        model, issues = validate(entry.kind.settings_model, value, self.doc, path, deferred)
-        self.out.issues.extend(issues)
-        if issues:
-            return None
-        if model is not None:
-            for ref in entry.kind.references(model):
-                if isinstance(ref, Selection):  # resolved once every document is loaded
-                    place = self.doc.issue(path + ref.at, "")
-                    self.out.selections.append((address, ref, place))
-                    continue
-                if is_template(ref):  # a setting that waits for outputs names nothing yet
-                    continue
-                if ref.startswith("steps.") and pipeline is not None:  # a sibling step
-                    ref = f"pipeline.{pipeline}.{ref.removeprefix('steps.')}"
-                self._reference(address, ref, path)
+        key = self.memo.key(entry.name, value, deferred) if self.memo is not None else ""
+        refs = self.memo.find(key) if self.memo is not None else None
+        if refs is None:
+            model, issues = validate(entry.kind.settings_model, value, self.doc, path, deferred)
+            self.out.issues.extend(issues)
+            if issues:
+                return None
+            refs = list(entry.kind.references(model)) if model is not None else []
+            if self.memo is not None:
+                self.memo.note(key, refs)
+        for ref in refs:
+            if isinstance(ref, Selection):  # resolved once every document is loaded
+                place = self.doc.issue(path + ref.at, "")
+                self.out.selections.append((address, ref, place))
+                continue
+            if is_template(ref):  # a setting that waits for outputs names nothing yet
+                continue
+            if ref.startswith("steps.") and pipeline is not None:  # a sibling step
+                ref = f"pipeline.{pipeline}.{ref.removeprefix('steps.')}"
+            self._reference(address, ref, path)
         return value
 
     def _templates(self, value: Any, base: Path_, rel: Path_, deferred: set[Path_],

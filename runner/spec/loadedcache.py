@@ -12,7 +12,7 @@ never reaches the disk), and only when JSON gives every setting back exactly as 
 An entry also keeps the analysis (which variables, steps and addresses it reads) of each of its
 templates that Jinja2 would have to parse to tell: names only, decided by the template's text
 under the code and Jinja2 version the entry's name already digests, so planning a workspace
-whose files did not change parses no template (plain interpolation needs no cache).
+whose files did not change parses no template, not even plain interpolation.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from runner.errors import SpecIssue
 from runner.resource import Origin, Resource
 from runner.spec.cachestore import CacheStore, entry_name
 from runner.spec.interpolate import condition_text
-from runner.spec.interpolate import parse as plain_template
 from runner.spec.loaded import Loaded
 from runner.spec.parsecache import size_limit
 from runner.spec.templating import Refs, TemplateProblem, analyse, iter_templates, remember
@@ -46,16 +45,15 @@ def find(store: CacheStore, data: bytes, display: str, variables: Mapping[str, A
             return None
         addresses = [Address(tuple(parts), tuple(key)) for parts, key in entry["addresses"]]
         loaded = [_loaded(document, display, addresses) for document in entry["documents"]]
-        for text, read_vars, read_steps, read_addresses in entry.get("analysis", ()):
-            remember(text, Refs(frozenset(read_vars), frozenset(read_steps),
-                                frozenset(read_addresses)))
+        remember_analyses(entry.get("analysis", ()))
         return loaded
     except (KeyError, IndexError, TypeError, ValueError):  # no entry (None), or not this layout
         return None
 
 
 def keep(store: CacheStore, data: bytes, display: str, variables: Mapping[str, Any],
-         secret: Collection[str], results: list[Loaded]) -> bool:
+         secret: Collection[str], results: list[Loaded], analysis: list[list[Any]] | None = None
+         ) -> bool:
     """Store the documents of the file `data` unless one has an issue, reads a secret, or holds
     a setting JSON would not give back as it is; False when nothing was stored."""
     names = sorted(set().union(*(result.variables for result in results)))
@@ -68,7 +66,7 @@ def keep(store: CacheStore, data: bytes, display: str, variables: Mapping[str, A
         return False
     entry = {"variables": names, "values": values_digest(names, variables),
              "addresses": addresses.plain(), "documents": documents,
-             "analysis": _analyses(results)}
+             "analysis": analyses(results) if analysis is None else analysis}
     return store.write(entry_name("loaded", data, display.encode()), entry, size_limit(data))
 
 
@@ -80,9 +78,17 @@ def values_digest(names: list[str], variables: Mapping[str, Any]) -> str:
     return hashlib.sha256(repr(values).encode()).hexdigest()
 
 
-def _analyses(results: list[Loaded]) -> list[list[Any]]:
+def remember_analyses(plain: Any) -> None:
+    """Take the analyses an entry kept (`analyses`) as what `analyse` gives for their texts."""
+    for text, read_vars, read_steps, read_addresses in plain:
+        remember(text, Refs(frozenset(read_vars), frozenset(read_steps),
+                            frozenset(read_addresses)))
+
+
+def analyses(results: list[Loaded]) -> list[list[Any]]:
     """`[text, vars, steps, addresses]` for each template of the file's settings and `when`
-    conditions that is not plain interpolation (those are read without Jinja2 anyway)."""
+    conditions: plain interpolation too, which needs no Jinja2 but is still parsed (a planned
+    5,000-template file spent 50 ms there)."""
     texts: set[str] = set()
     for result in results:
         for resource in result.resources:
@@ -91,8 +97,6 @@ def _analyses(results: list[Loaded]) -> list[list[Any]]:
                 texts.add(condition_text(resource.when))
     out = []
     for text in sorted(texts):
-        if plain_template(text) is not None:
-            continue
         try:
             refs = analyse(text)
         except TemplateProblem:

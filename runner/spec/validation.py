@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import typing
-from typing import Any
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from runner.errors import SpecIssue
 from runner.spec.yamlsrc import Path_, SourceDoc
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 def validate(model: type[BaseModel], value: Any, doc: SourceDoc, base: Path_,
@@ -18,6 +19,8 @@ def validate(model: type[BaseModel], value: Any, doc: SourceDoc, base: Path_,
     """Validate `value` (found at `base` in `doc`) against `model`.
 
     Errors at paths in `skip` (values that are templates rendered later) are left for later."""
+    from pydantic import ValidationError  # here: a load whose settings are all known valid skips it
+
     try:
         return model.model_validate(value), []
     except ValidationError as exc:
@@ -78,12 +81,16 @@ def allowed_keys(model: type[BaseModel], loc: Path_) -> list[str]:
         current = _submodel(current, part)
         if current is None:
             return []
+    from pydantic import BaseModel  # only to explain an error
+
     if isinstance(current, type) and issubclass(current, BaseModel):
         return sorted(f.alias or name for name, f in current.model_fields.items())
     return []
 
 
 def _submodel(tp: Any, part: str | int) -> Any:
+    from pydantic import BaseModel  # only to explain an error
+
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         if isinstance(part, int) or part not in tp.model_fields:
             return None
@@ -100,6 +107,8 @@ def _submodel(tp: Any, part: str | int) -> Any:
 def _unwrap(tp: Any) -> Any:
     """The model inside Optional[...] / X | None, if any."""
     args = [a for a in typing.get_args(tp) if a is not type(None)]
+    from pydantic import BaseModel  # only to explain an error
+
     if typing.get_origin(tp) in (typing.Union, __import__("types").UnionType):
         models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
         return models[0] if len(models) == 1 else (args[0] if len(args) == 1 else None)

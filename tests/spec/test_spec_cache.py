@@ -157,7 +157,7 @@ def test_every_resource_field_survives_the_validated_layer(tmp_path):
     assert loadedcache.find(store, b"data", "specs/x.yaml", {}, set()) is None
 
 
-def test_a_rendered_value_json_would_change_is_validated_each_time(ws, user_cache):
+def test_a_rendered_value_json_would_change_is_never_kept_as_loaded(ws, user_cache):
     ws.spec("""
         apiVersion: taskform/v1
         kind: Pipeline
@@ -169,7 +169,8 @@ def test_a_rendered_value_json_would_change_is_validated_each_time(ws, user_cach
     for _ in range(2):
         specs = load_specs(open_workspace(ws.root))
         assert specs.resources[Address(("pipeline", "p", "a"))].settings == {"input": {1: "one"}}
-    assert [p.name.split(".")[1] for p in entries(ws)] == ["parse"]
+    # the settings layer keeps a digest of its repr ({1: ...} and {"1": ...} differ), no value
+    assert [p.name.split(".")[1] for p in entries(ws)] == ["parse", "settings"]
 
 
 def test_a_variable_change_is_seen_and_its_value_cached_per_value(ws, user_cache):
@@ -180,7 +181,7 @@ def test_a_variable_change_is_seen_and_its_value_cached_per_value(ws, user_cache
         overrides = {"greeting": greeting} if greeting else {}
         specs = load_specs(open_workspace(ws.root, overrides=overrides))
         assert specs.resources[address].settings == {"input": greeting or "hello"}
-    assert sorted(p.name.split(".")[1] for p in entries(ws)) == ["loaded", "parse"]
+    assert sorted(p.name.split(".")[1] for p in entries(ws)) == ["loaded", "parse", "settings"]
 
 
 def test_a_file_with_parse_errors_is_not_cached(ws, user_cache):
@@ -315,12 +316,12 @@ def test_cache_files_and_folders_are_private(ws, user_cache):
     ws.spec(GREETING)
     assert ws.cli("validate").exit_code == 0
     cache = ws.root / ".taskform" / "cache"
-    assert len(entries(ws)) == 2
+    assert len(entries(ws)) == 3
     modes = {p: stat.S_IMODE(p.stat().st_mode) for p in
              [cache, cache / "specs", user_cache / "taskform"]}
     modes.update({p: stat.S_IMODE(p.stat().st_mode) for p in
                   [*entries(ws), user_cache / "taskform" / "key"]})
-    assert list(modes.values()) == [0o700] * 3 + [0o600] * 3
+    assert list(modes.values()) == [0o700] * 3 + [0o600] * 4
 
 
 def test_a_key_others_can_read_is_replaced(user_cache):
@@ -400,7 +401,8 @@ def test_a_secret_value_enters_no_cache_file(ws, user_cache):
     for command in ("validate", "plan", "validate"):
         assert ws.cli(command, env=env).exit_code == 0
     layers = sorted(p.name.split(".", 1)[1] for p in entries(ws))
-    assert layers == ["loaded.json", "parse.json", "parse.json"]  # none for the secret's file
+    # none for the secret's file, not even a digest of what it renders
+    assert layers == ["loaded.json", "parse.json", "parse.json", "settings.json"]
     found = {p.name.split(".")[1] for p in cache_files(ws, user_cache)
              if b"visible-value-31c" in p.read_bytes()}
     # what a variable renders is cached, and found by this scan; taskform.yaml's entry holds the
