@@ -191,7 +191,8 @@ class Executor:
             pool.shutdown(wait=True)
             for address, change in self.changes.items():
                 if address not in self.report.outcomes:
-                    self.report.outcomes[address] = Outcome(address, change.action, StepStatus.NOT_STARTED)
+                    self.report.outcomes[address] = Outcome(
+                        address, change.action, StepStatus.NOT_STARTED, kind=change.kind)
             self.report.interrupted = self.interrupts > 0
             self.progress.close()
         return self.report
@@ -340,7 +341,7 @@ class Executor:
         outcome = Outcome(change.address, change.action, result.status, seconds=seconds,
                           message=self.redactor.text(result.message),
                           output=self.redactor.text(result.output), attempts=result.attempts,
-                          cause=result.cause)
+                          cause=result.cause, kind=change.kind)
         self._commit(change, result, outcome)
         self.report.outcomes[change.address] = outcome
         self.progress.finished(outcome)

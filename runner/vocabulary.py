@@ -104,3 +104,4 @@ class Outcome:
     output: str = ""
     attempts: int = 1
     cause: str | None = None  # blocked: the dependency that failed or was not applied
+    kind: str = ""  # the kind the change was of (a destroy: the record's)

@@ -48,7 +48,7 @@ def execute_planned(app: App, state: StateStore, connections: Connections, plann
     if not plan.has_changes:
         return 0
     _summarise(report, what, app.color(), verbose)
-    for text in kind_summaries(state.records(), report, app.color()):
+    for text in kind_summaries(state.records, report, app.color()):
         click.echo("\n" + text, nl=False)
     return 0 if report.ok else 1
 
