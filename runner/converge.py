@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from runner.apply import ApplyReport, Executor, Progress
 from runner.kinds.registry import KINDS
 from runner.redact import Redactor
-from runner.vocabulary import Action, RunStatus, StepStatus
+from runner.vocabulary import Action, RecordStatus, RunStatus, StepStatus
 
 if TYPE_CHECKING:
     from runner.connections import Connections
@@ -32,6 +32,7 @@ def converge(ws: Workspace, state: StateStore, connections: Connections, planned
     """Apply `planned` and set the run's status and summary. A plan without changes is a
     successful run that did nothing."""
     if not planned.plan.has_changes:
+        refresh_memos(state, planned, run.run_id)
         run.status = RunStatus.OK
         return ApplyReport()
     executor = Executor(ws, state, connections, planned.plan, planned.resources, planned.records,
@@ -41,9 +42,34 @@ def converge(ws: Workspace, state: StateStore, connections: Connections, planned
     guard = on_interrupt(executor.interrupt) if on_interrupt else nullcontext()
     with guard:
         report = executor.run()
+    if not report.interrupted:
+        refresh_memos(state, planned, run.run_id)
     run.summary = report.summary()
     run.status = report.run_status
     return report
+
+
+def refresh_memos(state: StateStore, planned: Planned, run_id: str) -> int:
+    """Give unchanged resources whose record's memo no longer matches (taskform's rendering
+    code was upgraded, say) the memo this plan computed, so later plans take their rendering
+    from the record again instead of rendering them on every plan until they change. Only the
+    memo changes: the plan found the rest of the fingerprint equal. Returns how many."""
+    from dataclasses import replace
+
+    from runner.planning.reuse import MEMO
+    from runner.state.base import Event
+
+    refreshed = 0
+    for change in planned.plan.changes:
+        memo = change.fingerprint.get(MEMO) if change.fingerprint else None
+        record = planned.records.get(change.address)
+        if change.action is not Action.NOOP or memo is None or record is None \
+                or record.status != RecordStatus.OK or record.fingerprint.get(MEMO) == memo:
+            continue
+        state.commit(replace(record, fingerprint={**record.fingerprint, MEMO: memo}),
+                     Event(run_id=run_id, event="memo-refreshed", address=change.address))
+        refreshed += 1
+    return refreshed
 
 
 def kind_summaries(read_records: Callable[[], Mapping[str, Record]], report: ApplyReport,

@@ -169,3 +169,26 @@ def test_files_a_kind_fingerprints_are_read_even_when_nothing_renders(ws, counte
     result = ws.cli("plan")
     assert counted.renders == []
     assert "~ pipeline.f.copy  (shell, update)\n      # file data.txt changed\n" in result.output
+
+
+def test_an_apply_without_changes_gives_back_memos_an_upgrade_made_stale(applied, counted):
+    import sqlite3
+
+    # what an upgrade of the rendering code does to every record: its memo no longer matches
+    with sqlite3.connect(applied.root / ".taskform" / "state.db") as db:
+        db.execute("""UPDATE resources SET fingerprint = json_set(fingerprint, '$."memo:inputs"',
+                      'from-older-code')""")
+    assert applied.cli("plan", "-detailed-exitcode").exit_code == 0
+    assert len(counted.renders) == 5  # every templated setting and `when` renders again
+    result = applied.cli("apply", "-auto-approve")
+    assert (result.exit_code, result.output) == (
+        0, "No changes. 6 resources match the specs.\n")
+    records = applied.state().records()
+    assert {r.fingerprint[MEMO] == "from-older-code" for r in records.values()} == {False}
+    events = [e.event for e in applied.state().events() if e.event == "memo-refreshed"]
+    assert len(events) == 6
+    counted.renders.clear()
+    assert applied.cli("plan", "-detailed-exitcode").exit_code == 0
+    assert counted.renders == []  # taken from the records again
+    assert applied.cli("apply", "-auto-approve").exit_code == 0
+    assert len([e for e in applied.state().events() if e.event == "memo-refreshed"]) == 6
