@@ -15,7 +15,7 @@ def validate(app: App, as_json: bool) -> None:
     the rubric files rubric steps read, and that every competency set has a prompt stack."""
     from runner.content.checks import spec_problems
     from runner.errors import SpecError
-    from runner.planning.claims import claim_conflicts
+    from runner.spec.claims import claim_conflicts
     from runner.spec.load import load_specs
     from runner.spec.rubric_check import rubric_issues
 

@@ -13,13 +13,13 @@ from runner.errors import PlanError
 from runner.kinds.contract import Can
 from runner.kinds.registry import KINDS, replaces_on_change
 from runner.plan import Change, Evaluated, Plan, PlanOptions, plan
-from runner.planning.claims import claim_conflicts
 from runner.planning.evaluate import Evaluator
 from runner.planning.expand import check_references, expand_all
 from runner.planning.observe import observe_all
 from runner.planning.paths import linked_out
 from runner.redact import Redactor
 from runner.resource import Resource
+from runner.spec.claims import claim_conflicts
 from runner.spec.load import Specs, load_specs
 from runner.state.base import Record, StateStore, holder_is_gone
 from runner.state.facts import INTENTS, StoredFacts
