@@ -151,3 +151,71 @@ def test_an_address_key_is_read_back(ws, user_cache) -> None:
     spec.write_text(pipeline(changed=2))
     found = settings_of(ws)
     assert found[str(Address(("pipeline", "p", "s3")))][1] == ("pipeline.p.s2",)
+
+
+BLOCKS = [
+    'value: {input: 1}',
+    'value: {input: "{{ steps.s0.value }}-x"}',
+    'value: {inptu: 2}',
+    'shell: {command: "echo hi"}',
+    'shell: {command: "echo {{ var.greeting }}"}',
+    'shell: {comand: "echo"}',
+    'docker_pull: {image_tag: "alpine:3", engine: lab}',
+    'docker_pull: {image_tag: "alpine:3"}',
+    'value: {input: [1, 2, {a: b}]}',
+    'value: {input: "{{ steps.nowhere.value }}"}',
+]
+
+
+def outcome(ws) -> object:  # type: ignore[no-untyped-def]
+    """What loading says: every resource as loaded, or the whole error message."""
+    from runner.errors import SpecError
+
+    try:
+        specs = load_specs(open_workspace(ws.root))
+    except SpecError as exc:
+        return str(exc)
+    return sorted((str(a), r.kind, repr(r.settings), tuple(map(str, r.depends_on)), str(r.origin))
+                  for a, r in specs.resources.items())
+
+
+def test_random_edits_load_exactly_as_without_any_cache(ws, user_cache, monkeypatch,
+                                                        validations):
+    """Each of 40 seeded edits (a block swapped, a line inserted, a step renamed or removed) is
+    loaded twice: through the cache and its settings layer, and with no cache at all."""
+    import random
+
+    from runner.spec import load
+
+    ws.write("taskform.yaml", "variables: {greeting: {value: hello}}\n")
+    rng = random.Random(12)
+    steps = [(f"s{i}", BLOCKS[i % 3 if i < 3 else rng.randrange(len(BLOCKS))]) for i in range(8)]
+    spec = ws.spec("x: 1")
+    real_store = load.open_store
+    counts = {"cached": 0, "uncached": 0}
+    for _ in range(40):
+        edit = rng.randrange(4)
+        if edit == 0:
+            at = rng.randrange(len(steps))
+            steps[at] = (steps[at][0], rng.choice(BLOCKS))
+        elif edit == 1:
+            steps.insert(rng.randrange(len(steps) + 1), (f"n{rng.randrange(1000)}",
+                                                         rng.choice(BLOCKS)))
+        elif edit == 2 and len(steps) > 2:
+            steps.pop(rng.randrange(1, len(steps)))
+        else:
+            at = rng.randrange(len(steps))
+            steps[at] = (f"r{rng.randrange(1000)}", steps[at][1])
+        names = dict(steps)  # a repeated name keeps its last block, as YAML would refuse
+        text = "apiVersion: taskform/v1\nkind: Pipeline\nmetadata: {name: p}\nspec:\n  steps:\n" \
+            + "".join(f"    {name}: {{{block}}}\n" for name, block in names.items())
+        spec.write_text(text)
+        monkeypatch.setattr(load, "open_store", real_store)
+        validations.clear()
+        cached = outcome(ws)
+        counts["cached"] += len(validations)
+        monkeypatch.setattr(load, "open_store", lambda *args: None)
+        validations.clear()
+        assert outcome(ws) == cached, text
+        counts["uncached"] += len(validations)
+    assert counts["cached"] < counts["uncached"] / 2, counts  # the settings layer served
