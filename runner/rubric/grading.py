@@ -136,12 +136,21 @@ def _run(grader: Grader, engine: DockerEngine, member: Member, job: GradingJob,
     if result.stopped is None and is_infrastructure(result.raw, outcome):
         raise StepFailed(f"grading in {member.name[:40]} failed: {outcome.reason}",
                          output=outcome.output, exit_code=outcome.exit_code)
-    if result.stopped is None and outcome.status is not Status.PASS:
-        container = engine.container(member.name)
-        if container is None or not container.running:
-            raise StepFailed(f"container {member.name[:40]} stopped while it graded: its "
-                             f"{outcome.status} decides nothing", output=outcome.output)
+    if result.stopped is None and outcome.status is not Status.PASS and \
+            was_stopped(engine, member, result.exit_code):
+        raise StepFailed(f"container {member.name[:40]} stopped while it graded: its "
+                         f"{outcome.status} decides nothing", output=outcome.output)
     return outcome
+
+
+def was_stopped(engine: DockerEngine, member: Member, exit_code: int | None) -> bool:
+    """Whether the container stopped under a grading that ended by itself (its engine shutting
+    down, say). A script run as the container's main process ends the container with it: it
+    exits 0 after its report, the container stopped under it with a signal's code."""
+    if member.receiver is not None and member.receiver.is_main:
+        return exit_code != 0
+    container = engine.container(member.name)
+    return container is None or not container.running
 
 
 def is_infrastructure(raw: bytes, outcome: GradingOutcome) -> bool:

@@ -26,14 +26,18 @@ from typing import Any
 from runner.connections import Connections
 from runner.errors import Cancelled, NotStarted, StepFailed, StepTimeout
 from runner.providers.call import Call
+from runner.providers.docker.containers import KEEP_ALIVE
 from runner.providers.docker.engine import ContainerInfo, DockerEngine
 from runner.providers.docker.labels import LABEL_RUN, LABEL_SANDBOX, Owner
-from runner.providers.docker.open_exec import OpenExec
+from runner.providers.docker.open_exec import OpenProcess
 from runner.providers.docker.script import RECEIVER
 from runner.rubric.lease import Member, inspect_member
 
 TMPFS = {"/tmp": "rw,exec,nosuid,nodev,mode=1777", "/var/tmp": "rw,nosuid,nodev,mode=1777",
          "/run": "rw,nosuid,nodev,mode=755", "/run/lock": "rw,nosuid,nodev,mode=1777"}
+# a sandbox whose main process is the grading script: its output is read from the attached
+# stream, and is not written to the host's disk again by a log driver (an exec's never is)
+QUIET = {"LogConfig": {"Type": "none", "Config": {}}}
 START_FAILURES = 3  # sandboxes that failed to start in a row before waiters are told why
 Log = Callable[[str], None]
 
@@ -63,11 +67,12 @@ class SandboxSupplier:
         self.templates, self.log = templates, log
         self.size = len(templates)
         self._cond = threading.Condition()
-        self._ready: deque[tuple[ContainerInfo, OpenExec | None]] = deque()
+        self._ready: deque[tuple[ContainerInfo, OpenProcess | None]] = deque()
         self._starting = self._in_use = self._failures = self._next = 0
         self._problem: StepFailed | None = None
         self._closed = False
         self._attempts: Counter[str] = Counter()
+        self._attach = True  # until the engine turns out not to carry an attached stdin
         self._starter = ThreadPoolExecutor(self.size, thread_name_prefix="sandbox-start")
         self._remover = ThreadPoolExecutor(2, thread_name_prefix="sandbox-remove")
         self._remover.submit(self._sweep_leftovers)
@@ -166,13 +171,12 @@ class SandboxSupplier:
         labels = {**self.owner.labels(), LABEL_SANDBOX: self.pool}
         name = f"{template.name}-sbx-{secrets.token_hex(4)}"
         try:
-            sandbox = self.engine.clone_container(
-                template, name=name, labels=labels,
-                host_overrides=sandbox_host_config(template, self.workdir, labels))
+            sandbox, receiver = self._clone(template, name, labels)
             if not sandbox.running:
+                if receiver is not None:
+                    receiver.close()
                 self._remove(sandbox.id)
                 raise StepFailed(f"sandbox {name} is {sandbox.status} right after its start")
-            receiver = self._receiver(sandbox)
         except StepFailed as exc:
             with self._cond:
                 self._starting -= 1
@@ -193,14 +197,27 @@ class SandboxSupplier:
                 self._ready.append((sandbox, receiver))
             self._cond.notify_all()
 
-    def _receiver(self, sandbox: ContainerInfo) -> OpenExec | None:
-        """The process its grading script will be sent to, started now; None (the script is
-        exec'd when it is known) where the engine cannot hold one open."""
+    def _clone(self, template: ContainerInfo, name: str,
+               labels: dict[str, str]) -> tuple[ContainerInfo, OpenProcess | None]:
+        """A started sandbox and the process its grading script will be sent to. A template
+        whose only process keeps it alive (a pool member's default) needs none: the receiver
+        is the sandbox's main process, and no exec is started at all. Else the receiver is
+        an exec started now, or None (exec'd when the script is known) where the engine
+        cannot hold one open."""
+        host = sandbox_host_config(template, self.workdir, labels)
+        if self._attach and only_keeps_alive(template):
+            attached = self.engine.clone_attached(template, RECEIVER, name=name, labels=labels,
+                                                  host_overrides={**host, **QUIET})
+            if attached is not None:
+                return attached
+            self._attach = False  # this engine cannot: the way with an exec from now on
+        sandbox = self.engine.clone_container(template, name=name, labels=labels,
+                                              host_overrides=host)
         try:
-            return self.engine.exec_open(sandbox.id, RECEIVER, user="0", workdir="/")
+            return sandbox, self.engine.exec_open(sandbox.id, RECEIVER, user="0", workdir="/")
         except StepFailed as exc:
             self.log(f"sandbox {sandbox.name}: grading script exec'd when known ({exc.message})")
-            return None
+            return sandbox, None
 
     def _remove(self, container_id: str) -> None:
         try:
@@ -215,6 +232,16 @@ class SandboxSupplier:
         for container in self.engine.containers(filters):
             if container.labels.get(LABEL_RUN) != self.owner.run:
                 self._remove(container.id)
+
+
+def only_keeps_alive(template: ContainerInfo) -> bool:
+    """Whether a template's process does nothing but keep it running (`sleep infinity`, how
+    pools start members without a command) under an init process: a sandbox cloned from it
+    can have the grading script as its main process instead, the init kept."""
+    config = template.config
+    argv = [*(config.get("Entrypoint") or []), *(config.get("Cmd") or [])]
+    return argv == [*KEEP_ALIVE[0], *KEEP_ALIVE[1]] and bool(template.host_config.get("Init")) \
+        and not config.get("Tty")
 
 
 def supplier(connections: Connections, engine: DockerEngine, pool: str, names: list[str],
