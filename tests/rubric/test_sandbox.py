@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from docker_fixtures import BASE_IMAGE, ENGINE, docker_client  # noqa: F401
 
-from runner.errors import StepFailed
+from runner.errors import NotStarted, StepFailed
 from runner.providers.call import Call
 from runner.providers.docker.engine import ContainerInfo, DockerEngine
 from runner.providers.docker.labels import LABEL_SANDBOX, LABEL_WORKSPACE, Owner
@@ -242,3 +242,92 @@ def test_an_exec_sandbox_stopped_under_its_script_is_told_too(make, docker_clien
     assert was_stopped(member.engine, Member(alive.name, alive.image_id, alive.engine), 0) is False
     supplier.dispose(member)
     supplier.dispose(alive)
+
+
+class Run:
+    """What an apply tells a supplier: how many gradings of the run have not begun."""
+
+    def __init__(self, gradings: int):
+        self.not_begun = gradings
+
+    def count(self, parent: str) -> int:
+        assert parent == "pipeline.t.grade"
+        return self.not_begun
+
+    def begin(self) -> None:
+        self.not_begun -= 1
+
+
+def created(client: Any, owner: Owner, since: float) -> list[str]:
+    """The sandboxes of this test's pool the engine created since `since`."""
+    events = client.events(since=int(since), until=int(time.time()) + 1, decode=True, filters={
+        "type": "container", "event": "create",
+        "label": [f"{LABEL_WORKSPACE}={owner.workspace}", f"{LABEL_SANDBOX}={POOL}"]})
+    return [e["Actor"]["Attributes"]["name"] for e in events]
+
+
+def settled(supplier: SandboxSupplier) -> None:
+    """Wait until no sandbox is being started (its start is in the background)."""
+    for _ in range(200):
+        if not supplier._starting:
+            return
+        time.sleep(0.05)
+    raise AssertionError("sandboxes still starting after 10 s")
+
+
+def test_a_run_that_says_how_many_gradings_are_left_gets_no_spare_nobody_takes(
+        owner, docker_client):  # noqa: F811
+    since = time.time() - 1
+    template = pool_member(docker_client, owner, ["sleep", "infinity"])
+    run = Run(5)
+    supplier = SandboxSupplier(DockerEngine(ENGINE), POOL, owner, [template] * 2, "/app",
+                               expected=("pipeline.t.grade", run.count))
+    lent = []
+    try:
+        for _ in range(5):
+            run.begin()
+            member = supplier.acquire(Call(), threading.Event())
+            lent.append(member.name)
+            if run.not_begun:  # the next one's sandbox is started ahead, while this one grades
+                for _ in range(200):
+                    if supplier.has_free():
+                        break
+                    time.sleep(0.05)
+                assert supplier.has_free()
+            supplier.dispose(member)
+        settled(supplier)
+        assert not supplier.has_free()
+    finally:
+        supplier.close()
+    assert sorted(created(docker_client, owner, since)) == sorted(lent)  # five, no more
+    assert sandboxes(docker_client, owner) == [] and volumes(docker_client, owner) == []
+
+
+def test_a_run_that_begins_stopping_starts_no_more_spares_and_leaves_nothing(
+        owner, docker_client):  # noqa: F811
+    since = time.time() - 1
+    template = pool_member(docker_client, owner, ["sleep", "infinity"])
+    run, stopping = Run(10), threading.Event()
+    supplier = SandboxSupplier(DockerEngine(ENGINE), POOL, owner, [template] * 2, "/app",
+                               expected=("pipeline.t.grade", run.count))
+    try:
+        run.begin()
+        first = supplier.acquire(Call(), stopping)
+        run.begin()
+        second = supplier.acquire(Call(), stopping)
+        settled(supplier)
+        before = len(created(docker_client, owner, since))
+        assert before == 4  # two lent, two spares ahead for the eight not begun
+        stopping.set()  # the first interrupt: nothing new begins, running steps finish
+        for member in (first, second):
+            supplier.dispose(member)
+        # steps already running take the spares that are ready; no other is started
+        for member in (supplier.acquire(Call(), stopping), supplier.acquire(Call(), stopping)):
+            supplier.dispose(member)
+        with pytest.raises(NotStarted):  # none left: a grading still waiting gives up
+            supplier.acquire(Call(), stopping)
+        settled(supplier)
+        assert len(created(docker_client, owner, since)) == before
+    finally:
+        supplier.close()
+    assert sandboxes(docker_client, owner) == [] and volumes(docker_client, owner) == []
