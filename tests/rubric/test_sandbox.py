@@ -228,7 +228,7 @@ def test_a_sandbox_stopped_under_its_script_is_told_from_one_that_ended_by_itsel
         run = run_script(member.engine, member.name, script, Call(), watchdog=60, limit=4096,
                          receiver=member.receiver)
         assert run.stopped is None
-        assert was_stopped(member.engine, member, run.exit_code) is (member is stopped)
+        assert was_stopped(member.engine, member) is (member is stopped)
         supplier.dispose(member)
 
 
@@ -237,9 +237,9 @@ def test_an_exec_sandbox_stopped_under_its_script_is_told_too(make, docker_clien
     member = supplier.acquire(Call(), threading.Event())
     assert member.engine is not None
     docker_client.api.kill(member.name)
-    assert was_stopped(member.engine, member, 0) is True
+    assert was_stopped(member.engine, member) is True
     alive = supplier.acquire(Call(), threading.Event())
-    assert was_stopped(member.engine, Member(alive.name, alive.image_id, alive.engine), 0) is False
+    assert was_stopped(member.engine, Member(alive.name, alive.image_id, alive.engine)) is False
     supplier.dispose(member)
     supplier.dispose(alive)
 

@@ -67,9 +67,12 @@ class _Clock:
 
 def run_script(engine: DockerEngine, container: str, script: str, call: Call, *,
                watchdog: float, limit: int, run_marker: bytes = b"",
-               run_limit: float | None = None, receiver: OpenProcess | None = None) -> ScriptRun:
+               run_limit: float | None = None, receiver: OpenProcess | None = None,
+               exit_code: bool = True) -> ScriptRun:
     """Run `script` with bash as root in `container`, under the two deadlines; through
-    `receiver` (a `RECEIVER` started in it) when it has one."""
+    `receiver` (a `RECEIVER` started in it) when it has one. `exit_code`: ask the engine for
+    the script's exit code (a request; a caller that reads its outcome from the output may
+    go without)."""
     started = time.monotonic()
     clock = _Clock(started + watchdog, run_limit if run_marker else None, run_marker)
     data = script.encode()
@@ -91,11 +94,12 @@ def run_script(engine: DockerEngine, container: str, script: str, call: Call, *,
     elif stopped is not None and exec_id is not None:
         engine.kill_exec(exec_id)
     run_seconds = None if clock.run_started is None else now - clock.run_started
-    code = None if stopped is not None else _exit_code(engine, container, exec_id)
+    code = None if stopped is not None or not exit_code else \
+        exit_code_of(engine, container, exec_id)
     return ScriptRun(bytes(tail.data), stopped, code, now - started, run_seconds)
 
 
-def _exit_code(engine: DockerEngine, container: str, exec_id: str | None) -> int | None:
+def exit_code_of(engine: DockerEngine, container: str, exec_id: str | None) -> int | None:
     """The script's exit code: its exec's, or (the container's main process) the container's,
     which stops with it: its output has ended, so the wait is short."""
     if exec_id is not None:
