@@ -6,8 +6,10 @@ gradings will still take (`demand.py`), are started ahead of need in the backgro
 starting a sandbox overlaps with running the gradings before it; at most as many sandboxes
 as the pool has members grade at once. A spare also has its grading script's process started
 ahead (`RECEIVER`, waiting on its stdin), since starting a process in a container costs about
-as much again as the script's own work; a used sandbox is removed in the background. A sandbox
-is lent once: it leaves the spares when it is lent and is removed when it is given back.
+as much again as the script's own work: the sandbox's own main process when its template only
+keeps itself alive (no exec at all), else an exec; a used sandbox is removed in the background.
+A sandbox is lent once: it leaves the spares when it is lent and is removed when it is given
+back.
 
 A sandbox's root filesystem is read-only. The repository (the work dir) is an anonymous
 volume Docker fills from the image when it creates the container, and /tmp, /var/tmp, /run

@@ -6,7 +6,7 @@ without bound or ignores signals still ends on time; the caller then discards th
 
 The script travels as the argument of `bash -c`; one too large for an argument (the kernel
 caps a single one at 128 KiB) is copied in first as a root-only file that removes itself. A
-container may have a `RECEIVER` started ahead (`OpenExec`): the script is then sent to its
+container may have a `RECEIVER` started ahead (`OpenProcess`): the script is then sent to its
 stdin, and the exec it would have started is already there. When that process is the
 container's main process (`OpenProcess.is_main`), the container ends with the script: the
 script's exit code is the container's, and whatever stops the script early stops the
