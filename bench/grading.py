@@ -21,6 +21,8 @@ Figures:
   in-container    the grading script's own phases besides the command
   naive           `docker run --rm` per grading (create, start, git apply ×2, the command,
                   remove), sequentially and with 4 at a time
+  sandboxes       how many fresh sandboxes the engine created during an apply: one per
+                  grading, plus any spare started and removed unused
 """
 
 from __future__ import annotations
@@ -188,6 +190,7 @@ class Round:
     walls: dict[str, float] = field(default_factory=dict)
     test: dict[str, float] = field(default_factory=dict)
     inside: dict[str, float] = field(default_factory=dict)
+    sandboxes: dict[str, int] = field(default_factory=dict)
     statuses: set[str] = field(default_factory=set)
 
 
@@ -197,8 +200,10 @@ WAYS = [("fresh", 8), ("fresh", 1), ("reuse", 8), ("reuse", 1)]
 def one_round(ws: Path, criteria: int, solutions: int, image: str, n: int) -> Round:
     found = Round()
     for k, (isolation, parallelism) in enumerate(WAYS):
-        wall, graded = grade_round(ws, 61 + 4 * n + k, parallelism, isolation)
+        with SandboxCount() as started:
+            wall, graded = grade_round(ws, 61 + 4 * n + k, parallelism, isolation)
         key = f"{isolation}-{parallelism}"
+        found.sandboxes[key] = started.count
         found.walls[key] = wall
         found.test[key] = sum(g["seconds"] for g in graded)
         found.inside[key] = statistics.mean(g["timings"]["total"] - g["timings"]["run"]
@@ -208,6 +213,26 @@ def one_round(ws: Path, criteria: int, solutions: int, image: str, n: int) -> Ro
     found.walls["naive-1"] = naive(ws, image, criteria, solutions, 1)
     found.walls["naive-4"] = naive(ws, image, criteria, solutions, POOL)
     return found
+
+
+class SandboxCount:
+    """Fresh sandboxes the engine creates while in the block, from its event stream (watched
+    live: the engine keeps only its last 256 events for a later look)."""
+
+    def __enter__(self) -> SandboxCount:
+        self.count = 0
+        self._watch = subprocess.Popen(
+            ["docker", "events", "--filter", "type=container", "--filter", "event=create",
+             "--filter", "label=taskform.sandbox", "--format", "{{.ID}}"],
+            stdout=subprocess.PIPE, text=True)
+        time.sleep(0.2)  # subscribed before anything is created
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        time.sleep(0.5)  # the last events on their way
+        self._watch.terminate()
+        out, _ = self._watch.communicate()
+        self.count = len(out.split())
 
 
 def run(ws: Path, criteria: int, solutions: int, repeat: int) -> None:
@@ -264,6 +289,9 @@ def report(rounds: list[Round], criteria: int, solutions: int, fixed: float) -> 
     print(f"naive docker run --rm, one at a time: "
           f"{(wall['naive-1'] - test['reuse-1']) / count * 1000:.0f} ms per grading over the "
           "test's own time")
+    started = {k: median(rounds, "sandboxes", k) for k in ("fresh-8", "fresh-1")}
+    print(f"fresh sandboxes started for {count} gradings: {started['fresh-8']:.0f} (4 at a time), "
+          f"{started['fresh-1']:.0f} (one at a time)")
     print(f"fresh / reuse wall: {wall['fresh-8'] / wall['reuse-8']:.2f}x (4 at a time), "
           f"{wall['fresh-1'] / wall['reuse-1']:.2f}x (one at a time); fresh / naive: "
           f"{wall['fresh-8'] / wall['naive-4']:.2f}x (4 at a time), "

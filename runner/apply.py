@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import graphlib
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -137,6 +137,10 @@ class Executor:
         self.owner: dict[str, graphlib.TopologicalSorter[str]] = {}
         self.expanded: set[str] = set()
         self.retirements = Retirements()
+        # by parent address: its children's changes that have not begun (Context.not_begun);
+        # written by the walk alone, read by steps (one int, under the GIL)
+        self.unbegun: Counter[str] = Counter()
+        self.parent_of: dict[str, str] = {}
 
     # -- interrupts (called from the signal handler in the main thread) -------------------
 
@@ -201,8 +205,15 @@ class Executor:
         sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter(self._waits(changes))
         sorter.prepare()
         self.sorters.append((sorter, parent))
-        for address in changes:
+        for address, change in changes.items():
             self.owner[address] = sorter
+            resource = self.resources.get(address)
+            if change.action is not Action.DESTROY and resource and resource.parent:
+                self.parent_of[address] = str(resource.parent)
+                self.unbegun[self.parent_of[address]] += 1
+
+    def _not_begun(self, parent: str) -> int:
+        return self.unbegun.get(parent, 0)
 
     def _newly_ready(self) -> list[str]:
         return [a for sorter, _ in self.sorters for a in sorter.get_ready()]
@@ -222,6 +233,8 @@ class Executor:
 
     def _start(self, pool: ThreadPoolExecutor, address: str, ready: deque[str]) -> None:
         change = self.changes[address]
+        if address in self.parent_of:
+            self.unbegun[self.parent_of.pop(address)] -= 1
         blocker = self._blocker(change)
         if blocker:
             self._finish(change, blocker)
@@ -308,7 +321,7 @@ class Executor:
                       record=self.records.get(change.address), evaluator=self.evaluator,
                       run_id=self.run_id, log=self._log, saved_plan=self.saved_plan,
                       stopping=self.stop, clock=self.clock,
-                      on_start=self._intent(change))
+                      on_start=self._intent(change), not_begun=self._not_begun)
         self.progress.began(change.address, change.action)
         self.running[pool.submit(run.run)] = run
 

@@ -57,6 +57,7 @@ class StepRun:
     # called once, just before the kind first acts on the world (the intent is recorded)
     on_start: Callable[[], None] | None = None
     began_work: bool = False
+    not_begun: Callable[[str], int | None] = lambda parent: None  # see Context.not_begun
 
     def __post_init__(self) -> None:
         if self.started < 0:
@@ -98,7 +99,7 @@ class StepRun:
                        deadline=self.deadline, timeout=timeout, cancelled=self.cancelled,
                        stopping=self.stopping, log=lambda line: self.log(self.change.address, line),
                        outputs=self.evaluator.outputs, recorded=self.evaluator.recorded,
-                       facts=self.evaluator.facts)
+                       facts=self.evaluator.facts, not_begun=self.not_begun)
 
     def _destroy(self) -> StepResult:
         assert self.record is not None

@@ -13,7 +13,7 @@ from kind_kit import register
 from runner.apply import WATCHDOG_GRACE_SECONDS, Executor, SilentProgress
 from runner.connections import Connections
 from runner.errors import StepFailed
-from runner.kinds.base import BaseKind, Context, Settings
+from runner.kinds.base import BaseKind, Can, Child, Context, Expansion, Settings
 from runner.plan import PlanOptions
 from runner.planning import make_plan
 from runner.redact import Redactor
@@ -79,14 +79,14 @@ class HangKind(BaseKind):
         raise StepFailed("was never cancelled")
 
 
-def execute(ws: Any, clock: FakeClock) -> dict[str, Any]:
+def execute(ws: Any, clock: FakeClock, parallelism: int = 4) -> dict[str, Any]:
     workspace = open_workspace(ws.root)
     state, connections = open_state(workspace), Connections()
     try:
         planned = make_plan(workspace, state, connections, PlanOptions())
         executor = Executor(workspace, state, connections, planned.plan, planned.resources,
                             planned.records, "r-test", SilentProgress(),
-                            Redactor(workspace.secrets), 4, clock=clock)
+                            Redactor(workspace.secrets), parallelism, clock=clock)
         return executor.run().outcomes
     finally:
         state.close()
@@ -140,3 +140,49 @@ def test_the_watchdog_cancels_a_step_past_its_deadline_and_grace(ws, monkeypatch
     runner.join(10)
     assert not runner.is_alive()
     assert result["pipeline.p.h"].status is StepStatus.CANCELLED
+
+
+class BatchSettings(Settings):
+    count: int
+
+
+class BatchKind(BaseKind):
+    """`count` children that each record how many of their siblings had not begun."""
+
+    name = "batch"
+    settings_model = BatchSettings
+
+    def expand(self, ctx: Context, settings: BatchSettings, expansion: Expansion) -> list[Child]:
+        return [Child(key=(i,), kind="peek", settings={}) for i in range(settings.count)]
+
+    def apply(self, ctx: Context, settings: BatchSettings, prior: Record | None) -> dict[str, Any]:
+        return {"not_begun": ctx.not_begun(str(ctx.address))}
+
+
+class PeekKind(BaseKind):
+    name = "peek"
+
+    def apply(self, ctx: Context, settings: Any, prior: Record | None) -> dict[str, Any]:
+        return {"not_begun": ctx.not_begun(str(ctx.address.parent))}
+
+
+def test_a_step_knows_how_many_of_its_siblings_have_not_begun(ws, monkeypatch):
+    register(monkeypatch, BatchKind(), Can.EXPAND)
+    register(monkeypatch, PeekKind())
+    steps(ws, "    b: {batch: {count: 5}}\n    other: {batch: {count: 2}}\n")
+    execute(ws, FakeClock(), parallelism=1)
+    records = ws.state().records()
+    seen = sorted(records[f"pipeline.p.b[{i}]"].outputs["not_begun"] for i in range(5))
+    # one at a time: each child sees the siblings still behind it, never the other step's
+    assert seen == [0, 1, 2, 3, 4]
+    assert records["pipeline.p.b"].outputs["not_begun"] == 0  # its children are all done
+    assert sorted(records[f"pipeline.p.other[{i}]"].outputs["not_begun"] for i in range(2)) \
+        == [0, 1]
+
+
+def test_outside_a_run_nobody_knows_what_has_not_begun(ws):
+    from runner.address import parse_address
+    from runner.workspace import open_workspace
+
+    ctx = Context(open_workspace(ws.root), parse_address("pipeline.p.b[0]"), Connections())
+    assert ctx.not_begun("pipeline.p.b") is None

@@ -75,6 +75,10 @@ class Context:
     # while expanding: every path the kind resolves (`path`), so a plan can tell whether a
     # recorded expansion still stands (runner/planning/expansion_reuse.py); None otherwise
     reads: list[str] | None = None
+    # during apply: how many of the run's changes under an expanding parent (its address) have
+    # not begun yet, so a kind sharing something among siblings (a grading pool's warm spares)
+    # prepares no more than they will take; None where no run is walking its changes
+    not_begun: Callable[[str], int | None] = lambda parent: None
 
     def path(self, relative: str, what: str = "path") -> Path:
         """A path inside the workspace (paths escaping it are refused)."""

@@ -170,7 +170,8 @@ class RubricShellKind(BaseKind):
                 return lease(ctx.connections, docker, pool, groups[where],
                              settings.require_lockdown, where)
             return supplier(ctx.connections, docker, pool, groups[where], owner,
-                            settings.workdir, settings.require_lockdown, ctx.log, where)
+                            settings.workdir, settings.require_lockdown, ctx.log, where,
+                            expected=(str(ctx.address.parent), ctx.not_begun))
 
         if len(groups) == 1:
             return place_on(next(iter(groups)))

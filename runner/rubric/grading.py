@@ -22,7 +22,7 @@ from runner.errors import Cancelled, StepFailed, StepTimeout
 from runner.providers.call import Call
 from runner.providers.docker.engine import DockerEngine
 from runner.providers.docker.labels import Owner
-from runner.providers.docker.script import run_script
+from runner.providers.docker.script import exit_code_of, run_script
 from runner.rubric.evidence.harness import Canary, harness_tar, new_canary
 from runner.rubric.evidence.model import Expectation
 from runner.rubric.lease import Member
@@ -124,7 +124,7 @@ def _run(grader: Grader, engine: DockerEngine, member: Member, job: GradingJob,
     result = run_script(engine, member.name, grading_script(job), grader.call,
                         watchdog=job.watchdog_seconds, limit=job.stream_limit,
                         run_marker=RUN_MARKER.encode() + b"\n", run_limit=job.run_seconds,
-                        receiver=member.receiver)
+                        receiver=member.receiver, exit_code=False)
     if result.stopped == "cancelled":
         raise Cancelled(grader.call.what)
     if result.stopped == "deadline":
@@ -136,12 +136,22 @@ def _run(grader: Grader, engine: DockerEngine, member: Member, job: GradingJob,
     if result.stopped is None and is_infrastructure(result.raw, outcome):
         raise StepFailed(f"grading in {member.name[:40]} failed: {outcome.reason}",
                          output=outcome.output, exit_code=outcome.exit_code)
-    if result.stopped is None and outcome.status is not Status.PASS:
-        container = engine.container(member.name)
-        if container is None or not container.running:
-            raise StepFailed(f"container {member.name[:40]} stopped while it graded: its "
-                             f"{outcome.status} decides nothing", output=outcome.output)
+    if result.stopped is None and outcome.status is not Status.PASS and \
+            was_stopped(engine, member):
+        raise StepFailed(f"container {member.name[:40]} stopped while it graded: its "
+                         f"{outcome.status} decides nothing", output=outcome.output)
     return outcome
+
+
+def was_stopped(engine: DockerEngine, member: Member) -> bool:
+    """Whether the container stopped under a grading that ended by itself (its engine shutting
+    down, say): asked only when the verdict would count against the solution. A script run as
+    the container's main process ends the container with it: it exits 0 after its report, the
+    container stopped under it with a signal's code."""
+    if member.receiver is not None and member.receiver.is_main:
+        return exit_code_of(engine, member.name, None) != 0
+    container = engine.container(member.name)
+    return container is None or not container.running
 
 
 def is_infrastructure(raw: bytes, outcome: GradingOutcome) -> bool:

@@ -25,7 +25,7 @@ from runner.providers.call import Call
 from runner.providers.docker import containers
 from runner.providers.docker.engine import ContainerInfo, DockerEngine
 from runner.providers.docker.labels import Owner
-from runner.providers.docker.open_exec import OpenExec
+from runner.providers.docker.open_exec import OpenProcess
 from runner.rubric.lockdown import LOCKED_DOWN_FLAGS, harness_problems, lockdown_problems
 from runner.vocabulary import UNKNOWN
 
@@ -40,7 +40,7 @@ class Member:
     image_id: str
     engine: DockerEngine | None = None
     where: str | None = None
-    receiver: OpenExec | None = None  # a fresh sandbox's script process, started ahead
+    receiver: OpenProcess | None = None  # a fresh sandbox's script process, started ahead
 
 
 def pool_members(outputs: Any) -> list[dict[str, Any]]:

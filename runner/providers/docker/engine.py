@@ -26,7 +26,7 @@ from runner.providers.docker.peek import socket_path
 if TYPE_CHECKING:
     import docker
 
-    from runner.providers.docker.open_exec import OpenExec
+    from runner.providers.docker.open_exec import OpenProcess
 
 LOCAL_SOCKET = "unix:///var/run/docker.sock"
 HOW_TO_START = ("start it with `dockerd &` as root (or `bash scripts/setup.sh`, which also starts "
@@ -117,6 +117,10 @@ class Engine(Protocol):
     def clone_container(self, original: ContainerInfo, *, name: str,
                         labels: Mapping[str, str],
                         host_overrides: Mapping[str, Any] | None = None) -> ContainerInfo: ...
+    def clone_attached(self, original: ContainerInfo, argv: list[str], *, name: str,
+                       labels: Mapping[str, str],
+                       host_overrides: Mapping[str, Any] | None = None
+                       ) -> tuple[ContainerInfo, OpenProcess] | None: ...
     def start_container(self, container_id: str, name: str = "") -> None: ...
     def remove_container(self, container_id: str, *, volumes: bool = False) -> None: ...
     def kill_container(self, container_id: str) -> None: ...
@@ -128,7 +132,7 @@ class Engine(Protocol):
                    workdir: str | None = None, env: Mapping[str, str] | None = None,
                    demux: bool = False) -> tuple[str, Any]: ...
     def exec_open(self, container: str, argv: list[str], *, user: str = "",
-                  workdir: str | None = None) -> OpenExec | None: ...
+                  workdir: str | None = None) -> OpenProcess | None: ...
     def exec_exit_code(self, exec_id: str) -> int | None: ...
     def kill_exec(self, exec_id: str) -> None: ...
     def build(self, request: BuildRequest, call: Call) -> BuildResult: ...
@@ -310,24 +314,69 @@ class DockerEngine:
         command, environment, user, host config with its limits) under `name` and `labels`;
         `host_overrides` replace keys of its host config (`ReadonlyRootfs`, `Tmpfs`,
         `Mounts`, ...: the API's names)."""
-        config, api = original.config, self.client.api
+        config = original.config
+        container_id = self._create_clone(original, name, labels, host_overrides, {
+            "command": config.get("Cmd"), "entrypoint": config.get("Entrypoint"),
+            "working_dir": config.get("WorkingDir") or None, "user": config.get("User") or None,
+            "tty": bool(config.get("Tty")), "stdin_open": bool(config.get("OpenStdin"))})
+        return self._start_clone(container_id, name)
+
+    def clone_attached(self, original: ContainerInfo, argv: list[str], *, name: str,
+                       labels: Mapping[str, str],
+                       host_overrides: Mapping[str, Any] | None = None
+                       ) -> tuple[ContainerInfo, OpenProcess] | None:
+        """Like `clone_container`, but its main process is `argv`, run as root in `/` (under
+        `original`'s init, if it has one), its stdin held open for one feed and its output
+        read from the feed (`OpenProcess`): attached before it starts, as `docker run -i`
+        does. None, with nothing left, where the engine's connection cannot carry that (an
+        SSH engine)."""
+        from runner.providers.docker.open_exec import OpenProcess, is_openable
+
+        # stdin_open with the SDK's detach=False also sets StdinOnce: the end of what is fed
+        # (a half-close) closes the process's stdin, as it does an exec's
+        container_id = self._create_clone(original, name, labels, host_overrides, {
+            "entrypoint": argv[:1], "command": argv[1:], "working_dir": "/", "user": "0",
+            "tty": False, "stdin_open": True})
+        try:
+            with api_errors(f"attach to container {name}"):
+                stream = self.client.api.attach_socket(
+                    container_id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+        except BaseException:
+            self.remove_container(container_id, volumes=True)
+            raise
+        if not is_openable(stream):
+            stream.close()
+            self.remove_container(container_id, volumes=True)
+            return None
+        try:
+            return self._start_clone(container_id, name), OpenProcess(stream, container_id)
+        except BaseException:
+            stream.close()
+            raise
+
+    def _create_clone(self, original: ContainerInfo, name: str, labels: Mapping[str, str],
+                      host_overrides: Mapping[str, Any] | None, how: dict[str, Any]) -> str:
+        """Create (not start) a container with `original`'s image, environment and host
+        config; `how`: the SDK's arguments for its process (command, user, ...)."""
+        config = original.config
         host = {**original.host_config, **(host_overrides or {})}
         with api_errors(f"create container {name}"):
-            created = api.create_container(
-                image=config["Image"], command=config.get("Cmd"),
-                entrypoint=config.get("Entrypoint"), environment=config.get("Env"),
-                working_dir=config.get("WorkingDir") or None, user=config.get("User") or None,
-                labels=dict(labels), name=name, host_config=host,
-                stop_signal=config.get("StopSignal"), tty=bool(config.get("Tty")),
-                stdin_open=bool(config.get("OpenStdin")), healthcheck=config.get("Healthcheck"),
-                use_config_proxy=False)  # Env is copied whole, proxy variables included
+            created = self.client.api.create_container(
+                image=config["Image"], environment=config.get("Env"), labels=dict(labels),
+                name=name, host_config=host, stop_signal=config.get("StopSignal"),
+                healthcheck=config.get("Healthcheck"),
+                use_config_proxy=False, **how)  # Env is copied whole, proxy variables included
+        return str(created["Id"])
+
+    def _start_clone(self, container_id: str, name: str) -> ContainerInfo:
+        """Start a created container and describe it; never left half made."""
         with api_errors(f"start container {name}"):
             try:
-                api.start(created["Id"])
+                self.client.api.start(container_id)
             except BaseException:
-                self.remove_container(created["Id"], volumes=True)  # never left half made
+                self.remove_container(container_id, volumes=True)
                 raise
-        found = self.container(created["Id"])
+        found = self.container(container_id)
         if found is None:
             raise StepFailed(f"container {name} vanished as soon as it was started")
         return found
@@ -392,10 +441,10 @@ class DockerEngine:
             return exec_id, api.exec_start(exec_id, stream=True, demux=demux)
 
     def exec_open(self, container: str, argv: list[str], *, user: str = "",
-                  workdir: str | None = None) -> OpenExec | None:
-        """Start `argv` with its stdin open, to be fed later (`OpenExec`); None when this
+                  workdir: str | None = None) -> OpenProcess | None:
+        """Start `argv` with its stdin open, to be fed later (`OpenProcess`); None when this
         engine's connection cannot carry it (an SSH engine): exec when the input is known."""
-        from runner.providers.docker.open_exec import OpenExec, is_openable
+        from runner.providers.docker.open_exec import OpenProcess, is_openable
 
         api = self.client.api
         with api_errors(f"exec in container {container[:12]}"):
@@ -405,7 +454,7 @@ class DockerEngine:
         if not is_openable(stream):
             stream.close()  # its stdin ends: it runs nothing and exits
             return None
-        return OpenExec(exec_id, stream)
+        return OpenProcess(stream, container, exec_id)
 
     def exec_exit_code(self, exec_id: str) -> int | None:
         with api_errors("inspect exec"):

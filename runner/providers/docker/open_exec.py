@@ -1,7 +1,11 @@
 """A process started in a container ahead of need, its stdin held open: starting a process in
-a container (`docker exec`: the engine, containerd and runc in turn) costs tens of milliseconds,
-more on a busy machine, and is paid while nothing waits for it. Its input is sent later, in one
-piece, followed by end of file; its output is read as it comes.
+a container (the engine, containerd and runc in turn) costs tens of milliseconds, more on a busy
+machine, and is paid while nothing waits for it. Its input is sent later, in one piece,
+followed by end of file; its output is read as it comes.
+
+Two kinds: an exec started in a running container (`docker exec -i`), or the container's own
+main process, attached to before it started (`docker run -i`): no exec at all, and the
+container ends when it does.
 
 Only over a socket the engine's hijacked stream can be half-closed on (a local or TCP engine);
 `is_openable` says so."""
@@ -15,14 +19,24 @@ from typing import Any
 from runner.errors import StepFailed
 
 
-class OpenExec:
-    """An exec started with its stdin open and its output not read yet. `feed` once; `close`
-    when it is not needed any more (the container going away ends it too)."""
+class OpenProcess:
+    """A process started with its stdin open and its output not read yet: the exec `exec_id`
+    in `container`, or (`exec_id` None) the container's main process. `feed` once; `close` when
+    it is not needed any more (the container going away ends it too)."""
 
-    def __init__(self, exec_id: str, stream: Any):
-        self.exec_id = exec_id
+    def __init__(self, stream: Any, container: str, exec_id: str | None = None):
+        self.container, self.exec_id = container, exec_id
         self._stream = stream  # the SDK's hijacked connection (socket.SocketIO)
         self._fed = False
+
+    @property
+    def is_main(self) -> bool:
+        """True for the container's main process: its end ends the container."""
+        return self.exec_id is None
+
+    @property
+    def what(self) -> str:
+        return f"exec {self.exec_id[:12]}" if self.exec_id else f"container {self.container[:12]}"
 
     def feed(self, data: bytes) -> Iterator[bytes]:
         """Send `data` as its whole stdin, then end of file; its output (stdout and stderr
@@ -30,7 +44,7 @@ class OpenExec:
         from docker.utils.socket import frames_iter
 
         if self._fed:
-            raise StepFailed(f"exec {self.exec_id[:12]} was fed already")
+            raise StepFailed(f"{self.what} was fed already")
         self._fed = True
         raw: socket.socket = self._stream._sock
         try:
@@ -38,8 +52,7 @@ class OpenExec:
             raw.sendall(data)
             raw.shutdown(socket.SHUT_WR)
         except OSError as exc:
-            raise StepFailed(f"cannot send the script to exec {self.exec_id[:12]}: {exc}") \
-                from None
+            raise StepFailed(f"cannot send the script to {self.what}: {exc}") from None
         return (chunk for _, chunk in frames_iter(self._stream, tty=False) if chunk)
 
     def close(self) -> None:
@@ -50,5 +63,5 @@ class OpenExec:
 
 
 def is_openable(stream: Any) -> bool:
-    """Whether the engine handed a stream `OpenExec` can half-close (not an SSH channel)."""
+    """Whether the engine handed a stream `OpenProcess` can half-close (not an SSH channel)."""
     return isinstance(getattr(stream, "_sock", None), socket.socket)

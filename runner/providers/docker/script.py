@@ -6,8 +6,11 @@ without bound or ignores signals still ends on time; the caller then discards th
 
 The script travels as the argument of `bash -c`; one too large for an argument (the kernel
 caps a single one at 128 KiB) is copied in first as a root-only file that removes itself. A
-container may have a `RECEIVER` started ahead (`OpenExec`): the script is then sent to its
-stdin, and the exec it would have started is already there."""
+container may have a `RECEIVER` started ahead (`OpenProcess`): the script is then sent to its
+stdin, and the exec it would have started is already there. When that process is the
+container's main process (`OpenProcess.is_main`), the container ends with the script: the
+script's exit code is the container's, and whatever stops the script early stops the
+container."""
 
 from __future__ import annotations
 
@@ -21,13 +24,14 @@ from typing import Any
 from runner.errors import StepFailed
 from runner.providers.call import Call
 from runner.providers.docker.engine import DockerEngine
-from runner.providers.docker.open_exec import OpenExec
+from runner.providers.docker.open_exec import OpenProcess
 from runner.providers.local import Tail
 
 ARGUMENT_LIMIT = 96 * 1024
+WAIT_SECONDS = 30.0  # for a container whose main process ended to be stopped
 # read the script from the file on stdin, so the file can go before anything else runs
 FROM_FILE = 'exec < "$0" && rm -f -- "$0" && exec bash -s'
-# started ahead as root (`OpenExec`): waits for a line saying how, then the script on its
+# started ahead as root (`OpenProcess`): waits for a line saying how, then the script on its
 # stdin; runs it as `bash -c` would (one too large for an argument from a here-string, which
 # bash keeps in a temp file: a sandbox's read-only root refuses files copied in). Reading it
 # whole first keeps the script's own commands off the stream it came on.
@@ -63,9 +67,12 @@ class _Clock:
 
 def run_script(engine: DockerEngine, container: str, script: str, call: Call, *,
                watchdog: float, limit: int, run_marker: bytes = b"",
-               run_limit: float | None = None, receiver: OpenExec | None = None) -> ScriptRun:
+               run_limit: float | None = None, receiver: OpenProcess | None = None,
+               exit_code: bool = True) -> ScriptRun:
     """Run `script` with bash as root in `container`, under the two deadlines; through
-    `receiver` (a `RECEIVER` started in it) when it has one."""
+    `receiver` (a `RECEIVER` started in it) when it has one. `exit_code`: ask the engine for
+    the script's exit code (a request; a caller that reads its outcome from the output may
+    go without)."""
     started = time.monotonic()
     clock = _Clock(started + watchdog, run_limit if run_marker else None, run_marker)
     data = script.encode()
@@ -78,17 +85,26 @@ def run_script(engine: DockerEngine, container: str, script: str, call: Call, *,
     chunks = _reader(stream)
     stopped = _collect(call, chunks, tail, clock)
     now = time.monotonic()
-    if stopped == "killed":
+    if stopped == "killed" or (stopped is not None and exec_id is None):
         # the grading ends now: the kill (which waits for a fork bomb's every process) goes on
         # behind it, and the caller throws the container away in any case
         threading.Thread(target=_kill, args=(engine, container), daemon=True,
                          name="grading-kill").start()
         _drain(chunks, tail)
-    elif stopped is not None:
+    elif stopped is not None and exec_id is not None:
         engine.kill_exec(exec_id)
     run_seconds = None if clock.run_started is None else now - clock.run_started
-    code = None if stopped is not None else engine.exec_exit_code(exec_id)
+    code = None if stopped is not None or not exit_code else \
+        exit_code_of(engine, container, exec_id)
     return ScriptRun(bytes(tail.data), stopped, code, now - started, run_seconds)
+
+
+def exit_code_of(engine: DockerEngine, container: str, exec_id: str | None) -> int | None:
+    """The script's exit code: its exec's, or (the container's main process) the container's,
+    which stops with it: its output has ended, so the wait is short."""
+    if exec_id is not None:
+        return engine.exec_exit_code(exec_id)
+    return engine.wait(container, timeout=WAIT_SECONDS)
 
 
 def _exec(engine: DockerEngine, container: str, data: bytes) -> tuple[str, Any]:
