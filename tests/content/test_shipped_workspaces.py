@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from doubles.content import needs_git
 
 from tests.conftest import REPO, Workspace, subprocess_env
@@ -21,6 +22,7 @@ def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, env=subprocess_env(), timeout=300)
 
 
+@pytest.mark.docker  # a plan evaluates excluded resources too: the image build asks the engine
 def test_default_workspace_generates_and_publishes(tmp_path: Path) -> None:
     root = tmp_path / "default"
     root.mkdir()

@@ -3,6 +3,8 @@ validate and plan with both places, before anything runs."""
 
 from __future__ import annotations
 
+import pytest
+
 SPECS = """
 apiVersion: taskform/v1
 kind: Pipeline
@@ -39,6 +41,7 @@ def test_validate_names_both_places_of_each_name_taken_twice(ws):
         "pipeline.one.web (specs/main.yaml:6:5) claims too\n")
 
 
+@pytest.mark.docker  # the plan fingerprints the docker_run steps, which asks the engine
 def test_plan_sees_a_name_that_a_template_makes_the_same(ws):
     ws.write("taskform.yaml", "variables: {name: other}\n")
     ws.spec(SPECS.replace("container_name: web}}\n    other", "container_name: solo}}\n    other")
