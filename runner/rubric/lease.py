@@ -30,6 +30,19 @@ from runner.rubric.lockdown import LOCKED_DOWN_FLAGS, harness_problems, lockdown
 from runner.vocabulary import UNKNOWN
 
 
+def wait_slice(call: Call, stopping: threading.Event, poll: float, timed_out: str) -> float:
+    """How long a grading waiting for a container may sleep before looking again; raise
+    Cancelled, NotStarted (the run is stopping: it has not begun) or StepTimeout(`timed_out`)."""
+    if call.cancelled.is_set():
+        raise Cancelled(call.what)
+    if stopping.is_set():
+        raise NotStarted(call.what)
+    remaining = call.remaining()
+    if remaining is not None and remaining <= 0:
+        raise StepTimeout(timed_out)
+    return poll if remaining is None else min(poll, remaining)
+
+
 @dataclass(frozen=True)
 class Member:
     """A container lent for one grading, with the engine it runs on (`where`: that engine's
@@ -134,15 +147,9 @@ class PoolLease:
         gives up (NotStarted) when the run begins stopping."""
         with self._cond:
             while (member := self.try_acquire()) is None:
-                if call.cancelled.is_set():
-                    raise Cancelled(call.what)
-                if stopping.is_set():  # first Ctrl-C or --fail-fast: it has not begun
-                    raise NotStarted(call.what)
-                remaining = call.remaining()
-                if remaining is not None and remaining <= 0:
-                    raise StepTimeout(f"no container of pool {self.pool} became free before the "
-                                      "step's timeout")
-                self._cond.wait(timeout=0.1 if remaining is None else min(0.1, remaining))
+                self._cond.wait(timeout=wait_slice(
+                    call, stopping, 0.1, f"no container of pool {self.pool} became free before "
+                    "the step's timeout"))
             return member
 
     def release(self, member: Member) -> None:

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from runner.connections import Connections
-from runner.errors import Cancelled, NotStarted, StepFailed, StepTimeout
+from runner.errors import StepFailed
 from runner.providers.call import Call
 from runner.providers.docker.containers import KEEP_ALIVE
 from runner.providers.docker.engine import ContainerInfo, DockerEngine
@@ -35,7 +35,7 @@ from runner.providers.docker.labels import LABEL_RUN, LABEL_SANDBOX, Owner
 from runner.providers.docker.open_exec import OpenProcess
 from runner.providers.docker.script import RECEIVER
 from runner.rubric.demand import Demand, NotBegun
-from runner.rubric.lease import Member, inspect_member
+from runner.rubric.lease import Member, inspect_member, wait_slice
 
 TMPFS = {"/tmp": "rw,exec,nosuid,nodev,mode=1777", "/var/tmp": "rw,nosuid,nodev,mode=1777",
          "/run": "rw,nosuid,nodev,mode=755", "/run/lock": "rw,nosuid,nodev,mode=1777"}
@@ -96,15 +96,9 @@ class SandboxSupplier:
             self._demand.waiting += 1
             try:
                 while (member := self._lend(waiting=True)) is None:
-                    if call.cancelled.is_set():
-                        raise Cancelled(call.what)
-                    if stopping.is_set():
-                        raise NotStarted(call.what)
-                    remaining = call.remaining()
-                    if remaining is not None and remaining <= 0:
-                        raise StepTimeout(f"no fresh sandbox of pool {self.pool} was ready "
-                                          "before the step's timeout")
-                    self._cond.wait(timeout=0.1 if remaining is None else min(0.1, remaining))
+                    self._cond.wait(timeout=wait_slice(
+                        call, stopping, 0.1, f"no fresh sandbox of pool {self.pool} was ready "
+                        "before the step's timeout"))
                 return member
             finally:
                 self._demand.waiting -= 1

@@ -15,11 +15,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 
-from runner.errors import Cancelled, NotStarted, ProviderError, StepFailed, StepTimeout
+from runner.errors import ProviderError, StepFailed
 from runner.providers.call import Call
 from runner.providers.docker.labels import Owner
 from runner.rubric.grading import EngineLost, Place
-from runner.rubric.lease import Member
+from runner.rubric.lease import Member, wait_slice
 
 Log = Callable[[str], None]
 POLL_SECONDS = 0.05
@@ -81,15 +81,9 @@ class Spanning:
 
     def acquire(self, call: Call, stopping: threading.Event) -> Member:
         while (member := self.try_acquire()) is None:
-            if call.cancelled.is_set():
-                raise Cancelled(call.what)
-            if stopping.is_set():
-                raise NotStarted(call.what)
-            remaining = call.remaining()
-            if remaining is not None and remaining <= 0:
-                raise StepTimeout(f"no container of pool {self.pool} became ready on any of its "
-                                  "engines before the step's timeout")
-            time.sleep(POLL_SECONDS if remaining is None else min(POLL_SECONDS, remaining))
+            time.sleep(wait_slice(call, stopping, POLL_SECONDS, f"no container of pool "
+                                  f"{self.pool} became ready on any of its engines before the "
+                                  "step's timeout"))
         return member
 
     def release(self, member: Member) -> None:
