@@ -6,11 +6,14 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from runner.apply import ApplyReport, Executor, Progress
 from runner.kinds.registry import KINDS
+from runner.planning.reuse import MEMO
 from runner.redact import Redactor
+from runner.state.base import Event
 from runner.vocabulary import Action, RecordStatus, RunStatus, StepStatus
 
 if TYPE_CHECKING:
@@ -54,11 +57,6 @@ def refresh_memos(state: StateStore, planned: Planned, run_id: str) -> int:
     code was upgraded, say) the memo this plan computed, so later plans take their rendering
     from the record again instead of rendering them on every plan until they change. Only the
     memo changes: the plan found the rest of the fingerprint equal. Returns how many."""
-    from dataclasses import replace
-
-    from runner.planning.reuse import MEMO
-    from runner.state.base import Event
-
     refreshed = 0
     for change in planned.plan.changes:
         memo = change.fingerprint.get(MEMO) if change.fingerprint else None
