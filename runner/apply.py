@@ -374,6 +374,16 @@ class Executor:
             self.state.append(Event(run_id=self.run_id, event="retire", address=address,
                                     message=self.redactor.text(message)))
 
+    def _refreshed(self, change: Change, result: StepResult) -> Record | None:
+        """The record of a deferred change that turned out unchanged, with the memos this apply
+        computed when they differ: a dependency's outputs changed where the step does not look
+        (a pool's containers, not its image), so its expansion memo must follow them, or every
+        later plan expands it again."""
+        prior = self.records.get(change.address)
+        if result.status != StepStatus.UNCHANGED or prior is None or not result.fingerprint:
+            return None
+        return journal.with_memos(prior, result.fingerprint)
+
     def _commit(self, change: Change, result: StepResult, outcome: Outcome) -> None:
         event = Event(run_id=self.run_id, event=result.status, address=change.address,
                       message=outcome.message,
@@ -383,7 +393,12 @@ class Executor:
                           **result.data}))
         if result.status in (StepStatus.BLOCKED, StepStatus.UNCHANGED, StepStatus.NOT_STARTED) or (
                 result.status == StepStatus.CANCELLED and change.action is Action.DESTROY):
-            self.state.append(event)
+            refreshed = self._refreshed(change, result)
+            if refreshed is None:
+                self.state.append(event)
+            else:
+                self.state.commit(refreshed, event)
+                self.records[change.address] = refreshed
             if result.status == StepStatus.UNCHANGED:
                 self.fresh[change.address] = result.outputs
             return

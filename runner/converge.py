@@ -6,11 +6,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from runner import journal
 from runner.apply import ApplyReport, Executor, Progress
+from runner.fingerprint import OUTPUTS_MEMO, digest
 from runner.kinds.registry import KINDS
+from runner.planning.expansion_reuse import expansion_memos
 from runner.planning.reuse import MEMO
 from runner.redact import Redactor
 from runner.state.base import Event
@@ -18,6 +20,7 @@ from runner.vocabulary import Action, RecordStatus, RunStatus, StepStatus
 
 if TYPE_CHECKING:
     from runner.connections import Connections
+    from runner.plan import Change
     from runner.planning import Planned
     from runner.run import Run
     from runner.state.base import Record, StateStore
@@ -35,7 +38,7 @@ def converge(ws: Workspace, state: StateStore, connections: Connections, planned
     """Apply `planned` and set the run's status and summary. A plan without changes is a
     successful run that did nothing."""
     if not planned.plan.has_changes:
-        refresh_memos(state, planned, run.run_id)
+        refresh_memos(ws, state, planned, run.run_id)
         run.status = RunStatus.OK
         return ApplyReport()
     executor = Executor(ws, state, connections, planned.plan, planned.resources, planned.records,
@@ -46,28 +49,56 @@ def converge(ws: Workspace, state: StateStore, connections: Connections, planned
     with guard:
         report = executor.run()
     if not report.interrupted:
-        refresh_memos(state, planned, run.run_id)
+        refresh_memos(ws, state, planned, run.run_id)
     run.summary = report.summary()
     run.status = report.run_status
     return report
 
 
-def refresh_memos(state: StateStore, planned: Planned, run_id: str) -> int:
-    """Give unchanged resources whose record's memo no longer matches (taskform's rendering
-    code was upgraded, say) the memo this plan computed, so later plans take their rendering
-    from the record again instead of rendering them on every plan until they change. Only the
-    memo changes: the plan found the rest of the fingerprint equal. Returns how many."""
+def refresh_memos(ws: Workspace, state: StateStore, planned: Planned, run_id: str) -> int:
+    """Give unchanged resources whose record's memos no longer match the memos this plan found
+    (taskform's rendering code was upgraded, say, or a pool's containers were replaced under a
+    grading set that looks only at its image), so later plans take their rendering and their
+    expansion from the record again instead of redoing them on every plan until they change.
+    Only memos change: the plan found the rest of the fingerprint equal. Returns how many."""
+    unchanged = {c.address for c in planned.plan.changes if c.action is Action.NOOP}
     refreshed = 0
     for change in planned.plan.changes:
-        memo = change.fingerprint.get(MEMO) if change.fingerprint else None
         record = planned.records.get(change.address)
-        if change.action is not Action.NOOP or memo is None or record is None \
-                or record.status != RecordStatus.OK or record.fingerprint.get(MEMO) == memo:
+        if change.address not in unchanged or record is None or record.status != RecordStatus.OK:
             continue
-        state.commit(replace(record, fingerprint={**record.fingerprint, MEMO: memo}),
-                     Event(run_id=run_id, event="memo-refreshed", address=change.address))
-        refreshed += 1
+        memos = _expansion_memos(ws, planned, change, unchanged)
+        memo = change.fingerprint.get(MEMO) if change.fingerprint else None
+        if memo is not None:
+            memos[MEMO] = memo
+        updated = journal.with_memos(record, memos)
+        if updated is not None:
+            state.commit(updated, Event(run_id=run_id, event="memo-refreshed",
+                                        address=change.address))
+            refreshed += 1
     return refreshed
+
+
+def _expansion_memos(ws: Workspace, planned: Planned, change: Change,
+                     unchanged: set[str]) -> dict[str, str]:
+    """The expansion memos of a parent this plan expanded again and found unchanged with every
+    child (what it read is what it carries; the outputs it depends on are as recorded)."""
+    resource = planned.resources.get(change.address)
+    if resource is None or resource.expansion_reads is None or change.fingerprint is None \
+            or MEMO not in change.fingerprint:
+        return {}
+    if any(r.parent == resource.address and a not in unchanged
+           for a, r in planned.resources.items()):
+        return {}
+    records = planned.records
+
+    def recorded_digest(dep: str) -> str | None:
+        record = records.get(dep)
+        if record is None or record.status == RecordStatus.FAILED:
+            return None
+        return record.fingerprint.get(OUTPUTS_MEMO) or digest(record.outputs)
+
+    return expansion_memos(ws, resource, change.fingerprint[MEMO], recorded_digest)
 
 
 def kind_summaries(read_records: Callable[[], Mapping[str, Record]], report: ApplyReport,

@@ -47,3 +47,13 @@ def failure(change: Change, outcome: Outcome, resource: Resource | None, prior: 
                        labels=dict(resource.labels), prevent_destroy=resource.prevent_destroy)
     return replace(base, status=RecordStatus.FAILED, error=outcome.message,
                    output=outcome.output or None, run_id=run_id, updated_at=ts)
+
+
+def with_memos(prior: Record, memos: dict[str, str]) -> Record | None:
+    """`prior` with these memo components (how a rendering or an expansion can be taken from the
+    record next time), or None when it already has them. Only for a fingerprint found equal on
+    everything else: a memo never decides a result."""
+    given = {k: v for k, v in memos.items() if k.startswith("memo:") and k != OUTPUTS_MEMO}
+    if all(prior.fingerprint.get(k) == v for k, v in given.items()):
+        return None
+    return replace(prior, fingerprint={**prior.fingerprint, **given})

@@ -4,7 +4,6 @@ decide `when`. Fingerprints may read files and ask connections: this is I/O, not
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -16,13 +15,7 @@ from runner.fingerprint import OUTPUTS_MEMO, digest, settings_components
 from runner.kinds.contract import Can, Context
 from runner.kinds.registry import KINDS
 from runner.plan import Evaluated
-from runner.planning.expansion_reuse import (
-    EXPANSION_MEMO,
-    EXPANSION_READS,
-    expansion_digest,
-    own_dependencies,
-    reads_seen,
-)
+from runner.planning.expansion_reuse import expansion_memos, reads_seen
 from runner.planning.reuse import MEMO, inputs_digest, is_exact, reads, rendering_code
 from runner.resource import Resource
 from runner.spec.budget import Budget
@@ -138,11 +131,7 @@ class Evaluator:
         paths = [path for path, _ in seen]
         if reads_seen(self.ws, paths) != seen:
             return {}  # changed since it expanded: the next plan must expand again
-        own, _ = own_dependencies(resource.address, tuple(str(d) for d in resource.depends_on))
-        found = expansion_digest(self.ws, self.memo(resource), own, self.output_digest, seen)
-        if found is None:
-            return {}
-        return {EXPANSION_MEMO: found, EXPANSION_READS: json.dumps(paths)}
+        return expansion_memos(self.ws, resource, self.memo(resource), self.output_digest)
 
     def _fingerprint(self, resource: Resource, rendered: Any,
                      known: Mapping[str, str] | None = None) -> dict[str, str] | None:

@@ -100,6 +100,20 @@ def expansion_digest(ws: Workspace, parent_memo: str | None, own_deps: list[str]
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def expansion_memos(ws: Workspace, resource: Resource, parent_memo: str | None,
+                    output_digest: Callable[[str], str | None]) -> dict[str, str]:
+    """`memo:expansion` and `memo:expansion-reads` for a parent expanded with the reads it
+    carries (`Resource.expansion_reads`); empty when something is not known."""
+    seen = resource.expansion_reads
+    if seen is None:
+        return {}
+    own, _ = own_dependencies(resource.address, tuple(str(d) for d in resource.depends_on))
+    found = expansion_digest(ws, parent_memo, own, output_digest, seen)
+    if found is None:
+        return {}
+    return {EXPANSION_MEMO: found, EXPANSION_READS: json.dumps([path for path, _ in seen])}
+
+
 def own_dependencies(address: Address, depends_on: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """A parent's dependencies split into its own and its children (listed after them)."""
     mine = str(address)

@@ -163,6 +163,74 @@ def test_a_read_file_swapped_for_a_link_out_of_the_workspace_is_refused(graded, 
     assert "Traceback" not in result.output
 
 
+class ImageOnlyFolderKind(FolderKind):
+    """As `folder`, but like a grading set with its pool: expands after its dependency applies,
+    and only part of that dependency's outputs (none here: a pool's image, not its
+    containers) decides it."""
+
+    name = "image_only_folder"
+
+    def expansion_reads(self, settings: Any, dependency: str) -> bool:
+        return True
+
+    def dependency_view(self, ctx: Context, settings: Any, dependency: str, outputs: Any) -> Any:
+        return {}
+
+
+def test_a_dependency_s_outputs_that_it_does_not_look_at_still_renew_its_expansion_memo(
+        ws, monkeypatch):
+    register(monkeypatch, ImageOnlyFolderKind(), Can.EXPAND, Can.DEFER_EXPANSION,
+             Can.NARROW_DEPENDENCIES, reuse_expansion=True)
+    ws.write("files/a.txt", "A")
+    specs(ws, source="one")
+    ws.write("specs/main.yaml", (ws.root / "specs/main.yaml").read_text().replace(
+        "folder:", "image_only_folder:"))
+    applied(ws)
+    assert expansions_of_plan(ws)[0] == 0
+    # the pool's containers replaced, its image the same: the set is deferred, then unchanged
+    ws.write("specs/main.yaml", (ws.root / "specs/main.yaml").read_text().replace(
+        "input: one", "input: two"))
+    FolderKind.expansions = 0
+    result = ws.cli("apply", "-auto-approve")
+    assert result.exit_code == 0, result.output
+    assert FolderKind.expansions == 1  # during apply, once its dependency was applied
+    state = ws.state()
+    assert [e.event for e in state.events(address="pipeline.p.each")][-1] == "unchanged"
+    # the record carries the memo of the expansion it now stands for
+    assert expansions_of_plan(ws) == (0, "No changes. 3 resources match the specs.\n")
+
+
+def test_an_apply_without_changes_renews_a_stale_expansion_memo(graded):
+    import sqlite3
+
+    # a state left by a taskform that did not renew it (or by a run that ended in between)
+    with sqlite3.connect(graded.root / ".taskform" / "state.db") as db:
+        db.execute("""UPDATE resources SET fingerprint = json_set(fingerprint,
+                      '$."memo:expansion"', 'stale') WHERE address = 'pipeline.p.each'""")
+    assert expansions_of_plan(graded) == (1, "No changes. 4 resources match the specs.\n")
+    result = graded.cli("apply", "-auto-approve")
+    assert (result.exit_code, result.output) == (0, "No changes. 4 resources match the specs.\n")
+    events = graded.state().events(address="pipeline.p.each")
+    assert [e.event for e in events][-1] == "memo-refreshed"
+    assert expansions_of_plan(graded) == (0, "No changes. 4 resources match the specs.\n")
+    result = graded.cli("apply", "-auto-approve")
+    assert [e.event for e in graded.state().events(address="pipeline.p.each")] == \
+        [e.event for e in events]  # nothing more to renew
+
+
+def test_a_stale_expansion_memo_is_not_renewed_while_a_child_changes(graded):
+    import sqlite3
+
+    with sqlite3.connect(graded.root / ".taskform" / "state.db") as db:
+        db.execute("""UPDATE resources SET fingerprint = json_set(fingerprint,
+                      '$."memo:expansion"', 'stale') WHERE address = 'pipeline.p.each'""")
+    graded.write("files/b.txt", "B2")
+    applied(graded)
+    record = graded.state().records()["pipeline.p.each"]
+    assert record.fingerprint[EXPANSION_MEMO] != "stale"  # applied: the new expansion's memo
+    assert expansions_of_plan(graded)[0] == 0
+
+
 def test_a_parent_with_templates_always_expands(ws):
     ws.write("files/a.txt", "A")
     specs(ws, '{path: files, prefix: "{{ steps.source.value }}"}')
