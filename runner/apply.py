@@ -21,13 +21,12 @@ from runner.errors import TaskformError
 from runner.kinds.contract import Can
 from runner.kinds.registry import KINDS, replaces_on_change
 from runner.plan import Change, Plan
-from runner.planning import recorded_outputs
-from runner.planning.evaluate import Evaluator
+from runner.planning.evaluate import Evaluator, RecordedOutputs
 from runner.redact import Redactor
 from runner.resource import Resource
 from runner.retirement import Retirements, Retiring, retire
-from runner.state.base import Event, Record, StateStore, now_iso
-from runner.state.facts import INTENTS, StoredFacts
+from runner.state.base import INTENTS, Event, Record, StateStore, now_iso
+from runner.state.facts import StoredFacts
 from runner.step import StepResult, StepRun
 from runner.vocabulary import Action, Outcome, RunStatus, StepStatus
 from runner.workspace import Workspace
@@ -121,7 +120,7 @@ class Executor:
         self.parallelism, self.fail_fast, self.saved_plan = parallelism, fail_fast, saved_plan
         self.clock = clock
         self.fresh: dict[str, Any] = {}  # outputs made in this run (unredacted, memory only)
-        base = recorded_outputs(self.records)
+        base = RecordedOutputs(self.records)
         self.evaluator = Evaluator(ws, connections,
                                    lambda a: self.fresh[a] if a in self.fresh else base(a),
                                    redact=redactor.value, recorded=records,

@@ -95,6 +95,12 @@ class Workspace:
         return int(self.settings["parallelism"])
 
     @property
+    def docker_host(self) -> str | None:
+        """`docker.host`: the engine the Docker kinds use (None: DOCKER_HOST, else the socket)."""
+        host = self.settings["docker"]["host"]
+        return None if host is None else str(host)
+
+    @property
     def state_backend(self) -> str:
         return str(self.settings["state"]["backend"])
 

@@ -23,15 +23,14 @@ def graph(app: App, fmt: str) -> None:
     """Print the dependency graph, expansions included (edges point from a dependency to what
     depends on it)."""
     from runner.graph import Graph
-    from runner.planning import recorded_outputs
-    from runner.planning.evaluate import Evaluator
+    from runner.planning.evaluate import Evaluator, RecordedOutputs
     from runner.planning.expand import expand_all
     from runner.spec.load import load_specs
 
     ws = app.workspace
     specs = load_specs(ws)
     with _read_only_state(app) as (records, facts, connections):
-        evaluator = Evaluator(ws, connections, recorded_outputs(records), recorded=records,
+        evaluator = Evaluator(ws, connections, RecordedOutputs(records), recorded=records,
                               facts=facts)
         resources = expand_all(specs.resources, evaluator)
     g = Graph({a: [str(d) for d in r.depends_on] for a, r in resources.items()})

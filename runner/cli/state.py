@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 import click
@@ -52,7 +53,7 @@ def show(app: App, address: str, events: int, as_json: bool) -> None:
         history = st.events(address=address, limit=events)
     if record is None:
         raise click.ClickException(f"{address} is not in the state (see `taskform state list`)")
-    data = {**record.__dict__, "depends_on": list(record.depends_on),
+    data = {**asdict(record), "depends_on": list(record.depends_on),
             "events": [e.__dict__ for e in history]}
     if as_json:
         echo_json(data)

@@ -104,8 +104,9 @@ class Context:
         # imported here: a plan that meets no Docker step need not load the door
         from runner.providers.docker.engine import DockerEngine, engine_address
 
-        address = engine_address(self.workspace.config.docker.host)
-        size = max(10, self.workspace.config.parallelism + 4)
+        # the plain settings, not the models: a plan that meets a Docker step need not load them
+        address = engine_address(self.workspace.docker_host)
+        size = max(10, self.workspace.parallelism + 4)
         return self.connections.get("docker", address, lambda: DockerEngine(address, size))
 
     def object_name(self, suffix: str = "") -> str:

@@ -15,18 +15,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
 from runner.address import NAME_PATTERN
-from runner.deploy.endpoint import Droplet
-from runner.deploy.engines import droplet_engine
 from runner.errors import StepFailed
 from runner.kinds.base import BaseKind, Context, Settings
-from runner.providers.docker.engine import DockerEngine
 from runner.providers.docker.images import send_image
 from runner.state.base import Record
+
+if TYPE_CHECKING:
+    from runner.providers.docker.engine import DockerEngine
 
 LOCAL = "local"
 REACH = ("address", "port", "user", "host_key")  # what of a droplet decides where a step runs
@@ -73,8 +73,12 @@ def engine(ctx: Context, name: str | None) -> DockerEngine:
     if is_local(name):
         return ctx.docker()
     assert name is not None
+    # here: a plan whose steps all use the local engine need not load the droplet door (SSH)
+    from runner.deploy.endpoint import Droplet
+    from runner.deploy.engines import droplet_engine
+
     droplet = Droplet.from_outputs(name, ctx.outputs(f"droplet.{name}"))
-    size = max(10, ctx.workspace.config.parallelism + 4)
+    size = max(10, ctx.workspace.parallelism + 4)
     return droplet_engine(ctx.workspace, ctx.connections, droplet, size)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
 
 from runner.address import Address, parse_address
 from runner.connections import Connections
@@ -13,7 +12,7 @@ from runner.errors import PlanError
 from runner.kinds.contract import Can
 from runner.kinds.registry import KINDS, replaces_on_change
 from runner.plan import Change, Evaluated, Plan, PlanOptions, plan
-from runner.planning.evaluate import Evaluator
+from runner.planning.evaluate import Evaluator, RecordedOutputs
 from runner.planning.expand import check_references, expand_all
 from runner.planning.observe import observe_all
 from runner.planning.paths import linked_out
@@ -21,9 +20,9 @@ from runner.redact import Redactor
 from runner.resource import Resource
 from runner.spec.claims import claim_conflicts
 from runner.spec.load import Specs, load_specs
-from runner.state.base import Record, StateStore, holder_is_gone
-from runner.state.facts import INTENTS, StoredFacts
-from runner.vocabulary import UNKNOWN, Observation, RecordStatus
+from runner.state.base import INTENTS, Record, StateStore, holder_is_gone
+from runner.state.facts import StoredFacts
+from runner.vocabulary import Observation
 from runner.workspace import Workspace
 
 
@@ -37,22 +36,13 @@ class Planned:
     records: dict[str, Record]
 
 
-def recorded_outputs(records: dict[str, Record]) -> Any:
-    def outputs(address: str) -> Any:
-        record = records.get(address)
-        if record is None or record.status == RecordStatus.FAILED:
-            return UNKNOWN
-        return record.outputs
-    return outputs
-
-
 def make_plan(ws: Workspace, state: StateStore, connections: Connections, options: PlanOptions,
               refresh: bool = True, specs: Specs | None = None) -> Planned:
     specs = specs or load_specs(ws)
     records = state.records()
     check_known_kinds(records)
     serial = state.serial()
-    evaluator = Evaluator(ws, connections, recorded_outputs(records), recorded=records,
+    evaluator = Evaluator(ws, connections, RecordedOutputs(records), recorded=records,
                           facts=StoredFacts(state), planning=True, refresh=refresh,
                           always_render=lambda a: _matches(a, options.replace))
     if options.destroy_all:
@@ -198,7 +188,7 @@ def load_saved(ws: Workspace, state: StateStore, connections: Connections, saved
     check_fresh(saved, state.serial(), specs.digest)
     records = state.records()
     check_known_kinds(records)
-    evaluator = Evaluator(ws, connections, recorded_outputs(records), recorded=records,
+    evaluator = Evaluator(ws, connections, RecordedOutputs(records), recorded=records,
                           facts=StoredFacts(state))
     resources = expand_all(specs.resources, evaluator)
     return Planned(plan=saved, specs=specs, resources=resources, records=records)

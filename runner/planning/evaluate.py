@@ -37,6 +37,20 @@ if TYPE_CHECKING:
     from pydantic import ValidationError
 
 
+class RecordedOutputs:
+    """The outputs a plan knows: each resource's as recorded, UNKNOWN for one not recorded or
+    whose last apply failed."""
+
+    def __init__(self, records: Mapping[str, Record]):
+        self.records = records
+
+    def __call__(self, address: str) -> Any:
+        record = self.records.get(address)
+        if record is None or record.status == RecordStatus.FAILED:
+            return UNKNOWN
+        return record.outputs
+
+
 class Evaluator:
     """Renders and fingerprints resources given the outputs known so far."""
 
@@ -50,6 +64,10 @@ class Evaluator:
         self.connections = connections
         self.outputs = outputs
         self.recorded: Mapping[str, Record] = recorded if recorded is not None else {}
+        # outputs are the records' own: a dependency's digest is its record's memo, and its
+        # outputs need not even be decoded (5,000 graded cells' outputs, for one parent's check)
+        self._outputs_recorded = isinstance(outputs, RecordedOutputs) \
+            and outputs.records is self.recorded
         self.redact = redact  # dependency outputs are fingerprinted as the state stores them
         self.secret_names = secret_variables(ws)  # their values never enter a memo
         self.always_render = always_render  # e.g. what -replace names: shown freshly rendered
@@ -247,10 +265,16 @@ class Evaluator:
     def output_digest(self, address: str) -> str | None:
         """`digest(redact(outputs))` of a resource's outputs known now; None when they are not
         known yet. Recorded outputs carry it in their record (`memo:outputs`)."""
+        record = self.recorded.get(address)
+        if self._outputs_recorded:
+            if record is None or record.status == RecordStatus.FAILED:
+                return None  # its outputs are UNKNOWN
+            stored = record.fingerprint.get(OUTPUTS_MEMO)
+            if stored is not None:
+                return stored
         outputs = self.outputs(address)
         if outputs is UNKNOWN:
             return None
-        record = self.recorded.get(address)
         if record is not None and outputs is record.outputs:
             stored = record.fingerprint.get(OUTPUTS_MEMO)
             if stored is not None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from runner.errors import StateError, StateLocked
 
@@ -21,6 +22,12 @@ def _iso(ts: float) -> str:
     # early, and times of one run must keep their order
     ms = int(ts * 1000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
+
+
+# facts kept by apply itself: {"run", "action", "since"} of a change whose kind began to act,
+# settled by the commit (or removal) of that address; one left behind means that run died in
+# the middle of it
+INTENTS = "taskform.intent"
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,31 @@ class Record:
     run_id: str = ""
     created_at: str = ""
     updated_at: str = ""
+
+    if not TYPE_CHECKING:  # hidden from mypy: a typo'd attribute stays an error there
+
+        def __getattr__(self, name: str) -> Any:
+            # only reached for `outputs` left as stored JSON by `stored_record`
+            text = self.__dict__.get("_outputs_json") if name == "outputs" else None
+            if text is None:
+                raise AttributeError(f"'Record' object has no attribute {name!r}")
+            value = json.loads(text)
+            object.__setattr__(self, "outputs", value)  # two threads at once: equal values
+            return value
+
+
+_STORED = frozenset(f for f in Record.__dataclass_fields__ if f != "outputs")
+
+
+def stored_record(outputs_json: str, **fields: Any) -> Record:
+    """A record as a backend read it, its outputs kept as the stored JSON text until something
+    reads them: a plan reads few (a graded set's 5,000 cells are planned from their
+    fingerprints and settings), and decoding them all is a third of reading the state."""
+    if fields.keys() != _STORED:
+        raise TypeError(f"stored_record needs exactly {sorted(_STORED)}")
+    record = object.__new__(Record)
+    record.__dict__.update(fields, _outputs_json=outputs_json)
+    return record
 
 
 @dataclass(frozen=True)
@@ -243,6 +275,7 @@ class StateStore(Protocol):
 
     def records(self) -> dict[str, Record]: ...
     def serial(self) -> int: ...
+    # commit and remove settle the address's intent (INTENTS) in the same transaction
     def commit(self, record: Record, event: Event) -> None: ...
     def remove(self, address: str, event: Event) -> None: ...
     def append(self, event: Event) -> None: ...

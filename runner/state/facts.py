@@ -18,9 +18,6 @@ from runner.state.base import Event, StateStore
 POOL_NEXT_ID = "task_pool.next_id"          # int: the next id a task pool hands out
 ACCEPTED_SCENARIOS = "scenario_set.accepted"  # {"generation", "accepted"}: not paid for twice
 IMPORTED_FILES = "taskform.imported_file"   # key: a side file's path; value: its sha256
-# kept by apply itself: {"run", "action", "since"} of a change whose kind began to act; a
-# commit by that run after `since` settles it, otherwise the run died in the middle
-INTENTS = "taskform.intent"
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$")
 _Bring = Callable[[StateStore, str, dict[str, Any], Event], None]

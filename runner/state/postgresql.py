@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from runner.state.base import (
+    INTENTS,
     Event,
     LockInfo,
     Record,
@@ -23,6 +24,7 @@ from runner.state.base import (
     ids_event,
     now_iso,
     stored_id,
+    stored_record,
 )
 from runner.state.postgresql_dump import dump_workspace, dumps, restore_workspace, text
 from runner.state.postgresql_link import Link, Lost, talking
@@ -33,10 +35,10 @@ if TYPE_CHECKING:
     from runner.workspace import Workspace
     from runner.workspace_config import StateSettings
 
-_RECORD = ("address, kind, status, '[' || fingerprint || ',' || settings || ',' || outputs || "
-           "',' || depends_on || ',' || labels || ',' || coalesce(error, 'null') || ',' || "
+_RECORD = ("address, kind, status, '[' || fingerprint || ',' || settings || ',' || "
+           "depends_on || ',' || labels || ',' || coalesce(error, 'null') || ',' || "
            "coalesce(output, 'null') || ']', parent, prevent_destroy, run_id, created_at, "
-           "updated_at")
+           "updated_at, outputs")
 _COLUMNS = ("kind, status, fingerprint, settings, outputs, depends_on, parent, prevent_destroy, "
             "labels, error, output, run_id, updated_at")
 _UPDATE = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS.split(", "))  # created_at stays
@@ -116,11 +118,13 @@ class PostgresState:
         loads = json.loads
         out = {}
         for r in rows:
-            fingerprint, settings, outputs, depends_on, labels, error, output = loads(r[3])
-            out[r[0]] = Record(address=r[0], kind=r[1], status=r[2], fingerprint=fingerprint,
-                               settings=settings, outputs=outputs, depends_on=tuple(depends_on),
-                               parent=r[4], prevent_destroy=r[5], labels=labels, error=error,
-                               output=output, run_id=r[6], created_at=r[7], updated_at=r[8])
+            fingerprint, settings, depends_on, labels, error, output = loads(r[3])
+            out[r[0]] = stored_record(r[9], address=r[0], kind=r[1], status=r[2],
+                                      fingerprint=fingerprint, settings=settings,
+                                      depends_on=tuple(depends_on), parent=r[4],
+                                      prevent_destroy=r[5], labels=labels, error=error,
+                                      output=output, run_id=r[6], created_at=r[7],
+                                      updated_at=r[8])
         return out
 
     def serial(self) -> int:
@@ -134,19 +138,29 @@ class PostgresState:
             conn.execute(
                 f"WITH r AS (INSERT INTO {self.s}.resources (workspace, address, created_at, "
                 f"{_COLUMNS}) VALUES ({', '.join(['%s'] * 16)}) ON CONFLICT (workspace, address) "
-                f"DO UPDATE SET {_UPDATE}), e AS ({self._event_insert()}) {self._bump()}",
+                f"DO UPDATE SET {_UPDATE}), i AS ({self._settle()}), e AS ("
+                f"{self._event_insert()}) {self._bump()}",
                 (self.workspace, record.address, record.created_at or record.updated_at,
                  record.kind, record.status, dumps(record.fingerprint), dumps(record.settings),
                  dumps(record.outputs), dumps(list(record.depends_on)), record.parent,
                  record.prevent_destroy, dumps(record.labels), text(record.error),
                  text(record.output), record.run_id, record.updated_at,
+                 self.workspace, INTENTS, record.address,
                  *self._event_values(event), self.workspace))
 
     def remove(self, address: str, event: Event) -> None:
         with self._talk(f"forgetting {address}", writes=True) as conn:
             conn.execute(f"WITH r AS (DELETE FROM {self.s}.resources WHERE workspace = %s AND "
-                         f"address = %s), e AS ({self._event_insert()}) {self._bump()}",
-                         (self.workspace, address, *self._event_values(event), self.workspace))
+                         f"address = %s), i AS ({self._settle()}), e AS ("
+                         f"{self._event_insert()}) {self._bump()}",
+                         (self.workspace, address, self.workspace, INTENTS, address,
+                          *self._event_values(event), self.workspace))
+
+    def _settle(self) -> str:
+        """The statement that settles an address's intent (parameters: workspace, INTENTS,
+        the address), run with its commit or removal."""
+        return (f"DELETE FROM {self.s}.facts WHERE workspace = %s AND namespace = %s AND "
+                "key = %s")
 
     def _bump(self) -> str:
         return (f"INSERT INTO {self.s}.workspaces AS w (name, serial) VALUES (%s, 1) "

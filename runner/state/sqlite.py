@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from runner.errors import StateError, StateLocked
 from runner.state.base import (
+    INTENTS,
     Event,
     LockInfo,
     Record,
@@ -28,6 +29,7 @@ from runner.state.base import (
     ids_event,
     now_iso,
     stored_id,
+    stored_record,
 )
 from runner.state.sqlite_dump import dump_file, restore_file
 from runner.state.sqlite_schema import MIGRATIONS
@@ -129,17 +131,18 @@ class SqliteState:
         with self._lock:
             rows = self.conn.execute(
                 "SELECT address, kind, status, '[' || fingerprint || ',' || settings || ',' || "
-                "outputs || ',' || depends_on || ',' || labels || ']', parent, prevent_destroy, "
-                "error, output, run_id, created_at, updated_at FROM resources").fetchall()
+                "depends_on || ',' || labels || ']', parent, prevent_destroy, error, output, "
+                "run_id, created_at, updated_at, outputs FROM resources").fetchall()
         loads = json.loads
         out = {}
         for r in rows:
-            fingerprint, settings, outputs, depends_on, labels = loads(r[3])
-            out[r[0]] = Record(address=r[0], kind=r[1], status=r[2], fingerprint=fingerprint,
-                               settings=settings, outputs=outputs, depends_on=tuple(depends_on),
-                               parent=r[4], prevent_destroy=bool(r[5]), labels=labels,
-                               error=r[6], output=r[7], run_id=r[8], created_at=r[9],
-                               updated_at=r[10])
+            fingerprint, settings, depends_on, labels = loads(r[3])
+            out[r[0]] = stored_record(r[11], address=r[0], kind=r[1], status=r[2],
+                                      fingerprint=fingerprint, settings=settings,
+                                      depends_on=tuple(depends_on), parent=r[4],
+                                      prevent_destroy=bool(r[5]), labels=labels, error=r[6],
+                                      output=r[7], run_id=r[8], created_at=r[9],
+                                      updated_at=r[10])
         return out
 
     def serial(self) -> int:
@@ -162,14 +165,19 @@ class SqliteState:
                  _dumps(record.settings), _dumps(record.outputs), _dumps(list(record.depends_on)),
                  record.parent, int(record.prevent_destroy), _dumps(record.labels), record.error,
                  record.output, record.run_id, record.created_at or record.updated_at, record.updated_at))
+            self._settle(record.address)
             self._insert_event(event)
             self._bump()
 
     def remove(self, address: str, event: Event) -> None:
         with self._transaction(fenced=True):
             self.conn.execute("DELETE FROM resources WHERE address=?", (address,))
+            self._settle(address)
             self._insert_event(event)
             self._bump()
+
+    def _settle(self, address: str) -> None:
+        self.conn.execute("DELETE FROM facts WHERE namespace=? AND key=?", (INTENTS, address))
 
     def _bump(self) -> None:
         self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='serial'")

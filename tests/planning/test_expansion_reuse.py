@@ -6,6 +6,7 @@ that failed. A parent whose settings hold templates always expands."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -89,6 +90,25 @@ def test_a_no_op_plan_takes_the_recorded_expansion(graded):
     assert expansions_of_plan(graded, "-refresh=false")[0] == 0
 
 
+def test_a_no_op_plan_decodes_no_recorded_child_s_outputs(graded):
+    from runner.connections import Connections
+    from runner.plan import PlanOptions
+    from runner.planning import make_plan
+    from runner.state import open_state
+    from runner.workspace import open_workspace
+
+    workspace = open_workspace(graded.root)
+    state = open_state(workspace)
+    try:
+        planned = make_plan(workspace, state, Connections(), PlanOptions())
+    finally:
+        state.close()
+    assert not planned.plan.has_changes
+    children = [r for r in planned.records.values() if r.parent == "pipeline.p.each"]
+    assert len(children) == 2
+    assert [c for c in children if "outputs" in vars(c)] == []  # their memos stood for them
+
+
 @pytest.mark.parametrize("change, shown", [
     (lambda ws: ws.write("files/b.txt", "B2"),
      '  ~ pipeline.p.each["b.txt"]  (value, update)\n'),
@@ -131,7 +151,7 @@ def test_a_replaced_child_or_a_failed_one_expands_again(graded):
     assert '-/+ pipeline.p.each["a.txt"]  (value, replace)' in output
     state = graded.state()
     record = state.records()['pipeline.p.each["b.txt"]']
-    state.commit(Record(**{**record.__dict__, "status": "failed", "error": "boom"}), _event())
+    state.commit(replace(record, status="failed", error="boom"), _event())
     count, output = expansions_of_plan(graded)
     assert count == 1
     assert '  ~ pipeline.p.each["b.txt"]  (value, update)\n      # the last apply failed: boom\n' \

@@ -24,7 +24,7 @@ from state_backends import (
 )
 
 from runner.errors import StateError, StateLocked
-from runner.state.base import Event, LockInfo, Record, RunInfo, new_lock_info
+from runner.state.base import INTENTS, Event, LockInfo, Record, RunInfo, new_lock_info
 
 NS = "task_pool.next_id"
 POOL = "task_pool.fastapi"
@@ -43,6 +43,22 @@ def done(address: str, run_id: str = "r1") -> Event:
 
 
 # -- records ------------------------------------------------------------------------------
+
+
+def test_a_record_s_outputs_are_decoded_when_read_and_it_behaves_as_written(
+        harness: Harness) -> None:
+    written = record("pipeline.p.a", outputs={"value": [1, 2.5, None, "ünï"], "n": {"x": True}})
+    harness.open().commit(written, done("pipeline.p.a"))
+    read = harness.open().records()["pipeline.p.a"]
+    assert "outputs" not in vars(read)  # kept as the stored text until something reads it
+    assert read.outputs == written.outputs
+    assert read.outputs is read.outputs  # decoded once
+    again = harness.open().records()["pipeline.p.a"]
+    assert again == written  # equality reads them too
+    assert replace(harness.open().records()["pipeline.p.a"], status="failed").outputs == \
+        written.outputs
+    with pytest.raises(AttributeError, match="'Record' object has no attribute 'outptus'"):
+        getattr(read, "outptus")
 
 
 def test_a_record_reads_back_with_every_field(harness: Harness) -> None:
@@ -301,6 +317,19 @@ def test_facts_of_a_namespace_are_listed_by_key(harness: Harness) -> None:
     assert harness.open().facts("taskform.intent") == {"pipeline.p.a": {"run": "r1"},
                                                        "pipeline.p.b": {"run": "r2"}}
     assert store.facts("nothing") == {}
+
+
+def test_a_commit_or_a_removal_settles_the_intent_of_its_address(harness: Harness) -> None:
+    store = harness.open()
+    for address in ("pipeline.p.a", "pipeline.p.b", "pipeline.p.c"):
+        store.set_fact(INTENTS, address, {"run": "r1"}, Event("r1", "started", address))
+    store.set_fact("other", "pipeline.p.a", 1, Event("r1", "fact"))
+    store.commit(record("pipeline.p.a"), done("pipeline.p.a"))
+    store.commit(record("pipeline.p.b"), done("pipeline.p.b"))
+    store.remove("pipeline.p.b", done("pipeline.p.b"))
+    reopened = harness.open()
+    assert reopened.facts(INTENTS) == {"pipeline.p.c": {"run": "r1"}}  # its run never settled it
+    assert reopened.fact("other", "pipeline.p.a") == 1  # only intents are settled
 
 
 # -- facts --------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ def test_a_state_goes_to_postgresql_to_another_name_and_back_losslessly(ws, post
     result = ws.cli("state", "migrate", "--to", postgres.url(), "--workspace", first,
                     "--write-config")
     assert (result.exit_code, result.output) == (0, (
-        f"Copied 3 records, 2 runs, 6 events and 3 facts (state version 6)\n"
+        f"Copied 3 records, 2 runs, 6 events and 2 facts (state version 6)\n"
         f"  from sqlite .taskform/state.db\n"
         f"  to   postgresql {postgres.url()} (workspace {first}, schema taskform).\n"
         "taskform.yaml now points at the copy; the source is left as it was.\n"))
