@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, model_validator
 
 from runner.kinds.base import Settings
-from runner.rubric.grading import Isolation, ResultsFormat
+from runner.rubric.model import Isolation, ResultsFormat
 from runner.rubric.parse import JSON_NAME, MARKDOWN_NAME
 from runner.rubric.patches import DEFAULT_PROTECTED
 from runner.rubric.score import ValidateSettings

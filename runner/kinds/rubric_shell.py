@@ -25,9 +25,9 @@ from runner.providers.docker.labels import Owner
 from runner.rubric.cache import cache_key
 from runner.rubric.evidence.commands import invocations
 from runner.rubric.evidence.model import Expectation
-from runner.rubric.grading import EngineLost, Grader, Isolation, Place, ResultsFormat, grade
+from runner.rubric.grading import EngineLost, Grader, Place, grade
 from runner.rubric.lease import lease, members_by_engine, pool_image_ids
-from runner.rubric.model import Criterion
+from runner.rubric.model import Criterion, Isolation, ResultsFormat
 from runner.rubric.outcome import refused
 from runner.rubric.patch_rules import PatchRules, refusal
 from runner.rubric.results import CHILD_KIND, grading_outputs

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from runner.address import Address, parse_address
 from runner.errors import TaskformError
 from runner.kinds.contract import file_digest
-from runner.resource import Resource
+from runner.resource import Resource, variant
 from runner.spec.cachestore import code_digest
 from runner.state.base import Record
 from runner.vocabulary import RecordStatus
@@ -152,6 +152,9 @@ def recorded_children(resource: Resource, recorded: Mapping[str, Record],
         return None
     out = []
     parsed: dict[str, Address] = {}
+    # what every child shares with its parent, as `expand` would have made it
+    shared = variant(resource, parent=resource.address, expansion_deferred=None,
+                     expansion_reads=None)
     for child in children:
         found = recorded.get(child)
         key = _key(child, len(address))
@@ -160,12 +163,8 @@ def recorded_children(resource: Resource, recorded: Mapping[str, Record],
             return None
         deps = tuple(parsed.get(d) or parsed.setdefault(d, parse_address(d))
                      for d in found.depends_on)
-        out.append(Resource(address=resource.address.child(*key), kind=found.kind,
-                            settings=found.settings, origin=resource.origin, depends_on=deps,
-                            when=resource.when, retries=resource.retries,
-                            retry_delay=resource.retry_delay, timeout=resource.timeout,
-                            labels=resource.labels, prevent_destroy=resource.prevent_destroy,
-                            pipeline=resource.pipeline, parent=resource.address))
+        out.append(variant(shared, address=resource.address.child(*key), kind=found.kind,
+                           settings=found.settings, depends_on=deps))
     return out, reads
 
 
@@ -176,7 +175,9 @@ def _key(child: str, prefix: int) -> tuple[str | int, ...] | None:
         key = json.loads("[" + child[prefix + 1:-1] + "]")
     except ValueError:
         return None
-    if not key or not child.endswith("]") or not all(
-            isinstance(k, (str, int)) and not isinstance(k, bool) for k in key):
+    if not key or not child.endswith("]"):
         return None
+    for part in key:
+        if type(part) is not str and type(part) is not int:  # a bool is an int, and no key
+            return None
     return tuple(key)

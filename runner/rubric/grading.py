@@ -16,7 +16,7 @@ import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
 from runner.errors import Cancelled, StepFailed, StepTimeout
 from runner.providers.call import Call
@@ -31,8 +31,6 @@ from runner.rubric.script import RUN_MARKER, GradingJob, grading_script
 from runner.rubric.status import Markers, Status
 
 DECIDED_PHASES = ("patch", "tests_patch")  # a patch that does not apply never will
-Isolation = Literal["fresh", "reuse"]
-ResultsFormat = Literal["auto", "markers", "junit", "go-json"]
 Log = Callable[[str], None]
 
 

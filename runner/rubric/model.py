@@ -6,7 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+# how a grading set isolates its gradings, and how a criterion's results are read
+Isolation = Literal["fresh", "reuse"]
+ResultsFormat = Literal["auto", "markers", "junit", "go-json"]
 
 
 @dataclass(frozen=True)
