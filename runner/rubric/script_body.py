@@ -20,8 +20,13 @@ carry their sizes, so nothing the command printed can pass for one."""
 
 BODY = r'''
 umask 022
-WORK=$(mktemp -d /tmp/taskform-grade.XXXXXX) || { echo "cannot create a work dir in /tmp"; exit 1; }
-chmod 711 "$WORK"
+if [ -n "${SRANDOM-}" ]; then  # bash 5.1+: a name nobody can guess, without mktemp and chmod
+  WORK=/tmp/taskform-grade.$SRANDOM$SRANDOM
+  mkdir -m 711 -- "$WORK" 2> /dev/null || { echo "cannot create a work dir in /tmp"; exit 1; }
+else
+  WORK=$(mktemp -d /tmp/taskform-grade.XXXXXX) || { echo "cannot create a work dir in /tmp"; exit 1; }
+  chmod 711 "$WORK"
+fi
 # a fresh sandbox is removed whole once the grading ends: nothing of it to tidy
 [ "$MODE" = fresh ] || trap 'rm -rf -- "$WORK"' EXIT
 declare -A MS=([reset]=0 [setup]=0 [patch]=0 [tests_patch]=0 [run]=0)
@@ -185,12 +190,15 @@ run_command() {
   printf '%s\n' '::taskform-run::'
   capture < "$WORK/out" & reader=$!
   mark t
-  if [ -n "$RUN_AS" ]; then
-    timeout -k "$KILL_AFTER" "$TIMEOUT" setpriv --reuid="$RUN_UID" --regid="$RUN_GID" "$RUN_GROUPS" --no-new-privs \
-      env "${env[@]}" USER="$RUN_AS" LOGNAME="$RUN_AS" bash -c "$COMMAND" > "$WORK/out" 2>&1 < /dev/null
-  else
-    timeout -k "$KILL_AFTER" "$TIMEOUT" env "${env[@]}" bash -c "$COMMAND" > "$WORK/out" 2>&1 < /dev/null
-  fi
+  [ -z "$RUN_AS" ] || env+=(USER="$RUN_AS" LOGNAME="$RUN_AS")
+  (  # the command's environment exported by a subshell: one program fewer than `env`
+    export "${env[@]}"
+    if [ -n "$RUN_AS" ]; then
+      exec timeout -k "$KILL_AFTER" "$TIMEOUT" setpriv --reuid="$RUN_UID" --regid="$RUN_GID" "$RUN_GROUPS" --no-new-privs \
+        bash -c "$COMMAND"
+    fi
+    exec timeout -k "$KILL_AFTER" "$TIMEOUT" bash -c "$COMMAND"
+  ) > "$WORK/out" 2>&1 < /dev/null
   rc=$?
   since run "$t"
   kill_user  # its files stay until the next grading's sweep: the results are among them
