@@ -45,6 +45,23 @@ def job(repo: Path, **changes: object) -> GradingJob:
     return with_harness(GradingJob(**{**settings, **changes}))  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("prelude", ["", "unset SRANDOM  # bash before 5.1: mktemp names it"])
+def test_every_grading_gets_a_work_dir_of_its_own_that_only_its_owner_can_list(repo, prelude):
+    import pwd
+
+    me = pwd.getpwuid(os.getuid()).pw_name  # root in a container: the script's own user
+    command = 'w=${HOME%/home}; echo "$w $(stat -c %a "$w") $(stat -c %U "$w")"; ' + ADD
+    seen = []
+    for _ in range(2):
+        outcome = run_grading(job(repo, command=command, patch=diff_of(repo, FIXED)),
+                              prelude=prelude)
+        assert outcome.status is Status.PASS, outcome.output
+        work, mode, owner = outcome.output.splitlines()[0].split()
+        assert (mode, owner) == ("711", me) and work.startswith("/tmp/taskform-grade.")
+        seen.append(work)
+    assert seen[0] != seen[1]
+
+
 def test_the_original_fails_and_the_golden_patch_passes(repo):
     original = run_grading(job(repo))
     assert (original.status, original.reason, original.exit_code) == (

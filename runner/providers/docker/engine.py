@@ -295,7 +295,9 @@ class DockerEngine:
         inspect of each (`containers` inspects each)."""
         path = socket_path(self.address)
         if path is not None:
-            query = urlencode({"all": 1, "filters": json.dumps(dict(filters))})
+            # as the SDK sends filters: every value a list of strings
+            wanted = {k: [v] if isinstance(v, str) else list(v) for k, v in filters.items()}
+            query = urlencode({"all": 1, "filters": json.dumps(wanted)})
             _, listed = self._local("GET", f"/containers/json?{query}", "list containers")
         else:
             with api_errors("list containers"):
