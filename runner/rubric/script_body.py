@@ -1,9 +1,10 @@
 """The bash body of the grading script (`script.py` puts the job's values in front of it).
 
 It reads: APP GITDIR PRISTINE EXPECTED_TREE RUN_AS TIMEOUT KILL_AFTER HEAD_BYTES TAIL_BYTES
-COMMAND HAS_PATCH MODE RESULTS_LIMIT MESSAGE_LIMIT CANARY SETUP TEMP_DIRS STAND_INS, and on
-its stdin the payload (`script.payload`, base64): `tests.patch`, `solution.patch`, `home/`
-and the harness `h/`.
+COMMAND HAS_PATCH MODE RESULTS_LIMIT MESSAGE_LIMIT CANARY RESULTS_DIR SETUP TEMP_DIRS STAND_INS,
+and on its stdin the payload (`script.payload`, base64): `tests.patch`, `solution.patch`,
+`home/`, the results folder, the two FIFOs the command's output goes through, and the harness
+`h/`.
 
 Every process it starts costs every grading a few milliseconds (more on a busy machine), so
 it uses bash builtins where they do the same: `$EUID`, /etc/passwd read with `read`, one
@@ -153,7 +154,8 @@ apply_patches() {
 
 install_harness() {  # the evidence harness (unpacked, read-only): stand-ins for the test runners
   H="$WORK/h"
-  RESULTS=$(mktemp -d "$WORK/r.XXXXXXXXXX") || fail setup 1 "cannot create the results folder"
+  if [ -n "$RESULTS_DIR" ] && [ -d "$WORK/$RESULTS_DIR" ]; then RESULTS=$WORK/$RESULTS_DIR  # unpacked, 700
+  else RESULTS=$(mktemp -d "$WORK/r.XXXXXXXXXX") || fail setup 1 "cannot create the results folder"; fi
   local name real missing=() found  # each program as the grading user finds it on the PATH
   local find='for n in "$@"; do printf "%s " "$n"; type -P "$n" || echo; done'
   if [ -n "$RUN_AS" ]; then found=$(as_user bash -c "$find" find "${STAND_INS[@]}" 2>/dev/null)
@@ -162,7 +164,7 @@ install_harness() {  # the evidence harness (unpacked, read-only): stand-ins for
     if [[ "$real" == /* ]]; then printf '%s\n' "$real" > "$H/real/$name"; else missing+=("$H/bin/$name"); fi
   done <<< "$found"
   [ "${#missing[@]}" = 0 ] || rm -f -- "${missing[@]}"  # a program it did not find stays not found
-  # mktemp made the results folder 700; it and the home become the grading user's
+  # the results folder is 700; it and the home become the grading user's
   if [ -n "$RUN_AS" ]; then chown "$RUN_UID:$RUN_GID" "$RESULTS" "$WORK/home"; fi
   CANARY_UNITTEST="" CANARY_PYTEST=""
   if [ -n "$CANARY" ]; then
@@ -180,7 +182,6 @@ capture() {  # the first HEAD_BYTES to the host as they come; the last TAIL_BYTE
 
 run_command() {
   local t rc reader i home="$WORK/home"
-  mkfifo "$WORK/out" "$WORK/rest.fifo"
   local env=(HOME="$home" PATH="$H/bin:$PATH" TASKFORM_HARNESS="$H" TASKFORM_RESULTS="$RESULTS"
              TASKFORM_ROOTDIR="$APP" PYTHONDONTWRITEBYTECODE=1 PYTHONNOUSERSITE=1
              TASKFORM_CANARY_UNITTEST="$CANARY_UNITTEST" TASKFORM_CANARY_PYTEST="$CANARY_PYTEST")
