@@ -34,6 +34,7 @@ LOCAL_SOCKET = "unix:///var/run/docker.sock"
 HOW_TO_START = ("start it with `dockerd &` as root (or `bash scripts/setup.sh`, which also starts "
                 "the test registry), or point docker.host in taskform.yaml or DOCKER_HOST at a "
                 "running engine")
+API_TIMEOUT = 300  # seconds for one request, with the SDK or without
 BUILD_LOG_TAIL_LINES = 50
 SAVE_CHUNK = 1 << 20
 
@@ -186,7 +187,7 @@ class DockerEngine:
         import requests
 
         try:
-            client = docker.DockerClient(base_url=self.address, timeout=300,
+            client = docker.DockerClient(base_url=self.address, timeout=API_TIMEOUT,
                                          max_pool_size=self.pool_size)
             client.ping()
             return client
@@ -201,7 +202,7 @@ class DockerEngine:
             return peek.inspect(path, what, name)
 
     def _local(self, method: str, url: str, doing: str, body: Any = None, *,
-               accept: tuple[int, ...] = (), timeout: float = 60.0) -> tuple[int, Any]:
+               accept: tuple[int, ...] = (), timeout: float = API_TIMEOUT) -> tuple[int, Any]:
         """`peek.request` on the local engine's socket, with the SDK path's errors; `accept`:
         error statuses returned rather than raised."""
         path = socket_path(self.address)
@@ -400,7 +401,7 @@ class DockerEngine:
         if path is not None:
             url = f"/containers/{container_id}/attach?stdin=1&stdout=1&stderr=1&stream=1"
             with self._without_sdk(doing):
-                sock, early = peek.upgrade(path, url)
+                sock, early = peek.upgrade(path, url, timeout=API_TIMEOUT)
             return OpenProcess(sock, container_id, early=early)
         with api_errors(doing):
             stream = self.client.api.attach_socket(
