@@ -13,6 +13,7 @@ another engine of the pool if it spans several (`spanning.py`)."""
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,7 +89,8 @@ def grade_once(grader: Grader, job: GradingJob) -> tuple[GradingOutcome, Member]
     failures (retryable; EngineLost when its engine no longer answers), Cancelled and
     StepTimeout for the step's own stops."""
     canary = new_canary()  # a nonce of its own for every run
-    job = dataclasses.replace(job, harness=harness_tar(canary), canary=canary.name)
+    job = dataclasses.replace(job, harness=harness_tar(canary), canary=canary.name,
+                              results_dir=f"r.{secrets.token_hex(8)}")
     place = grader.place
     if not place.has_free():
         grader.log(f"waiting for a container of {place.pool}")

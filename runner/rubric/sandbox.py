@@ -248,9 +248,9 @@ class SandboxSupplier:
         """Sandboxes of this pool an earlier run left (a crash, a SIGKILL)."""
         filters = {"label": [f"{k}={v}" for k, v in self.owner.labels().items()
                              if k != LABEL_RUN] + [f"{LABEL_SANDBOX}={self.pool}"]}
-        for container in self.engine.containers(filters):
-            if container.labels.get(LABEL_RUN) != self.owner.run:
-                self._remove(container.id)
+        for container_id, labels in self.engine.container_labels(filters).items():
+            if labels.get(LABEL_RUN) != self.owner.run:
+                self._remove(container_id)
 
 
 def only_keeps_alive(template: ContainerInfo) -> bool:

@@ -54,6 +54,7 @@ class GradingJob:
     mode: str = "reuse"
     harness: bytes = b""  # a tar of the evidence harness (`evidence.harness.harness_tar`)
     canary: str = ""  # the canary's name in the harness ("" without one)
+    results_dir: str = ""  # the results folder's name in the work dir, unguessable ("": mktemp)
 
     @property
     def watchdog_seconds(self) -> float:
@@ -86,6 +87,7 @@ def grading_script(job: GradingJob) -> str:
         "COMMAND": job.command, "HAS_PATCH": "1" if job.patch is not None else "",
         "MODE": job.mode, "RESULTS_LIMIT": str(RESULTS_LIMIT),
         "MESSAGE_LIMIT": str(MESSAGE_LIMIT), "CANARY": job.canary,
+        "RESULTS_DIR": job.results_dir,
     }
     lines = ["#!/bin/bash", "# taskform grading script (generated: patch, held-out tests, "
              "harness, run, report)", "set -u"]
@@ -100,7 +102,10 @@ def grading_script(job: GradingJob) -> str:
 
 def payload(job: GradingJob) -> bytes:
     """What the script unpacks into its work dir: `tests.patch`, `solution.patch` (root's
-    alone), `home/` (the grading user's), and the harness under `h/` (modes as it made them)."""
+    alone), `home/` and the results folder (the grading user's), the FIFOs `out` and
+    `rest.fifo` (root's: the command's output and what of it is past the head), and the
+    harness under `h/` (modes as it made them). Every file unpacked is a program the script
+    does not start (mkdir, mkfifo)."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as archive:
         patches = {"tests.patch": job.tests_patch, "solution.patch": job.patch}
@@ -109,6 +114,12 @@ def payload(job: GradingJob) -> bytes:
                 _add(archive, tarfile.TarInfo(name), 0o600, text.encode())
         for folder in ("home", "h"):
             _add(archive, tarfile.TarInfo(folder), 0o755)
+        if job.results_dir:
+            _add(archive, tarfile.TarInfo(job.results_dir), 0o700)
+        for fifo in ("out", "rest.fifo"):
+            info = tarfile.TarInfo(fifo)
+            info.type, info.mode = tarfile.FIFOTYPE, 0o600
+            archive.addfile(info)
         if job.harness:
             with tarfile.open(fileobj=io.BytesIO(job.harness)) as harness:
                 for member in harness.getmembers():

@@ -1,9 +1,10 @@
 """The bash body of the grading script (`script.py` puts the job's values in front of it).
 
 It reads: APP GITDIR PRISTINE EXPECTED_TREE RUN_AS TIMEOUT KILL_AFTER HEAD_BYTES TAIL_BYTES
-COMMAND HAS_PATCH MODE RESULTS_LIMIT MESSAGE_LIMIT CANARY SETUP TEMP_DIRS STAND_INS, and on
-its stdin the payload (`script.payload`, base64): `tests.patch`, `solution.patch`, `home/`
-and the harness `h/`.
+COMMAND HAS_PATCH MODE RESULTS_LIMIT MESSAGE_LIMIT CANARY RESULTS_DIR SETUP TEMP_DIRS STAND_INS,
+and on its stdin the payload (`script.payload`, base64): `tests.patch`, `solution.patch`,
+`home/`, the results folder, the two FIFOs the command's output goes through, and the harness
+`h/`.
 
 Every process it starts costs every grading a few milliseconds (more on a busy machine), so
 it uses bash builtins where they do the same: `$EUID`, /etc/passwd read with `read`, one
@@ -20,8 +21,13 @@ carry their sizes, so nothing the command printed can pass for one."""
 
 BODY = r'''
 umask 022
-WORK=$(mktemp -d /tmp/taskform-grade.XXXXXX) || { echo "cannot create a work dir in /tmp"; exit 1; }
-chmod 711 "$WORK"
+if [ -n "${SRANDOM-}" ]; then  # bash 5.1+: a name nobody can guess, without mktemp and chmod
+  WORK=/tmp/taskform-grade.$SRANDOM$SRANDOM
+  mkdir -m 711 -- "$WORK" 2> /dev/null || { echo "cannot create a work dir in /tmp"; exit 1; }
+else
+  WORK=$(mktemp -d /tmp/taskform-grade.XXXXXX) || { echo "cannot create a work dir in /tmp"; exit 1; }
+  chmod 711 "$WORK"
+fi
 # a fresh sandbox is removed whole once the grading ends: nothing of it to tidy
 [ "$MODE" = fresh ] || trap 'rm -rf -- "$WORK"' EXIT
 declare -A MS=([reset]=0 [setup]=0 [patch]=0 [tests_patch]=0 [run]=0)
@@ -148,7 +154,8 @@ apply_patches() {
 
 install_harness() {  # the evidence harness (unpacked, read-only): stand-ins for the test runners
   H="$WORK/h"
-  RESULTS=$(mktemp -d "$WORK/r.XXXXXXXXXX") || fail setup 1 "cannot create the results folder"
+  if [ -n "$RESULTS_DIR" ] && [ -d "$WORK/$RESULTS_DIR" ]; then RESULTS=$WORK/$RESULTS_DIR  # unpacked, 700
+  else RESULTS=$(mktemp -d "$WORK/r.XXXXXXXXXX") || fail setup 1 "cannot create the results folder"; fi
   local name real missing=() found  # each program as the grading user finds it on the PATH
   local find='for n in "$@"; do printf "%s " "$n"; type -P "$n" || echo; done'
   if [ -n "$RUN_AS" ]; then found=$(as_user bash -c "$find" find "${STAND_INS[@]}" 2>/dev/null)
@@ -157,7 +164,7 @@ install_harness() {  # the evidence harness (unpacked, read-only): stand-ins for
     if [[ "$real" == /* ]]; then printf '%s\n' "$real" > "$H/real/$name"; else missing+=("$H/bin/$name"); fi
   done <<< "$found"
   [ "${#missing[@]}" = 0 ] || rm -f -- "${missing[@]}"  # a program it did not find stays not found
-  # mktemp made the results folder 700; it and the home become the grading user's
+  # the results folder is 700; it and the home become the grading user's
   if [ -n "$RUN_AS" ]; then chown "$RUN_UID:$RUN_GID" "$RESULTS" "$WORK/home"; fi
   CANARY_UNITTEST="" CANARY_PYTEST=""
   if [ -n "$CANARY" ]; then
@@ -175,7 +182,6 @@ capture() {  # the first HEAD_BYTES to the host as they come; the last TAIL_BYTE
 
 run_command() {
   local t rc reader i home="$WORK/home"
-  mkfifo "$WORK/out" "$WORK/rest.fifo"
   local env=(HOME="$home" PATH="$H/bin:$PATH" TASKFORM_HARNESS="$H" TASKFORM_RESULTS="$RESULTS"
              TASKFORM_ROOTDIR="$APP" PYTHONDONTWRITEBYTECODE=1 PYTHONNOUSERSITE=1
              TASKFORM_CANARY_UNITTEST="$CANARY_UNITTEST" TASKFORM_CANARY_PYTEST="$CANARY_PYTEST")
@@ -185,12 +191,15 @@ run_command() {
   printf '%s\n' '::taskform-run::'
   capture < "$WORK/out" & reader=$!
   mark t
-  if [ -n "$RUN_AS" ]; then
-    timeout -k "$KILL_AFTER" "$TIMEOUT" setpriv --reuid="$RUN_UID" --regid="$RUN_GID" "$RUN_GROUPS" --no-new-privs \
-      env "${env[@]}" USER="$RUN_AS" LOGNAME="$RUN_AS" bash -c "$COMMAND" > "$WORK/out" 2>&1 < /dev/null
-  else
-    timeout -k "$KILL_AFTER" "$TIMEOUT" env "${env[@]}" bash -c "$COMMAND" > "$WORK/out" 2>&1 < /dev/null
-  fi
+  [ -z "$RUN_AS" ] || env+=(USER="$RUN_AS" LOGNAME="$RUN_AS")
+  (  # the command's environment exported by a subshell: one program fewer than `env`
+    export "${env[@]}"
+    if [ -n "$RUN_AS" ]; then
+      exec timeout -k "$KILL_AFTER" "$TIMEOUT" setpriv --reuid="$RUN_UID" --regid="$RUN_GID" "$RUN_GROUPS" --no-new-privs \
+        bash -c "$COMMAND"
+    fi
+    exec timeout -k "$KILL_AFTER" "$TIMEOUT" bash -c "$COMMAND"
+  ) > "$WORK/out" 2>&1 < /dev/null
   rc=$?
   since run "$t"
   kill_user  # its files stay until the next grading's sweep: the results are among them

@@ -70,15 +70,16 @@ def with_harness(job: GradingJob, canary: Canary = KIT_CANARY) -> GradingJob:
 
 
 def run_grading(job: GradingJob, markers: Markers = NO_MARKERS,
-                canary: Canary = KIT_CANARY) -> GradingOutcome:
+                canary: Canary = KIT_CANARY, prelude: str = "") -> GradingOutcome:
     """Run the grading script with bash, the way rubric_shell runs it in a container (stdin,
     one process), with the host's budget (before the command, and its deadline) as the
-    subprocess timeout. The criterion's expectation comes from its command, as in a step."""
+    subprocess timeout. The criterion's expectation comes from its command, as in a step.
+    `prelude`: bash run first, in the same shell."""
     started = time.monotonic()
     proc = subprocess.Popen(["bash", "-s"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        stdout, _ = proc.communicate(grading_script(job).encode(),
+        stdout, _ = proc.communicate((prelude + "\n" + grading_script(job)).encode(),
                                      timeout=job.watchdog_seconds + job.run_seconds)
         stopped = None
     except subprocess.TimeoutExpired:

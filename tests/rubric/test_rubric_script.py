@@ -45,6 +45,30 @@ def job(repo: Path, **changes: object) -> GradingJob:
     return with_harness(GradingJob(**{**settings, **changes}))  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(("prelude", "results_dir"), [
+    ("", "r.0f1e2d3c4b5a6978"),  # as grading.py names it, unpacked with the payload
+    ("unset SRANDOM  # bash before 5.1", ""),  # mktemp names both
+])
+def test_every_grading_gets_a_work_dir_and_a_results_folder_of_its_own(repo, prelude,
+                                                                       results_dir):
+    import pwd
+
+    me = pwd.getpwuid(os.getuid()).pw_name  # root in a container: the script's own user
+    command = ('w=${HOME%/home}; r=$TASKFORM_RESULTS; '
+               'echo "$w $(stat -c %a "$w") $(stat -c %U "$w") $r $(stat -c %a "$r")"; ' + ADD)
+    seen = []
+    for _ in range(2):
+        outcome = run_grading(job(repo, command=command, patch=diff_of(repo, FIXED),
+                                  results_dir=results_dir), prelude=prelude)
+        assert outcome.status is Status.PASS, outcome.output  # its results were found
+        work, mode, owner, results, results_mode = outcome.output.splitlines()[0].split()
+        assert (mode, owner, results_mode) == ("711", me, "700")
+        assert work.startswith("/tmp/taskform-grade.") and results.startswith(f"{work}/r.")
+        assert results_dir in ("", results.rsplit("/", 1)[1])
+        seen.append(work)
+    assert seen[0] != seen[1]
+
+
 def test_the_original_fails_and_the_golden_patch_passes(repo):
     original = run_grading(job(repo))
     assert (original.status, original.reason, original.exit_code) == (

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -128,6 +130,38 @@ def test_each_sandbox_is_lent_once_and_every_one_is_removed(supplier, owner, doc
     supplier.close()
     assert sandboxes(docker_client, owner) == []  # the used ones and the spares: all gone
     assert volumes(docker_client, owner) == []
+
+
+def test_a_fresh_sandboxs_whole_life_on_a_local_engine_needs_no_sdk(owner, docker_client):  # noqa: F811
+    """Each SDK request costs ~5 ms of Python per grading on cores the gradings share: a
+    sandbox's start, its grading and its removal go to the engine's socket directly."""
+    if not ENGINE.startswith("unix://"):
+        pytest.skip("the SDK-free path is the local engine's")
+    template = pool_member(docker_client, owner, ["sleep", "infinity"])
+    code = f"""
+import sys, threading
+from runner.providers.call import Call
+from runner.providers.docker.engine import DockerEngine
+from runner.providers.docker.labels import Owner
+from runner.providers.docker.script import run_script
+from runner.rubric.sandbox import SandboxSupplier
+engine = DockerEngine({ENGINE!r})
+owner = Owner({owner.workspace!r}, {owner.address!r}, {owner.run!r})
+supplier = SandboxSupplier(engine, {POOL!r}, owner, [engine.container({template.name!r})] * 2,
+                           "/app")
+member = supplier.acquire(Call(), threading.Event())
+run = run_script(engine, member.name, "echo graded", Call(), watchdog=30, limit=4096,
+                 receiver=member.receiver)
+supplier.dispose(member)
+supplier.close()
+print(run.raw.decode().strip(), run.exit_code, sorted(
+    m for m in ("docker", "requests", "urllib3", "paramiko") if m in sys.modules))
+"""
+    repo = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(repo)}, cwd=repo, timeout=120)
+    assert out.stdout.strip() == "graded 0 []", out.stderr[-3000:]
+    assert sandboxes(docker_client, owner) == [] and volumes(docker_client, owner) == []
 
 
 def test_the_script_is_the_main_process_of_a_sandbox_of_a_default_pool_member(

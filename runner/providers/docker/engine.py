@@ -8,6 +8,7 @@ a refusal of one request is a StepFailed saying what was being done."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import tarfile
 import threading
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlencode
 
 from runner.errors import ProviderError, StepFailed
 from runner.providers.call import Call
@@ -32,6 +34,7 @@ LOCAL_SOCKET = "unix:///var/run/docker.sock"
 HOW_TO_START = ("start it with `dockerd &` as root (or `bash scripts/setup.sh`, which also starts "
                 "the test registry), or point docker.host in taskform.yaml or DOCKER_HOST at a "
                 "running engine")
+API_TIMEOUT = 300  # seconds for one request, with the SDK or without
 BUILD_LOG_TAIL_LINES = 50
 SAVE_CHUNK = 1 << 20
 
@@ -109,6 +112,7 @@ class Engine(Protocol):
     def images(self, filters: Mapping[str, Any]) -> list[ImageInfo]: ...
     def container(self, name_or_id: str) -> ContainerInfo | None: ...
     def containers(self, filters: Mapping[str, Any]) -> list[ContainerInfo]: ...
+    def container_labels(self, filters: Mapping[str, Any]) -> dict[str, dict[str, str]]: ...
     def volume(self, name: str) -> VolumeInfo | None: ...
     def volumes(self, filters: Mapping[str, Any]) -> list[VolumeInfo]: ...
     def create_container(self, image: str, command: list[str] | None, *, name: str,
@@ -183,7 +187,7 @@ class DockerEngine:
         import requests
 
         try:
-            client = docker.DockerClient(base_url=self.address, timeout=300,
+            client = docker.DockerClient(base_url=self.address, timeout=API_TIMEOUT,
                                          max_pool_size=self.pool_size)
             client.ping()
             return client
@@ -193,13 +197,28 @@ class DockerEngine:
             raise self._error from None
 
     def _peek(self, path: str, what: str, name: str, doing: str) -> dict[str, Any] | None:
-        """`peek.inspect`, with the SDK path's errors: an engine that never answered is one
+        """`peek.inspect`, with the SDK path's errors (`_without_sdk`)."""
+        with self._without_sdk(doing):
+            return peek.inspect(path, what, name)
+
+    def _local(self, method: str, url: str, doing: str, body: Any = None, *,
+               accept: tuple[int, ...] = (), timeout: float = API_TIMEOUT) -> tuple[int, Any]:
+        """`peek.request` on the local engine's socket, with the SDK path's errors; `accept`:
+        error statuses returned rather than raised."""
+        path = socket_path(self.address)
+        assert path is not None, "only a unix:// engine is reached without the SDK"
+        with self._without_sdk(doing):
+            return peek.request(path, method, url, body, accept=accept, timeout=timeout)
+
+    @contextmanager
+    def _without_sdk(self, doing: str) -> Iterator[None]:
+        """peek's errors as the SDK path reports them: an engine that never answered is one
         ProviderError for the run (remembered), a later failure or a refusal a failed step."""
         with self._lock:
             if self._error is not None:
                 raise self._error
         try:
-            found = peek.inspect(path, what, name)
+            yield
         except peek.Unreachable as exc:
             # the OS's words ("No such file or directory"), as the SDK path reports them
             cause = getattr(exc.cause, "strerror", None) or short_error(exc.cause)
@@ -213,7 +232,6 @@ class DockerEngine:
             raise StepFailed(f"{doing}: the engine refused: {exc.message}",
                              retryable=exc.status >= 500) from None
         self._answered = True
-        return found
 
     def answers(self) -> bool:
         """Whether the engine answers now (a ping; False rather than an error)."""
@@ -273,6 +291,20 @@ class DockerEngine:
             return [_container(c) for c in self.client.containers.list(
                 all=True, filters=dict(filters), ignore_removed=True)]
 
+    def container_labels(self, filters: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+        """The ids of the containers matching `filters`, with their labels: one listing, no
+        inspect of each (`containers` inspects each)."""
+        path = socket_path(self.address)
+        if path is not None:
+            # as the SDK sends filters: every value a list of strings
+            wanted = {k: [v] if isinstance(v, str) else list(v) for k, v in filters.items()}
+            query = urlencode({"all": 1, "filters": json.dumps(wanted)})
+            _, listed = self._local("GET", f"/containers/json?{query}", "list containers")
+        else:
+            with api_errors("list containers"):
+                listed = self.client.api.containers(all=True, filters=dict(filters))
+        return {str(c["Id"]): dict(c.get("Labels") or {}) for c in listed or []}
+
     def volume(self, name: str) -> VolumeInfo | None:
         import docker
 
@@ -304,7 +336,11 @@ class DockerEngine:
         return _container(container)
 
     def start_container(self, container_id: str, name: str = "") -> None:
-        with api_errors(f"start container {name or container_id[:12]}"):
+        doing = f"start container {name or container_id[:12]}"
+        if socket_path(self.address) is not None:
+            self._local("POST", f"/containers/{container_id}/start", doing)
+            return
+        with api_errors(doing):
             self.client.api.start(container_id)
 
     def clone_container(self, original: ContainerInfo, *, name: str,
@@ -330,36 +366,63 @@ class DockerEngine:
         read from the feed (`OpenProcess`): attached before it starts, as `docker run -i`
         does. None, with nothing left, where the engine's connection cannot carry that (an
         SSH engine)."""
-        from runner.providers.docker.open_exec import OpenProcess, is_openable
-
         # stdin_open with the SDK's detach=False also sets StdinOnce: the end of what is fed
         # (a half-close) closes the process's stdin, as it does an exec's
         container_id = self._create_clone(original, name, labels, host_overrides, {
             "entrypoint": argv[:1], "command": argv[1:], "working_dir": "/", "user": "0",
             "tty": False, "stdin_open": True})
         try:
-            with api_errors(f"attach to container {name}"):
-                stream = self.client.api.attach_socket(
-                    container_id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+            process = self._attach(container_id, name)
         except BaseException:
             self.remove_container(container_id, volumes=True)
             raise
-        if not is_openable(stream):
-            stream.close()
+        if process is None:
             self.remove_container(container_id, volumes=True)
             return None
         try:
-            return self._start_clone(container_id, name), OpenProcess(stream, container_id)
+            self._start_created(container_id, name)
         except BaseException:
-            stream.close()
+            process.close()
             raise
+        # started, as the engine said: no inspect to ask again (a process that ended since
+        # shows as output that ended early)
+        return ContainerInfo(container_id, name, "running", original.image_id, dict(labels),
+                             config=original.config,
+                             host_config={**original.host_config, **(host_overrides or {})}
+                             ), process
+
+    def _attach(self, container_id: str, name: str) -> OpenProcess | None:
+        """Attach to a created container's stdin, stdout and stderr (`OpenProcess`); None
+        where the engine's connection cannot carry it (an SSH engine)."""
+        from runner.providers.docker.open_exec import OpenProcess, is_openable, of_sdk
+
+        doing = f"attach to container {name}"
+        path = socket_path(self.address)
+        if path is not None:
+            url = f"/containers/{container_id}/attach?stdin=1&stdout=1&stderr=1&stream=1"
+            with self._without_sdk(doing):
+                sock, early = peek.upgrade(path, url, timeout=API_TIMEOUT)
+            return OpenProcess(sock, container_id, early=early)
+        with api_errors(doing):
+            stream = self.client.api.attach_socket(
+                container_id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+        if not is_openable(stream):
+            stream.close()
+            return None
+        return of_sdk(stream, container_id)
 
     def _create_clone(self, original: ContainerInfo, name: str, labels: Mapping[str, str],
                       host_overrides: Mapping[str, Any] | None, how: dict[str, Any]) -> str:
         """Create (not start) a container with `original`'s image, environment and host
         config; `how`: the SDK's arguments for its process (command, user, ...)."""
-        config = original.config
+        # the image the original runs, by id: a tag may have moved on since it was created
+        config = {**original.config, "Image": original.image_id or original.config["Image"]}
         host = {**original.host_config, **(host_overrides or {})}
+        if socket_path(self.address) is not None:
+            _, created = self._local(
+                "POST", f"/containers/create?{urlencode({'name': name})}",
+                f"create container {name}", create_body(config, labels, host, how))
+            return str(created["Id"])
         with api_errors(f"create container {name}"):
             created = self.client.api.create_container(
                 image=config["Image"], environment=config.get("Env"), labels=dict(labels),
@@ -370,23 +433,35 @@ class DockerEngine:
 
     def _start_clone(self, container_id: str, name: str) -> ContainerInfo:
         """Start a created container and describe it; never left half made."""
-        with api_errors(f"start container {name}"):
-            try:
-                self.client.api.start(container_id)
-            except BaseException:
-                self.remove_container(container_id, volumes=True)
-                raise
+        self._start_created(container_id, name)
         found = self.container(container_id)
         if found is None:
             raise StepFailed(f"container {name} vanished as soon as it was started")
         return found
 
+    def _start_created(self, container_id: str, name: str) -> None:
+        """Start a created container; removed if it cannot be."""
+        try:
+            self.start_container(container_id, name)
+        except BaseException:
+            self.remove_container(container_id, volumes=True)
+            raise
+
     def remove_container(self, container_id: str, *, volumes: bool = False) -> None:
         """Remove (forcibly: running or not); one already gone is fine. `volumes`: its
         anonymous volumes go with it (named volumes never do)."""
+        doing = f"remove container {container_id[:12]}"
+        if socket_path(self.address) is not None:
+            status, answer = self._local(
+                "DELETE", f"/containers/{container_id}?force=1&v={int(volumes)}", doing,
+                accept=(404, 409))
+            message = str((answer or {}).get("message") or "") if status == 409 else ""
+            if status == 409 and "already in progress" not in message:
+                raise StepFailed(f"{doing}: the engine refused: {message}", retryable=False)
+            return
         import docker
 
-        with api_errors(f"remove container {container_id[:12]}"):
+        with api_errors(doing):
             try:
                 self.client.api.remove_container(container_id, force=True, v=volumes)
             except docker.errors.NotFound:
@@ -397,6 +472,10 @@ class DockerEngine:
 
     def kill_container(self, container_id: str) -> None:
         """SIGKILL every process of the container at once (its init included)."""
+        if socket_path(self.address) is not None:  # gone, or not running: nothing to kill
+            self._local("POST", f"/containers/{container_id}/kill",
+                        f"kill container {container_id[:12]}", accept=(404, 409))
+            return
         import docker
 
         with api_errors(f"kill container {container_id[:12]}"):
@@ -414,7 +493,12 @@ class DockerEngine:
 
     def wait(self, container_id: str, timeout: float) -> int:
         """Wait for the container to stop; its exit code."""
-        with api_errors(f"wait for container {container_id[:12]}"):
+        doing = f"wait for container {container_id[:12]}"
+        if socket_path(self.address) is not None:
+            _, answer = self._local("POST", f"/containers/{container_id}/wait", doing,
+                                    timeout=timeout)
+            return int(answer["StatusCode"])
+        with api_errors(doing):
             return int(self.client.api.wait(container_id, timeout=timeout)["StatusCode"])
 
     def put_file(self, container: str, directory: str, name: str, data: bytes,
@@ -444,7 +528,7 @@ class DockerEngine:
                   workdir: str | None = None) -> OpenProcess | None:
         """Start `argv` with its stdin open, to be fed later (`OpenProcess`); None when this
         engine's connection cannot carry it (an SSH engine): exec when the input is known."""
-        from runner.providers.docker.open_exec import OpenProcess, is_openable
+        from runner.providers.docker.open_exec import is_openable, of_sdk
 
         api = self.client.api
         with api_errors(f"exec in container {container[:12]}"):
@@ -454,7 +538,7 @@ class DockerEngine:
         if not is_openable(stream):
             stream.close()  # its stdin ends: it runs nothing and exits
             return None
-        return OpenProcess(stream, container, exec_id)
+        return of_sdk(stream, container, exec_id)
 
     def exec_exit_code(self, exec_id: str) -> int | None:
         with api_errors("inspect exec"):
@@ -575,6 +659,24 @@ class DockerEngine:
                 self.client.api.remove_volume(name)
             except docker.errors.NotFound:
                 pass
+
+
+def create_body(config: Mapping[str, Any], labels: Mapping[str, str],
+                host: Mapping[str, Any], how: Mapping[str, Any]) -> dict[str, Any]:
+    """The API's create request for a clone, as the SDK's `create_container` (without detach)
+    builds it: `config` the original's (image, environment, stop signal, health check),
+    `host` its host config, `how` the SDK's arguments for the process (command, entrypoint,
+    working_dir, user, tty, stdin_open)."""
+    stdin_open = bool(how.get("stdin_open"))
+    body = {"Image": config["Image"], "Env": config.get("Env"), "Labels": dict(labels),
+            "HostConfig": dict(host), "StopSignal": config.get("StopSignal"),
+            "Healthcheck": config.get("Healthcheck"), "Cmd": how.get("command"),
+            "Entrypoint": how.get("entrypoint"), "WorkingDir": how.get("working_dir"),
+            "User": None if how.get("user") is None else str(how["user"]),
+            "Tty": bool(how.get("tty")), "OpenStdin": stdin_open, "StdinOnce": stdin_open,
+            "AttachStdin": stdin_open, "AttachStdout": True, "AttachStderr": True,
+            "NetworkDisabled": False}
+    return {key: value for key, value in body.items() if value is not None}
 
 
 def _image(image: Any) -> ImageInfo:

@@ -32,11 +32,12 @@ WAIT_SECONDS = 30.0  # for a container whose main process ended to be stopped
 # read the script from the file on stdin, so the file can go before anything else runs
 FROM_FILE = 'exec < "$0" && rm -f -- "$0" && exec bash -s'
 # started ahead as root (`OpenProcess`): waits for a line saying how, then the script on its
-# stdin; runs it as `bash -c` would (one too large for an argument from a here-string, which
-# bash keeps in a temp file: a sandbox's read-only root refuses files copied in). Reading it
-# whole first keeps the script's own commands off the stream it came on.
+# stdin; runs it as `bash -c` would, in the same bash (`eval`: no second bash to start), or one
+# too large for an argument from a here-string, which bash keeps in a temp file (a sandbox's
+# read-only root refuses files copied in). Reading it whole first keeps the script's own
+# commands off the stream it came on.
 RECEIVER = ["bash", "-c", 'read -r how && s=$(cat) && if [ "$how" = argument ]; then '
-                          'exec bash -c "$s"; else exec bash -s <<< "$s"; fi']
+                          'unset how; eval "$s"; exit; else exec bash -s <<< "$s"; fi']
 
 
 @dataclass(frozen=True)
