@@ -57,9 +57,20 @@ class Record:
             text = self.__dict__.get("_outputs_json") if name == "outputs" else None
             if text is None:
                 raise AttributeError(f"'Record' object has no attribute {name!r}")
-            value = json.loads(text)
+            value = stored_json(text, self.address, "outputs")
             object.__setattr__(self, "outputs", value)  # two threads at once: equal values
             return value
+
+
+def stored_json(text: str, address: str, what: str) -> Any:
+    """JSON as a backend stored it; a state edited by hand into something else is a StateError
+    naming the record, not a traceback."""
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise StateError(f"the state's record of {address} is damaged: its {what} are not "
+                         f"JSON ({exc}); restore it from a backup or `taskform state rm "
+                         f"{address}`") from None
 
 
 _STORED = frozenset(f for f in Record.__dataclass_fields__ if f != "outputs")

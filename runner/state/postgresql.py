@@ -24,6 +24,7 @@ from runner.state.base import (
     ids_event,
     now_iso,
     stored_id,
+    stored_json,
     stored_record,
 )
 from runner.state.postgresql_dump import dump_workspace, dumps, restore_workspace, text
@@ -115,10 +116,10 @@ class PostgresState:
         with self._talk("reading the records") as conn:
             rows = conn.execute(f"SELECT {_RECORD} FROM {self.s}.resources WHERE workspace = %s",
                                 (self.workspace,)).fetchall()
-        loads = json.loads
         out = {}
         for r in rows:
-            fingerprint, settings, depends_on, labels, error, output = loads(r[3])
+            fingerprint, settings, depends_on, labels, error, output = stored_json(
+                r[3], r[0], "fields")
             out[r[0]] = stored_record(r[9], address=r[0], kind=r[1], status=r[2],
                                       fingerprint=fingerprint, settings=settings,
                                       depends_on=tuple(depends_on), parent=r[4],

@@ -29,6 +29,7 @@ from runner.state.base import (
     ids_event,
     now_iso,
     stored_id,
+    stored_json,
     stored_record,
 )
 from runner.state.sqlite_dump import dump_file, restore_file
@@ -133,10 +134,9 @@ class SqliteState:
                 "SELECT address, kind, status, '[' || fingerprint || ',' || settings || ',' || "
                 "depends_on || ',' || labels || ']', parent, prevent_destroy, error, output, "
                 "run_id, created_at, updated_at, outputs FROM resources").fetchall()
-        loads = json.loads
         out = {}
         for r in rows:
-            fingerprint, settings, depends_on, labels = loads(r[3])
+            fingerprint, settings, depends_on, labels = stored_json(r[3], r[0], "fields")
             out[r[0]] = stored_record(r[11], address=r[0], kind=r[1], status=r[2],
                                       fingerprint=fingerprint, settings=settings,
                                       depends_on=tuple(depends_on), parent=r[4],

@@ -88,3 +88,26 @@ def test_force_unlock_command(ws):
     assert result.output == ("Removed lock abc123 held by ci@other-host (pid 1) for `apply` "
                              "since then, run r-x.\n")
     assert state.current_lock() is None
+
+
+@pytest.mark.parametrize("column, command", [("outputs", "state show"), ("fingerprint", "plan")])
+def test_a_record_edited_into_broken_json_is_a_clear_error_naming_it(ws, column, command):
+    ws.spec("""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: p}
+        spec:
+          steps:
+            a: {value: {input: 1}}
+            b: {value: {input: "{{ steps.a.value }}"}}
+        """)
+    assert ws.cli("apply", "-auto-approve").exit_code == 0
+    with sqlite3.connect(ws.root / ".taskform" / "state.db") as db:
+        db.execute(f"UPDATE resources SET {column} = '{{\"value\": 1' "
+                   "WHERE address = 'pipeline.p.a'")
+    result = ws.cli(*command.split(), *(["pipeline.p.a"] if command == "state show" else []))
+    what = "outputs" if column == "outputs" else "fields"
+    assert result.exit_code == 1, result.output
+    assert f"the state's record of pipeline.p.a is damaged: its {what} are not JSON" \
+        in result.output
+    assert "Traceback" not in result.output
