@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from runner import journal
 from runner.apply import ApplyReport, Executor, Progress
-from runner.fingerprint import OUTPUTS_MEMO, digest
 from runner.kinds.registry import KINDS
+from runner.planning.evaluate import RecordedOutputs
 from runner.planning.expansion_reuse import expansion_memos
 from runner.planning.reuse import MEMO
 from runner.redact import Redactor
@@ -90,15 +90,8 @@ def _expansion_memos(ws: Workspace, planned: Planned, change: Change,
     if any(r.parent == resource.address and a not in unchanged
            for a, r in planned.resources.items()):
         return {}
-    records = planned.records
-
-    def recorded_digest(dep: str) -> str | None:
-        record = records.get(dep)
-        if record is None or record.status == RecordStatus.FAILED:
-            return None
-        return record.fingerprint.get(OUTPUTS_MEMO) or digest(record.outputs)
-
-    return expansion_memos(ws, resource, change.fingerprint[MEMO], recorded_digest)
+    return expansion_memos(ws, resource, change.fingerprint[MEMO],
+                           RecordedOutputs(planned.records).digest)
 
 
 def kind_summaries(read_records: Callable[[], Mapping[str, Record]], report: ApplyReport,

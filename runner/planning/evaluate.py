@@ -50,6 +50,13 @@ class RecordedOutputs:
             return UNKNOWN
         return record.outputs
 
+    def digest(self, address: str) -> str | None:
+        """The digest of those outputs (`memo:outputs`: not even decoded), None when UNKNOWN."""
+        record = self.records.get(address)
+        if record is None or record.status == RecordStatus.FAILED:
+            return None
+        return record.fingerprint.get(OUTPUTS_MEMO) or digest(record.outputs)
+
 
 class Evaluator:
     """Renders and fingerprints resources given the outputs known so far."""
@@ -66,8 +73,8 @@ class Evaluator:
         self.recorded: Mapping[str, Record] = recorded if recorded is not None else {}
         # outputs are the records' own: a dependency's digest is its record's memo, and its
         # outputs need not even be decoded (5,000 graded cells' outputs, for one parent's check)
-        self._outputs_recorded = isinstance(outputs, RecordedOutputs) \
-            and outputs.records is self.recorded
+        self._recorded = outputs if isinstance(outputs, RecordedOutputs) \
+            and outputs.records is self.recorded else None
         self.redact = redact  # dependency outputs are fingerprinted as the state stores them
         self.secret_names = secret_variables(ws)  # their values never enter a memo
         self.always_render = always_render  # e.g. what -replace names: shown freshly rendered
@@ -265,13 +272,9 @@ class Evaluator:
     def output_digest(self, address: str) -> str | None:
         """`digest(redact(outputs))` of a resource's outputs known now; None when they are not
         known yet. Recorded outputs carry it in their record (`memo:outputs`)."""
+        if self._recorded is not None:
+            return self._recorded.digest(address)
         record = self.recorded.get(address)
-        if self._outputs_recorded:
-            if record is None or record.status == RecordStatus.FAILED:
-                return None  # its outputs are UNKNOWN
-            stored = record.fingerprint.get(OUTPUTS_MEMO)
-            if stored is not None:
-                return stored
         outputs = self.outputs(address)
         if outputs is UNKNOWN:
             return None
