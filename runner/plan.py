@@ -12,14 +12,16 @@ from runner.address import Address, parse_address
 from runner.errors import PlanError
 from runner.fingerprint import reasons as fingerprint_reasons
 from runner.graph import Graph
+from runner.lazy import LazyFields, lazily, may_wait
 from runner.resource import Resource
 from runner.spec.templating import refs_of
 from runner.state.base import Record
 from runner.vocabulary import UNKNOWN, Action, Observation, RecordStatus
 
 
+@may_wait("rendered", "fingerprint")
 @dataclass(frozen=True)
-class Evaluated:
+class Evaluated(LazyFields):
     """A desired resource as far as it is known before apply."""
 
     resource: Resource
@@ -27,10 +29,20 @@ class Evaluated:
     fingerprint: dict[str, str] | None  # None: some input is known only after apply
     when: bool | None                   # None: not known before apply
     reused: bool = False                # `rendered` is the record's: nothing was rendered
+    settled: Record | None = None       # the record that is its evaluation (`settled_by`)
 
 
+def settled_by(resource: Resource, record: Record) -> Evaluated:
+    """The evaluation of a recorded expansion's child: its record's, whose settings and
+    fingerprint are read only if something asks (a no-op plan of 5,000 graded cells does not)."""
+    return lazily(Evaluated, {"rendered": lambda: record.settings,
+                              "fingerprint": lambda: record.fingerprint},
+                  resource=resource, when=True, reused=True, settled=record)
+
+
+@may_wait("before", "after", "fingerprint")
 @dataclass(frozen=True)
-class Change:
+class Change(LazyFields):
     """What apply will do to one address, and why."""
 
     address: str
@@ -151,8 +163,9 @@ def _decide(ev: Evaluated, record: Record | None, observation: Observation | Non
         reasons = list(observation.reasons) or ["it no longer exists"]
     elif record.status == RecordStatus.SKIPPED and ev.when is not False:
         action, reasons = mode, ["was skipped by `when`, which may now be true"]
-    elif ev.fingerprint is not None and not changed_deps and ev.fingerprint == record.fingerprint:
-        pass  # the record's own fingerprint (a recorded expansion's child): nothing to explain
+    elif not changed_deps and (ev.settled is record or (
+            ev.fingerprint is not None and ev.fingerprint == record.fingerprint)):
+        pass  # the record's own evaluation or fingerprint: nothing to explain
     elif ev.fingerprint is not None:
         skip = {f"dep:{d}" for d in changed_deps}
         if resource.expansion_deferred:  # a parent expanding during apply has no children yet
@@ -167,7 +180,7 @@ def _decide(ev: Evaluated, record: Record | None, observation: Observation | Non
             reasons += [f"{d} will change" for d in changed_deps]
         if action is Action.NOOP:
             action, deferred = mode, True
-    elif action is Action.NOOP and ev.fingerprint is None:
+    elif action is Action.NOOP and ev.settled is None and ev.fingerprint is None:
         action, deferred, reasons = mode, True, ["inputs are known only after apply"]
     if resource.expansion_deferred:
         reasons.append(f"its children are known only during apply: {resource.expansion_deferred}")
@@ -177,6 +190,10 @@ def _decide(ev: Evaluated, record: Record | None, observation: Observation | Non
         action = Action.CREATE
     if action is not Action.NOOP and ev.when is False:
         reasons.append("`when` is false: it will be recorded as skipped")
+    settled = ev.settled
+    if action is Action.NOOP and settled is not None and settled is record \
+            and observation is None and not resource.expansion_deferred and not reasons:
+        return _settled_noop(settled, address, resource)
     return Change(address=address, kind=resource.kind, action=action, reasons=tuple(reasons),
                   before=record.settings if record else None,
                   after=_after(ev, changing) if action is not Action.NOOP else ev.rendered,
@@ -185,6 +202,17 @@ def _decide(ev: Evaluated, record: Record | None, observation: Observation | Non
                   parent=str(resource.parent) if resource.parent else None,
                   expands=bool(resource.expansion_deferred),
                   notes=observation.notes if observation is not None else ())
+
+
+def _settled_noop(record: Record, address: str, resource: Resource) -> Change:
+    """The no-op of a recorded expansion's child (not observed, not expanding): its settings
+    and fingerprint are its record's, read only if asked."""
+    return lazily(Change, {"before": lambda: record.settings, "after": lambda: record.settings,
+                           "fingerprint": lambda: record.fingerprint},
+                  address=address, kind=resource.kind, action=Action.NOOP, reasons=(),
+                  depends_on=tuple(str(d) for d in resource.depends_on), deferred=False,
+                  parent=str(resource.parent) if resource.parent else None, expands=False,
+                  notes=())
 
 
 def _interrupted(run_id: str) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runner.address import Address
+from runner.lazy import LazyFields, may_wait
 
 
 @dataclass(frozen=True)
@@ -19,8 +20,9 @@ class Origin:
         return f"{self.file}:{self.line}:{self.col}"
 
 
+@may_wait("settings")  # a recorded expansion's child's are its record's
 @dataclass(frozen=True)
-class Resource:
+class Resource(LazyFields):
     """One thing taskform manages. `settings` may still hold templates that read outputs."""
 
     address: Address
@@ -48,7 +50,7 @@ class Resource:
 def variant(resource: Resource, **changes: Any) -> Resource:
     """`dataclasses.replace(resource, **changes)` without calling `__init__` (which checks
     nothing): loading 5,000 steps or planning 5,000 recorded children makes one per resource."""
-    unknown = changes.keys() - resource.__dict__.keys()
+    unknown = changes.keys() - Resource.__dataclass_fields__.keys()
     if unknown:
         raise TypeError(f"Resource has no field {sorted(unknown)[0]!r}")
     copy = object.__new__(Resource)

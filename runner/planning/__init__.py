@@ -18,7 +18,7 @@ from runner.planning.observe import observe_all
 from runner.planning.paths import linked_out
 from runner.redact import Redactor
 from runner.resource import Resource
-from runner.spec.claims import claim_conflicts
+from runner.spec.claims import claim_conflicts, makes_claims
 from runner.spec.load import Specs, load_specs
 from runner.state.base import INTENTS, Record, StateStore, holder_is_gone
 from runner.state.facts import StoredFacts
@@ -63,7 +63,7 @@ def make_plan(ws: Workspace, state: StateStore, connections: Connections, option
     errors += linked_out(ws.root, desired, checked={
         a for a in evaluator.settled if desired[a].resource.parent is not None})
     errors += [str(issue) for issue in claim_conflicts(
-        (e.resource, e.rendered) for e in desired.values())]
+        (e.resource, e.rendered) for e in desired.values() if makes_claims(e.resource.kind))]
     if errors:
         raise PlanError("\n".join(errors))
     observed = {}

@@ -14,7 +14,7 @@ from runner.errors import PlanError, ProviderError, StepFailed, TaskformError
 from runner.fingerprint import OUTPUTS_MEMO, digest, settings_components
 from runner.kinds.contract import Can, Context
 from runner.kinds.registry import KINDS
-from runner.plan import Evaluated
+from runner.plan import Evaluated, settled_by
 from runner.planning.expansion_reuse import expansion_memos, reads_seen
 from runner.planning.reuse import MEMO, inputs_digest, is_exact, reads, rendering_code
 from runner.resource import Resource
@@ -55,7 +55,7 @@ class RecordedOutputs:
         record = self.records.get(address)
         if record is None or record.status == RecordStatus.FAILED:
             return None
-        return record.fingerprint.get(OUTPUTS_MEMO) or digest(record.outputs)
+        return record.outputs_memo() or digest(record.outputs)
 
 
 class Evaluator:
@@ -207,8 +207,8 @@ class Evaluator:
         """Render, fingerprint and decide `when`; or, when what decides the rendering is what
         the record's memo says, take the recorded rendering (`reuse=False` never does)."""
         settled = self.settled.get(str(resource.address)) if reuse else None
-        if settled is not None:  # its record's fingerprint, as it is: nothing to compare
-            return Evaluated(resource, settled.settings, settled.fingerprint, True, reused=True)
+        if settled is not None:  # its record, as it is: nothing to compare
+            return settled_by(resource, settled)
         record = self.reusable(resource) if reuse else None
         if record is not None and self.is_as_recorded(resource, record):
             return Evaluated(resource, record.settings, record.fingerprint, True, reused=True)

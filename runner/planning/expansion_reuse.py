@@ -26,11 +26,13 @@ import json
 import os
 import stat
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from runner.address import Address, parse_address
 from runner.errors import TaskformError
 from runner.kinds.contract import file_digest
-from runner.resource import Resource, variant
+from runner.lazy import lazily
+from runner.resource import Resource
 from runner.spec.cachestore import code_digest
 from runner.state.base import Record
 from runner.vocabulary import RecordStatus
@@ -152,9 +154,11 @@ def recorded_children(resource: Resource, recorded: Mapping[str, Record],
         return None
     out = []
     parsed: dict[str, Address] = {}
-    # what every child shares with its parent, as `expand` would have made it
-    shared = variant(resource, parent=resource.address, expansion_deferred=None,
-                     expansion_reads=None)
+    # what every child shares with its parent, as `expand` would have made it; its settings
+    # are its record's, decoded only if something reads them
+    shared = {name: getattr(resource, name) for name in Resource.__dataclass_fields__
+              if name not in _OWN}
+    shared.update(parent=resource.address, expansion_deferred=None, expansion_reads=None)
     for child in children:
         found = recorded.get(child)
         key = _key(child, len(address))
@@ -163,9 +167,17 @@ def recorded_children(resource: Resource, recorded: Mapping[str, Record],
             return None
         deps = tuple(parsed.get(d) or parsed.setdefault(d, parse_address(d))
                      for d in found.depends_on)
-        out.append(variant(shared, address=resource.address.child(*key), kind=found.kind,
-                           settings=found.settings, depends_on=deps))
+        out.append(lazily(Resource, {"settings": _settings_of(found)}, **shared,
+                          address=resource.address.child(*key), kind=found.kind,
+                          depends_on=deps))
     return out, reads
+
+
+_OWN = ("address", "kind", "settings", "depends_on")  # a child's own, not its parent's
+
+
+def _settings_of(record: Record) -> Callable[[], Any]:
+    return lambda: record.settings
 
 
 def _key(child: str, prefix: int) -> tuple[str | int, ...] | None:

@@ -30,10 +30,16 @@ def claim_conflicts(resources: Iterable[tuple[Resource, Any]]) -> list[SpecIssue
     return issues
 
 
+def makes_claims(kind: str) -> bool:
+    """Whether resources of `kind` may claim names (others' settings need not be read)."""
+    entry = KINDS.get(kind)
+    return entry is not None and entry.does(Can.CLAIM)
+
+
 def _claims(resource: Resource, settings: Any) -> list[str]:
-    entry = KINDS.get(resource.kind)
-    if entry is None or not entry.does(Can.CLAIM):
+    if not makes_claims(resource.kind):
         return []
+    entry = KINDS[resource.kind]
     if contains_unknown(settings) or iter_templates(settings):
         return []
     from pydantic import ValidationError

@@ -8,9 +8,11 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from runner.errors import StateError, StateLocked
+from runner.fingerprint import OUTPUTS_MEMO
+from runner.lazy import LazyFields, may_wait
 
 
 def now_iso() -> str:
@@ -30,8 +32,9 @@ def _iso(ts: float) -> str:
 INTENTS = "taskform.intent"
 
 
+@may_wait("fingerprint", "settings", "outputs")  # see `stored_record`
 @dataclass(frozen=True)
-class Record:
+class Record(LazyFields):
     """What apply recorded for one address."""
 
     address: str
@@ -50,16 +53,25 @@ class Record:
     created_at: str = ""
     updated_at: str = ""
 
-    if not TYPE_CHECKING:  # hidden from mypy: a typo'd attribute stays an error there
+    def _compute(self, name: str, pending: Any) -> Any:
+        # see `stored_record`: the outputs alone, or the fingerprint and settings together
+        if name == "outputs":
+            return stored_json(pending, self.address, "outputs")
+        both = stored_json(pending, self.address, "fingerprint and settings")
+        if not isinstance(both, list) or len(both) != 2:
+            raise StateError(f"the state's record of {self.address} is damaged: its "
+                             "fingerprint and settings are not one value each; restore it from "
+                             f"a backup or `taskform state rm {self.address}`")
+        fingerprint, settings = both
+        object.__setattr__(self, "settings" if name == "fingerprint" else "fingerprint",
+                           settings if name == "fingerprint" else fingerprint)
+        return fingerprint if name == "fingerprint" else settings
 
-        def __getattr__(self, name: str) -> Any:
-            # only reached for `outputs` left as stored JSON by `stored_record`
-            text = self.__dict__.get("_outputs_json") if name == "outputs" else None
-            if text is None:
-                raise AttributeError(f"'Record' object has no attribute {name!r}")
-            value = stored_json(text, self.address, "outputs")
-            object.__setattr__(self, "outputs", value)  # two threads at once: equal values
-            return value
+    def outputs_memo(self) -> str | None:
+        """Its fingerprint's `memo:outputs`, without decoding the fingerprint when the backend
+        read the memo apart (`stored_record`)."""
+        memo: str | None = self.__dict__.get("_outputs_memo")
+        return memo if memo is not None else self.fingerprint.get(OUTPUTS_MEMO)
 
 
 def stored_json(text: str, address: str, what: str) -> Any:
@@ -68,23 +80,33 @@ def stored_json(text: str, address: str, what: str) -> Any:
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise StateError(f"the state's record of {address} is damaged: its {what} are not "
-                         f"JSON ({exc}); restore it from a backup or `taskform state rm "
+        raise StateError(f"the state's record of {address} is damaged: its {what} cannot be read "
+                         f"as JSON ({exc}); restore it from a backup or `taskform state rm "
                          f"{address}`") from None
 
 
-_STORED = frozenset(f for f in Record.__dataclass_fields__ if f != "outputs")
-
-
-def stored_record(outputs_json: str, **fields: Any) -> Record:
-    """A record as a backend read it, its outputs kept as the stored JSON text until something
-    reads them: a plan reads few (a graded set's 5,000 cells are planned from their
-    fingerprints and settings), and decoding them all is a third of reading the state."""
-    if fields.keys() != _STORED:
-        raise TypeError(f"stored_record needs exactly {sorted(_STORED)}")
+def stored_record(fields: dict[str, Any], outputs: str, fingerprint_and_settings: str | None,
+                  outputs_memo: str | None) -> Record:
+    """A record as a backend read it: `fields` (taken, not copied), its outputs kept as the
+    stored JSON text until something reads them, and so its fingerprint and settings (one JSON
+    array of the two) when the backend gives them so: an expansion's child's, whose
+    `outputs_memo` it reads apart. A no-op plan of a graded set's 5,000 cells reads nothing
+    else of them. (What `lazily` does, without its copies: a state of 5,000 records.)"""
+    pending = {"outputs": outputs}
+    if fingerprint_and_settings is not None:
+        pending["fingerprint"] = pending["settings"] = fingerprint_and_settings
+    if len(fields) + len(pending) != _RECORD_FIELDS:
+        raise TypeError(f"stored_record: {sorted(fields)} and {sorted(pending)} are not a "
+                        "record's fields")
+    fields["_pending"] = pending
+    if outputs_memo is not None:
+        fields["_outputs_memo"] = outputs_memo
     record = object.__new__(Record)
-    record.__dict__.update(fields, _outputs_json=outputs_json)
+    object.__setattr__(record, "__dict__", fields)
     return record
+
+
+_RECORD_FIELDS = len(Record.__dataclass_fields__)
 
 
 @dataclass(frozen=True)

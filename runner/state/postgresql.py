@@ -36,10 +36,16 @@ if TYPE_CHECKING:
     from runner.workspace import Workspace
     from runner.workspace_config import StateSettings
 
-_RECORD = ("address, kind, status, '[' || fingerprint || ',' || settings || ',' || "
-           "depends_on || ',' || labels || ',' || coalesce(error, 'null') || ',' || "
-           "coalesce(output, 'null') || ']', parent, prevent_destroy, run_id, created_at, "
-           "updated_at, outputs")
+# JSON columns joined into one array, one decode per row, but for an expansion's child its
+# fingerprint and settings apart, decoded when read (`SqliteState.records` says why). Its
+# outputs' memo is not read apart: PostgreSQL 15 cannot test text for JSON without failing
+# the query, so a digest decodes them.
+_FIELDS = ("'[' || depends_on || ',' || labels || ',' || coalesce(error, 'null') || ',' || "
+           "coalesce(output, 'null')")
+_RECORD = (f"address, kind, status, CASE WHEN parent IS NULL THEN {_FIELDS} || ',' || "
+           f"fingerprint || ',' || settings || ']' ELSE {_FIELDS} || ']' END, parent, "
+           "prevent_destroy, run_id, created_at, updated_at, CASE WHEN parent IS NOT NULL THEN "
+           "'[' || fingerprint || ',' || settings || ']' END, outputs")
 _COLUMNS = ("kind, status, fingerprint, settings, outputs, depends_on, parent, prevent_destroy, "
             "labels, error, output, run_id, updated_at")
 _UPDATE = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS.split(", "))  # created_at stays
@@ -118,14 +124,14 @@ class PostgresState:
                                 (self.workspace,)).fetchall()
         out = {}
         for r in rows:
-            fingerprint, settings, depends_on, labels, error, output = stored_json(
-                r[3], r[0], "fields")
-            out[r[0]] = stored_record(r[9], address=r[0], kind=r[1], status=r[2],
-                                      fingerprint=fingerprint, settings=settings,
-                                      depends_on=tuple(depends_on), parent=r[4],
-                                      prevent_destroy=r[5], labels=labels, error=error,
-                                      output=output, run_id=r[6], created_at=r[7],
-                                      updated_at=r[8])
+            decoded = stored_json(r[3], r[0], "fields")
+            fields = {"address": r[0], "kind": r[1], "status": r[2], "depends_on":
+                      tuple(decoded[0]), "parent": r[4], "prevent_destroy": r[5],
+                      "labels": decoded[1], "error": decoded[2], "output": decoded[3],
+                      "run_id": r[6], "created_at": r[7], "updated_at": r[8]}
+            if r[9] is None:
+                fields["fingerprint"], fields["settings"] = decoded[4:]
+            out[r[0]] = stored_record(fields, r[10], r[9], None)
         return out
 
     def serial(self) -> int:

@@ -90,7 +90,7 @@ def test_a_no_op_plan_takes_the_recorded_expansion(graded):
     assert expansions_of_plan(graded, "-refresh=false")[0] == 0
 
 
-def test_a_no_op_plan_decodes_no_recorded_child_s_outputs(graded):
+def test_a_no_op_plan_decodes_nothing_of_a_recorded_child_but_its_memo(graded):
     from runner.connections import Connections
     from runner.plan import PlanOptions
     from runner.planning import make_plan
@@ -104,9 +104,21 @@ def test_a_no_op_plan_decodes_no_recorded_child_s_outputs(graded):
     finally:
         state.close()
     assert not planned.plan.has_changes
-    children = [r for r in planned.records.values() if r.parent == "pipeline.p.each"]
+    children = sorted((r for r in planned.records.values() if r.parent == "pipeline.p.each"),
+                      key=lambda r: r.address)
     assert len(children) == 2
-    assert [c for c in children if "outputs" in vars(c)] == []  # their memos stood for them
+    # their memos stood for them: no outputs, fingerprint or settings decoded, not even for
+    # the resources, evaluations and changes the plan made of them
+    assert [(c.address, field) for c in children for field in ("outputs", "fingerprint",
+                                                                "settings") if field in vars(c)] == []
+    changes = [c for c in planned.plan.changes if c.parent == "pipeline.p.each"]
+    assert [vars(c).keys() & {"before", "after", "fingerprint"} for c in changes] == [set(), set()]
+    assert [c for c in children if "settings" in vars(planned.resources[c.address])] == []
+    # and what reads them gets what was recorded
+    for change, record in zip(changes, children, strict=True):
+        assert change.after == change.before == record.settings
+        assert change.fingerprint == record.fingerprint and "memo:outputs" in record.fingerprint
+        assert planned.resources[record.address].settings == record.settings
 
 
 @pytest.mark.parametrize("change, shown", [

@@ -61,6 +61,21 @@ def test_a_record_s_outputs_are_decoded_when_read_and_it_behaves_as_written(
         getattr(read, "outptus")  # noqa: B009 (mypy rightly refuses `read.outptus`)
 
 
+def test_a_child_s_fingerprint_and_settings_are_decoded_when_read(harness: Harness) -> None:
+    # an expansion's child: a plan that takes the recorded expansion reads only its memo
+    written = record('pipeline.p.each["a"]', parent="pipeline.p.each",
+                     fingerprint={"setting:input": "h", "memo:outputs": "m1"},
+                     settings={"input": [1, {"a": None}]})
+    harness.open().commit(written, done(written.address))
+    read = harness.open().records()[written.address]
+    assert vars(read).keys() & {"fingerprint", "settings", "outputs"} == set()
+    assert read.outputs_memo() == "m1"
+    assert read.settings == written.settings
+    assert "fingerprint" in vars(read)  # decoded with the settings, once
+    assert read.fingerprint == written.fingerprint
+    assert harness.open().records()[written.address] == written
+
+
 def test_a_record_reads_back_with_every_field(harness: Harness) -> None:
     store = harness.open()
     failed = record('pipeline.p.grade["c1","solution1"]', status="failed",

@@ -3,6 +3,7 @@ migration. Everything every backend does is in contract.py."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import sqlite_utils
 
 from runner.errors import StateError
 from runner.state import sqlite as backend
-from runner.state.base import LockInfo, new_lock_info
+from runner.state.base import Event, LockInfo, Record, new_lock_info
 from runner.state.sqlite import MIGRATIONS, SqliteState
 
 
@@ -90,7 +91,8 @@ def test_force_unlock_command(ws):
     assert state.current_lock() is None
 
 
-@pytest.mark.parametrize("column, command", [("outputs", "state show"), ("fingerprint", "plan")])
+@pytest.mark.parametrize("column, command", [
+    ("outputs", "state show"), ("fingerprint", "plan"), ("settings", "plan"), ("labels", "plan")])
 def test_a_record_edited_into_broken_json_is_a_clear_error_naming_it(ws, column, command):
     ws.spec("""
         apiVersion: taskform/v1
@@ -108,6 +110,27 @@ def test_a_record_edited_into_broken_json_is_a_clear_error_naming_it(ws, column,
     result = ws.cli(*command.split(), *(["pipeline.p.a"] if command == "state show" else []))
     what = "outputs" if column == "outputs" else "fields"
     assert result.exit_code == 1, result.output
-    assert f"the state's record of pipeline.p.a is damaged: its {what} are not JSON" \
+    assert f"the state's record of pipeline.p.a is damaged: its {what} cannot be read as JSON" \
         in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_child_s_outputs_memo_is_read_without_decoding_and_damage_is_named(tmp_path):
+    store = SqliteState(tmp_path / "s.db")
+    child = Record(address='pipeline.p.each["a"]', kind="value", status="ok",
+                   fingerprint={"memo:outputs": "m1"}, settings={"input": 1}, outputs={},
+                   parent="pipeline.p.each")
+    store.commit(child, Event(run_id="r1", event="done", address=child.address))
+    read = store.records()[child.address]
+    assert read.outputs_memo() == "m1"
+    assert vars(read).keys() & {"fingerprint", "settings"} == set()
+    with sqlite3.connect(tmp_path / "s.db") as db:
+        db.execute("UPDATE resources SET fingerprint = '{\"memo:outputs\": ' "
+                   "WHERE address = ?", (child.address,))
+    damaged = store.records()[child.address]  # read: the damage shows where it is used
+    for use in (lambda: damaged.settings, damaged.outputs_memo):
+        with pytest.raises(StateError, match=re.escape(
+                'the state\'s record of pipeline.p.each["a"] is damaged: its fingerprint and '
+                "settings cannot be read as JSON")):
+            use()
+    store.close()
