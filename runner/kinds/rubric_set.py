@@ -4,13 +4,14 @@ of a pool. It expands at plan time into one `rubric_shell` per criterion × solu
 the validation gates (failing the step, naming the criteria) and, with `report:`, the HTML page.
 
 docs/grading.md is the user's page and the state contract; `runner/rubric/` does the work that
-needs no Docker."""
+needs no Docker, and is imported where it is used: a no-op plan of a graded set loads this
+module only to observe its report (a sixteenth of that plan went to importing the rest)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner.address import parse_address
 from runner.errors import StepFailed
@@ -24,16 +25,13 @@ from runner.kinds.base import (
     hash_files,
 )
 from runner.kinds.rubric_set_settings import RUNTIME_KEYS, RubricSetSettings
-from runner.rubric import score
-from runner.rubric.lease import pool_image_ids
-from runner.rubric.model import Rubric
-from runner.rubric.parse import JSON_NAME, MARKDOWN_NAME, load_rubric
-from runner.rubric.patch_rules import default_solution_paths
-from runner.rubric.results import CHILD_KIND, grading_statuses, parent_outputs
-from runner.rubric.score import GOLDEN, ORIGINAL, check_gates, score_solution
-from runner.rubric.solutions import Solution, candidates, columns, discovered
+from runner.rubric.parse import JSON_NAME, MARKDOWN_NAME
 from runner.state.base import Record
 from runner.vocabulary import Observation
+
+if TYPE_CHECKING:
+    from runner.rubric.model import Rubric
+    from runner.rubric.solutions import Solution
 
 
 class RubricSetKind(BaseKind):
@@ -47,6 +45,9 @@ class RubricSetKind(BaseKind):
 
     def expand(self, ctx: Context, settings: RubricSetSettings,
                expansion: Expansion) -> list[Child] | None:
+        from runner.rubric.results import CHILD_KIND
+        from runner.rubric.score import GOLDEN
+
         deciding = sorted(expansion.late - set(RUNTIME_KEYS))
         if deciding:  # read from a dependency not applied yet: plan the gradings during apply
             raise ExpansionDeferred(f"{', '.join(deciding)} read outputs not known yet")
@@ -82,6 +83,8 @@ class RubricSetKind(BaseKind):
 
     def dependency_view(self, ctx: Context, settings: RubricSetSettings, dependency: str,
                         outputs: Any) -> Any:
+        from runner.rubric.lease import pool_image_ids
+
         if dependency == pool_address(ctx, settings.pool):
             return {"image_ids": pool_image_ids(outputs)}  # not the containers: see rubric_shell
         return outputs
@@ -104,6 +107,10 @@ class RubricSetKind(BaseKind):
             path.unlink()
 
     def apply(self, ctx: Context, settings: RubricSetSettings, prior: Record | None) -> dict[str, Any]:
+        from runner.rubric import score
+        from runner.rubric.results import grading_statuses, parent_outputs
+        from runner.rubric.score import ORIGINAL, check_gates, score_solution
+
         rubric = self._rubric(ctx, settings)
         names = [s.name for s in self._solutions(ctx, settings)]
         children = {(c.id, s): ctx.outputs(str(ctx.address.child(c.id, s)))
@@ -153,11 +160,15 @@ class RubricSetKind(BaseKind):
             return list(model.solution_paths)
         if model.golden is None:
             return []
+        from runner.rubric.patch_rules import default_solution_paths
+
         golden = self._task_file(ctx, model, model.golden, "golden", waits)
         return list(default_solution_paths(golden.read_text(encoding="utf-8", errors="replace")))
 
     def _rubric(self, ctx: Context, model: RubricSetSettings,
                 waits: tuple[str, ...] = ()) -> Rubric:
+        from runner.rubric.parse import load_rubric
+
         name = model.file
         if name is None:  # discovered only when not set: an explicit file always wins
             folder = ctx.path(model.task_dir, "task_dir")
@@ -167,6 +178,8 @@ class RubricSetKind(BaseKind):
 
     def _solutions(self, ctx: Context, model: RubricSetSettings,
                    waits: tuple[str, ...] = ()) -> list[Solution]:
+        from runner.rubric.solutions import candidates, columns, discovered
+
         declared = model.solutions
         if declared is None:
             folder = ctx.path(model.task_dir, "task_dir")

@@ -14,7 +14,6 @@ from runner.rubric.model import Isolation, ResultsFormat
 from runner.rubric.parse import JSON_NAME, MARKDOWN_NAME
 from runner.rubric.patches import DEFAULT_PROTECTED
 from runner.rubric.score import ValidateSettings
-from runner.rubric.solutions import classify_files
 from runner.spec.paths import TaskDirPath, WorkspacePath
 
 # settings a grading reads when it runs: they may read other steps' outputs
@@ -92,6 +91,9 @@ class RubricSetSettings(Settings):
                 raise ValueError("set held_out_tests or task-sync's held_out_test, not both")
             self.held_out_tests = self.held_out_test
         if self.files is not None:
+            # here, not above: the set's module loads on every plan, the solutions' only here
+            from runner.rubric.solutions import classify_files
+
             found = classify_files(list(self.files), self.file)
             if "solutions" not in given:
                 self.solutions = found.solutions

@@ -4,6 +4,7 @@ container behind, patches that do not apply, the result cache, infrastructure re
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -414,3 +415,35 @@ def test_the_report_written_during_apply_masks_secrets_like_report_o(dws, monkey
     written = dws.cli("report", "g", "--format", "html", "-o", str(dws.root / "reports/o.html"))
     assert written.exit_code == 0, written.output
     assert "(sensitive)" in (dws.root / "reports/o.html").read_text()
+
+
+NO_OP_PROBE = """
+import json, sys
+from runner.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(json.dumps(sorted(m for m in sys.modules
+                        if m.startswith(("runner.rubric.", "runner.kinds.rubric_shell")))))
+"""
+# what a graded set's settings are made of; the grading engine (solutions, results, evidence,
+# sandboxes, leases, scripts) and the cells' kind are not needed to plan it again
+SETTINGS_VOCABULARY = ["runner.rubric.jsonfile", "runner.rubric.markdown", "runner.rubric.model",
+                       "runner.rubric.parse", "runner.rubric.patches", "runner.rubric.score",
+                       "runner.rubric.status"]
+
+
+def test_a_no_op_plan_of_a_graded_set_loads_nothing_of_the_grading_engine(dws):
+    write_task(dws, [("add", ADD, 1, True)], {"solution1": make_patch(FIXED)})
+    write_spec(dws)
+    dws.apply()
+
+    def loaded() -> list[str]:
+        proc = subprocess.run([sys.executable, "-c", NO_OP_PROBE, "-C", str(dws.root), "plan"],
+                              capture_output=True, text=True, env=subprocess_env(), timeout=120)
+        assert proc.returncode == 0 and "No changes." in proc.stdout, proc.stdout + proc.stderr
+        return list(json.loads(proc.stdout.splitlines()[-1]))
+
+    loaded()  # the first plan after apply may fill the spec cache
+    assert [m for m in loaded() if m not in SETTINGS_VOCABULARY] == []
