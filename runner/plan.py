@@ -190,29 +190,27 @@ def _decide(ev: Evaluated, record: Record | None, observation: Observation | Non
         action = Action.CREATE
     if action is not Action.NOOP and ev.when is False:
         reasons.append("`when` is false: it will be recorded as skipped")
+    depends_on = tuple(str(d) for d in resource.depends_on)
+    parent = str(resource.parent) if resource.parent else None
     settled = ev.settled
     if action is Action.NOOP and settled is not None and settled is record \
             and observation is None and not resource.expansion_deferred and not reasons:
-        return _settled_noop(settled, address, resource)
+        # a recorded expansion's child: its settings and fingerprint read only if asked
+        return lazily(Change, _settled_values(settled), address=address, kind=resource.kind,
+                      action=action, reasons=(), depends_on=depends_on, deferred=False,
+                      parent=parent, expands=False, notes=())
     return Change(address=address, kind=resource.kind, action=action, reasons=tuple(reasons),
                   before=record.settings if record else None,
                   after=_after(ev, changing) if action is not Action.NOOP else ev.rendered,
-                  depends_on=tuple(str(d) for d in resource.depends_on),
-                  fingerprint=ev.fingerprint, deferred=deferred,
-                  parent=str(resource.parent) if resource.parent else None,
-                  expands=bool(resource.expansion_deferred),
+                  depends_on=depends_on, fingerprint=ev.fingerprint, deferred=deferred,
+                  parent=parent, expands=bool(resource.expansion_deferred),
                   notes=observation.notes if observation is not None else ())
 
 
-def _settled_noop(record: Record, address: str, resource: Resource) -> Change:
-    """The no-op of a recorded expansion's child (not observed, not expanding): its settings
-    and fingerprint are its record's, read only if asked."""
-    return lazily(Change, {"before": lambda: record.settings, "after": lambda: record.settings,
-                           "fingerprint": lambda: record.fingerprint},
-                  address=address, kind=resource.kind, action=Action.NOOP, reasons=(),
-                  depends_on=tuple(str(d) for d in resource.depends_on), deferred=False,
-                  parent=str(resource.parent) if resource.parent else None, expands=False,
-                  notes=())
+def _settled_values(record: Record) -> dict[str, Any]:
+    """A settled child's no-op change takes its record's settings, before and after."""
+    return {"before": lambda: record.settings, "after": lambda: record.settings,
+            "fingerprint": lambda: record.fingerprint}
 
 
 def _interrupted(run_id: str) -> str:

@@ -57,14 +57,10 @@ class Record(LazyFields):
         # see `stored_record`: the outputs alone, or the fingerprint and settings together
         if name == "outputs":
             return stored_json(pending, self.address, "outputs")
-        both = stored_json(pending, self.address, "fingerprint and settings")
-        if not isinstance(both, list) or len(both) != 2:
-            raise StateError(f"the state's record of {self.address} is damaged: its "
-                             "fingerprint and settings are not one value each; restore it from "
-                             f"a backup or `taskform state rm {self.address}`")
-        fingerprint, settings = both
-        object.__setattr__(self, "settings" if name == "fingerprint" else "fingerprint",
-                           settings if name == "fingerprint" else fingerprint)
+        fingerprint, settings = stored_values(pending, self.address, "fingerprint and settings",
+                                              (2,))
+        object.__setattr__(self, "fingerprint", fingerprint)
+        object.__setattr__(self, "settings", settings)
         return fingerprint if name == "fingerprint" else settings
 
     def outputs_memo(self) -> str | None:
@@ -80,9 +76,21 @@ def stored_json(text: str, address: str, what: str) -> Any:
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise StateError(f"the state's record of {address} is damaged: its {what} cannot be read "
-                         f"as JSON ({exc}); restore it from a backup or `taskform state rm "
-                         f"{address}`") from None
+        raise _damaged(address, f"its {what} cannot be read as JSON ({exc})") from None
+
+
+def stored_values(text: str, address: str, what: str, counts: tuple[int, ...]) -> list[Any]:
+    """The values of columns a backend joined into one JSON array (`[a,b,...]`), as many as
+    one of `counts`; a column edited into a fragment that adds or joins values is damage too."""
+    values = stored_json(text, address, what)
+    if not isinstance(values, list) or len(values) not in counts:
+        raise _damaged(address, f"its {what} are not one JSON value each")
+    return values
+
+
+def _damaged(address: str, problem: str) -> StateError:
+    return StateError(f"the state's record of {address} is damaged: {problem}; restore it from "
+                      f"a backup or `taskform state rm {address}`")
 
 
 def stored_record(fields: dict[str, Any], outputs: str, fingerprint_and_settings: str | None,

@@ -24,8 +24,8 @@ from runner.state.base import (
     ids_event,
     now_iso,
     stored_id,
-    stored_json,
     stored_record,
+    stored_values,
 )
 from runner.state.postgresql_dump import dump_workspace, dumps, restore_workspace, text
 from runner.state.postgresql_link import Link, Lost, talking
@@ -124,7 +124,7 @@ class PostgresState:
                                 (self.workspace,)).fetchall()
         out = {}
         for r in rows:
-            decoded = stored_json(r[3], r[0], "fields")
+            decoded = stored_values(r[3], r[0], "fields", (4,) if r[9] else (6,))
             fields = {"address": r[0], "kind": r[1], "status": r[2], "depends_on":
                       tuple(decoded[0]), "parent": r[4], "prevent_destroy": r[5],
                       "labels": decoded[1], "error": decoded[2], "output": decoded[3],

@@ -30,8 +30,8 @@ from runner.state.base import (
     ids_event,
     now_iso,
     stored_id,
-    stored_json,
     stored_record,
+    stored_values,
 )
 from runner.state.sqlite_dump import dump_file, restore_file
 from runner.state.sqlite_schema import MIGRATIONS
@@ -78,8 +78,6 @@ def _private(path: Path) -> None:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
-
-
 
 
 class SqliteState:
@@ -146,7 +144,7 @@ class SqliteState:
             rows = self.conn.execute(_RECORDS).fetchall()
         out = {}
         for r in rows:
-            decoded = stored_json(r[11], r[0], "fields")
+            decoded = stored_values(r[11], r[0], "fields", (2,) if r[12] else (4,))
             fields = {"address": r[0], "kind": r[1], "status": r[2], "depends_on":
                       tuple(decoded[0]), "parent": r[3], "prevent_destroy": bool(r[4]),
                       "labels": decoded[1], "error": r[5], "output": r[6], "run_id": r[7],

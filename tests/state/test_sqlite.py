@@ -134,3 +134,28 @@ def test_a_child_s_outputs_memo_is_read_without_decoding_and_damage_is_named(tmp
                 "settings cannot be read as JSON")):
             use()
     store.close()
+
+
+@pytest.mark.parametrize("parent, column, what", [
+    (None, "labels", "fields"),              # a top-level record: every JSON column in one array
+    (None, "fingerprint", "fields"),
+    ("pipeline.p.each", "depends_on", "fields"),
+    ("pipeline.p.each", "settings", "fingerprint and settings"),  # a child's, read when asked
+])
+def test_a_column_edited_into_several_json_values_is_damage_named_not_a_crash(
+        tmp_path, parent, column, what):
+    # `[] , {}` is valid JSON inside the array the backend joins columns into, but two values
+    store = SqliteState(tmp_path / "s.db")
+    address = 'pipeline.p.each["a"]' if parent else "pipeline.p.a"
+    store.commit(Record(address=address, kind="value", status="ok", fingerprint={},
+                        settings={}, outputs={}, parent=parent),
+                 Event(run_id="r1", event="done", address=address))
+    with sqlite3.connect(tmp_path / "s.db") as db:
+        db.execute(f"UPDATE resources SET {column} = ? WHERE address = ?",
+                   ('[], {}' if column == "depends_on" else '{}, {}', address))
+    with pytest.raises(StateError, match=re.escape(
+            f"the state's record of {address} is damaged: its {what} are not one JSON value "
+            f"each; restore it from a backup or `taskform state rm {address}`")):
+        record = store.records()[address]
+        record.settings  # noqa: B018 (a child's is decoded here)
+    store.close()
