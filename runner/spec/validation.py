@@ -26,7 +26,7 @@ def validate(model: type[BaseModel], value: Any, doc: SourceDoc, base: Path_,
     except ValidationError as exc:
         by_loc: dict[Path_, list[str]] = {}
         on_key: set[Path_] = set()
-        errors = [(_clean_loc(err["loc"]), err) for err in exc.errors()]
+        errors = [(_clean_loc(err["loc"], value), err) for err in exc.errors()]
         for loc, err in errors:
             if skip and any(loc[: len(s)] == s for s in skip):
                 continue
@@ -120,15 +120,23 @@ _TAG_PREFIXES = ("function-", "union[", "tagged-union[", "list[", "dict[", "tupl
 _TAGS = frozenset({"str", "int", "float", "bool", "any", "none", "[key]"})
 
 
-def _clean_loc(loc: tuple[Any, ...]) -> Path_:
+def _clean_loc(loc: tuple[Any, ...], value: Any) -> Path_:
     # pydantic adds union-member, function and key tags to locations; keep real keys and
-    # indexes only (a mapping key's own error is placed on the key: see validate)
+    # indexes only (a mapping key's own error is placed on the key: see validate). A part the
+    # value has is a real key, even one spelled like a tag (a key `int` is no union member)
     out: list[str | int] = []
+    current = value
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(current, dict) and isinstance(part, str) and part in current:
             out.append(part)
-        elif isinstance(part, str) and not (part.startswith(_TAG_PREFIXES) or part in _TAGS):
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
             out.append(part)
+            current = current[part]
+        elif isinstance(part, int) or (
+                isinstance(part, str) and not (part.startswith(_TAG_PREFIXES) or part in _TAGS)):
+            out.append(part)
+            current = None  # a key the value lacks (a required one): nothing below it
     return tuple(out)
 
 

@@ -34,6 +34,16 @@ ERRORS = [
         """,
      "specs/main.yaml:7:25: spec.steps.a.value.inptu: unknown key 'inptu'; expected one of: "
      "input"),
+    ("unknown key spelled like a type", """
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: p}
+        spec:
+          steps:
+            a:
+              value: {int: 2}
+        """,  # pydantic's union tags are spelled so too; this one was dropped, then a crash
+     "specs/main.yaml:7:15: spec.steps.a.value.int: unknown key 'int'; expected one of: input"),
     ("wrong type", """
         apiVersion: taskform/v1
         kind: Competency
