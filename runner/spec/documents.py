@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from runner.address import NAME_PATTERN, Address, Selection, parse_address
@@ -42,6 +43,17 @@ def address_type(document: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", document).lower()
 
 
+@dataclass(frozen=True)
+class PipelineContext:
+    """What a Pipeline's steps are read with besides themselves (`splice` keeps it)."""
+
+    pipeline: str
+    labels: dict[str, str]
+    prevent_destroy: bool
+    engine: str | None
+    steps: tuple[str, ...]
+
+
 class DocumentReader:
     """Reads one document; collects every issue instead of stopping at the first."""
 
@@ -52,6 +64,7 @@ class DocumentReader:
         self.budget = budget or Budget()  # what its templates may spend (shared by a load)
         self.memo = memo  # settings blocks known to be valid: not validated again
         self.out = Loaded()
+        self.context: PipelineContext | None = None  # set by reading a Pipeline
 
     def issue(self, path: Path_, message: str, key: bool = False) -> None:
         self.out.issues.append(self.doc.issue(path, message, key))
@@ -146,12 +159,21 @@ class DocumentReader:
             self.issue(("spec", "steps"), "expected a mapping of step names to steps")
             return
         siblings = set(steps)
+        self.context = PipelineContext(name, labels, prevent_destroy, engine, tuple(steps))
         for step_name, step in steps.items():
             path: Path_ = ("spec", "steps", step_name)
             if not _NAME.match(step_name):
                 self.issue(path, f"step name {step_name!r} must be letters, digits, '-' and '_'")
                 continue
             self._step(name, step_name, step, path, labels, prevent_destroy, siblings, engine)
+
+    def read_step(self, context: PipelineContext, name: str) -> Loaded:
+        """One step of a Pipeline read apart from the rest (`splice`): the document holds only
+        that step, at its path and places."""
+        step = self.doc.value["spec"]["steps"][name]
+        self._step(context.pipeline, name, step, ("spec", "steps", name), dict(context.labels),
+                   context.prevent_destroy, set(context.steps), context.engine)
+        return self.out
 
     def _engine(self, value: Any) -> str | None:
         """A pipeline's `engine`: the default of its steps whose type takes one."""

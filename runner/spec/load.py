@@ -12,11 +12,11 @@ from runner.address import Address, Selection
 from runner.errors import SpecError, SpecIssue
 from runner.graph import Graph
 from runner.resource import Resource, variant
-from runner.spec import loadedcache, parsecache, settingsmemo
+from runner.spec import loadedcache, parsecache, settingsmemo, splice
 from runner.spec.budget import Budget
 from runner.spec.cachestore import CacheStore, open_store
 from runner.spec.loaded import Loaded
-from runner.spec.yamlsrc import parse_bytes, read_limited
+from runner.spec.yamlsrc import SourceDoc, parse_bytes, parse_measured_bytes, read_limited
 from runner.workspace import Workspace
 
 
@@ -100,21 +100,39 @@ def _read_file(store: CacheStore | None, data: bytes, display: str, variables: d
         docs, issues = parse_bytes(data, display)
         return issues, [DocumentReader(doc, variables, budget).read() for doc in docs]
     cached_docs = parsecache.find(store, data, display)
-    docs, issues = (cached_docs, []) if cached_docs is not None else parse_bytes(data, display)
     memo = settingsmemo.recall(store, display, parsecache.size_limit(data))
-    results = [DocumentReader(doc, variables, budget, memo).read() for doc in docs]
-    if issues:
-        return issues, results  # parsed afresh each time, so its messages stay exact
+    spliced = splice.reread(store, data, display, variables, secret, budget, memo) \
+        if cached_docs is None else None
+    parsed: list[SourceDoc] | None = None
+    layout: splice.Layout | None = None
+    if spliced is not None:  # one step changed: read alone, the rest is the previous read's
+        results, layout = spliced
+        memo.carry_known()
+    else:
+        measure = None
+        if cached_docs is not None:
+            parsed, issues = cached_docs, []
+        else:
+            parsed, issues, measure = parse_measured_bytes(data, display)
+        readers = [DocumentReader(doc, variables, budget, memo) for doc in parsed]
+        results = [reader.read() for reader in readers]
+        if issues:
+            return issues, results  # parsed afresh each time, so its messages stay exact
+        if measure is not None:
+            layout = splice.layout(data, parsed, readers, measure)
     analysis = loadedcache.analyses(results)
     # never a digest of a block rendered from a secret, nor of a file with issues
     if not any(result.issues or result.variables & secret for result in results):
         settingsmemo.keep(store, display, memo, analysis, parsecache.size_limit(data))
     kept = loadedcache.keep(store, data, display, variables, secret, results, analysis)
+    if kept and layout is not None:
+        splice.keep(store, display, layout, data)
     # the parse layer serves when the validated one cannot: files that read a secret, or whose
     # variables may differ next time; writing it for every file would only slow a cold run
-    if cached_docs is None and (not kept or any(result.variables for result in results)):
-        parsecache.keep(store, data, docs)
-    return issues, results
+    if parsed is not None and cached_docs is None and \
+            (not kept or any(result.variables for result in results)):
+        parsecache.keep(store, data, parsed)
+    return [], results
 
 
 def _taint(ws: Workspace, data: bytes, display: str, secret: frozenset[str]) -> None:

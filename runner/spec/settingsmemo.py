@@ -54,6 +54,11 @@ class SettingsMemo:
         self.seen[key] = plain
         return found
 
+    def carry_known(self) -> None:
+        """Count every known block as met: a read of one step apart (`splice`) met only its
+        own, and the file's other blocks are as they were."""
+        self.seen = {**self.known, **self.seen}
+
     def note(self, key: str, references: Iterable[Reference]) -> None:
         """Remember a block that validated without an issue, with its references."""
         self.seen[key] = [_plain(ref) for ref in references]

@@ -46,8 +46,24 @@ class SourceDoc:
         return SpecIssue(self.file, line, col, format_path(path), message)
 
 
+@dataclass(frozen=True)
+class Measure:
+    """What `yamlbuild`'s limits counted in one text: its values, and those aliases and merge
+    keys copied."""
+
+    values: int
+    copied: int
+
+
 def parse_text(text: str, file: str) -> tuple[list[SourceDoc], list[SpecIssue]]:
     """Parse every document of one YAML text, within the limits of `yamlbuild`."""
+    docs, issues, _ = parse_measured(text, file)
+    return docs, issues
+
+
+def parse_measured(text: str, file: str
+                   ) -> tuple[list[SourceDoc], list[SpecIssue], Measure]:
+    """`parse_text`, and what the limits counted (`splice` reads one step of a file apart)."""
     import yaml  # where used: a run whose files are all cached parses nothing
 
     from runner.spec.yamlbuild import Builder
@@ -62,14 +78,14 @@ def parse_text(text: str, file: str) -> tuple[list[SourceDoc], list[SpecIssue]]:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         reason = " ".join(p for p in (exc.context, exc.problem) if p)
-        return [], [SpecIssue(file, line, col, "", f"invalid YAML: {reason}")]
+        return [], [SpecIssue(file, line, col, "", f"invalid YAML: {reason}")], Measure(0, 0)
     except yaml.YAMLError as exc:
-        return [], [SpecIssue(file, 1, 1, "", f"invalid YAML: {exc}")]
+        return [], [SpecIssue(file, 1, 1, "", f"invalid YAML: {exc}")], Measure(0, 0)
     finally:
         parser.dispose()
     docs = [SourceDoc(file=file, index=b.index, value=b.value, positions=b.positions,
                       key_positions=b.key_positions) for b in builder.docs]
-    return docs, builder.issues
+    return docs, builder.issues, Measure(builder.values, builder.copied)
 
 
 def parse_file(path: Path, display: str) -> tuple[list[SourceDoc], list[SpecIssue]]:
@@ -80,8 +96,15 @@ def parse_file(path: Path, display: str) -> tuple[list[SourceDoc], list[SpecIssu
 
 def parse_bytes(data: bytes, display: str) -> tuple[list[SourceDoc], list[SpecIssue]]:
     """Parse every document of one YAML file's content, which must be UTF-8."""
+    docs, issues, _ = parse_measured_bytes(data, display)
+    return docs, issues
+
+
+def parse_measured_bytes(data: bytes, display: str
+                         ) -> tuple[list[SourceDoc], list[SpecIssue], Measure | None]:
+    """`parse_bytes`, and what the limits counted (None for text that is not UTF-8)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return [], [SpecIssue(display, 1, 1, "", f"not UTF-8 text: {exc}")]
-    return parse_text(text, display)
+        return [], [SpecIssue(display, 1, 1, "", f"not UTF-8 text: {exc}")], None
+    return parse_measured(text, display)

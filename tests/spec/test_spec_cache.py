@@ -181,7 +181,8 @@ def test_a_variable_change_is_seen_and_its_value_cached_per_value(ws, user_cache
         overrides = {"greeting": greeting} if greeting else {}
         specs = load_specs(open_workspace(ws.root, overrides=overrides))
         assert specs.resources[address].settings == {"input": greeting or "hello"}
-    assert sorted(p.name.split(".")[1] for p in entries(ws)) == ["loaded", "parse", "settings"]
+    assert sorted(p.name.split(".")[1] for p in entries(ws)) == \
+        ["loaded", "parse", "settings", "splice"]
 
 
 def test_a_file_with_parse_errors_is_not_cached(ws, user_cache):
@@ -316,12 +317,12 @@ def test_cache_files_and_folders_are_private(ws, user_cache):
     ws.spec(GREETING)
     assert ws.cli("validate").exit_code == 0
     cache = ws.root / ".taskform" / "cache"
-    assert len(entries(ws)) == 3
+    assert len(entries(ws)) == 4  # loaded, parse, settings, splice
     modes = {p: stat.S_IMODE(p.stat().st_mode) for p in
              [cache, cache / "specs", user_cache / "taskform"]}
     modes.update({p: stat.S_IMODE(p.stat().st_mode) for p in
                   [*entries(ws), user_cache / "taskform" / "key"]})
-    assert list(modes.values()) == [0o700] * 3 + [0o600] * 4
+    assert list(modes.values()) == [0o700] * 3 + [0o600] * 5
 
 
 def test_a_key_others_can_read_is_replaced(user_cache):
@@ -402,7 +403,7 @@ def test_a_secret_value_enters_no_cache_file(ws, user_cache):
         assert ws.cli(command, env=env).exit_code == 0
     layers = sorted(p.name.split(".", 1)[1] for p in entries(ws))
     # none for the secret's file, not even a digest of what it renders
-    assert layers == ["loaded.json", "parse.json", "parse.json", "settings.json"]
+    assert layers == ["loaded.json", "parse.json", "parse.json", "settings.json", "splice.json"]
     found = {p.name.split(".")[1] for p in cache_files(ws, user_cache)
              if b"visible-value-31c" in p.read_bytes()}
     # what a variable renders is cached, and found by this scan; taskform.yaml's entry holds the

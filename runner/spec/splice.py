@@ -1,0 +1,324 @@
+"""A changed spec file read again one step at a time.
+
+Editing one step of a Pipeline of 5,000 steps changes a few bytes of a large file, yet parsing
+and reading the whole file again cost more than all the rest of planning it. When the file's
+previous read is in the cache (its text here, what reading it gave in `loadedcache`) and the
+change lies inside the lines of one step, only those lines are parsed and only that step is
+read; every other resource is the previous read's, moved by the lines the change added or
+removed.
+
+A step's lines stand apart only in a block mapping of steps: they start with the step's key,
+first on its line, and end before the next line with content at the key's column or left of
+it (the next step, the next key of the document, the next document). Parsed alone they give
+what they give in place, since the parser reads them at the same indentation. Whenever that
+cannot be told for sure the file is read whole, as before: the change reaches outside one
+step's lines, renames the step or adds one, the lines alone do not parse to exactly that step,
+they use an alias or a merge key (the file read whole had none, so nothing outside the step can
+point into it, nor it outside), the file would pass a limit of `yamlbuild`, or the step has an
+issue (a whole read reports it with the file's others, at once).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from runner.address import Address
+from runner.errors import SpecIssue
+from runner.resource import Origin, Resource
+from runner.spec import loadedcache, parsecache
+from runner.spec.budget import Budget
+from runner.spec.cachestore import CacheStore, entry_name
+from runner.spec.loaded import Loaded
+from runner.spec.settingsmemo import SettingsMemo
+
+if TYPE_CHECKING:
+    from runner.spec.documents import DocumentReader
+    from runner.spec.yamlsrc import Measure, SourceDoc
+
+_BLOCK = 4096  # characters compared at once when looking for where two texts differ
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What the next read of a changed file needs of its previous read."""
+
+    text: str
+    values: int  # what `yamlbuild` counted in `text`, against its limit
+    # [document index, pipeline, labels, prevent_destroy, engine, [step names]] of each
+    # Pipeline whose steps are a block mapping
+    pipelines: list[list[Any]]
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """The lines of one step in the previous text: [begin, end), its key at `col`."""
+
+    document: int
+    context: list[Any]
+    position: int  # the step's among the document's resources
+    begin: int
+    end: int
+    line: int
+    col: int
+
+
+def layout(data: bytes, docs: list[SourceDoc], readers: list[DocumentReader],
+           measure: Measure) -> Layout | None:
+    """What `reread` needs of a file read whole, or None for a file it would never splice."""
+    if measure.copied:  # an alias or merge key copied values: a step may point outside itself
+        return None
+    text = data.decode("utf-8")  # it parsed, so it decodes
+    if not _is_plain(text):
+        return None
+    pipelines = []
+    for index, (doc, reader) in enumerate(zip(docs, readers, strict=True)):
+        context = reader.context
+        if context is None or not context.steps:
+            continue
+        first = ("spec", "steps", context.steps[0])
+        if doc.positions.get(("spec", "steps")) != doc.key_positions.get(first):
+            continue  # a flow mapping (`{...}`): its steps need not stand on lines of their own
+        pipelines.append([index, context.pipeline, context.labels, context.prevent_destroy,
+                          context.engine, list(context.steps)])
+    return Layout(text, measure.values, pipelines) if pipelines else None
+
+
+def keep(store: CacheStore, display: str, kept: Layout, data: bytes) -> bool:
+    """Store the layout of the file `display` as read now, for its next change."""
+    entry = {"text": kept.text, "values": kept.values, "pipelines": kept.pipelines}
+    return store.write(_name(display), entry, parsecache.size_limit(data))
+
+
+def reread(store: CacheStore, data: bytes, display: str, variables: dict[str, Any],
+           secret: frozenset[str], budget: Budget, memo: SettingsMemo
+           ) -> tuple[list[Loaded], Layout] | None:
+    """The documents of the file `data` as reading it whole would give, read from its previous
+    read and the one step that changed; None when it must be read whole."""
+    previous = _recall(store, display, parsecache.size_limit(data))
+    if previous is None:
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not _is_plain(text):
+        return None
+    old = previous.text
+    start = _common_prefix(old, text)
+    if start == len(old) == len(text):
+        return None  # the same text: its validated entry went missing, so read it whole
+    old_end = len(old) - _common_suffix(old, text, start)
+    loaded = loadedcache.find(store, old.encode(), display, variables, secret)
+    if loaded is None:
+        return None
+    lines = _step_lines(old, loaded, previous, start, old_end)
+    if lines is None:
+        return None
+    return _splice(previous, loaded, lines, text, display, variables, budget, memo)
+
+
+def _splice(previous: Layout, loaded: list[Loaded], lines: _Lines, text: str, display: str,
+            variables: dict[str, Any], budget: Budget, memo: SettingsMemo
+            ) -> tuple[list[Loaded], Layout] | None:
+    from runner.spec.yamlbuild import MAX_DEPTH, MAX_VALUES
+    from runner.spec.yamlsrc import parse_measured
+
+    old = previous.text
+    new_end = lines.end + len(text) - len(old)
+    chunk, old_chunk = text[lines.begin:new_end], old[lines.begin:lines.end]
+    name = lines.context[5][lines.position]
+    if (lines.end < len(old) and not chunk.endswith("\n")) \
+            or _dedent(lines.col - 1).search(chunk) is not None:
+        return None  # the change reaches the next line, or writes left of the step's key
+    docs, issues, measure = parse_measured(chunk, display)
+    if issues or len(docs) != 1 or measure.copied or not isinstance(docs[0].value, dict) \
+            or list(docs[0].value) != [name] \
+            or docs[0].key_positions.get((name,)) != (1, lines.col) \
+            or _height(docs[0].value) > MAX_DEPTH - 10:
+        return None
+    values = previous.values - parse_measured(old_chunk, display)[2].values + measure.values
+    if values > MAX_VALUES:
+        return None
+    out = _read_step(docs[0], lines, name, display, variables, budget, memo)
+    if out is None:
+        return None
+    results = list(loaded)
+    address = loaded[lines.document].resources[lines.position].address
+    after = lines.line + old_chunk.count("\n")  # the first line past the step's old lines
+    delta = chunk.count("\n") - old_chunk.count("\n")
+    for index in range(lines.document, len(results)):
+        results[index] = _moved(results[index], address, after, delta)
+    results[lines.document] = _inserted(results[lines.document], out, lines, address)
+    return results, Layout(text, values, previous.pipelines)
+
+
+def _read_step(doc: SourceDoc, lines: _Lines, name: str, display: str,
+               variables: dict[str, Any], budget: Budget, memo: SettingsMemo) -> Loaded | None:
+    """The step read in its place: its paths under `spec.steps`, its lines where they are."""
+    from runner.spec.documents import DocumentReader, PipelineContext
+    from runner.spec.yamlsrc import SourceDoc
+
+    index, pipeline, labels, prevent_destroy, engine, steps = lines.context
+    shift, prefix = lines.line - 1, ("spec", "steps")
+    fragment = SourceDoc(
+        file=display, index=index, value={"spec": {"steps": {name: doc.value[name]}}},
+        positions={prefix + p: (line + shift, col)
+                   for p, (line, col) in doc.positions.items() if p},
+        key_positions={prefix + p: (line + shift, col)
+                       for p, (line, col) in doc.key_positions.items()})
+    context = PipelineContext(pipeline, dict(labels), prevent_destroy, engine, tuple(steps))
+    out = DocumentReader(fragment, variables, budget, memo).read_step(context, name)
+    if out.issues or len(out.resources) != 1 or \
+            out.resources[0].address != Address(("pipeline", pipeline, name)):
+        return None  # read whole, so that every issue of the file is reported at once
+    return out
+
+
+def _step_lines(old: str, loaded: list[Loaded], previous: Layout, start: int, old_end: int
+                ) -> _Lines | None:
+    """The lines of the one step of the previous text that hold all of [start, old_end)."""
+    line = old.count("\n", 0, start) + 1
+    line_start = old.rfind("\n", 0, start) + 1
+    for context in previous.pipelines:
+        index, pipeline, steps = context[0], context[1], context[5]
+        if not isinstance(index, int) or index >= len(loaded):
+            return None
+        resources = loaded[index].resources
+        if [r.address.parts for r in resources] != [("pipeline", pipeline, s) for s in steps]:
+            return None  # not the read this layout was made with
+        position = bisect_right([r.origin.line for r in resources], line) - 1
+        if position < 0:
+            continue
+        origin = resources[position].origin
+        begin = _line_offset(old, line_start, line, origin.line)
+        if origin.col < 2 or old[begin:begin + origin.col - 1] != " " * (origin.col - 1):
+            return None  # the key is not first on its line
+        if position + 1 < len(resources):
+            following = resources[position + 1].origin
+            if following.col != origin.col:
+                return None
+            end = _line_offset(old, line_start, line, following.line)
+        else:
+            next_line = old.find("\n", begin)
+            found = _dedent(origin.col - 1).search(old, next_line) if next_line >= 0 else None
+            end = found.start() + 1 if found is not None else len(old)
+        if begin <= start < end and old_end <= end:
+            return _Lines(index, context, position, begin, end, origin.line, origin.col)
+    return None
+
+
+def _moved(result: Loaded, address: Address, after: int, delta: int) -> Loaded:
+    """The document without the step at `address`, its places from line `after` on moved by
+    `delta` lines."""
+    def place(issue: SpecIssue) -> SpecIssue:
+        return replace(issue, line=issue.line + delta) if delta and issue.line >= after \
+            else issue
+
+    def resource(r: Resource) -> Resource:
+        o = r.origin
+        return replace(r, origin=Origin(o.file, o.line + delta, o.col)) \
+            if delta and o.line >= after else r
+
+    return replace(
+        result,
+        resources=[resource(r) for r in result.resources if r.address != address],
+        references=[(s, t, place(p)) for s, t, p in result.references if s != address],
+        selections=[(s, c, place(p)) for s, c, p in result.selections if s != address],
+        name_place=result.name_place and place(result.name_place),
+        variables=set(result.variables))
+
+
+def _inserted(result: Loaded, out: Loaded, lines: _Lines, address: Address) -> Loaded:
+    """The document with the step read again put back in its place, references in order."""
+    order = {name: i for i, name in enumerate(lines.context[5])}  # a document's sources are
+    # its steps: `pipeline.<name>.<step>`
+
+    def before(items: list[Any]) -> int:
+        return next((i for i, item in enumerate(items)
+                     if order.get(item[0].parts[-1], -1) > lines.position), len(items))
+
+    resources = list(result.resources)
+    resources.insert(lines.position, out.resources[0])
+    references, selections = list(result.references), list(result.selections)
+    at = before(references)
+    references[at:at] = out.references
+    at = before(selections)
+    selections[at:at] = out.selections
+    # a superset when the step stopped reading a variable: that costs a cache miss, no more
+    return replace(result, resources=resources, references=references, selections=selections,
+                   variables=result.variables | out.variables)
+
+
+def _recall(store: CacheStore, display: str, limit: int) -> Layout | None:
+    entry = store.read(_name(display), limit)
+    try:
+        found = Layout(entry["text"], entry["values"], entry["pipelines"])
+    except (KeyError, TypeError):  # no entry (None), or not this layout
+        return None
+    if not isinstance(found.text, str) or not isinstance(found.values, int) \
+            or not isinstance(found.pipelines, list) \
+            or not all(isinstance(p, list) and len(p) == 6 for p in found.pipelines):
+        return None
+    return found
+
+
+def _name(display: str) -> str:
+    return entry_name("splice", display.encode())
+
+
+def _is_plain(text: str) -> bool:
+    """No carriage return (a line break of its own to YAML) and no directive (`%TAG` changes
+    what a step's tags mean)."""
+    return "\r" not in text and not text.startswith("%") and "\n%" not in text
+
+
+@functools.lru_cache(maxsize=32)
+def _dedent(indent: int) -> re.Pattern[str]:
+    """A line break followed by content at `indent` spaces or fewer (not a comment)."""
+    return re.compile(f"\n {{0,{indent}}}[^ \n#]")
+
+
+def _line_offset(text: str, offset: int, line: int, wanted: int) -> int:
+    """Where line `wanted` starts, walking from `offset`, the start of line `line`."""
+    while line > wanted:
+        offset = text.rfind("\n", 0, offset - 1) + 1
+        line -= 1
+    while line < wanted:
+        offset = text.index("\n", offset) + 1
+        line += 1
+    return offset
+
+
+def _common_prefix(a: str, b: str) -> int:
+    limit = min(len(a), len(b))
+    i = 0
+    while i + _BLOCK <= limit and a[i:i + _BLOCK] == b[i:i + _BLOCK]:
+        i += _BLOCK
+    while i < limit and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def _common_suffix(a: str, b: str, prefix: int) -> int:
+    """How many characters `a` and `b` end alike with, not counting into their common prefix."""
+    limit = min(len(a), len(b)) - prefix
+    n = 0
+    while n + _BLOCK <= limit and a[len(a) - n - _BLOCK:len(a) - n] == \
+            b[len(b) - n - _BLOCK:len(b) - n]:
+        n += _BLOCK
+    while n < limit and a[len(a) - n - 1] == b[len(b) - n - 1]:
+        n += 1
+    return n
+
+
+def _height(value: Any) -> int:
+    """How deep mappings and lists nest in `value` (a scalar is 0)."""
+    if isinstance(value, dict):
+        return 1 + max((_height(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_height(v) for v in value), default=0)
+    return 0
