@@ -62,11 +62,14 @@ def refresh_memos(ws: Workspace, state: StateStore, planned: Planned, run_id: st
     expansion from the record again instead of redoing them on every plan until they change.
     Only memos change: the plan found the rest of the fingerprint equal. Returns how many."""
     unchanged = {c.address for c in planned.plan.changes if c.action is Action.NOOP}
+    expanded = {str(a) for a, r in planned.resources.items() if r.expansion_reads is not None}
     refreshed = 0
     for change in planned.plan.changes:
         record = planned.records.get(change.address)
         if change.address not in unchanged or record is None or record.status != RecordStatus.OK:
             continue
+        if change.fingerprint is record.fingerprint and change.address not in expanded:
+            continue  # the plan took the record's fingerprint as it is: memos and all
         memos = _expansion_memos(ws, planned, change, unchanged)
         memo = change.fingerprint.get(MEMO) if change.fingerprint else None
         if memo is not None:
