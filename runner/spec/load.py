@@ -16,7 +16,7 @@ from runner.spec import loadedcache, parsecache, settingsmemo, splice
 from runner.spec.budget import Budget
 from runner.spec.cachestore import CacheStore, open_store
 from runner.spec.loaded import Loaded
-from runner.spec.yamlsrc import SourceDoc, parse_bytes, parse_measured_bytes, read_limited
+from runner.spec.yamlsrc import parse_bytes, parse_measured_bytes, read_limited
 from runner.workspace import Workspace
 
 
@@ -103,35 +103,35 @@ def _read_file(store: CacheStore | None, data: bytes, display: str, variables: d
     memo = settingsmemo.recall(store, display, parsecache.size_limit(data))
     spliced = splice.reread(store, data, display, variables, secret, budget, memo) \
         if cached_docs is None else None
-    parsed: list[SourceDoc] | None = None
-    layout: splice.Layout | None = None
     if spliced is not None:  # one step changed: read alone, the rest is the previous read's
-        results, layout = spliced
         memo.carry_known()
+        if spliced.entry is not None:  # else the step reads a secret: nothing of it is kept
+            settingsmemo.keep(store, display, memo, spliced.entry["analysis"],
+                              parsecache.size_limit(data))
+            if loadedcache.write_entry(store, data, display, spliced.entry):
+                splice.keep(store, display, spliced.layout, data)
+        return [], spliced.documents
+    measure = None
+    if cached_docs is not None:
+        docs, issues = cached_docs, []
     else:
-        measure = None
-        if cached_docs is not None:
-            parsed, issues = cached_docs, []
-        else:
-            parsed, issues, measure = parse_measured_bytes(data, display)
-        readers = [DocumentReader(doc, variables, budget, memo) for doc in parsed]
-        results = [reader.read() for reader in readers]
-        if issues:
-            return issues, results  # parsed afresh each time, so its messages stay exact
-        if measure is not None:
-            layout = splice.layout(data, parsed, readers, measure)
+        docs, issues, measure = parse_measured_bytes(data, display)
+    readers = [DocumentReader(doc, variables, budget, memo) for doc in docs]
+    results = [reader.read() for reader in readers]
+    if issues:
+        return issues, results  # parsed afresh each time, so its messages stay exact
     analysis = loadedcache.analyses(results)
     # never a digest of a block rendered from a secret, nor of a file with issues
     if not any(result.issues or result.variables & secret for result in results):
         settingsmemo.keep(store, display, memo, analysis, parsecache.size_limit(data))
     kept = loadedcache.keep(store, data, display, variables, secret, results, analysis)
-    if kept and layout is not None:
+    layout = splice.layout(data, docs, readers, measure) if kept and measure else None
+    if layout is not None:
         splice.keep(store, display, layout, data)
     # the parse layer serves when the validated one cannot: files that read a secret, or whose
     # variables may differ next time; writing it for every file would only slow a cold run
-    if parsed is not None and cached_docs is None and \
-            (not kept or any(result.variables for result in results)):
-        parsecache.keep(store, data, parsed)
+    if cached_docs is None and (not kept or any(result.variables for result in results)):
+        parsecache.keep(store, data, docs)
     return [], results
 
 

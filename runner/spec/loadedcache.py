@@ -34,6 +34,16 @@ from runner.spec.templating import Refs, TemplateProblem, analyse, iter_template
 def find(store: CacheStore, data: bytes, display: str, variables: Mapping[str, Any],
          secret: Collection[str]) -> list[Loaded] | None:
     """The documents of the file `data`, as validating them would give, if the store has them."""
+    entry = read_entry(store, data, display, variables, secret)
+    if entry is None:
+        return None
+    addresses = addresses_of(entry)
+    return None if addresses is None else documents_of(entry, display, addresses)
+
+
+def read_entry(store: CacheStore, data: bytes, display: str, variables: Mapping[str, Any],
+               secret: Collection[str]) -> dict[str, Any] | None:
+    """The stored entry of the file `data`, as plain JSON, when it stands for these variables."""
     name = entry_name("loaded", data, display.encode())
     entry = store.read(name, size_limit(data))
     try:
@@ -43,11 +53,27 @@ def find(store: CacheStore, data: bytes, display: str, variables: Mapping[str, A
             return None
         if entry["values"] != values_digest(names, variables):
             return None
-        addresses = [Address(tuple(parts), tuple(key)) for parts, key in entry["addresses"]]
+    except (KeyError, IndexError, TypeError, ValueError):  # no entry (None), or not this layout
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
+def addresses_of(entry: dict[str, Any]) -> list[Address] | None:
+    """The addresses an entry's documents name by position."""
+    try:
+        return [Address(tuple(parts), tuple(key)) for parts, key in entry["addresses"]]
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def documents_of(entry: dict[str, Any], display: str, addresses: list[Address]
+                 ) -> list[Loaded] | None:
+    """An entry's documents (and its templates' analyses remembered), None if not this layout."""
+    try:
         loaded = [_loaded(document, display, addresses) for document in entry["documents"]]
         remember_analyses(entry.get("analysis", ()))
         return loaded
-    except (KeyError, IndexError, TypeError, ValueError):  # no entry (None), or not this layout
+    except (KeyError, IndexError, TypeError, ValueError):
         return None
 
 
@@ -59,14 +85,19 @@ def keep(store: CacheStore, data: bytes, display: str, variables: Mapping[str, A
     names = sorted(set().union(*(result.variables for result in results)))
     if any(result.issues for result in results) or any(n in secret for n in names):
         return False
-    addresses = _Addresses()
+    addresses = Positions()
     try:
-        documents = [_plain_loaded(result, addresses) for result in results]
+        documents = [plain_document(result, addresses) for result in results]
     except ValueError:
         return False
     entry = {"variables": names, "values": values_digest(names, variables),
              "addresses": addresses.plain(), "documents": documents,
              "analysis": analyses(results) if analysis is None else analysis}
+    return write_entry(store, data, display, entry)
+
+
+def write_entry(store: CacheStore, data: bytes, display: str, entry: dict[str, Any]) -> bool:
+    """Store `entry` (`keep`'s layout) as the file `data`'s."""
     return store.write(entry_name("loaded", data, display.encode()), entry, size_limit(data))
 
 
@@ -105,12 +136,13 @@ def analyses(results: list[Loaded]) -> list[list[Any]]:
     return out
 
 
-class _Addresses:
+class Positions:
     """Each address of an entry once; resources and references name them by position, which
-    keeps entries small and builds each Address once when they are read."""
+    keeps entries small and builds each Address once when they are read. `known` are an
+    entry's own, in order, when more are added to it."""
 
-    def __init__(self) -> None:
-        self.position: dict[Address, int] = {}
+    def __init__(self, known: list[Address] | None = None) -> None:
+        self.position: dict[Address, int] = {a: i for i, a in enumerate(known or ())}
 
     def __call__(self, address: Address) -> int:
         return self.position.setdefault(address, len(self.position))
@@ -118,8 +150,13 @@ class _Addresses:
     def plain(self) -> list[list[list[str | int]]]:
         return [[list(a.parts), list(a.key)] for a in self.position]
 
+    def extended(self, known: list[Any]) -> list[Any]:
+        """`known` (the entry's own addresses, as stored) and those added since."""
+        return known + [[list(a.parts), list(a.key)] for a in list(self.position)[len(known):]]
 
-def _plain_loaded(result: Loaded, at: _Addresses) -> list[Any]:
+
+def plain_document(result: Loaded, at: Positions) -> list[Any]:
+    """A document as an entry keeps it; ValueError when a setting is not plain JSON."""
     return [[_plain_resource(r, at) for r in result.resources],
             [[at(s), at(t), _plain_place(p)] for s, t, p in result.references],
             result.document and list(result.document),
@@ -142,7 +179,7 @@ def _loaded(plain: list[Any], display: str, addresses: list[Address]) -> Loaded:
                   variables=set(variables))
 
 
-def _plain_resource(r: Resource, at: _Addresses) -> list[Any]:
+def _plain_resource(r: Resource, at: Positions) -> list[Any]:
     return [at(r.address), r.kind, _exact(r.settings), r.origin.line, r.origin.col,
             [at(a) for a in r.depends_on], r.when, r.retries, r.retry_delay, r.timeout,
             _exact(dict(r.labels)), r.prevent_destroy, r.pipeline,

@@ -23,12 +23,10 @@ from __future__ import annotations
 import functools
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from runner.address import Address
-from runner.errors import SpecIssue
-from runner.resource import Origin, Resource
 from runner.spec import loadedcache, parsecache
 from runner.spec.budget import Budget
 from runner.spec.cachestore import CacheStore, entry_name
@@ -94,8 +92,7 @@ def keep(store: CacheStore, display: str, kept: Layout, data: bytes) -> bool:
 
 
 def reread(store: CacheStore, data: bytes, display: str, variables: dict[str, Any],
-           secret: frozenset[str], budget: Budget, memo: SettingsMemo
-           ) -> tuple[list[Loaded], Layout] | None:
+           secret: frozenset[str], budget: Budget, memo: SettingsMemo) -> Spliced | None:
     """The documents of the file `data` as reading it whole would give, read from its previous
     read and the one step that changed; None when it must be read whole."""
     previous = _recall(store, display, parsecache.size_limit(data))
@@ -112,18 +109,33 @@ def reread(store: CacheStore, data: bytes, display: str, variables: dict[str, An
     if start == len(old) == len(text):
         return None  # the same text: its validated entry went missing, so read it whole
     old_end = len(old) - _common_suffix(old, text, start)
-    loaded = loadedcache.find(store, old.encode(), display, variables, secret)
-    if loaded is None:
+    entry = loadedcache.read_entry(store, old.encode(), display, variables, secret)
+    addresses = loadedcache.addresses_of(entry) if entry is not None else None
+    if entry is None or addresses is None:
         return None
-    lines = _step_lines(old, loaded, previous, start, old_end)
-    if lines is None:
+    try:
+        lines = _step_lines(old, entry["documents"], addresses, previous, start, old_end)
+        if lines is None:
+            return None
+        return _splice(previous, entry, addresses, lines, text, display, variables, secret,
+                       budget, memo)
+    except (KeyError, IndexError, TypeError, ValueError):  # not the layout this code writes
         return None
-    return _splice(previous, loaded, lines, text, display, variables, budget, memo)
 
 
-def _splice(previous: Layout, loaded: list[Loaded], lines: _Lines, text: str, display: str,
-            variables: dict[str, Any], budget: Budget, memo: SettingsMemo
-            ) -> tuple[list[Loaded], Layout] | None:
+@dataclass(frozen=True)
+class Spliced:
+    """A file read by `reread`: its documents, its validated entry (None when it cannot be
+    kept: the step reads a secret), and its layout."""
+
+    documents: list[Loaded]
+    entry: dict[str, Any] | None
+    layout: Layout
+
+
+def _splice(previous: Layout, entry: dict[str, Any], addresses: list[Address], lines: _Lines,
+            text: str, display: str, variables: dict[str, Any], secret: frozenset[str],
+            budget: Budget, memo: SettingsMemo) -> Spliced | None:
     from runner.spec.yamlbuild import MAX_DEPTH, MAX_VALUES
     from runner.spec.yamlsrc import parse_measured
 
@@ -146,14 +158,28 @@ def _splice(previous: Layout, loaded: list[Loaded], lines: _Lines, text: str, di
     out = _read_step(docs[0], lines, name, display, variables, budget, memo)
     if out is None:
         return None
-    results = list(loaded)
-    address = loaded[lines.document].resources[lines.position].address
+    at = loadedcache.Positions(addresses)
+    step = at(out.resources[0].address)
+    plain = loadedcache.plain_document(out, at)  # ValueError (read whole) if not plain JSON
+    documents = list(entry["documents"])
     after = lines.line + old_chunk.count("\n")  # the first line past the step's old lines
     delta = chunk.count("\n") - old_chunk.count("\n")
-    for index in range(lines.document, len(results)):
-        results[index] = _moved(results[index], address, after, delta)
-    results[lines.document] = _inserted(results[lines.document], out, lines, address)
-    return results, Layout(text, values, previous.pipelines)
+    for index in range(lines.document, len(documents)):
+        documents[index] = _moved(documents[index], step, after, delta)
+    documents[lines.document] = _inserted(documents[lines.document], plain, lines.position,
+                                          _step_order(addresses, lines.context))
+    names = sorted(set().union(*(document[4] for document in documents)))
+    analysis = {item[0]: item for item in entry.get("analysis", ())}
+    analysis.update((item[0], item) for item in loadedcache.analyses([out]))
+    spliced = {"variables": names, "values": loadedcache.values_digest(names, variables),
+               "addresses": at.extended(entry["addresses"]), "documents": documents,
+               "analysis": [analysis[key] for key in sorted(analysis)]}
+    known = addresses + list(at.position)[len(addresses):]
+    found = loadedcache.documents_of(spliced, display, known)
+    if found is None:
+        return None
+    keep_entry = not any(variable in secret for variable in names)
+    return Spliced(found, spliced if keep_entry else None, Layout(text, values, previous.pipelines))
 
 
 def _read_step(doc: SourceDoc, lines: _Lines, name: str, display: str,
@@ -178,79 +204,84 @@ def _read_step(doc: SourceDoc, lines: _Lines, name: str, display: str,
     return out
 
 
-def _step_lines(old: str, loaded: list[Loaded], previous: Layout, start: int, old_end: int
-                ) -> _Lines | None:
+def _step_lines(old: str, documents: list[Any], addresses: list[Address], previous: Layout,
+                start: int, old_end: int) -> _Lines | None:
     """The lines of the one step of the previous text that hold all of [start, old_end)."""
     line = old.count("\n", 0, start) + 1
     line_start = old.rfind("\n", 0, start) + 1
     for context in previous.pipelines:
         index, pipeline, steps = context[0], context[1], context[5]
-        if not isinstance(index, int) or index >= len(loaded):
-            return None
-        resources = loaded[index].resources
-        if [r.address.parts for r in resources] != [("pipeline", pipeline, s) for s in steps]:
+        resources = documents[index][0]  # as `loadedcache` keeps them: [address, kind, ...]
+        if [addresses[r[0]].parts for r in resources] != \
+                [("pipeline", pipeline, step) for step in steps]:
             return None  # not the read this layout was made with
-        position = bisect_right([r.origin.line for r in resources], line) - 1
+        position = bisect_right([r[_LINE] for r in resources], line) - 1
         if position < 0:
             continue
-        origin = resources[position].origin
-        begin = _line_offset(old, line_start, line, origin.line)
-        if origin.col < 2 or old[begin:begin + origin.col - 1] != " " * (origin.col - 1):
+        key_line, col = resources[position][_LINE], resources[position][_COL]
+        begin = _line_offset(old, line_start, line, key_line)
+        if col < 2 or old[begin:begin + col - 1] != " " * (col - 1):
             return None  # the key is not first on its line
         if position + 1 < len(resources):
-            following = resources[position + 1].origin
-            if following.col != origin.col:
+            if resources[position + 1][_COL] != col:
                 return None
-            end = _line_offset(old, line_start, line, following.line)
+            end = _line_offset(old, line_start, line, resources[position + 1][_LINE])
         else:
             next_line = old.find("\n", begin)
-            found = _dedent(origin.col - 1).search(old, next_line) if next_line >= 0 else None
+            found = _dedent(col - 1).search(old, next_line) if next_line >= 0 else None
             end = found.start() + 1 if found is not None else len(old)
         if begin <= start < end and old_end <= end:
-            return _Lines(index, context, position, begin, end, origin.line, origin.col)
+            return _Lines(index, context, position, begin, end, key_line, col)
     return None
 
 
-def _moved(result: Loaded, address: Address, after: int, delta: int) -> Loaded:
-    """The document without the step at `address`, its places from line `after` on moved by
-    `delta` lines."""
-    def place(issue: SpecIssue) -> SpecIssue:
-        return replace(issue, line=issue.line + delta) if delta and issue.line >= after \
-            else issue
-
-    def resource(r: Resource) -> Resource:
-        o = r.origin
-        return replace(r, origin=Origin(o.file, o.line + delta, o.col)) \
-            if delta and o.line >= after else r
-
-    return replace(
-        result,
-        resources=[resource(r) for r in result.resources if r.address != address],
-        references=[(s, t, place(p)) for s, t, p in result.references if s != address],
-        selections=[(s, c, place(p)) for s, c, p in result.selections if s != address],
-        name_place=result.name_place and place(result.name_place),
-        variables=set(result.variables))
+# where `loadedcache` keeps a resource's line and column, and a place's line
+_LINE, _COL = 3, 4
 
 
-def _inserted(result: Loaded, out: Loaded, lines: _Lines, address: Address) -> Loaded:
-    """The document with the step read again put back in its place, references in order."""
-    order = {name: i for i, name in enumerate(lines.context[5])}  # a document's sources are
-    # its steps: `pipeline.<name>.<step>`
+def _moved(document: list[Any], step: int, after: int, delta: int) -> list[Any]:
+    """A document as an entry keeps it, without the step at address position `step`, its
+    places from line `after` on moved by `delta` lines."""
+    resources, references, kind_name, name_place, names, selections = document
 
-    def before(items: list[Any]) -> int:
-        return next((i for i, item in enumerate(items)
-                     if order.get(item[0].parts[-1], -1) > lines.position), len(items))
+    def place(plain: list[Any]) -> list[Any]:
+        return [plain[0] + delta, *plain[1:]] if delta and plain[0] >= after else plain
 
-    resources = list(result.resources)
-    resources.insert(lines.position, out.resources[0])
-    references, selections = list(result.references), list(result.selections)
-    at = before(references)
-    references[at:at] = out.references
-    at = before(selections)
-    selections[at:at] = out.selections
+    def resource(plain: list[Any]) -> list[Any]:
+        if not delta or plain[_LINE] < after:
+            return plain
+        moved = list(plain)
+        moved[_LINE] += delta
+        return moved
+
+    return [[resource(r) for r in resources if r[0] != step],
+            [[s, t, place(p)] for s, t, p in references if s != step],
+            kind_name, name_place and place(name_place), names,
+            [[s, *rest[:-1], place(rest[-1])] for s, *rest in selections if s != step]]
+
+
+def _inserted(document: list[Any], step: list[Any], position: int,
+              order: dict[int, int]) -> list[Any]:
+    """The document with the step read again (`step`, a document of that one step) in its
+    place, its references and selections among the others' in the order of the steps."""
+    resources, references, kind_name, name_place, names, selections = document
+
+    def merged(items: list[Any], new: list[Any]) -> list[Any]:
+        at = next((i for i, item in enumerate(items) if order.get(item[0], -1) > position),
+                  len(items))
+        return items[:at] + new + items[at:]
+
     # a superset when the step stopped reading a variable: that costs a cache miss, no more
-    return replace(result, resources=resources, references=references, selections=selections,
-                   variables=result.variables | out.variables)
+    return [resources[:position] + step[0] + resources[position:], merged(references, step[1]),
+            kind_name, name_place, sorted(set(names) | set(step[4])), merged(selections, step[5])]
+
+
+def _step_order(addresses: list[Address], context: list[Any]) -> dict[int, int]:
+    """Each step's position among its document's, by the entry's position of its address."""
+    pipeline, by_name = context[1], {name: i for i, name in enumerate(context[5])}
+    return {i: by_name[a.parts[2]] for i, a in enumerate(addresses)
+            if len(a.parts) == 3 and not a.key and a.parts[1] == pipeline
+            and a.parts[0] == "pipeline" and a.parts[2] in by_name}
 
 
 def _recall(store: CacheStore, display: str, limit: int) -> Layout | None:
