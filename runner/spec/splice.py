@@ -113,14 +113,18 @@ def reread(store: CacheStore, data: bytes, display: str, variables: dict[str, An
     addresses = loadedcache.addresses_of(entry) if entry is not None else None
     if entry is None or addresses is None:
         return None
+    left = (budget.seconds, budget.chars)
+    found = None
     try:
         lines = _step_lines(old, entry["documents"], addresses, previous, start, old_end)
-        if lines is None:
-            return None
-        return _splice(previous, entry, addresses, lines, text, display, variables, secret,
-                       budget, memo)
+        if lines is not None:
+            found = _splice(previous, entry, addresses, lines, text, display, variables, secret,
+                            budget, memo)
     except (KeyError, IndexError, TypeError, ValueError):  # not the layout this code writes
-        return None
+        pass
+    if found is None:  # the whole read renders the step again: it spends that, not twice
+        budget.seconds, budget.chars = left
+    return found
 
 
 @dataclass(frozen=True)

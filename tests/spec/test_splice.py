@@ -227,3 +227,18 @@ def test_a_forged_layout_reads_as_missing(ws, spec, spliced, monkeypatch):
     spec.write_text(BASE.replace("{input: 0}", "{input: 2}"))
     assert outcome(ws.root, True, monkeypatch) == outcome(ws.root, False, monkeypatch)
     assert spliced == []
+
+
+def test_a_step_read_apart_then_whole_spends_its_templates_once(ws, spec, spliced,
+                                                                   monkeypatch):
+    from runner.spec.budget import Budget
+
+    ws.write("taskform.yaml", CONFIG.replace("}}\n", "}, big: {value: " + "x" * 600 + "}}\n"))
+    monkeypatch.setattr(load, "Budget", lambda: Budget(chars=1500))  # one rendering, not two
+    outcome(ws.root, True, monkeypatch)
+    # 1,200 characters rendered at load, and an unknown key: read apart, then whole
+    spec.write_text(BASE.replace("{input: 0}", '{input: "{{ var.big }}{{ var.big }}", x: 1}'))
+    cached = outcome(ws.root, True, monkeypatch)
+    assert spliced == []
+    assert cached == outcome(ws.root, False, monkeypatch)
+    assert "unknown key 'x'" in cached and "characters altogether" not in cached
