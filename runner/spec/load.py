@@ -12,7 +12,7 @@ from runner.address import Address, Selection
 from runner.errors import SpecError, SpecIssue
 from runner.graph import Graph
 from runner.resource import Resource, variant
-from runner.spec import loadedcache, parsecache, settingsmemo, splice
+from runner.spec import loadedcache, parsecache, settingsmemo
 from runner.spec.budget import Budget
 from runner.spec.cachestore import CacheStore, open_store
 from runner.spec.loaded import Loaded
@@ -93,7 +93,8 @@ def _read_file(store: CacheStore | None, data: bytes, display: str, variables: d
     if found is not None:
         return [], found
     # imported here: the kinds it brings are needed only to validate, and a validate answered
-    # from the cache (30 ms sooner at N=5000) never loads them
+    # from the cache (30 ms sooner at N=5000) never loads them; nor does it read a file apart
+    from runner.spec import splice
     from runner.spec.documents import DocumentReader
 
     if store is None:
