@@ -140,12 +140,46 @@ class Spliced:
 def _splice(previous: Layout, entry: dict[str, Any], addresses: list[Address], lines: _Lines,
             text: str, display: str, variables: dict[str, Any], secret: frozenset[str],
             budget: Budget, memo: SettingsMemo) -> Spliced | None:
+    """The file with the step at `lines` read again from `text`, or None to read it whole."""
+    parsed = _parse_step(previous, lines, text, display)
+    if parsed is None:
+        return None
+    doc, values, old_lines, new_lines = parsed
+    out = _read_step(doc, lines, display, variables, budget, memo)
+    if out is None:
+        return None
+    at = loadedcache.Positions(addresses)
+    step = at(out.resources[0].address)
+    plain = loadedcache.plain_document(out, at)  # ValueError (read whole) if not plain JSON
+    documents = list(entry["documents"])
+    after, delta = lines.line + old_lines, new_lines - old_lines  # lines past the step move
+    for index in range(lines.document, len(documents)):
+        documents[index] = _moved(documents[index], step, after, delta)
+    documents[lines.document] = _inserted(documents[lines.document], plain, lines.position,
+                                          _step_order(addresses, lines.context))
+    names = sorted(set().union(*(document[4] for document in documents)))
+    analysis = {item[0]: item for item in entry.get("analysis", ())}
+    analysis.update((item[0], item) for item in loadedcache.analyses([out]))
+    spliced = {"variables": names, "values": loadedcache.values_digest(names, variables),
+               "addresses": at.extended(entry["addresses"]), "documents": documents,
+               "analysis": [analysis[key] for key in sorted(analysis)]}
+    found = loadedcache.documents_of(spliced, display, list(at.position))
+    if found is None:
+        return None
+    kept = None if any(variable in secret for variable in names) else spliced
+    return Spliced(found, kept, Layout(text, values, previous.pipelines))
+
+
+def _parse_step(previous: Layout, lines: _Lines, text: str, display: str
+                ) -> tuple[SourceDoc, int, int, int] | None:
+    """The step's new lines parsed alone, when they are exactly that step as it would parse
+    in place: with the file's new count of values, and the step's old and new line counts."""
     from runner.spec.yamlbuild import MAX_DEPTH, MAX_VALUES
     from runner.spec.yamlsrc import parse_measured
 
     old = previous.text
-    new_end = lines.end + len(text) - len(old)
-    chunk, old_chunk = text[lines.begin:new_end], old[lines.begin:lines.end]
+    chunk = text[lines.begin:lines.end + len(text) - len(old)]
+    old_chunk = old[lines.begin:lines.end]
     name = lines.context[5][lines.position]
     if (lines.end < len(old) and not chunk.endswith("\n")) \
             or _dedent(lines.col - 1).search(chunk) is not None:
@@ -159,40 +193,17 @@ def _splice(previous: Layout, entry: dict[str, Any], addresses: list[Address], l
     values = previous.values - parse_measured(old_chunk, display)[2].values + measure.values
     if values > MAX_VALUES:
         return None
-    out = _read_step(docs[0], lines, name, display, variables, budget, memo)
-    if out is None:
-        return None
-    at = loadedcache.Positions(addresses)
-    step = at(out.resources[0].address)
-    plain = loadedcache.plain_document(out, at)  # ValueError (read whole) if not plain JSON
-    documents = list(entry["documents"])
-    after = lines.line + old_chunk.count("\n")  # the first line past the step's old lines
-    delta = chunk.count("\n") - old_chunk.count("\n")
-    for index in range(lines.document, len(documents)):
-        documents[index] = _moved(documents[index], step, after, delta)
-    documents[lines.document] = _inserted(documents[lines.document], plain, lines.position,
-                                          _step_order(addresses, lines.context))
-    names = sorted(set().union(*(document[4] for document in documents)))
-    analysis = {item[0]: item for item in entry.get("analysis", ())}
-    analysis.update((item[0], item) for item in loadedcache.analyses([out]))
-    spliced = {"variables": names, "values": loadedcache.values_digest(names, variables),
-               "addresses": at.extended(entry["addresses"]), "documents": documents,
-               "analysis": [analysis[key] for key in sorted(analysis)]}
-    known = addresses + list(at.position)[len(addresses):]
-    found = loadedcache.documents_of(spliced, display, known)
-    if found is None:
-        return None
-    keep_entry = not any(variable in secret for variable in names)
-    return Spliced(found, spliced if keep_entry else None, Layout(text, values, previous.pipelines))
+    return docs[0], values, old_chunk.count("\n"), chunk.count("\n")
 
 
-def _read_step(doc: SourceDoc, lines: _Lines, name: str, display: str,
-               variables: dict[str, Any], budget: Budget, memo: SettingsMemo) -> Loaded | None:
+def _read_step(doc: SourceDoc, lines: _Lines, display: str, variables: dict[str, Any],
+               budget: Budget, memo: SettingsMemo) -> Loaded | None:
     """The step read in its place: its paths under `spec.steps`, its lines where they are."""
     from runner.spec.documents import DocumentReader, PipelineContext
     from runner.spec.yamlsrc import SourceDoc
 
     index, pipeline, labels, prevent_destroy, engine, steps = lines.context
+    name = steps[lines.position]
     shift, prefix = lines.line - 1, ("spec", "steps")
     fragment = SourceDoc(
         file=display, index=index, value={"spec": {"steps": {name: doc.value[name]}}},
