@@ -6,7 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner.address import Address, Selection
 from runner.errors import SpecError, SpecIssue
@@ -18,6 +18,9 @@ from runner.spec.cachestore import CacheStore, open_store
 from runner.spec.loaded import Loaded
 from runner.spec.yamlsrc import parse_bytes, parse_measured_bytes, read_limited
 from runner.workspace import Workspace
+
+if TYPE_CHECKING:
+    from runner.spec import splice
 
 
 @dataclass
@@ -105,12 +108,7 @@ def _read_file(store: CacheStore | None, data: bytes, display: str, variables: d
     spliced = splice.reread(store, data, display, variables, secret, budget, memo) \
         if cached_docs is None else None
     if spliced is not None:  # one step changed: read alone, the rest is the previous read's
-        memo.carry_known()
-        if spliced.entry is not None:  # else the step reads a secret: nothing of it is kept
-            settingsmemo.keep(store, display, memo, spliced.entry["analysis"],
-                              parsecache.size_limit(data))
-            if loadedcache.write_entry(store, data, display, spliced.entry):
-                splice.keep(store, display, spliced.layout, data)
+        _keep_spliced(store, data, display, spliced, memo)
         return [], spliced.documents
     measure = None
     if cached_docs is not None:
@@ -126,7 +124,7 @@ def _read_file(store: CacheStore | None, data: bytes, display: str, variables: d
     if not any(result.issues or result.variables & secret for result in results):
         settingsmemo.keep(store, display, memo, analysis, parsecache.size_limit(data))
     kept = loadedcache.keep(store, data, display, variables, secret, results, analysis)
-    layout = splice.layout(data, docs, readers, measure) if kept and measure else None
+    layout = splice.layout(data, docs, readers, measure) if kept and measure is not None else None
     if layout is not None:
         splice.keep(store, display, layout, data)
     # the parse layer serves when the validated one cannot: files that read a secret, or whose
@@ -134,6 +132,19 @@ def _read_file(store: CacheStore | None, data: bytes, display: str, variables: d
     if cached_docs is None and (not kept or any(result.variables for result in results)):
         parsecache.keep(store, data, docs)
     return [], results
+
+
+def _keep_spliced(store: CacheStore, data: bytes, display: str, spliced: splice.Spliced,
+                  memo: settingsmemo.SettingsMemo) -> None:
+    """Keep what a file read one step apart gave, as a whole read keeps it."""
+    from runner.spec import splice
+
+    memo.carry_known()
+    if spliced.entry is None:  # the step reads a secret: nothing of the file is kept
+        return
+    settingsmemo.keep(store, display, memo, spliced.entry["analysis"], parsecache.size_limit(data))
+    if loadedcache.write_entry(store, data, display, spliced.entry):
+        splice.keep(store, display, spliced.layout, data)
 
 
 def _taint(ws: Workspace, data: bytes, display: str, secret: frozenset[str]) -> None:
