@@ -183,9 +183,10 @@ def test_a_lost_engine_fails_only_its_own_gradings_which_are_graded_again(exampl
     # what lab-1 held when it stopped was graded again here: at once on another engine
     # (EngineLost), or by the step's retry when the engine still answered a moment longer
     # (one that ended on lab-1 in the moment before it stopped keeps its result from there)
+    # (all it held can end there in that moment: CI saw it once, and then none is graded again)
     retried = {a for a in held if "engine" not in graded[a]}
-    assert retried and all(a in retried or _seconds(graded[a]["finished_at"]) <= stopped_at + 1
-                           for a in held), (held, text)
+    assert all(a in retried or _seconds(graded[a]["finished_at"]) <= stopped_at + 1
+               for a in held), (held, text)
     again = {line.partition(": ")[0] for line in text.splitlines()
              if line.endswith("no longer answers: grading again on another engine")}
     # each said so and was graded here (one may have started on lab-1 after `held` was read)
