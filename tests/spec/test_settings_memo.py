@@ -3,8 +3,6 @@ and says exactly what validating everything would say."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from runner.address import Address, Selection
@@ -26,12 +24,6 @@ def pipeline(changed: int | None = None, extra: str = "", head: str = "") -> str
         lines.append(f"    s{i}: {{value: {{input: {value}}}}}")
     return "\n".join(lines) + "\n" + extra
 
-
-@pytest.fixture
-def user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "user-cache"
-    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
-    return folder
 
 
 @pytest.fixture

@@ -58,13 +58,6 @@ GREETING = """
     """
 
 
-@pytest.fixture
-def user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private XDG cache folder for the key, seen in-process and by subprocesses."""
-    folder = tmp_path / "user-cache"
-    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
-    return folder
-
 
 def entries(ws) -> list[Path]:
     """The spec files' entries (taskform.yaml's own entry is tests/spec/test_config_cache.py's)."""

@@ -58,12 +58,6 @@ spec:
 CONFIG = "variables: {greeting: {value: hello}, enabled: {value: true}}\n"
 
 
-@pytest.fixture
-def user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "user-cache"
-    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
-    return folder
-
 
 @pytest.fixture
 def spliced(monkeypatch: pytest.MonkeyPatch) -> list[str]:
