@@ -6,7 +6,7 @@ import pytest
 
 from runner.address import parse_address
 from runner.errors import PlanError
-from runner.plan import Evaluated, PlanOptions, plan
+from runner.plan import Change, Evaluated, PlanOptions, plan
 from runner.resource import Origin, Resource
 from runner.state.base import Record
 from runner.vocabulary import UNKNOWN, Action, Observation
@@ -239,3 +239,52 @@ def test_notes_ride_on_the_change_and_change_nothing():
     assert render_plan(quiet) == ("Notes (nothing to change for these):\n"
                                   f"  pipeline.p.a: {note}\n\n"
                                   "No changes. 1 resource matches the specs.\n")
+
+
+@pytest.mark.parametrize("desired,recorded,observed,expected", [c[1:] for c in CASES],
+                         ids=[c[0] for c in CASES])
+def test_the_no_op_shortcut_makes_the_change_the_full_decision_makes(
+        desired, recorded, observed, expected, monkeypatch):
+    """`_is_unchanged`/`_unchanged` skip `_decide`'s reading for the common no-op: with the
+    shortcut and without it, every change of every case is the same, field by field."""
+    import runner.plan
+
+    fast = run(desired, recorded, observed)
+    monkeypatch.setattr(runner.plan, "_is_unchanged", lambda *args: False)
+    full = run(desired, recorded, observed)
+    assert fast == full
+    fields = list(Change.__dataclass_fields__)
+    assert [[getattr(c, f) for f in fields] for c in fast.changes] == \
+        [[getattr(c, f) for f in fields] for c in full.changes]
+    assert [repr(c) for c in fast.changes] == [repr(c) for c in full.changes]
+
+
+def test_the_no_op_shortcut_is_taken_for_a_plain_no_op(monkeypatch):
+    import runner.plan
+
+    taken = []
+    monkeypatch.setattr(runner.plan, "_unchanged",
+                        lambda ev, record, real=runner.plan._unchanged: taken.append(ev) or
+                        real(ev, record))
+    p = run([res("pipeline.p.a"), res("pipeline.p.b", deps=("pipeline.p.a",))],
+            [rec("pipeline.p.a"), rec("pipeline.p.b")])
+    assert decisions(p) == {"pipeline.p.a": ("no-op", []), "pipeline.p.b": ("no-op", [])}
+    assert len(taken) == 2
+
+
+def test_the_no_op_shortcut_keeps_before_after_and_parent_apart(monkeypatch):
+    import runner.plan
+
+    child = Resource(address=parse_address('pipeline.p.pool[1]'), kind="value",
+                     settings={"input": "{{ x }}"}, origin=ORIGIN,
+                     depends_on=(parse_address("pipeline.p.a"),),
+                     parent=parse_address("pipeline.p.pool"))
+    desired = [Evaluated(child, {"input": 2}, {"setting:input": "h1"}, True), res("pipeline.p.a")]
+    recorded = [rec("pipeline.p.pool[1]", parent="pipeline.p.pool"), rec("pipeline.p.a")]
+    fast = run(desired, recorded)
+    monkeypatch.setattr(runner.plan, "_is_unchanged", lambda *args: False)
+    full = run(desired, recorded)
+    change = next(c for c in fast.changes if c.address == "pipeline.p.pool[1]")
+    assert (change.before, change.after, change.parent, change.depends_on) == \
+        ({"input": 1}, {"input": 2}, "pipeline.p.pool", ("pipeline.p.a",))
+    assert fast == full

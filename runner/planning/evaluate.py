@@ -177,10 +177,10 @@ class Evaluator:
         custom = entry.does(Can.FINGERPRINT)
         if not (narrows or custom):  # the kind's module is not even imported
             for dep in resource.depends_on:
-                found = self.output_digest(str(dep))
+                found = self.output_digest(dep.text)
                 if found is None:
                     return None
-                components[f"dep:{dep}"] = found
+                components["dep:" + dep.text] = found
             return components
         kind, model, ctx = entry.kind, self.model(resource, rendered), self.context(resource)
         try:
@@ -206,7 +206,7 @@ class Evaluator:
     def evaluate(self, resource: Resource, reuse: bool = True) -> Evaluated:
         """Render, fingerprint and decide `when`; or, when what decides the rendering is what
         the record's memo says, take the recorded rendering (`reuse=False` never does)."""
-        settled = self.settled.get(str(resource.address)) if reuse else None
+        settled = self.settled.get(resource.address.text) if reuse else None
         if settled is not None:  # its record, as it is: nothing to compare
             return settled_by(resource, settled)
         record = self.reusable(resource) if reuse else None
@@ -235,14 +235,14 @@ class Evaluator:
         if sum(1 for key in recorded if key.startswith("dep:")) != len(resource.depends_on):
             return False
         for dep in resource.depends_on:
-            found = self.output_digest(str(dep))
-            if found is None or recorded.get(f"dep:{dep}") != found:
+            found = self.output_digest(dep.text)
+            if found is None or recorded.get("dep:" + dep.text) != found:
                 return False
         return True
 
     def reusable(self, resource: Resource) -> Record | None:
         """The record whose rendering stands for this resource's now, if there is one."""
-        address = str(resource.address)
+        address = resource.address.text
         record = self.recorded.get(address)
         if record is None or record.status != RecordStatus.OK or record.kind != resource.kind \
                 or resource.expansion_deferred or self.always_render(address):

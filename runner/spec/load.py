@@ -203,9 +203,10 @@ def _dependencies(resources: dict[Address, Resource], loaded: list[Loaded],
     added: dict[Address, dict[Address, None]] = {}
     for result in loaded:
         for source, target, place in result.references:
-            if target.parent not in resources:
+            owner = target.parent if target.key else target  # the same, but not made anew
+            if owner not in resources:
                 issues.append(replace(place, message=f"references {target}, which is not defined"))
-            elif target.parent == source:
+            elif owner == source:
                 issues.append(replace(place, message=f"{source} cannot reference itself"))
             elif source in deps:
                 added.setdefault(source, dict.fromkeys(deps[source]))[target] = None
