@@ -31,7 +31,7 @@ class Specs:
     files: list[str]
     digest: str
     documents: int = 0
-    dependencies: dict[Address, tuple[Address, ...]] = field(default_factory=dict)
+    dependencies: dict[str, tuple[Address, ...]] = field(default_factory=dict)  # by address text
 
 
 def spec_files(ws: Workspace) -> list[Path]:
@@ -83,7 +83,7 @@ def load_specs(ws: Workspace) -> Specs:
     _check_cycles(resources, dependencies, issues)
     if issues:
         raise SpecError(issues)
-    final = {a: _with_deps(r, dependencies[a]) for a, r in resources.items()}
+    final = {r.address: _with_deps(r, dependencies[a]) for a, r in resources.items()}
     return Specs(resources=final, files=displays,
                  digest=digest.hexdigest(), documents=len(loaded), dependencies=dependencies)
 
@@ -171,8 +171,10 @@ def secret_variables(ws: Workspace) -> frozenset[str]:
     return frozenset(names)
 
 
-def _collect(loaded: list[Loaded], issues: list[SpecIssue]) -> dict[Address, Resource]:
-    resources: dict[Address, Resource] = {}
+def _collect(loaded: list[Loaded], issues: list[SpecIssue]) -> dict[str, Resource]:
+    """The resources by their address's text: a text is hashed once and kept with the string,
+    while an Address is hashed by Python code at every lookup (~60,000 at N = 5,000)."""
+    resources: dict[str, Resource] = {}
     first_doc: dict[tuple[str, str], str] = {}
     for result in loaded:
         if result.document and result.name_place:
@@ -184,52 +186,75 @@ def _collect(loaded: list[Loaded], issues: list[SpecIssue]) -> dict[Address, Res
                 continue
             first_doc[result.document] = f"{place.file}:{place.line}"
         for resource in result.resources:
-            if resource.address in resources:
-                other = resources[resource.address].origin
+            text = resource.address.text
+            if text in resources:
+                other = resources[text].origin
                 issues.append(SpecIssue(resource.origin.file, resource.origin.line,
                                         resource.origin.col, "",
                                         f"duplicate address {resource.address} (also at {other})"))
                 continue
-            resources[resource.address] = resource
+            resources[text] = resource
     return resources
 
 
-def _dependencies(resources: dict[Address, Resource], loaded: list[Loaded],
-                  issues: list[SpecIssue]) -> dict[Address, tuple[Address, ...]]:
-    # each resource's depends_on, then what its references add, without repeats; a mapping is
-    # made only where something can repeat (most steps depend on at most one other)
-    deps = {a: r.depends_on if len(r.depends_on) < 2 else tuple(dict.fromkeys(r.depends_on))
+def _dependencies(resources: dict[str, Resource], loaded: list[Loaded],
+                  issues: list[SpecIssue]) -> dict[str, tuple[Address, ...]]:
+    # each resource's depends_on, then what its references add, without repeats (told by their
+    # text); a mapping is made only where something can repeat (most steps depend on one other)
+    deps = {a: r.depends_on if len(r.depends_on) < 2 else _unique(r.depends_on)
             for a, r in resources.items()}
-    added: dict[Address, dict[Address, None]] = {}
+    added: dict[str, dict[str, Address]] = {}
     for result in loaded:
         for source, target, place in result.references:
-            owner = target.parent if target.key else target  # the same, but not made anew
+            owner = _owner_text(target)
+            mine = source.text
             if owner not in resources:
                 issues.append(replace(place, message=f"references {target}, which is not defined"))
-            elif owner == source:
+            elif owner == mine:
                 issues.append(replace(place, message=f"{source} cannot reference itself"))
-            elif source in deps:
-                added.setdefault(source, dict.fromkeys(deps[source]))[target] = None
+            elif mine in deps:
+                _extended(added, deps, mine)[target.text] = target
         for source, selection, place in result.selections:
             chosen = selected(resources, selection)
             if not chosen:
                 issues.append(replace(place, message=unmatched(resources, selection)))
-            elif source in deps:
-                added.setdefault(source, dict.fromkeys(deps[source])).update(
-                    dict.fromkeys(chosen))
-    deps.update((a, tuple(d)) for a, d in added.items())
+            elif source.text in deps:
+                _extended(added, deps, source.text).update((a.text, a) for a in chosen)
+    deps.update((a, tuple(d.values())) for a, d in added.items())
     return deps
 
 
-def selected(resources: dict[Address, Resource], selection: Selection) -> list[Address]:
+def _unique(addresses: tuple[Address, ...]) -> tuple[Address, ...]:
+    """`addresses` without repeats, each where it first appears."""
+    return tuple({a.text: a for a in addresses}.values())
+
+
+def _extended(added: dict[str, dict[str, Address]], deps: dict[str, tuple[Address, ...]],
+              source: str) -> dict[str, Address]:
+    """`source`'s dependencies as a mapping by text, made on its first added dependency."""
+    found = added.get(source)
+    if found is None:
+        found = added[source] = {d.text: d for d in deps[source]}
+    return found
+
+
+def _owner_text(address: Address) -> str:
+    """The text of the resource an address names: itself, or for an expansion's child its
+    parent (made without a new Address)."""
+    return ".".join(address.parts) if address.key else address.text
+
+
+def selected(resources: dict[str, Resource], selection: Selection) -> list[Address]:
     """The documents of the selection's type whose labels include the selection's."""
-    return [a for a, r in resources.items() if a.type == selection.type and len(a.parts) == 2
-            and not a.key and selection.matches(dict(r.labels))]
+    return [r.address for r in resources.values() if r.address.type == selection.type
+            and len(r.address.parts) == 2 and not r.address.key
+            and selection.matches(dict(r.labels))]
 
 
-def unmatched(resources: dict[Address, Resource], selection: Selection) -> str:
-    others = [f"{a.parts[1]} {_labels(dict(r.labels))}" for a, r in resources.items()
-              if a.type == selection.type and len(a.parts) == 2 and not a.key]
+def unmatched(resources: dict[str, Resource], selection: Selection) -> str:
+    others = [f"{r.address.parts[1]} {_labels(dict(r.labels))}" for r in resources.values()
+              if r.address.type == selection.type and len(r.address.parts) == 2
+              and not r.address.key]
     there = "; " + ", ".join(others) if others else ""
     return (f"no {selection.type} has the labels {selection.describe()} "
             f"({len(others)} {selection.type} document(s){there})")
@@ -239,20 +264,20 @@ def _labels(labels: dict[str, str]) -> str:
     return "{" + ", ".join(f"{k}: {v}" for k, v in sorted(labels.items())) + "}"
 
 
-def _check_cycles(resources: dict[Address, Resource], deps: dict[Address, tuple[Address, ...]],
+def _check_cycles(resources: dict[str, Resource], deps: dict[str, tuple[Address, ...]],
                   issues: list[SpecIssue]) -> None:
     if _is_acyclic(resources, deps):
         return
-    graph = Graph({str(a): [str(d.parent) for d in ds if d.parent in resources]
+    graph = Graph({a: [_owner_text(d) for d in ds if _owner_text(d) in resources]
                    for a, ds in deps.items()})
     cycle = graph.find_cycle()
     if cycle:
-        first = resources[next(a for a in resources if str(a) == cycle[0])].origin
+        first = resources[cycle[0]].origin
         issues.append(SpecIssue(first.file, first.line, first.col, "",
                                 "dependency cycle: " + " -> ".join(cycle)))
 
 
-def _is_acyclic(resources: dict[Address, Resource], deps: dict[Address, tuple[Address, ...]]
+def _is_acyclic(resources: dict[str, Resource], deps: dict[str, tuple[Address, ...]]
                 ) -> bool:
     """Kahn's count over the addresses' positions: one cheap pass in the common case, so only a
     graph that has a cycle pays for `Graph.find_cycle`'s sorted walk that names it."""
@@ -262,7 +287,7 @@ def _is_acyclic(resources: dict[Address, Resource], deps: dict[Address, tuple[Ad
     for address, address_deps in deps.items():
         me = index[address]
         for dep in address_deps:
-            found = index.get(dep.parent if dep.key else dep)
+            found = index.get(_owner_text(dep))
             if found is not None:
                 waiting[me] += 1
                 dependents[found].append(me)

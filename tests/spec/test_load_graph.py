@@ -28,10 +28,10 @@ CASES = {
 
 @pytest.mark.parametrize("deps,acyclic", CASES.values(), ids=CASES.keys())
 def test_is_acyclic(deps, acyclic):
-    resources = {parse_address(a): Resource(address=parse_address(a), kind="value", settings={},
-                                            origin=Origin("f", 1, 1)) for a in deps}
-    edges = {parse_address(a): tuple(parse_address(d) for d in ds) for a, ds in deps.items()}
-    graph = Graph({str(a): [str(d.parent) for d in ds if d.parent in resources]
+    resources = {a: Resource(address=parse_address(a), kind="value", settings={},
+                             origin=Origin("f", 1, 1)) for a in deps}  # by address text
+    edges = {a: tuple(parse_address(d) for d in ds) for a, ds in deps.items()}
+    graph = Graph({a: [str(d.parent) for d in ds if str(d.parent) in resources]
                    for a, ds in edges.items()})
     assert _is_acyclic(resources, edges) is acyclic
     assert (graph.find_cycle() is None) is acyclic

@@ -3,6 +3,7 @@ migration. Everything every backend does is in contract.py."""
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import subprocess
@@ -14,7 +15,7 @@ import sqlite_utils
 
 from runner.errors import StateError
 from runner.state import sqlite as backend
-from runner.state.base import Event, LockInfo, Record, new_lock_info
+from runner.state.base import Event, LockInfo, Record, new_lock_info, stored_json
 from runner.state.sqlite import MIGRATIONS, SqliteState
 
 
@@ -159,3 +160,19 @@ def test_a_column_edited_into_several_json_values_is_damage_named_not_a_crash(
         record = store.records()[address]
         record.settings  # noqa: B018 (a child's is decoded here)
     store.close()
+
+
+@pytest.mark.parametrize("text", [
+    '[1,{"a":[true,null]},"x"]', ' [1] ', '[1]\n', '{"a": 1}', '"s"', '3', 'NaN', '[1] [2]',
+    '[1', '', ' ', '[1],', '{"a": 1}}', '[1e400]', '["\\ud800"]', '[1]x'])
+def test_stored_json_reads_what_json_loads_reads_and_refuses_the_rest(text):
+    """`stored_json` scans what taskform wrote without json.loads's wrappers; any text reads to
+    the same value, or is refused with the same damage message, as json.loads gives."""
+    try:
+        expected = json.loads(text)
+    except ValueError:
+        with pytest.raises(StateError, match="is damaged: its fields cannot be read as JSON"):
+            stored_json(text, "pipeline.p.a", "fields")
+        return
+    found = stored_json(text, "pipeline.p.a", "fields")
+    assert repr(found) == repr(expected)
