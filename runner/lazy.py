@@ -64,6 +64,20 @@ def may_wait(*names: str) -> Callable[[type[T]], type[T]]:
     return decorate
 
 
+D = TypeVar("D")
+
+
+def made(cls: type[D], fields: dict[str, Any]) -> D:
+    """An instance of the frozen dataclass `cls` holding `fields`, every one of them, made
+    without `__init__` (which only sets them, one `object.__setattr__` each) and unchecked: for
+    the hottest paths (a cached load of 5,000 steps makes 15,000 resources, origins and places;
+    a no-op plan 5,000 evaluations and changes), each with a test that compares its instances
+    with ones `__init__` made."""
+    instance = object.__new__(cls)
+    instance.__dict__.update(fields)
+    return instance
+
+
 def lazily(cls: type[T], pending: dict[str, Any], /, **fields: Any) -> T:
     """An instance of the dataclass `cls` with `fields` set and each field in `pending`
     computed when first read (by `cls._compute`). `__init__` is not called. Cheap: a plan

@@ -287,4 +287,5 @@ def test_the_no_op_shortcut_keeps_before_after_and_parent_apart(monkeypatch):
     change = next(c for c in fast.changes if c.address == "pipeline.p.pool[1]")
     assert (change.before, change.after, change.parent, change.depends_on) == \
         ({"input": 1}, {"input": 2}, "pipeline.p.pool", ("pipeline.p.a",))
+    assert vars(change).keys() == Change.__dataclass_fields__.keys()  # each field its own
     assert fast == full

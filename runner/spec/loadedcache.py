@@ -23,6 +23,7 @@ from typing import Any
 
 from runner.address import Address, Selection
 from runner.errors import SpecIssue
+from runner.lazy import made
 from runner.resource import Origin, Resource
 from runner.spec.cachestore import CacheStore, entry_name
 from runner.spec.interpolate import condition_text
@@ -190,15 +191,16 @@ def _plain_resource(r: Resource, at: Positions) -> list[Any]:
 def _resource(plain: list[Any], display: str, addresses: list[Address]) -> Resource:
     (address, kind, settings, line, col, depends_on, when, retries, retry_delay, timeout,
      labels, prevent_destroy, pipeline, parent, expansion_deferred, reads) = plain
-    return Resource(address=addresses[address], kind=kind, settings=settings,
-                    origin=Origin(display, line, col),
-                    depends_on=tuple([addresses[a] for a in depends_on]), when=when,
-                    retries=retries, retry_delay=retry_delay, timeout=timeout, labels=labels,
-                    prevent_destroy=prevent_destroy, pipeline=pipeline,
-                    parent=None if parent is None else addresses[parent],
-                    expansion_deferred=expansion_deferred,
-                    expansion_reads=None if reads is None else tuple(
-                        (path, digest) for path, digest in reads))
+    return made(Resource, {
+        "address": addresses[address], "kind": kind, "settings": settings,
+        "origin": made(Origin, {"file": display, "line": line, "col": col}),
+        "depends_on": tuple([addresses[a] for a in depends_on]), "when": when,
+        "retries": retries, "retry_delay": retry_delay, "timeout": timeout, "labels": labels,
+        "prevent_destroy": prevent_destroy, "pipeline": pipeline,
+        "parent": None if parent is None else addresses[parent],
+        "expansion_deferred": expansion_deferred,
+        "expansion_reads": None if reads is None else tuple(
+            (path, digest) for path, digest in reads)})
 
 
 def _exact(value: Any) -> Any:
@@ -227,5 +229,6 @@ def _plain_place(place: SpecIssue) -> list[Any]:
 
 def _place(plain: list[Any], display: str) -> SpecIssue:
     line, col, path, message = plain
-    return SpecIssue(display, line, col, path, message)
+    return made(SpecIssue, {"file": display, "line": line, "col": col, "path": path,
+                             "message": message})
 

@@ -192,3 +192,28 @@ def test_an_apply_without_changes_gives_back_memos_an_upgrade_made_stale(applied
     assert counted.renders == []  # taken from the records again
     assert applied.cli("apply", "-auto-approve").exit_code == 0
     assert len([e for e in applied.state().events() if e.event == "memo-refreshed"]) == 6
+
+
+def test_a_reused_evaluation_is_the_one_init_would_make(applied):
+    """The evaluation a reused record gives is made without `__init__`: it holds every field,
+    and equals the one `__init__` makes from the same values."""
+    from runner.connections import Connections
+    from runner.plan import Evaluated
+    from runner.planning.evaluate import Evaluator, RecordedOutputs
+    from runner.spec.load import load_specs
+    from runner.state import open_state
+    from runner.workspace import open_workspace
+
+    ws = open_workspace(applied.root)
+    state = open_state(ws)
+    records = state.records()
+    evaluator = Evaluator(ws, Connections(), RecordedOutputs(records), recorded=records,
+                          planning=True)
+    resource = next(r for a, r in load_specs(ws).resources.items() if str(a) == "pipeline.p.b")
+    found = evaluator.evaluate(resource)
+    record = records["pipeline.p.b"]
+    assert found.reused and found.rendered is record.settings
+    assert found.fingerprint is record.fingerprint  # the record's own: `is_as_recorded`
+    assert set(vars(found)) == set(Evaluated.__dataclass_fields__)
+    assert found == Evaluated(resource, record.settings, record.fingerprint, True, reused=True)
+    state.close()

@@ -145,7 +145,10 @@ def test_every_resource_field_survives_the_validated_layer(tmp_path):
                                  "variables", "selections"}
     store = CacheStore(tmp_path / "specs", b"k" * 32)
     assert loadedcache.keep(store, b"data", "specs/x.yaml", {"on": True}, set(), [loaded])
-    assert loadedcache.find(store, b"data", "specs/x.yaml", {"on": True}, set()) == [loaded]
+    found = loadedcache.find(store, b"data", "specs/x.yaml", {"on": True}, set())
+    assert found == [loaded]
+    made = [found[0].resources[0], found[0].resources[0].origin, found[0].references[0][2]]
+    assert [set(vars(m)) for m in made] == [{f.name for f in fields(m)} for m in made]
     assert loadedcache.find(store, b"data", "specs/x.yaml", {"on": 1}, set()) is None
     assert loadedcache.find(store, b"data", "specs/x.yaml", {}, set()) is None
 
