@@ -133,4 +133,10 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if collecting:
             gc.enable()
+    if argv is None:  # the process's own command (`taskform`, `python -m runner`): it ends here
+        # Python's exit runs one last full cycle collection over every object still alive, a
+        # pass over the 5,000 resources, records and changes a plan made (~30 ms of a no-op
+        # plan at N = 5,000) that frees nothing refcounting would not. Frozen objects are left
+        # out of it; everything is still released, every atexit handler still runs.
+        gc.freeze()
     sys.exit(code if isinstance(code, int) else 0)

@@ -46,3 +46,37 @@ def test_a_no_op_plan_of_templates_loads_neither_jinja_nor_kinds(ws):
     imported(ws, "plan")  # the first run after apply may fill the spec cache
     assert imported(ws, "plan") == []
     assert imported(ws, "plan", "-refresh=false") == []
+
+
+FREEZE_PROBE = """
+import atexit, gc, sys
+from runner.cli import main
+atexit.register(lambda: print("frozen objects at exit:", gc.get_freeze_count() > 0))
+if sys.argv[1] == "entry":
+    sys.argv = ["taskform", *sys.argv[2:]]
+    main()
+else:
+    try:
+        main(sys.argv[2:])
+    except SystemExit as exc:
+        print("returned to its caller with", exc.code)
+"""
+
+
+def test_only_the_process_entry_leaves_its_objects_out_of_the_exit_collection(ws):
+    """`taskform` itself freezes what it made before Python's exit collection (which would only
+    rescan it); a caller that runs main(argv) in its own process keeps its collector as it was."""
+    ws.spec("""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: p}
+        spec: {steps: {a: {value: {input: 1}}}}
+        """)
+    outputs = []
+    for how in ("entry", "caller"):
+        proc = subprocess.run([sys.executable, "-c", FREEZE_PROBE, how, "-C", str(ws.root),
+                               "validate"], capture_output=True, text=True,
+                              env=subprocess_env(), timeout=120)
+        outputs.append(proc.stdout.splitlines()[-2:])
+    assert outputs[0][-1] == "frozen objects at exit: True"
+    assert outputs[1] == ["returned to its caller with 0", "frozen objects at exit: False"]
