@@ -94,8 +94,8 @@ def _take_recorded(resource: Resource, evaluator: Evaluator, out: dict[str, Reso
         evaluator.settled[address] = evaluator.recorded[address]
     parent = str(resource.address)
     record = evaluator.recorded[parent]
-    if all(record.fingerprint.get(f"dep:{c.address}") == evaluator.output_digest(str(c.address))
-           for c in children):
+    if all(record.fingerprint.get("dep:" + c.address.text) == evaluator.output_digest(
+            c.address.text) for c in children):
         evaluator.settled[parent] = record
     out[parent] = replace(resource, expansion_reads=seen, depends_on=resource.depends_on + tuple(
         c.address for c in children))

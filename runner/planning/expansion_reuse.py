@@ -29,12 +29,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from runner.address import Address, parse_address
-from runner.errors import TaskformError
+from runner.errors import StateError, TaskformError
 from runner.kinds.contract import file_digest
 from runner.lazy import lazily
 from runner.resource import Resource
 from runner.spec.cachestore import code_digest
-from runner.state.base import Record
+from runner.state.base import Record, stored_json
 from runner.vocabulary import RecordStatus
 from runner.workspace import Workspace
 
@@ -184,8 +184,8 @@ def _key(child: str, prefix: int) -> tuple[str | int, ...] | None:
     """The index key of a child's address text (`parent["c1","s1"]`), read as `parse_address`
     reads it but without matching the parent's name again (5,000 children); None if malformed."""
     try:
-        key = json.loads("[" + child[prefix + 1:-1] + "]")
-    except ValueError:
+        key = stored_json("[" + child[prefix + 1:-1] + "]", child, "key")
+    except StateError:
         return None
     if not key or not child.endswith("]"):
         return None
