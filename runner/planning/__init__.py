@@ -14,6 +14,7 @@ from runner.kinds.registry import KINDS, replaces_on_change
 from runner.plan import Change, Evaluated, Plan, PlanOptions, plan
 from runner.planning.evaluate import Evaluator, RecordedOutputs
 from runner.planning.expand import check_references, expand_all
+from runner.planning.memobook import open_book
 from runner.planning.observe import observe_all
 from runner.planning.paths import linked_out
 from runner.redact import Redactor
@@ -42,9 +43,11 @@ def make_plan(ws: Workspace, state: StateStore, connections: Connections, option
     records = state.records()
     check_known_kinds(records)
     serial = state.serial()
-    evaluator = Evaluator(ws, connections, RecordedOutputs(records), recorded=records,
+    outputs = RecordedOutputs(records)
+    book = None if options.destroy_all else open_book(ws, specs, outputs.digest)
+    evaluator = Evaluator(ws, connections, outputs, recorded=records,
                           facts=StoredFacts(state), planning=True, refresh=refresh,
-                          always_render=lambda a: _matches(a, options.replace))
+                          always_render=lambda a: _matches(a, options.replace), book=book)
     if options.destroy_all:
         resources = {str(a): r for a, r in specs.resources.items()}
     else:
@@ -80,6 +83,8 @@ def make_plan(ws: Workspace, state: StateStore, connections: Connections, option
     result = decide()
     if defer_stale_expansions(result, resources, desired, evaluator):
         result = decide()
+    if book is not None:
+        book.keep(ws, outputs.digest)
     return Planned(plan=result, specs=specs, resources=resources, records=records)
 
 

@@ -17,7 +17,14 @@ from runner.kinds.registry import KINDS
 from runner.lazy import made
 from runner.plan import Evaluated, settled_by
 from runner.planning.expansion_reuse import expansion_memos, reads_seen
-from runner.planning.reuse import MEMO, inputs_digest, is_exact, reads, rendering_code
+from runner.planning.reuse import (
+    MEMO,
+    inputs_digest,
+    is_exact,
+    read_addresses,
+    reads,
+    rendering_code,
+)
 from runner.resource import Resource
 from runner.spec.budget import Budget
 from runner.spec.load import secret_variables
@@ -36,6 +43,8 @@ from runner.workspace import Workspace
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
+
+    from runner.planning.memobook import MemoBook
 
 
 class RecordedOutputs:
@@ -66,7 +75,7 @@ class Evaluator:
                  redact: Callable[[Any], Any] = lambda value: value,
                  recorded: Mapping[str, Record] | None = None, facts: Facts | None = None,
                  always_render: Callable[[str], bool] = lambda address: False,
-                 planning: bool = False, refresh: bool = True):
+                 planning: bool = False, refresh: bool = True, book: MemoBook | None = None):
         self.ws = ws
         self.facts: Facts = facts if facts is not None else MemoryFacts()
         self.connections = connections
@@ -94,6 +103,9 @@ class Evaluator:
         # children taken from a recorded expansion: their records are their evaluation
         self.settled: dict[str, Record] = {}
         self.planning = planning
+        # a plan's memos of the specs' own resources, known from the last plan or noted now;
+        # only while the outputs are the records' (never during apply)
+        self.book = book
 
     def scope(self, resource: Resource) -> Scope:
         return Scope(var=self.ws.variables, outputs=self.outputs,
@@ -265,13 +277,23 @@ class Evaluator:
         return texts
 
     def memo(self, resource: Resource) -> str | None:
-        """The digest of what decides the resource's rendering (see `reuse`), or None."""
+        """The digest of what decides the resource's rendering (see `reuse`), or None; from
+        the plan's memo book when it knows it (see `memobook`)."""
+        book = self.book if resource.parent is None else None
+        if book is not None:
+            address = resource.address.text
+            if address in book.known:
+                return book.known[address]
+            if address in book.noted:  # asked again this plan (a changed resource's fingerprint)
+                return book.noted[address]
         refs = reads(resource, self.templates)
-        if refs is None:
-            return None
-
-        return inputs_digest(resource, refs, self.ws.variables, self.secret_names,
-                             self.ws.secrets, self.output_digest, rendering_code())
+        addresses = [] if refs is None else read_addresses(resource, refs)
+        memo = None if refs is None else inputs_digest(
+            resource, refs, addresses, self.ws.variables, self.secret_names, self.ws.secrets,
+            self.output_digest, rendering_code())
+        if book is not None:
+            book.note(resource.address.text, memo, addresses)
+        return memo
 
     def output_digest(self, address: str) -> str | None:
         """`digest(redact(outputs))` of a resource's outputs known now; None when they are not

@@ -74,17 +74,25 @@ def refs_in(texts: list[str]) -> Refs:
                 frozenset().union(*(r.addresses for r in found)))
 
 
-def inputs_digest(resource: Resource, refs: Refs, variables: Mapping[str, Any],
-                  secret_names: Collection[str], secret_values: Collection[str],
-                  output_digest: Callable[[str], str | None], code: str) -> str | None:
-    """The digest of what decides the resource's rendering; None when it must always render
-    (it reads a secret, or an output not known yet)."""
+def read_addresses(resource: Resource, refs: Refs) -> list[str]:
+    """The addresses whose outputs the templates `refs` (of `resource`) read, sorted."""
+    if not refs.steps:
+        return sorted(refs.addresses)
+    return sorted({resource.step_address(s) for s in refs.steps} | refs.addresses)
+
+
+def inputs_digest(resource: Resource, refs: Refs, addresses: list[str],
+                  variables: Mapping[str, Any], secret_names: Collection[str],
+                  secret_values: Collection[str], output_digest: Callable[[str], str | None],
+                  code: str) -> str | None:
+    """The digest of what decides the resource's rendering (`addresses`: `read_addresses`);
+    None when it must always render (it reads a secret, or an output not known yet)."""
     if any(name in secret_names for name in refs.vars):
         return None
     if secret_values and mentions(resource.settings, secret_values):
         return None
     outputs: dict[str, str] = {}
-    for address in sorted({resource.step_address(s) for s in refs.steps} | refs.addresses):
+    for address in addresses:
         found = output_digest(address)
         if found is None:
             return None
