@@ -106,14 +106,14 @@ def plan(desired: Mapping[str, Evaluated], recorded: Mapping[str, Record],
     `interrupted`: addresses whose change a run began and never recorded (address -> run id):
     they are done again."""
     interrupted = interrupted or {}
-    graph = Graph({a: [d.text for d in e.resource.depends_on] for a, e in desired.items()})
-    in_scope = _scope(desired, recorded, graph, options)
+    deps = {a: [d.text for d in e.resource.depends_on] for a, e in desired.items()}
+    in_scope = _scope(desired, recorded, deps, options)
     _check_requests(desired, recorded, options)
     changing: set[str] = set()
     changes: list[Change] = []
     replace = {str(a) for a in options.replace}
     if not options.destroy_all:
-        for address in graph.topological():
+        for address in dependencies_first(deps):
             if address not in in_scope or address not in desired:
                 continue
             change = _decide(desired[address], recorded.get(address), observed.get(address),
@@ -221,7 +221,7 @@ def _is_unchanged(ev: Evaluated, record: Record, observation: Observation | None
         and observation is None and record.status == RecordStatus.OK \
         and record.kind == resource.kind and not resource.expansion_deferred \
         and ev.settled is None and ev.fingerprint is not None \
-        and ev.fingerprint == record.fingerprint \
+        and (ev.fingerprint is record.fingerprint or ev.fingerprint == record.fingerprint) \
         and not (changing and any(d.text in changing for d in resource.depends_on))
 
 
@@ -263,10 +263,44 @@ def _after(ev: Evaluated, changing: set[str]) -> Any:
     return out
 
 
-def _scope(desired: Mapping[str, Evaluated], recorded: Mapping[str, Record], graph: Graph,
-           options: PlanOptions) -> set[str]:
+def dependencies_first(deps: Mapping[str, list[str]]) -> list[str]:
+    """The addresses of `deps`, each after those of its dependencies that are among them. Any
+    such order decides the same plan (a decision reads only its dependencies' decisions, and
+    the changes are sorted afterwards), so unlike `Graph.topological` it breaks no ties by
+    name; a plan of 5,000 resources spent a fifth of its decisions' time on those."""
+    waiting: dict[str, int] = {}
+    dependents: dict[str, list[str]] = {}
+    ready: list[str] = []
+    for address, address_deps in deps.items():
+        count = 0
+        for dep in address_deps:
+            if dep in deps:
+                count += 1
+                dependents.setdefault(dep, []).append(address)
+        if count:
+            waiting[address] = count
+        else:
+            ready.append(address)
+    order: list[str] = []
+    while ready:
+        address = ready.pop()
+        order.append(address)
+        for dependent in dependents.get(address, ()):
+            waiting[dependent] -= 1
+            if not waiting[dependent]:
+                ready.append(dependent)
+    if len(order) != len(deps):
+        raise ValueError("the graph has a cycle")
+    return order
+
+
+def _scope(desired: Mapping[str, Evaluated], recorded: Mapping[str, Record],
+           deps: Mapping[str, list[str]], options: PlanOptions) -> set[str]:
     everything = set(desired) | set(recorded)
     selected = everything
+    if not (options.targets or options.labels or options.excludes):
+        return selected
+    graph = Graph(deps)
     if options.targets or options.labels:
         selected = {a for a in everything if _selected(a, desired, recorded, options)}
         if options.destroy_all:

@@ -6,7 +6,7 @@ import pytest
 
 from runner.address import parse_address
 from runner.errors import PlanError
-from runner.plan import Change, Evaluated, PlanOptions, plan
+from runner.plan import Change, Evaluated, PlanOptions, dependencies_first, plan
 from runner.resource import Origin, Resource
 from runner.state.base import Record
 from runner.vocabulary import UNKNOWN, Action, Observation
@@ -289,3 +289,25 @@ def test_the_no_op_shortcut_keeps_before_after_and_parent_apart(monkeypatch):
         ({"input": 1}, {"input": 2}, "pipeline.p.pool", ("pipeline.p.a",))
     assert vars(change).keys() == Change.__dataclass_fields__.keys()  # each field its own
     assert fast == full
+
+
+@pytest.mark.parametrize("deps", [
+    {},
+    {"a": []},
+    {"a": ["b"], "b": ["c"], "c": []},
+    {"a": ["b", "b", "c"], "b": ["c"], "c": []},  # a dependency named twice
+    {"a": ["outside"], "b": ["a", "gone"]},  # dependencies that are not planned
+    {"d": ["b", "c"], "c": ["a"], "b": ["a"], "a": [], "e": []},
+])
+def test_dependencies_come_first(deps):
+    order = dependencies_first(deps)
+    assert sorted(order) == sorted(deps)
+    for address, address_deps in deps.items():
+        assert all(order.index(d) < order.index(address) for d in address_deps if d in deps)
+
+
+@pytest.mark.parametrize("deps", [{"a": ["a"]}, {"a": ["b"], "b": ["a"], "c": []},
+                                  {"a": ["b"], "b": ["c"], "c": ["a"]}])
+def test_dependencies_first_refuses_a_cycle(deps):
+    with pytest.raises(ValueError, match="the graph has a cycle"):
+        dependencies_first(deps)

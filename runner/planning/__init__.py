@@ -43,11 +43,11 @@ def make_plan(ws: Workspace, state: StateStore, connections: Connections, option
     records = state.records()
     check_known_kinds(records)
     serial = state.serial()
-    outputs = RecordedOutputs(records)
-    book = None if options.destroy_all else open_book(ws, specs, outputs.digest)
-    evaluator = Evaluator(ws, connections, outputs, recorded=records,
+    evaluator = Evaluator(ws, connections, RecordedOutputs(records), recorded=records,
                           facts=StoredFacts(state), planning=True, refresh=refresh,
-                          always_render=lambda a: _matches(a, options.replace), book=book)
+                          always_render=lambda a: _matches(a, options.replace))
+    book = evaluator.book = None if options.destroy_all else open_book(
+        ws, specs, evaluator.output_digest)
     if options.destroy_all:
         resources = {str(a): r for a, r in specs.resources.items()}
     else:
@@ -84,7 +84,7 @@ def make_plan(ws: Workspace, state: StateStore, connections: Connections, option
     if defer_stale_expansions(result, resources, desired, evaluator):
         result = decide()
     if book is not None:
-        book.keep(ws, outputs.digest)
+        book.keep(ws, evaluator.output_digest)
     return Planned(plan=result, specs=specs, resources=resources, records=records)
 
 

@@ -75,7 +75,7 @@ class Evaluator:
                  redact: Callable[[Any], Any] = lambda value: value,
                  recorded: Mapping[str, Record] | None = None, facts: Facts | None = None,
                  always_render: Callable[[str], bool] = lambda address: False,
-                 planning: bool = False, refresh: bool = True, book: MemoBook | None = None):
+                 planning: bool = False, refresh: bool = True):
         self.ws = ws
         self.facts: Facts = facts if facts is not None else MemoryFacts()
         self.connections = connections
@@ -85,6 +85,11 @@ class Evaluator:
         # outputs need not even be decoded (5,000 graded cells' outputs, for one parent's check)
         self._recorded = outputs if isinstance(outputs, RecordedOutputs) \
             and outputs.records is self.recorded else None
+        # while planning the records stay as read: each one's digest is looked up once (a
+        # dependency's is asked for by its dependents' memos and their fingerprints)
+        self._recorded_digests: dict[str, str | None] | None = \
+            {} if self._recorded is not None and planning else None
+        self._plain_kinds: dict[str, bool] = {}  # kinds whose fingerprint is settings + deps
         self.redact = redact  # dependency outputs are fingerprinted as the state stores them
         self.secret_names = secret_variables(ws)  # their values never enter a memo
         self.always_render = always_render  # e.g. what -replace names: shown freshly rendered
@@ -103,9 +108,9 @@ class Evaluator:
         # children taken from a recorded expansion: their records are their evaluation
         self.settled: dict[str, Record] = {}
         self.planning = planning
-        # a plan's memos of the specs' own resources, known from the last plan or noted now;
-        # only while the outputs are the records' (never during apply)
-        self.book = book
+        # a plan's memos of the specs' own resources, known from the last plan or noted now:
+        # set by `make_plan` alone, whose outputs are the records' (never during apply)
+        self.book: MemoBook | None = None
 
     def scope(self, resource: Resource) -> Scope:
         return Scope(var=self.ws.variables, outputs=self.outputs,
@@ -243,14 +248,17 @@ class Evaluator:
         """Whether the fingerprint of a reusable record's rendering is the record's own: its kind
         adds nothing to it, and each dependency's outputs are as recorded (no dependency came or
         went). Then a plan keeps that fingerprint as it is (no copy, nothing to compare)."""
-        entry = KINDS[resource.kind]
-        if entry.does(Can.NARROW_DEPENDENCIES) or entry.does(Can.FINGERPRINT) \
-                or resource.expansion_reads is not None:
+        plain = self._plain_kinds.get(resource.kind)
+        if plain is None:
+            entry = KINDS[resource.kind]
+            plain = self._plain_kinds[resource.kind] = not (
+                entry.does(Can.NARROW_DEPENDENCIES) or entry.does(Can.FINGERPRINT))
+        if not plain or resource.expansion_reads is not None:
             return False
-        recorded = record.fingerprint
-        if sum(1 for key in recorded if key.startswith("dep:")) != len(resource.depends_on):
+        recorded, deps = record.fingerprint, resource.depends_on
+        if len([key for key in recorded if key.startswith("dep:")]) != len(deps):
             return False
-        for dep in resource.depends_on:
+        for dep in deps:
             found = self.output_digest(dep.text)
             if found is None or recorded.get("dep:" + dep.text) != found:
                 return False
@@ -299,7 +307,12 @@ class Evaluator:
         """`digest(redact(outputs))` of a resource's outputs known now; None when they are not
         known yet. Recorded outputs carry it in their record (`memo:outputs`)."""
         if self._recorded is not None:
-            return self._recorded.digest(address)
+            if self._recorded_digests is None:
+                return self._recorded.digest(address)
+            if address in self._recorded_digests:
+                return self._recorded_digests[address]
+            found = self._recorded_digests[address] = self._recorded.digest(address)
+            return found
         record = self.recorded.get(address)
         outputs = self.outputs(address)
         if outputs is UNKNOWN:

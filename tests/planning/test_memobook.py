@@ -158,11 +158,10 @@ def test_an_expansion_child_is_never_in_the_book(applied):
 
     work = open_workspace(applied.root)
     specs, records = load_specs(work), applied.state().records()
-    outputs = RecordedOutputs(records)
-    book = open_book(work, specs, outputs.digest)
+    evaluator = Evaluator(work, Connections(), RecordedOutputs(records), recorded=records,
+                          planning=True)
+    book = evaluator.book = open_book(work, specs, evaluator.output_digest)
     assert book is not None and len(book.known) == 6
-    evaluator = Evaluator(work, Connections(), outputs, recorded=records, planning=True,
-                          book=book)
     b = next(r for r in specs.resources.values() if r.address.text == "pipeline.p.b")
     child = variant(b, parent=b.address)  # a child with its parent's very address and settings
     book.known["pipeline.p.b"] = "what the book says"
