@@ -29,7 +29,7 @@ from runner.spec.cachestore import CacheStore, entry_name
 from runner.spec.interpolate import condition_text
 from runner.spec.loaded import Loaded
 from runner.spec.parsecache import size_limit
-from runner.spec.templating import Refs, TemplateProblem, analyse, iter_templates, remember
+from runner.spec.templating import TemplateProblem, analyse, iter_templates, remember
 
 
 def find(store: CacheStore, data: bytes, display: str, variables: Mapping[str, Any],
@@ -111,10 +111,10 @@ def values_digest(names: list[str], variables: Mapping[str, Any]) -> str:
 
 
 def remember_analyses(plain: Any) -> None:
-    """Take the analyses an entry kept (`analyses`) as what `analyse` gives for their texts."""
-    for text, read_vars, read_steps, read_addresses in plain:
-        remember(text, Refs(frozenset(read_vars), frozenset(read_steps),
-                            frozenset(read_addresses)))
+    """Take the analyses an entry kept (`analyses`) as what `analyse` gives for their texts:
+    kept as they are, read when asked for (`templating._remembered`); TypeError, IndexError or
+    KeyError when `plain` is not rows of them."""
+    remember(list(plain))
 
 
 def analyses(results: list[Loaded]) -> list[list[Any]]:

@@ -71,13 +71,27 @@ def is_template(value: Any) -> bool:
 
 
 # analyses read back from the spec cache (loadedcache): a template Jinja2 must parse to analyse
-# is parsed once per change of the file that holds it, not once per run
-_analysed: dict[str, Refs] = {}
+# is parsed once per change of the file that holds it, not once per run; kept as read (`[text,
+# vars, steps, addresses]`) until asked for: a plan whose memos all come from its book asks for
+# none of 5,000
+_analysed: dict[str, list[Any]] = {}
 
 
-def remember(text: str, refs: Refs) -> None:
-    """Take `refs` as the analysis of `text` (what `analyse` gave for it under this code)."""
-    _analysed[text] = refs
+def remember(analyses: list[list[Any]]) -> None:
+    """Take each `[text, vars, steps, addresses]` of `analyses` as what `analyse` gave for the
+    text under this code."""
+    _analysed.update((row[0], row) for row in analyses)
+
+
+def _remembered(text: str) -> Refs | None:
+    row = _analysed.get(text)
+    if row is None:
+        return None
+    try:
+        _, read_vars, read_steps, read_addresses = row
+        return Refs(frozenset(read_vars), frozenset(read_steps), frozenset(read_addresses))
+    except (TypeError, ValueError):  # not the layout `remember` takes: analyse it afresh
+        return None
 
 
 @lru_cache(maxsize=8192)
@@ -86,7 +100,7 @@ def analyse(text: str) -> Refs:
     if len(text) > MAX_TEMPLATE_CHARS:
         raise TemplateProblem(f"the template is longer than {MAX_TEMPLATE_CHARS} characters, "
                               "the limit for one template")
-    known = _analysed.get(text)
+    known = _remembered(text)
     if known is not None:
         return known
     plain = plain_template(text)

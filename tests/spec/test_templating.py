@@ -55,3 +55,23 @@ def test_when_expressions():
 def test_sandbox_blocks_attribute_escapes():
     with pytest.raises(TemplateProblem, match="unsafe"):
         render("{{ var.name.__class__.__mro__ }}", scope({}))
+
+
+def test_a_remembered_analysis_is_what_analyse_gives_and_a_malformed_one_is_redone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The spec cache's analyses are kept as read and turned into Refs when asked for; a row
+    that is not `[text, vars, steps, addresses]` is analysed afresh, never trusted half-read."""
+    from runner.spec import templating
+
+    monkeypatch.setattr(templating, "_analysed", {})
+    texts = ["{{ var.a }}-{{ steps.b.c }}", "{{ ref('pipeline.p.x').y | upper }}",
+             "{% if var.z %}{{ var.q }}{% endif %}"]
+    fresh = {text: analyse(text) for text in texts}
+    analyse.cache_clear()
+    templating.remember([[t, ["v"], ["s"], ["pipeline.p.r"]] for t in texts[:1]] + [
+        [texts[1], "not", "a", "row", "at all"], [texts[2], 1, 2, 3]])
+    assert analyse(texts[0]) == Refs(frozenset({"v"}), frozenset({"s"}),
+                                     frozenset({"pipeline.p.r"}))  # taken as remembered
+    assert analyse(texts[1]) == fresh[texts[1]]
+    assert analyse(texts[2]) == fresh[texts[2]]
+    analyse.cache_clear()
