@@ -125,6 +125,12 @@ STEP_TYPES: dict[str, KindEntry] = {n: e for n, e in KINDS.items()
                                     if e.document is None and not e.internal}
 
 
+def kinds_that(capability: Can) -> frozenset[str]:
+    """The kinds that declare `capability`: a loop over 5,000 resources asks this set once, not
+    each resource's entry (made afresh: tests add kinds to the table)."""
+    return frozenset(n for n, e in KINDS.items() if capability in e.can)
+
+
 def kind(name: str) -> Kind:
     return KINDS[name].kind
 

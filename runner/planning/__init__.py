@@ -10,7 +10,7 @@ from runner.address import Address, parse_address
 from runner.connections import Connections
 from runner.errors import PlanError
 from runner.kinds.contract import Can
-from runner.kinds.registry import KINDS, replaces_on_change
+from runner.kinds.registry import KINDS, kinds_that, replaces_on_change
 from runner.plan import Change, Evaluated, Plan, PlanOptions, plan
 from runner.planning.evaluate import Evaluator, RecordedOutputs
 from runner.planning.expand import check_references, expand_all
@@ -19,7 +19,7 @@ from runner.planning.observe import observe_all
 from runner.planning.paths import linked_out
 from runner.redact import Redactor
 from runner.resource import Resource
-from runner.spec.claims import claim_conflicts, makes_claims
+from runner.spec.claims import claim_conflicts
 from runner.spec.load import Specs, load_specs
 from runner.state.base import INTENTS, Record, StateStore, holder_is_gone
 from runner.state.facts import StoredFacts
@@ -65,8 +65,9 @@ def make_plan(ws: Workspace, state: StateStore, connections: Connections, option
     # its report path is not read by the expansion)
     errors += linked_out(ws.root, desired, checked={
         a for a in evaluator.settled if desired[a].resource.parent is not None})
+    claiming = kinds_that(Can.CLAIM)
     errors += [str(issue) for issue in claim_conflicts(
-        (e.resource, e.rendered) for e in desired.values() if makes_claims(e.resource.kind))]
+        (e.resource, e.rendered) for e in desired.values() if e.resource.kind in claiming)]
     if errors:
         raise PlanError("\n".join(errors))
     observed = {}
@@ -133,11 +134,11 @@ def defer_stale_expansions(result: Plan, resources: dict[str, Resource],
     children during apply instead. Returns True when something was deferred."""
     changing = {c.address for c in result.actionable}
     stale = []
+    deferring = kinds_that(Can.DEFER_EXPANSION)
     for address, resource in resources.items():
-        entry = KINDS[resource.kind]
-        if resource.expansion_deferred or not entry.does(Can.DEFER_EXPANSION):
+        if resource.kind not in deferring or resource.expansion_deferred:
             continue
-        kind = entry.kind
+        kind = KINDS[resource.kind].kind
         children = {a for a, r in resources.items() if r.parent == resource.address}
         if not children:
             continue

@@ -10,7 +10,7 @@ from typing import Any
 from runner.address import Address, parse_address
 from runner.errors import PlanError, StepFailed, TaskformError
 from runner.kinds.contract import Can, Expansion, ExpansionDeferred
-from runner.kinds.registry import KINDS, KindEntry
+from runner.kinds.registry import KINDS, KindEntry, kinds_that
 from runner.planning.evaluate import Evaluator, first_problem
 from runner.planning.expansion_reuse import reads_seen, recorded_children
 from runner.planning.reuse import refs_in
@@ -21,8 +21,12 @@ from runner.spec.templating import contains_unknown
 def expand_all(resources: Mapping[Address, Resource], evaluator: Evaluator) -> dict[str, Resource]:
     """Every resource plus the children of expanding kinds; a parent depends on its children."""
     out: dict[str, Resource] = {}
+    expanding = kinds_that(Can.EXPAND)
     for resource in resources.values():
-        _expand_into(resource, evaluator, out, at_apply=False)
+        if resource.kind in expanding:
+            _expand_into(resource, evaluator, out, at_apply=False)
+        else:
+            out[resource.address.text] = resource
     return out
 
 
@@ -38,7 +42,7 @@ def _expand_into(resource: Resource, evaluator: Evaluator, out: dict[str, Resour
                  at_apply: bool) -> None:
     entry = KINDS[resource.kind]
     if not entry.does(Can.EXPAND):
-        out[str(resource.address)] = resource
+        out[resource.address.text] = resource
         return
     reusable = entry.reuse_expansion and not evaluator.templates(resource.settings)
     if reusable and not at_apply and _take_recorded(resource, evaluator, out):
@@ -144,10 +148,10 @@ def _child_deps(parent: Resource, settings: Any, extra: tuple[str, ...],
 
 def check_references(resources: Mapping[str, Resource]) -> None:
     """After expansion every referenced child must exist."""
-    waiting = {str(r.address) for r in resources.values() if r.expansion_deferred}
+    waiting = {r.address.text for r in resources.values() if r.expansion_deferred}
     problems = [f"{r.address} ({r.origin}) references {dep}, which {dep.parent} does not produce"
                 for r in resources.values() for dep in r.depends_on
-                if str(dep) not in resources and str(dep.parent) not in waiting]
+                if dep.text not in resources and str(dep.parent) not in waiting]
     if problems:
         raise PlanError("\n".join(problems))
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from runner.address import parse_address
 from runner.errors import ProviderError, TaskformError
 from runner.kinds.contract import Can
-from runner.kinds.registry import KINDS
+from runner.kinds.registry import KINDS, kinds_that
 from runner.planning.evaluate import Evaluator
 from runner.resource import Resource
 from runner.state.base import Record
@@ -17,7 +17,8 @@ from runner.vocabulary import Observation
 def observe_all(records: Iterable[Record], evaluator: Evaluator, resources: Mapping[str, Resource],
                 parallelism: int) -> dict[str, Observation]:
     """Ask each kind what the real thing looks like (refresh), in parallel."""
-    todo = [r for r in records if r.kind in KINDS and KINDS[r.kind].does(Can.OBSERVE)]
+    observing = kinds_that(Can.OBSERVE)
+    todo = [r for r in records if r.kind in observing]
 
     def one(record: Record) -> tuple[str, Observation]:
         resource = resources.get(record.address)

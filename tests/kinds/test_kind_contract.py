@@ -9,7 +9,7 @@ import pytest
 from pydantic import BaseModel
 
 from runner.kinds.base import METHODS, BaseKind, Can
-from runner.kinds.registry import DOCUMENTS, KINDS, STEP_TYPES
+from runner.kinds.registry import DOCUMENTS, KINDS, STEP_TYPES, kinds_that
 
 ENTRIES = sorted(KINDS)
 
@@ -86,3 +86,9 @@ def test_a_kind_that_names_a_rubric_file_declares_paths() -> None:
               if issubclass(entry.kind.settings_model, NamesRubric)]
     assert {"rubric_set", "dynamic_rubric"} <= set(naming)
     assert [name for name in naming if not KINDS[name].paths] == []
+
+
+def test_kinds_that_can_say_what_each_entry_declares():
+    for capability in Can:
+        assert kinds_that(capability) == {n for n, e in KINDS.items() if e.does(capability)}
+    assert "value" not in kinds_that(Can.OBSERVE) and "docker_pool" in kinds_that(Can.EXPAND)
