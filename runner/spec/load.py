@@ -12,7 +12,7 @@ from runner.address import Address, Selection
 from runner.errors import SpecError, SpecIssue
 from runner.graph import Graph
 from runner.resource import Resource, variant
-from runner.spec import loadedcache, parsecache, settingsmemo
+from runner.spec import desiredcache, loadedcache, parsecache, settingsmemo
 from runner.spec.budget import Budget
 from runner.spec.cachestore import CacheStore, open_store
 from runner.spec.loaded import Loaded
@@ -65,13 +65,25 @@ def load_specs(ws: Workspace) -> Specs:
     secret = secret_variables(ws)
     budget = Budget()  # every template the load renders shares it
     displays = [str(path.relative_to(ws.root)) for path in files]  # globbed under the root
+    read: list[tuple[str, bytes]] = []
     for path, display in zip(files, displays, strict=True):
         data, refused = read_spec(ws, path, display)
         if refused:
             issues.append(refused)
             continue
         digest.update(display.encode() + b"\0" + data + b"\0")
-        parse_issues, results = _read_file(store, data, display, ws.variables, secret, budget)
+        read.append((display, data))
+    limit = sum(parsecache.size_limit(data) for _, data in read)
+    if store is not None and not issues:
+        found = desiredcache.find(store, digest.hexdigest(), ws.variables, secret, limit)
+        if found is not None:  # every file as its validated entry says, checked across files
+            return _specs(found[0], displays, digest.hexdigest(), found[1])
+    analyses: list[Any] | None = []  # the validated entries' analyses, while each file has one
+    for display, data in read:
+        parse_issues, results, analysed = _read_file(store, data, display, ws.variables,
+                                                     secret, budget)
+        analyses = analyses + analysed if analyses is not None and analysed is not None \
+            else None
         if any(result.variables & secret for result in results):
             _taint(ws, data, display, secret)
         issues.extend(parse_issues)
@@ -84,17 +96,28 @@ def load_specs(ws: Workspace) -> Specs:
     if issues:
         raise SpecError(issues)
     final = {r.address: _with_deps(r, dependencies[a]) for a, r in resources.items()}
+    if store is not None and analyses is not None:
+        desiredcache.keep(store, digest.hexdigest(), ws.variables, secret, limit, final,
+                          len(loaded), analyses)
     return Specs(resources=final, files=displays,
                  digest=digest.hexdigest(), documents=len(loaded), dependencies=dependencies)
 
 
+def _specs(resources: dict[Address, Resource], displays: list[str], digest: str,
+           documents: int) -> Specs:
+    return Specs(resources=resources, files=displays, digest=digest, documents=documents,
+                 dependencies={a.text: r.depends_on for a, r in resources.items()})
+
+
 def _read_file(store: CacheStore | None, data: bytes, display: str, variables: dict[str, Any],
-               secret: frozenset[str], budget: Budget) -> tuple[list[SpecIssue], list[Loaded]]:
+               secret: frozenset[str], budget: Budget
+               ) -> tuple[list[SpecIssue], list[Loaded], list[Any] | None]:
     """One file's documents read into resources: from the cache's validated layer when it holds
-    them for these bytes, variables and code; else validated, from its parse layer if it can."""
-    found = loadedcache.find(store, data, display, variables, secret) if store else None
+    them for these bytes, variables and code (with the analyses of their templates it keeps);
+    else validated, from its parse layer if it can (no analyses: None)."""
+    found = loadedcache.find_analysed(store, data, display, variables, secret) if store else None
     if found is not None:
-        return [], found
+        return [], found[0], found[1]
     # imported here: the kinds it brings are needed only to validate, and a validate answered
     # from the cache (30 ms sooner at N=5000) never loads them; nor does it read a file apart
     from runner.spec import splice
@@ -102,14 +125,14 @@ def _read_file(store: CacheStore | None, data: bytes, display: str, variables: d
 
     if store is None:
         docs, issues = parse_bytes(data, display)
-        return issues, [DocumentReader(doc, variables, budget).read() for doc in docs]
+        return issues, [DocumentReader(doc, variables, budget).read() for doc in docs], None
     cached_docs = parsecache.find(store, data, display)
     memo = settingsmemo.recall(store, display, parsecache.size_limit(data))
     spliced = splice.reread(store, data, display, variables, secret, budget, memo) \
         if cached_docs is None else None
     if spliced is not None:  # one step changed: read alone, the rest is the previous read's
         _keep_spliced(store, data, display, spliced, memo)
-        return [], spliced.documents
+        return [], spliced.documents, None
     measure = None
     if cached_docs is not None:
         docs, issues = cached_docs, []
@@ -118,7 +141,7 @@ def _read_file(store: CacheStore | None, data: bytes, display: str, variables: d
     readers = [DocumentReader(doc, variables, budget, memo) for doc in docs]
     results = [reader.read() for reader in readers]
     if issues:
-        return issues, results  # parsed afresh each time, so its messages stay exact
+        return issues, results, None  # parsed afresh each time, so its messages stay exact
     analysis = loadedcache.analyses(results)
     # never a digest of a block rendered from a secret, nor of a file with issues
     if not any(result.issues or result.variables & secret for result in results):
@@ -131,7 +154,7 @@ def _read_file(store: CacheStore | None, data: bytes, display: str, variables: d
     # variables may differ next time; writing it for every file would only slow a cold run
     if cached_docs is None and (not kept or any(result.variables for result in results)):
         parsecache.keep(store, data, docs)
-    return [], results
+    return [], results, None
 
 
 def _keep_spliced(store: CacheStore, data: bytes, display: str, spliced: splice.Spliced,

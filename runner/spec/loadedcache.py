@@ -35,11 +35,19 @@ from runner.spec.templating import TemplateProblem, analyse, iter_templates, rem
 def find(store: CacheStore, data: bytes, display: str, variables: Mapping[str, Any],
          secret: Collection[str]) -> list[Loaded] | None:
     """The documents of the file `data`, as validating them would give, if the store has them."""
+    found = find_analysed(store, data, display, variables, secret)
+    return None if found is None else found[0]
+
+
+def find_analysed(store: CacheStore, data: bytes, display: str, variables: Mapping[str, Any],
+                  secret: Collection[str]) -> tuple[list[Loaded], list[Any]] | None:
+    """`find`'s documents, with the analyses of their templates as the entry keeps them."""
     entry = read_entry(store, data, display, variables, secret)
     if entry is None:
         return None
     addresses = addresses_of(entry)
-    return None if addresses is None else documents_of(entry, display, addresses)
+    documents = None if addresses is None else documents_of(entry, display, addresses)
+    return None if documents is None else (documents, entry.get("analysis", []))
 
 
 def read_entry(store: CacheStore, data: bytes, display: str, variables: Mapping[str, Any],
@@ -158,7 +166,7 @@ class Positions:
 
 def plain_document(result: Loaded, at: Positions) -> list[Any]:
     """A document as an entry keeps it; ValueError when a setting is not plain JSON."""
-    return [[_plain_resource(r, at) for r in result.resources],
+    return [[plain_resource(r, at) for r in result.resources],
             [[at(s), at(t), _plain_place(p)] for s, t, p in result.references],
             result.document and list(result.document),
             result.name_place and _plain_place(result.name_place),
@@ -169,7 +177,7 @@ def plain_document(result: Loaded, at: Positions) -> list[Any]:
 
 def _loaded(plain: list[Any], display: str, addresses: list[Address]) -> Loaded:
     resources, references, document, name_place, variables, selections = plain
-    return Loaded(resources=[_resource(r, display, addresses) for r in resources],
+    return Loaded(resources=[resource_of(r, display, addresses) for r in resources],
                   references=[(addresses[s], addresses[t], _place(p, display))
                               for s, t, p in references],
                   selections=[(addresses[s], Selection(kind, tuple((k, v) for k, v in labels),
@@ -180,7 +188,7 @@ def _loaded(plain: list[Any], display: str, addresses: list[Address]) -> Loaded:
                   variables=set(variables))
 
 
-def _plain_resource(r: Resource, at: Positions) -> list[Any]:
+def plain_resource(r: Resource, at: Positions) -> list[Any]:
     return [at(r.address), r.kind, _exact(r.settings), r.origin.line, r.origin.col,
             [at(a) for a in r.depends_on], r.when, r.retries, r.retry_delay, r.timeout,
             _exact(dict(r.labels)), r.prevent_destroy, r.pipeline,
@@ -188,7 +196,7 @@ def _plain_resource(r: Resource, at: Positions) -> list[Any]:
             None if r.expansion_reads is None else [list(pair) for pair in r.expansion_reads]]
 
 
-def _resource(plain: list[Any], display: str, addresses: list[Address]) -> Resource:
+def resource_of(plain: list[Any], display: str, addresses: list[Address]) -> Resource:
     (address, kind, settings, line, col, depends_on, when, retries, retry_delay, timeout,
      labels, prevent_destroy, pipeline, parent, expansion_deferred, reads) = plain
     return made(Resource, {

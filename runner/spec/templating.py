@@ -7,6 +7,7 @@ not known until apply renders as UNKNOWN, shown as `(known after apply)`.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -77,14 +78,33 @@ def is_template(value: Any) -> bool:
 _analysed: dict[str, list[Any]] = {}
 
 
+_unread: list[str] = []  # more of them, as JSON text not decoded until a text is missing
+
+
 def remember(analyses: list[list[Any]]) -> None:
     """Take each `[text, vars, steps, addresses]` of `analyses` as what `analyse` gave for the
     text under this code."""
     _analysed.update((row[0], row) for row in analyses)
 
 
+def remember_json(analyses: str) -> None:
+    """`remember` the analyses of the JSON text `analyses`, decoded when first needed (a
+    long-lived process keeps the latest few: one that is dropped is only analysed afresh)."""
+    if analyses not in _unread:
+        _unread.append(analyses)
+        del _unread[:-4]
+
+
 def _remembered(text: str) -> Refs | None:
     row = _analysed.get(text)
+    if row is None and _unread:
+        for unread in _unread:
+            try:
+                remember(json.loads(unread))
+            except (ValueError, TypeError, IndexError, KeyError):
+                pass  # not that layout: what it held is analysed afresh
+        _unread.clear()
+        row = _analysed.get(text)
     if row is None:
         return None
     try:

@@ -178,7 +178,7 @@ def test_a_variable_change_is_seen_and_its_value_cached_per_value(ws, user_cache
         specs = load_specs(open_workspace(ws.root, overrides=overrides))
         assert specs.resources[address].settings == {"input": greeting or "hello"}
     assert sorted(p.name.split(".")[1] for p in entries(ws)) == \
-        ["loaded", "parse", "settings", "splice"]
+        ["desired", "loaded", "parse", "settings", "splice"]
 
 
 def test_a_file_with_parse_errors_is_not_cached(ws, user_cache):
