@@ -8,7 +8,9 @@ specs' digest (each spec file's bytes and name, the workspace's settings), the v
 memo takes them: their repr), taskform's code and Jinja2's version (the entry's name, see
 `cachestore.entry_name`), and one digest of the outputs of every address any of them reads, as
 the state holds them now. When all of those are as they were, each memo is what computing it
-again would give, and the next plan looks it up instead.
+again would give, and the next plan looks it up instead. When the specs differ from the book's
+by one step of one file (read apart from the rest: `Specs.previous`), every other resource's
+memo still stands: a memo reads nothing of the specs but its own resource.
 
 Only a workspace without secrets keeps a book: whether a memo exists depends on whether the
 settings hold a secret's value, and nothing derived from a secret reaches a file. Only resources
@@ -63,21 +65,26 @@ class MemoBook:
 def open_book(ws: Workspace, specs: Specs, output_digest: OutputDigest) -> MemoBook | None:
     """The workspace's book, with its memos known when what decided them is as it was; None
     when the workspace has secrets or no private cache."""
-    if ws.secrets or secret_variables(ws):
-        return None
     store = open_store(ws.state_dir, ws.root)
     if store is None:
+        return None
+    if ws.secrets or secret_variables(ws):
+        store.remove(_name())  # one kept before a variable was declared secret: its digests
         return None
     limit = (1 << 20) + _PER_RESOURCE * len(specs.resources)
     book = MemoBook(store, specs_key(specs.digest, ws.variables), limit)
     entry = store.read(_name(), limit)
     try:
+        changed: frozenset[str] = frozenset()
         if entry["key"] != book.key:
-            return book
+            if specs.previous is None or \
+                    entry["key"] != specs_key(specs.previous[0], ws.variables):
+                return book
+            changed = specs.previous[1]  # one step changed since: all but its memos stand
         reads, addresses, memos = entry["reads"], entry["addresses"], entry["memos"]
         if len(addresses) != len(memos) or entry["outputs"] != outputs_key(reads, output_digest):
             return book
-        book.known = dict(zip(addresses, memos, strict=True))
+        book.known = {a: m for a, m in zip(addresses, memos, strict=True) if a not in changed}
         book.reads = set(reads)
     except (KeyError, IndexError, TypeError, ValueError):  # no entry (None), or not this layout
         pass

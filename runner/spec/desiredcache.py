@@ -11,14 +11,14 @@ path and bytes, and the workspace's settings), the variables as exactly as a tem
 code and the libraries that parse and validate. It is written only when every file came from its
 own validated entry, which exists only for a file without issues that reads no secret, and after
 the checks across files found nothing: so it says what reading those entries and checking them
-again would say. One slot per workspace, replaced whole, sealed with the user's key like every
-entry (`cachestore`).
+again would say. The analyses of its templates are kept beside it, read only when a template
+must be analysed. One slot each per workspace, replaced whole, sealed with the user's key like
+every entry (`cachestore`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -26,16 +26,21 @@ from runner.address import Address
 from runner.resource import Resource
 from runner.spec.cachestore import CacheStore, entry_name
 from runner.spec.loadedcache import Positions, addresses_of, plain_resource, resource_of
-from runner.spec.templating import remember_json
+from runner.spec.templating import remember_later
 
 
 def find(store: CacheStore, specs_digest: str, variables: Mapping[str, Any],
          secret: Collection[str], limit: int) -> tuple[dict[Address, Resource], int] | None:
     """The desired resources (in load order) and the number of documents, if the store has
-    them for these specs and variables; their templates' analyses are remembered."""
-    entry = store.read(_name(), limit)
+    them for these specs and variables; their templates' analyses are read when first asked
+    for (`templating.remember_later`)."""
+    key = _key(specs_digest, variables, secret)
+    entry = store.read(_name("desired"), limit)
+    if isinstance(entry, dict) and secret and entry.get("key") != key:
+        forget(store)  # it may hold a value written before its variable was declared secret
+        return None
     try:
-        if entry["key"] != _key(specs_digest, variables, secret):
+        if entry["key"] != key:
             return None
         addresses = addresses_of(entry)
         if addresses is None:
@@ -44,32 +49,46 @@ def find(store: CacheStore, specs_digest: str, variables: Mapping[str, Any],
         resources = [resource_of(plain, files[file], addresses)
                      for file, plain in zip(entry["origins"], entry["resources"], strict=True)]
         documents = entry["documents"]
-        analysis = entry["analysis"]
-        if not isinstance(documents, int) or not isinstance(analysis, str):
+        if not isinstance(documents, int):
             return None
     except (KeyError, IndexError, TypeError, ValueError):  # not this layout
         return None
-    remember_json(analysis)
+    remember_later(lambda: _analyses(store, key, limit))
     return {r.address: r for r in resources}, documents
 
 
 def keep(store: CacheStore, specs_digest: str, variables: Mapping[str, Any],
          secret: Collection[str], limit: int, resources: Mapping[Address, Resource],
          documents: int, analysis: list[Any]) -> bool:
-    """Store a load's desired resources (`load_specs`'s, every file from its validated entry,
-    no issue); False when nothing was stored."""
+    """Store a load's desired resources: `load_specs`'s, after its checks found nothing, when
+    every file is in the validated layer (so each setting is plain JSON, as that layer holds
+    only such); False when nothing was stored."""
     at = Positions()
     files: dict[str, int] = {}
-    try:
-        plain = [plain_resource(r, at) for r in resources.values()]
-    except ValueError:
-        return False  # a setting JSON would not give back as it is (loadedcache._exact)
+    plain = [plain_resource(r, at, checked=True) for r in resources.values()]
     origins = [files.setdefault(r.origin.file, len(files)) for r in resources.values()]
-    entry = {"key": _key(specs_digest, variables, secret),
-             "addresses": at.plain(), "files": list(files), "origins": origins,
-             "resources": plain, "documents": documents,
-             "analysis": json.dumps(analysis, separators=(",", ":"))}
-    return store.write(_name(), entry, limit)
+    key = _key(specs_digest, variables, secret)
+    # the analyses apart: a plan whose memos all come from its book never reads them
+    if not store.write(_name("analyses"), {"key": key, "analysis": analysis}, limit):
+        return False
+    return store.write(_name("desired"), {
+        "key": key, "addresses": at.plain(), "files": list(files), "origins": origins,
+        "resources": plain, "documents": documents}, limit)
+
+
+def forget(store: CacheStore) -> None:
+    """Remove the workspace's entries."""
+    store.remove(_name("desired"))
+    store.remove(_name("analyses"))
+
+
+def _analyses(store: CacheStore, key: str, limit: int) -> list[Any] | None:
+    """The analyses kept with the desired entry of `key`, if the store still has them."""
+    entry = store.read(_name("analyses"), limit)
+    try:
+        return entry["analysis"] if entry["key"] == key else None
+    except (KeyError, TypeError):
+        return None
 
 
 def _key(specs_digest: str, variables: Mapping[str, Any], secret: Collection[str]) -> str:
@@ -77,5 +96,6 @@ def _key(specs_digest: str, variables: Mapping[str, Any], secret: Collection[str
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _name() -> str:
-    return entry_name("desired")  # one slot: a workspace's entry is replaced, never accumulated
+def _name(layer: str) -> str:
+    # one slot each: a workspace's entry is replaced, never accumulated
+    return entry_name(f"workspace-{layer}")

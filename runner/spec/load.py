@@ -32,6 +32,9 @@ class Specs:
     digest: str
     documents: int = 0
     dependencies: dict[str, tuple[Address, ...]] = field(default_factory=dict)  # by address text
+    # when one step of one file changed and nothing else: the digest the specs had before, and
+    # the addresses of that step (every other resource is as those specs gave it)
+    previous: tuple[str, frozenset[str]] | None = None
 
 
 def spec_files(ws: Workspace) -> list[Path]:
@@ -57,9 +60,6 @@ def load_specs(ws: Workspace) -> Specs:
     """Parse, validate and cross-check every spec file; raise SpecError with all issues."""
     issues: list[SpecIssue] = []
     loaded: list[Loaded] = []
-    digest = hashlib.sha256()
-    digest.update(json.dumps(ws.settings, sort_keys=True, default=str).encode())
-    digest.update(json.dumps(ws.variables, sort_keys=True, default=repr).encode())
     files = spec_files(ws)
     store = open_store(ws.state_dir, ws.root)
     secret = secret_variables(ws)
@@ -71,17 +71,20 @@ def load_specs(ws: Workspace) -> Specs:
         if refused:
             issues.append(refused)
             continue
-        digest.update(display.encode() + b"\0" + data + b"\0")
         read.append((display, data))
+    digest = _digest(ws, read)
     limit = sum(parsecache.size_limit(data) for _, data in read)
     if store is not None and not issues:
-        found = desiredcache.find(store, digest.hexdigest(), ws.variables, secret, limit)
+        found = desiredcache.find(store, digest, ws.variables, secret, limit)
         if found is not None:  # every file as its validated entry says, checked across files
-            return _specs(found[0], displays, digest.hexdigest(), found[1])
-    analyses: list[Any] | None = []  # the validated entries' analyses, while each file has one
+            return _specs(found[0], displays, digest, found[1])
+    analyses: list[Any] | None = []  # the files' analyses, while each is in the validated layer
+    spliced: list[tuple[str, splice.Spliced]] = []
     for display, data in read:
-        parse_issues, results, analysed = _read_file(store, data, display, ws.variables,
-                                                     secret, budget)
+        parse_issues, results, analysed, by_step = _read_file(store, data, display, ws.variables,
+                                                              secret, budget)
+        if by_step is not None:
+            spliced.append((display, by_step))
         analyses = analyses + analysed if analyses is not None and analysed is not None \
             else None
         if any(result.variables & secret for result in results):
@@ -97,10 +100,31 @@ def load_specs(ws: Workspace) -> Specs:
         raise SpecError(issues)
     final = {r.address: _with_deps(r, dependencies[a]) for a, r in resources.items()}
     if store is not None and analyses is not None:
-        desiredcache.keep(store, digest.hexdigest(), ws.variables, secret, limit, final,
+        desiredcache.keep(store, digest, ws.variables, secret, limit, final,
                           len(loaded), analyses)
     return Specs(resources=final, files=displays,
-                 digest=digest.hexdigest(), documents=len(loaded), dependencies=dependencies)
+                 digest=digest, documents=len(loaded), dependencies=dependencies,
+                 previous=_previous(ws, read, spliced) if len(spliced) == 1 else None)
+
+
+def _digest(ws: Workspace, read: list[tuple[str, bytes]]) -> str:
+    """What produced the specs: the workspace's settings and variables, each file's name and
+    bytes."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(ws.settings, sort_keys=True, default=str).encode())
+    digest.update(json.dumps(ws.variables, sort_keys=True, default=repr).encode())
+    for display, data in read:
+        digest.update(display.encode() + b"\0" + data + b"\0")
+    return digest.hexdigest()
+
+
+def _previous(ws: Workspace, read: list[tuple[str, bytes]],
+              spliced: list[tuple[str, splice.Spliced]]) -> tuple[str, frozenset[str]]:
+    """The specs' digest with the one spliced file's previous bytes, and its changed step's
+    addresses (`Specs.previous`)."""
+    (changed_file, by_step), = spliced
+    return _digest(ws, [(display, by_step.previous if display == changed_file else data)
+                        for display, data in read]), by_step.changed
 
 
 def _specs(resources: dict[Address, Resource], displays: list[str], digest: str,
@@ -111,13 +135,15 @@ def _specs(resources: dict[Address, Resource], displays: list[str], digest: str,
 
 def _read_file(store: CacheStore | None, data: bytes, display: str, variables: dict[str, Any],
                secret: frozenset[str], budget: Budget
-               ) -> tuple[list[SpecIssue], list[Loaded], list[Any] | None]:
+               ) -> tuple[list[SpecIssue], list[Loaded], list[Any] | None, splice.Spliced | None]:
     """One file's documents read into resources: from the cache's validated layer when it holds
-    them for these bytes, variables and code (with the analyses of their templates it keeps);
-    else validated, from its parse layer if it can (no analyses: None)."""
+    them for these bytes, variables and code; else validated, from its parse layer if it can.
+    With the analyses of its templates when the validated layer holds the file now (else None:
+    it has issues, reads a secret, or holds a setting JSON would change); and how it was read
+    one step apart from its previous version, when it was."""
     found = loadedcache.find_analysed(store, data, display, variables, secret) if store else None
     if found is not None:
-        return [], found[0], found[1]
+        return [], found[0], found[1], None
     # imported here: the kinds it brings are needed only to validate, and a validate answered
     # from the cache (30 ms sooner at N=5000) never loads them; nor does it read a file apart
     from runner.spec import splice
@@ -125,14 +151,15 @@ def _read_file(store: CacheStore | None, data: bytes, display: str, variables: d
 
     if store is None:
         docs, issues = parse_bytes(data, display)
-        return issues, [DocumentReader(doc, variables, budget).read() for doc in docs], None
+        return issues, [DocumentReader(doc, variables, budget).read() for doc in docs], None, None
     cached_docs = parsecache.find(store, data, display)
     memo = settingsmemo.recall(store, display, parsecache.size_limit(data))
     spliced = splice.reread(store, data, display, variables, secret, budget, memo) \
         if cached_docs is None else None
     if spliced is not None:  # one step changed: read alone, the rest is the previous read's
-        _keep_spliced(store, data, display, spliced, memo)
-        return [], spliced.documents, None
+        kept = _keep_spliced(store, data, display, spliced, memo)
+        analysis = spliced.entry["analysis"] if kept and spliced.entry else None
+        return [], spliced.documents, analysis, spliced
     measure = None
     if cached_docs is not None:
         docs, issues = cached_docs, []
@@ -141,7 +168,7 @@ def _read_file(store: CacheStore | None, data: bytes, display: str, variables: d
     readers = [DocumentReader(doc, variables, budget, memo) for doc in docs]
     results = [reader.read() for reader in readers]
     if issues:
-        return issues, results, None  # parsed afresh each time, so its messages stay exact
+        return issues, results, None, None  # parsed afresh each time: its messages stay exact
     analysis = loadedcache.analyses(results)
     # never a digest of a block rendered from a secret, nor of a file with issues
     if not any(result.issues or result.variables & secret for result in results):
@@ -154,20 +181,23 @@ def _read_file(store: CacheStore | None, data: bytes, display: str, variables: d
     # variables may differ next time; writing it for every file would only slow a cold run
     if cached_docs is None and (not kept or any(result.variables for result in results)):
         parsecache.keep(store, data, docs)
-    return [], results, None
+    return [], results, analysis if kept else None, None
 
 
 def _keep_spliced(store: CacheStore, data: bytes, display: str, spliced: splice.Spliced,
-                  memo: settingsmemo.SettingsMemo) -> None:
-    """Keep what a file read one step apart gave, as a whole read keeps it."""
+                  memo: settingsmemo.SettingsMemo) -> bool:
+    """Keep what a file read one step apart gave, as a whole read keeps it; False when its
+    validated entry was not written."""
     from runner.spec import splice
 
     memo.carry_known()
     if spliced.entry is None:  # the step reads a secret: nothing of the file is kept
-        return
+        return False
     settingsmemo.keep(store, display, memo, spliced.entry["analysis"], parsecache.size_limit(data))
-    if loadedcache.write_entry(store, data, display, spliced.entry):
-        splice.keep(store, display, spliced.layout, data)
+    if not loadedcache.write_entry(store, data, display, spliced.entry):
+        return False
+    splice.keep(store, display, spliced.layout, data)
+    return True
 
 
 def _taint(ws: Workspace, data: bytes, display: str, secret: frozenset[str]) -> None:

@@ -188,10 +188,13 @@ def _loaded(plain: list[Any], display: str, addresses: list[Address]) -> Loaded:
                   variables=set(variables))
 
 
-def plain_resource(r: Resource, at: Positions) -> list[Any]:
-    return [at(r.address), r.kind, _exact(r.settings), r.origin.line, r.origin.col,
+def plain_resource(r: Resource, at: Positions, checked: bool = False) -> list[Any]:
+    """A resource as an entry keeps it; ValueError when a setting is not plain JSON (`checked`:
+    it came from an entry, or was kept in one: it is)."""
+    check = _as_is if checked else _exact
+    return [at(r.address), r.kind, check(r.settings), r.origin.line, r.origin.col,
             [at(a) for a in r.depends_on], r.when, r.retries, r.retry_delay, r.timeout,
-            _exact(dict(r.labels)), r.prevent_destroy, r.pipeline,
+            check(dict(r.labels)), r.prevent_destroy, r.pipeline,
             None if r.parent is None else at(r.parent), r.expansion_deferred,
             None if r.expansion_reads is None else [list(pair) for pair in r.expansion_reads]]
 
@@ -229,6 +232,10 @@ def _exact(value: Any) -> Any:
 
 
 _SCALARS = (str, int, float, bool, type(None))
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 def _plain_place(place: SpecIssue) -> list[Any]:

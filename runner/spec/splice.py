@@ -130,11 +130,14 @@ def reread(store: CacheStore, data: bytes, display: str, variables: dict[str, An
 @dataclass(frozen=True)
 class Spliced:
     """A file read by `reread`: its documents, its validated entry (None when it cannot be
-    kept: the step reads a secret), and its layout."""
+    kept: the step reads a secret), and its layout; the file's previous bytes, and the addresses
+    of the step read again (every other resource is as the previous bytes gave it)."""
 
     documents: list[Loaded]
     entry: dict[str, Any] | None
     layout: Layout
+    previous: bytes = b""
+    changed: frozenset[str] = frozenset()
 
 
 def _splice(previous: Layout, entry: dict[str, Any], addresses: list[Address], lines: _Lines,
@@ -167,7 +170,8 @@ def _splice(previous: Layout, entry: dict[str, Any], addresses: list[Address], l
     if found is None:
         return None
     kept = None if any(variable in secret for variable in names) else spliced
-    return Spliced(found, kept, Layout(text, values, previous.pipelines))
+    return Spliced(found, kept, Layout(text, values, previous.pipelines), previous.text.encode(),
+                   frozenset(r.address.text for r in out.resources))
 
 
 def _parse_step(previous: Layout, lines: _Lines, text: str, display: str

@@ -7,7 +7,6 @@ not known until apply renders as UNKNOWN, shown as `(known after apply)`.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -78,7 +77,7 @@ def is_template(value: Any) -> bool:
 _analysed: dict[str, list[Any]] = {}
 
 
-_unread: list[str] = []  # more of them, as JSON text not decoded until a text is missing
+_unread: list[Callable[[], Any]] = []  # more of them, read when a text is missing
 
 
 def remember(analyses: list[list[Any]]) -> None:
@@ -87,21 +86,20 @@ def remember(analyses: list[list[Any]]) -> None:
     _analysed.update((row[0], row) for row in analyses)
 
 
-def remember_json(analyses: str) -> None:
-    """`remember` the analyses of the JSON text `analyses`, decoded when first needed (a
+def remember_later(read: Callable[[], Any]) -> None:
+    """`remember` what `read()` gives (analyses, or None), when a text is first missing (a
     long-lived process keeps the latest few: one that is dropped is only analysed afresh)."""
-    if analyses not in _unread:
-        _unread.append(analyses)
-        del _unread[:-4]
+    _unread.append(read)
+    del _unread[:-4]
 
 
 def _remembered(text: str) -> Refs | None:
     row = _analysed.get(text)
     if row is None and _unread:
-        for unread in _unread:
+        for read in _unread:
             try:
-                remember(json.loads(unread))
-            except (ValueError, TypeError, IndexError, KeyError):
+                remember(read() or [])
+            except (TypeError, IndexError, KeyError):
                 pass  # not that layout: what it held is analysed afresh
         _unread.clear()
         row = _analysed.get(text)

@@ -85,12 +85,13 @@ def _rewrite_outputs(ws, address: str, value: str) -> None:  # type: ignore[no-u
 
 
 @pytest.mark.parametrize(("change", "recomputed"), [
-    ("variable", ALL), ("spec", ALL), ("output read", ALL), ("output nothing reads", [])])
+    ("variable", ALL), ("one step", ["pipeline.p.b"]), ("output read", ALL),
+    ("output nothing reads", [])])
 def test_what_decides_a_memo_moved_and_the_plan_is_the_one_without_a_book(
         applied, computed, monkeypatch, change, recomputed):
     if change == "variable":
         applied.write("taskform.yaml", "variables: {suffix: '-2'}\n")
-    elif change == "spec":
+    elif change == "one step":  # the others' memos read nothing of it
         applied.spec(PIPELINE.replace("-b", "-B"))
     elif change == "output read":
         _rewrite_outputs(applied, "pipeline.p.a", "A9")  # b and d read it
@@ -176,3 +177,27 @@ def test_the_keys_tell_apart_what_json_would_not():
     digests = {"a": "1", "b": None}
     assert outputs_key(["a", "b"], digests.get) != outputs_key(["a"], digests.get)
     assert outputs_key(["a", "b"], digests.get) != outputs_key(["a", "b"], {"a": "1", "b": "-"}.get)
+
+
+def test_a_book_kept_before_a_variable_was_declared_secret_is_removed(applied, computed):
+    assert len(books(applied)) == 1
+    applied.write("taskform.yaml", "variables: {suffix: {value: '-1', secret: true}}\n")
+    assert "No changes" in applied.cli("plan").output
+    assert books(applied) == []  # its digests were of a value now secret
+
+
+def test_one_changed_step_computes_its_own_memo_alone(applied, computed, monkeypatch):
+    applied.spec(PIPELINE.replace('"A1"', '"A2"'))  # read apart from the rest of its file
+    planned = applied.cli("plan").output
+    assert computed == ["pipeline.p.a"]
+    assert planned == without_book(applied, monkeypatch)
+    assert '~ pipeline.p.a  (value, update)' in planned
+    computed.clear()
+    assert applied.cli("plan").output == planned and computed == []
+
+
+def test_two_changed_steps_compute_every_memo(applied, computed, monkeypatch):
+    applied.spec(PIPELINE.replace('"A1"', '"A2"').replace("input: 1}", "input: 2}"))
+    planned = applied.cli("plan").output
+    assert sorted(computed) == ALL
+    assert planned == without_book(applied, monkeypatch)

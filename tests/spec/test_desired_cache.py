@@ -88,20 +88,38 @@ def test_a_load_from_the_desired_entry_is_the_load_from_each_file(
     validated, from_files, from_entry = loaded_three_times(root, counted)
     assert counted == []  # the third read no file's entry
     assert as_plain(from_entry) == as_plain(from_files) == as_plain(validated)
-    assert len(list((root / ".taskform/cache/specs").glob("*.desired.json"))) == 1
+    assert len(list((root / ".taskform/cache/specs").glob("*.workspace-desired.json"))) == 1
 
 
-def test_the_entry_is_written_only_after_every_file_came_from_its_own(ws, user_cache, counted):
+def test_the_entry_is_written_by_a_load_whose_every_file_is_in_the_validated_layer(
+        ws, user_cache, counted):
     for path, text in TWO_FILES.items():
         ws.write(path, text)
     ws.write("taskform.yaml", "variables: {greeting: {value: hello}}\n")
     folder = ws.root / ".taskform/cache/specs"
-    load_specs(open_workspace(ws.root))  # validated: nothing of the workspace is kept yet
-    assert list(folder.glob("*.desired.json")) == []
+    load_specs(open_workspace(ws.root))  # validated, and each file kept: so is the workspace
+    assert sorted(counted) == ["specs/a.yaml", "specs/b.yaml"]
+    assert len(list(folder.glob("*.workspace-desired.json"))) == 1
     counted.clear()
     load_specs(open_workspace(ws.root))
-    assert sorted(counted) == ["specs/a.yaml", "specs/b.yaml"]
-    assert len(list(folder.glob("*.desired.json"))) == 1
+    assert counted == []
+
+
+def test_no_entry_is_written_while_a_file_is_not_in_the_validated_layer(ws, user_cache, counted):
+    ws.write("specs/b.yaml", TWO_FILES["specs/b.yaml"])
+    ws.spec("""
+        apiVersion: taskform/v1
+        kind: Pipeline
+        metadata: {name: p}
+        spec:
+          steps:
+            a: {value: {input: "{{ {1: 'one'} }}"}}
+    """)  # a mapping JSON would give back with another key: never kept as validated
+    for _ in range(3):
+        counted.clear()
+        load_specs(open_workspace(ws.root))
+        assert sorted(counted) == ["specs/b.yaml", "specs/main.yaml"]
+    assert list((ws.root / ".taskform/cache/specs").glob("*.workspace-*.json")) == []
 
 
 @pytest.mark.parametrize("change", ["a file", "a variable", "a secret", "a file removed"])
@@ -146,7 +164,7 @@ def test_a_tampered_entry_reads_as_none(ws, user_cache, counted):
         ws.write(path, text)
     ws.write("taskform.yaml", "variables: {greeting: {value: hello}}\n")
     first, _, _ = loaded_three_times(ws.root, counted)
-    (entry,) = (ws.root / ".taskform/cache/specs").glob("*.desired.json")
+    (entry,) = (ws.root / ".taskform/cache/specs").glob("*.workspace-desired.json")
     entry.write_bytes(entry.read_bytes().replace(b'"input":3', b'"input":9'))
     counted.clear()
     specs = load_specs(open_workspace(ws.root))

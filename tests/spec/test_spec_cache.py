@@ -178,7 +178,7 @@ def test_a_variable_change_is_seen_and_its_value_cached_per_value(ws, user_cache
         specs = load_specs(open_workspace(ws.root, overrides=overrides))
         assert specs.resources[address].settings == {"input": greeting or "hello"}
     assert sorted(p.name.split(".")[1] for p in entries(ws)) == \
-        ["desired", "loaded", "parse", "settings", "splice"]
+        ["loaded", "parse", "settings", "splice", "workspace-analyses", "workspace-desired"]
 
 
 def test_a_file_with_parse_errors_is_not_cached(ws, user_cache):
@@ -258,6 +258,8 @@ def test_a_damaged_entry_is_ignored_and_replaced(ws, user_cache, layer, damage):
     damaged = entry(ws, layer, spec)
     assert damaged in genuine
     damaged.write_bytes(damage(genuine[damaged]))
+    for workspace_entry in ws.root.glob(".taskform/cache/specs/*.workspace-desired.json"):
+        workspace_entry.unlink()  # so that the file's own layers are read
     if layer == "parse":
         entry(ws, "loaded", spec).unlink()  # so that the parse layer is read
     result = ws.cli("validate")
@@ -313,12 +315,12 @@ def test_cache_files_and_folders_are_private(ws, user_cache):
     ws.spec(GREETING)
     assert ws.cli("validate").exit_code == 0
     cache = ws.root / ".taskform" / "cache"
-    assert len(entries(ws)) == 4  # loaded, parse, settings, splice
+    assert len(entries(ws)) == 6  # loaded, parse, settings, splice, the workspace's two
     modes = {p: stat.S_IMODE(p.stat().st_mode) for p in
              [cache, cache / "specs", user_cache / "taskform"]}
     modes.update({p: stat.S_IMODE(p.stat().st_mode) for p in
                   [*entries(ws), user_cache / "taskform" / "key"]})
-    assert list(modes.values()) == [0o700] * 3 + [0o600] * 5
+    assert list(modes.values()) == [0o700] * 3 + [0o600] * 7
 
 
 def test_a_key_others_can_read_is_replaced(user_cache):
