@@ -13,7 +13,7 @@ from runner.connections import Connections
 from runner.errors import PlanError, ProviderError, StepFailed, TaskformError
 from runner.fingerprint import OUTPUTS_MEMO, digest, settings_components
 from runner.kinds.contract import Can, Context
-from runner.kinds.registry import KINDS
+from runner.kinds.registry import KINDS, kinds_that
 from runner.lazy import made
 from runner.plan import Evaluated, settled_by
 from runner.planning.expansion_reuse import expansion_memos, reads_seen
@@ -89,7 +89,8 @@ class Evaluator:
         # dependency's is asked for by its dependents' memos and their fingerprints)
         self._recorded_digests: dict[str, str | None] | None = \
             {} if self._recorded is not None and planning else None
-        self._plain_kinds: dict[str, bool] = {}  # kinds whose fingerprint is settings + deps
+        # kinds whose fingerprint holds more than their settings and dependencies' outputs
+        self._fingerprinting = kinds_that(Can.NARROW_DEPENDENCIES) | kinds_that(Can.FINGERPRINT)
         self.redact = redact  # dependency outputs are fingerprinted as the state stores them
         self.secret_names = secret_variables(ws)  # their values never enter a memo
         self.always_render = always_render  # e.g. what -replace names: shown freshly rendered
@@ -248,12 +249,7 @@ class Evaluator:
         """Whether the fingerprint of a reusable record's rendering is the record's own: its kind
         adds nothing to it, and each dependency's outputs are as recorded (no dependency came or
         went). Then a plan keeps that fingerprint as it is (no copy, nothing to compare)."""
-        plain = self._plain_kinds.get(resource.kind)
-        if plain is None:
-            entry = KINDS[resource.kind]
-            plain = self._plain_kinds[resource.kind] = not (
-                entry.does(Can.NARROW_DEPENDENCIES) or entry.does(Can.FINGERPRINT))
-        if not plain or resource.expansion_reads is not None:
+        if resource.kind in self._fingerprinting or resource.expansion_reads is not None:
             return False
         recorded, deps = record.fingerprint, resource.depends_on
         if len([key for key in recorded if key.startswith("dep:")]) != len(deps):

@@ -85,8 +85,10 @@ def load_specs(ws: Workspace) -> Specs:
                                                               secret, budget)
         if by_step is not None:
             spliced.append((display, by_step))
-        analyses = analyses + analysed if analyses is not None and analysed is not None \
-            else None
+        if analyses is not None and analysed is not None:
+            analyses.extend(analysed)
+        else:
+            analyses = None
         if any(result.variables & secret for result in results):
             _taint(ws, data, display, secret)
         issues.extend(parse_issues)
@@ -141,7 +143,7 @@ def _read_file(store: CacheStore | None, data: bytes, display: str, variables: d
     With the analyses of its templates when the validated layer holds the file now (else None:
     it has issues, reads a secret, or holds a setting JSON would change); and how it was read
     one step apart from its previous version, when it was."""
-    found = loadedcache.find_analysed(store, data, display, variables, secret) if store else None
+    found = loadedcache.find(store, data, display, variables, secret) if store else None
     if found is not None:
         return [], found[0], found[1], None
     # imported here: the kinds it brings are needed only to validate, and a validate answered

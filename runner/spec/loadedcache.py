@@ -33,15 +33,9 @@ from runner.spec.templating import TemplateProblem, analyse, iter_templates, rem
 
 
 def find(store: CacheStore, data: bytes, display: str, variables: Mapping[str, Any],
-         secret: Collection[str]) -> list[Loaded] | None:
-    """The documents of the file `data`, as validating them would give, if the store has them."""
-    found = find_analysed(store, data, display, variables, secret)
-    return None if found is None else found[0]
-
-
-def find_analysed(store: CacheStore, data: bytes, display: str, variables: Mapping[str, Any],
-                  secret: Collection[str]) -> tuple[list[Loaded], list[Any]] | None:
-    """`find`'s documents, with the analyses of their templates as the entry keeps them."""
+         secret: Collection[str]) -> tuple[list[Loaded], list[Any]] | None:
+    """The documents of the file `data`, as validating them would give, if the store has them,
+    with the analyses of their templates as the entry keeps them."""
     entry = read_entry(store, data, display, variables, secret)
     if entry is None:
         return None

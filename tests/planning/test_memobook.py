@@ -11,22 +11,7 @@ import pytest
 import runner.planning as planning
 from runner.planning import evaluate
 from runner.planning.memobook import outputs_key, specs_key
-
-PIPELINE = """
-apiVersion: taskform/v1
-kind: Pipeline
-metadata: {name: p}
-spec:
-  steps:
-    a: {value: {input: "A1"}}
-    b: {value: {input: "{{ steps.a.value }}-b"}}
-    c: {value: {input: "{{ steps.b.value | upper }}"}}
-    d: {value: {input: "{{ steps.a.value }}{{ var.suffix }}"}}
-    x: {value: {input: 1}}
-    y:
-      value: {input: "{{ steps.x.value }}"}
-      when: steps.x.value == 1
-"""
+from tests.planning.test_reuse import PIPELINE  # the same six steps
 
 
 @pytest.fixture
@@ -201,3 +186,28 @@ def test_two_changed_steps_compute_every_memo(applied, computed, monkeypatch):
     planned = applied.cli("plan").output
     assert sorted(computed) == ALL
     assert planned == without_book(applied, monkeypatch)
+
+
+def test_two_plans_at_once_write_whole_entries_and_the_next_plan_is_right(applied, monkeypatch):
+    """Two users planning one workspace at the same moment, each writing the book and the
+    workspace entry (a temp file renamed over the slot): each plan is right, and so is the plan
+    that reads what the last rename left."""
+    import subprocess
+    import sys
+
+    from tests.conftest import subprocess_env
+
+    applied.spec(PIPELINE.replace("-b", "-B").replace("A1", "A0"))  # two steps: nothing kept
+    cache = applied.root / ".taskform/cache/specs"
+    for entry in cache.glob("*.workspace-*.json"):
+        entry.unlink()
+    runs = [subprocess.Popen([sys.executable, "-m", "runner", "-C", str(applied.root), "plan"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=subprocess_env(), cwd=applied.root) for _ in range(4)]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    expected = without_book(applied, monkeypatch)
+    assert [(run.returncode, out, err) for run, (out, err) in zip(runs, outputs, strict=True)] == \
+        [(0, expected, "")] * 4
+    assert len(books(applied)) == 1 and len(list(cache.glob("*.workspace-desired.json"))) == 1
+    assert not list(cache.glob(".*.tmp"))  # no temp file left behind
+    assert applied.cli("plan").output == expected

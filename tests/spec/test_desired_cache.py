@@ -48,13 +48,13 @@ TWO_FILES = {
 def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The files whose validated entry a load read."""
     read: list[str] = []
-    find = loadedcache.find_analysed
+    find = loadedcache.find
 
     def counting(store, data, display, *args):  # type: ignore[no-untyped-def]
         read.append(display)
         return find(store, data, display, *args)
 
-    monkeypatch.setattr(loadedcache, "find_analysed", counting)
+    monkeypatch.setattr(loadedcache, "find", counting)
     return read
 
 

@@ -145,8 +145,8 @@ def test_every_resource_field_survives_the_validated_layer(tmp_path):
                                  "variables", "selections"}
     store = CacheStore(tmp_path / "specs", b"k" * 32)
     assert loadedcache.keep(store, b"data", "specs/x.yaml", {"on": True}, set(), [loaded])
-    found = loadedcache.find(store, b"data", "specs/x.yaml", {"on": True}, set())
-    assert found == [loaded]
+    found, analysis = loadedcache.find(store, b"data", "specs/x.yaml", {"on": True}, set())
+    assert (found, analysis) == ([loaded], [["{{ var.on }}", ["on"], [], []]])
     made = [found[0].resources[0], found[0].resources[0].origin, found[0].references[0][2]]
     assert [set(vars(m)) for m in made] == [{f.name for f in fields(m)} for m in made]
     assert loadedcache.find(store, b"data", "specs/x.yaml", {"on": 1}, set()) is None
@@ -237,7 +237,7 @@ def test_planted_entries_cannot_make_an_invalid_spec_valid(ws, user_cache, tmp_p
     assert loadedcache.keep(attacker, data, "specs/main.yaml", {}, set(),
                             [Loaded(resources=valid_resources)])
     assert loadedcache.find(attacker, data, "specs/main.yaml", {}, set()) == \
-        [Loaded(resources=valid_resources)]  # what the attacker's own key would accept
+        ([Loaded(resources=valid_resources)], [])  # what the attacker's own key would accept
     result = ws.cli("validate")
     assert (result.exit_code, result.output) == (1, INVALID_MESSAGE)
 
