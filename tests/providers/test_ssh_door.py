@@ -46,6 +46,26 @@ def test_a_command_gives_its_exit_code_and_output_and_streams_lines(host) -> Non
     assert result.tail() == "one\ntwo"
 
 
+def test_output_written_just_before_the_exit_is_never_lost(host) -> None:  # type: ignore[no-untyped-def]
+    # sshd may send the exit status before it has drained stderr's pipe; the reading goes on
+    # to the channel's close (CI once saw stderr come back empty here)
+    for round_ in range(40):
+        result = host.run(f"echo out{round_}; printf 'err%s\\n' {round_} >&2; exit 3", Call())
+        assert (result.exit_code, result.stdout, result.stderr) == \
+            (3, f"out{round_}\n", f"err{round_}\n"), round_
+    big = host.run("head -c 300000 /dev/zero | tr '\\0' e >&2; echo end >&2", Call())
+    assert big.stderr.endswith("e" * 1000 + "end\n")
+
+
+def test_a_child_left_holding_the_output_does_not_hold_the_command(host) -> None:  # type: ignore[no-untyped-def]
+    nap = f"sleep 20.{time.monotonic_ns() % 10**6}"
+    started = time.monotonic()
+    result = host.run(f"{nap} & echo parent done", Call())
+    assert (result.exit_code, result.stdout) == (0, "parent done\n")
+    assert time.monotonic() - started < 10  # the EOF grace, not the child's 20 s
+    host.run(f"pkill -fx '{nap}' || true", Call())
+
+
 def test_environment_and_stdin_reach_the_command(host) -> None:  # type: ignore[no-untyped-def]
     result = host.run('printf "%s|" "$GREETING"; cat', Call(), env={"GREETING": "it's 'quoted'"},
                       stdin=b"from stdin")

@@ -11,6 +11,7 @@ from runner.providers.local import Tail
 
 OUTPUT_LIMIT = 64 * 1024
 PID_MARK = "taskform-pid "
+CLOSE_GRACE_SECONDS = 2.0  # past the exit status, how long output may still come
 
 
 class Pump:
@@ -24,12 +25,23 @@ class Pump:
         self._lines = {"out": b"", "err": b""}
 
     def until_exit(self, channel: Any, deadline: float) -> bool:
-        """Read until the command exits; True when the local deadline passed first."""
-        pause = 0.005
+        """Read until the command exits and its output has all come; True when the local
+        deadline passed first.
+
+        sshd sends the exit status as soon as it reaps the command, which can be before it has
+        read the last of the output from its pipes (stderr's especially), so the exit status
+        alone does not end the reading: the channel's close does, which sshd sends only once
+        both pipes are at their end and drained. A command that left a child holding the pipes
+        open would keep the channel open; CLOSE_GRACE_SECONDS after the exit status the reading
+        ends anyway."""
+        pause, exited_at = 0.005, None
         while True:
             moved = self._drain(channel)
-            if channel.exit_status_ready() and not channel.recv_ready() and \
-                    not channel.recv_stderr_ready():
+            if exited_at is None and channel.exit_status_ready():
+                exited_at = time.monotonic()
+            if exited_at is not None and not channel.recv_ready() and \
+                    not channel.recv_stderr_ready() and \
+                    (channel.closed or time.monotonic() - exited_at >= CLOSE_GRACE_SECONDS):
                 self._drain(channel)
                 self._flush()
                 return False
@@ -37,8 +49,11 @@ class Pump:
                 self._flush()
                 return not self.call.cancelled.is_set()
             pause = 0.005 if moved else min(pause * 2, 0.1)
-            # wakes at once when the command exits; output arriving meanwhile waits `pause`
-            channel.status_event.wait(pause)
+            if exited_at is None:
+                # wakes at once when the command exits; output arriving meanwhile waits `pause`
+                channel.status_event.wait(pause)
+            else:  # the event stays set once the status came: wait for the close by the clock
+                time.sleep(0.002)
 
     def _drain(self, channel: Any) -> bool:
         moved = False
