@@ -9,7 +9,7 @@ JSON: reading one constructs nothing but lists, dicts, strings and numbers.
 Entry names are digests of what decided the entry's content, always including `environment()`:
 taskform's own source (every kind's settings model with it), the libraries that parse and
 validate, and the entry format. A change of any of them makes new names; the old entries are
-simply never read again.
+never read again, and swept after a month (`cachesweep`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import runner
+from runner.spec.cachesweep import keep_fresh, sweep_if_due
 
 FORMAT = 1  # bump when the layout of any entry changes
 KEY_BYTES = 32
@@ -42,10 +43,11 @@ class CacheStore:
         self.directory = directory
         self.key = key
         self._writable: bool | None = None
+        self._swept = False
 
     def read(self, name: str, limit: int) -> Any:
         """The JSON value stored as `name`, or None unless the entry is authentic and whole."""
-        blob = _read_regular_file(self.directory / name, limit)
+        blob = _read_regular_file(self.directory / name, limit, in_use=True)
         if blob is None or blob[_TAG_BYTES:_TAG_BYTES + 1] != b"\n":
             return None
         payload = blob[_TAG_BYTES + 1:]
@@ -69,7 +71,11 @@ class CacheStore:
             return False
         if len(payload) + _TAG_BYTES + 1 > limit or not self._is_writable():
             return False
-        return _write_private_file(self.directory / name, self._tag(payload) + b"\n" + payload)
+        written = _write_private_file(self.directory / name, self._tag(payload) + b"\n" + payload)
+        if written and not self._swept:  # a new entry may have made an older one stale
+            self._swept = True
+            sweep_if_due(self.directory)
+        return written
 
     def remove(self, name: str) -> None:
         try:
@@ -229,9 +235,11 @@ def _read_key(path: Path) -> bytes | None:
     return key if key is not None and len(key) == KEY_BYTES else None
 
 
-def _read_regular_file(path: Path, limit: int, private: bool = False) -> bytes | None:
+def _read_regular_file(path: Path, limit: int, private: bool = False,
+                       in_use: bool = False) -> bytes | None:
     """The content of `path` when it is a regular file (not a symlink, FIFO or device) of at
-    most `limit` bytes and, with `private`, owned by this user and unreadable to others."""
+    most `limit` bytes and, with `private`, owned by this user and unreadable to others;
+    `in_use` marks a cache entry as read (see cachesweep)."""
     try:
         fd = os.open(path, os.O_RDONLY | _REFUSE_LINKS)
     except OSError:
@@ -243,6 +251,8 @@ def _read_regular_file(path: Path, limit: int, private: bool = False) -> bytes |
         if private and (info.st_uid != os.geteuid() or info.st_mode & 0o077):
             return None
         content = fh.read(limit + 1)
+        if in_use:
+            keep_fresh(fd, info.st_mtime)
     return content if len(content) <= limit else None
 
 
