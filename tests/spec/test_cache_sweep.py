@@ -4,28 +4,16 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
-from runner.spec.cachestore import CacheStore, entry_name, user_key
+from spec_cache_kit import VALID, VALID_OUTPUT, entry
+
+from runner.spec.cachestore import CacheStore, user_key
 from runner.spec.cachesweep import DAY, KEEP_DAYS, marker_of, sweep, sweep_if_due
 
 OLD = KEEP_DAYS * DAY + 3600  # older than the sweep keeps
-VALID = """
-    apiVersion: taskform/v1
-    kind: Pipeline
-    metadata: {name: p}
-    spec:
-      steps:
-        a: {value: {input: 1}}
-        b: {value: {input: 2}, depends_on: [a]}
-    """
-
-
-def entry(ws, layer: str, spec: Path) -> Path:  # type: ignore[no-untyped-def]
-    """Where the `layer` entry of `spec` lives (as tests/spec/test_spec_cache.py finds it)."""
-    parts = [spec.read_bytes(), b"specs/main.yaml"] if layer == "loaded" else [spec.read_bytes()]
-    return ws.root / ".taskform" / "cache" / "specs" / entry_name(layer, *parts)
 
 
 def aged(path: Path, seconds: float) -> Path:
@@ -130,8 +118,29 @@ def test_a_workspace_sheds_its_older_versions_and_an_older_taskforms_entries(ws,
     spec.write_text(spec.read_text().replace("input: 2", "input: 3"))
     result = ws.cli("validate")
     assert (result.exit_code, result.output) == \
-        (0, "Valid: 1 document, 2 resources in 1 file.\n")
+        (0, VALID_OUTPUT)
     assert not (gone | older_taskform) & names(folder)
     assert entry(ws, "loaded", spec).name in names(folder)  # this version's, just written
     again = ws.cli("validate")
-    assert (again.exit_code, again.output) == (0, "Valid: 1 document, 2 resources in 1 file.\n")
+    assert (again.exit_code, again.output) == (0, VALID_OUTPUT)
+
+
+def test_two_commands_sweeping_at_once_remove_each_entry_once(tmp_path):
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    for n in range(1500):
+        aged(entry_file(folder, n), OLD)
+    kept = entry_file(folder, 99999)  # written just now by one of them
+    start, counts = threading.Barrier(2), []
+
+    def one_command() -> None:
+        start.wait()
+        counts.append(sweep(folder, time.time()))
+
+    workers = [threading.Thread(target=one_command) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sum(counts) == 1500  # a file the other removed first is skipped, not an error
+    assert names(folder) == {kept.name}

@@ -15,12 +15,13 @@ from dataclasses import fields
 from pathlib import Path
 
 import pytest
+from spec_cache_kit import UNKEEPABLE, VALID, VALID_OUTPUT, entry
 
 from runner.address import Address, Selection
 from runner.errors import SpecIssue
 from runner.resource import Origin, Resource
 from runner.spec import loadedcache, parsecache
-from runner.spec.cachestore import CacheStore, entry_name, user_key
+from runner.spec.cachestore import CacheStore, user_key
 from runner.spec.load import load_specs
 from runner.spec.loaded import Loaded
 from runner.spec.yamlsrc import parse_bytes
@@ -28,16 +29,6 @@ from runner.workspace import open_workspace
 
 REPO = Path(__file__).resolve().parents[2]
 
-VALID = """
-    apiVersion: taskform/v1
-    kind: Pipeline
-    metadata: {name: p}
-    spec:
-      steps:
-        a: {value: {input: 1}}
-        b: {value: {input: 2}, depends_on: [a]}
-    """
-VALID_OUTPUT = "Valid: 1 document, 2 resources in 1 file.\n"
 INVALID = """
     apiVersion: taskform/v1
     kind: Pipeline
@@ -64,13 +55,6 @@ def entries(ws) -> list[Path]:
     folder = ws.root / ".taskform" / "cache" / "specs"
     return sorted(p for p in folder.iterdir() if not p.name.endswith(".workspace.json")) \
         if folder.is_dir() else []
-
-
-def entry(ws, layer: str, spec: Path) -> Path:
-    """Where the `layer` entry of `spec` lives: anyone can compute it."""
-    display = spec.relative_to(ws.root).as_posix().encode()
-    parts = [spec.read_bytes(), display] if layer == "loaded" else [spec.read_bytes()]
-    return ws.root / ".taskform" / "cache" / "specs" / entry_name(layer, *parts)
 
 
 class Payload:
@@ -154,14 +138,7 @@ def test_every_resource_field_survives_the_validated_layer(tmp_path):
 
 
 def test_a_rendered_value_json_would_change_is_never_kept_as_loaded(ws, user_cache):
-    ws.spec("""
-        apiVersion: taskform/v1
-        kind: Pipeline
-        metadata: {name: p}
-        spec:
-          steps:
-            a: {value: {input: "{{ {1: 'one'} }}"}}
-        """)
+    ws.spec(UNKEEPABLE)
     for _ in range(2):
         specs = load_specs(open_workspace(ws.root))
         assert specs.resources[Address(("pipeline", "p", "a"))].settings == {"input": {1: "one"}}
