@@ -66,6 +66,26 @@ def test_a_child_left_holding_the_output_does_not_hold_the_command(host) -> None
     host.run(f"pkill -fx '{nap}' || true", Call())
 
 
+def test_a_connection_lost_while_waiting_for_the_close_keeps_what_came(fleet) -> None:  # type: ignore[no-untyped-def]
+    opened = open_host(endpoint(fleet[0], fleet), SshSettings(connect_timeout=5))
+    nap = f"sleep 20.{time.monotonic_ns() % 10**6}"
+    try:
+        def lose_it(line: str) -> None:  # a second after the last line, inside the 2 s wait
+            if line == "its error":
+                threading.Timer(1.0, opened.close).start()
+
+        started = time.monotonic()
+        result = opened.run(f"{nap} & echo parent done; echo its error >&2; exit 5",
+                            Call(log=lose_it))
+        assert (result.exit_code, result.stdout, result.stderr) == \
+            (5, "parent done\n", "its error\n")
+        assert time.monotonic() - started < 10
+        # the next command connects again
+        assert opened.run(f"pkill -fx '{nap}'; echo again", Call()).stdout == "again\n"
+    finally:
+        opened.close()
+
+
 def test_environment_and_stdin_reach_the_command(host) -> None:  # type: ignore[no-untyped-def]
     result = host.run('printf "%s|" "$GREETING"; cat', Call(), env={"GREETING": "it's 'quoted'"},
                       stdin=b"from stdin")
